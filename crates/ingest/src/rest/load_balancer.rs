@@ -1,0 +1,71 @@
+//! Load balancers from the REST shape (dataplane.md 6.1; loadBalancer.json): frontends (public
+//! or private), backend pools and load-balancing rules.
+
+use super::{Builder, Pending, Target};
+use crate::value::{at, Reader};
+use std::net::Ipv4Addr;
+use vnetlab_model::ids::*;
+use vnetlab_model::{Frontend, LoadBalancer, LoadBalancingRule};
+
+/// The index of a child (`.../frontendIPConfigurations/fe1`) by its last segment, matched
+/// case-insensitively as Azure matches IDs.
+pub(crate) fn child_index(names: &[String], id: &str) -> Option<usize> {
+    let last = id.trim_end_matches('/').rsplit('/').next()?;
+    names.iter().position(|n| n.eq_ignore_ascii_case(last))
+}
+
+pub(super) fn build_load_balancers(b: &mut Builder) {
+    for raw in b.of_kind("microsoft.network/loadbalancers").collect::<Vec<_>>() {
+        let origin = raw.origin("load balancer");
+        let lb_id = LoadBalancerId(b.topo.load_balancers.len() as u32);
+        let mut r = Reader::new(raw.object, &origin, &mut b.diags);
+        let sku = r.str("sku.name").unwrap_or("Standard").to_string();
+        let fe_values = r.array("properties.frontendIPConfigurations");
+        let pool_values = r.array("properties.backendAddressPools");
+        let rule_values = r.array("properties.loadBalancingRules");
+        let name_of = |v: &serde_json::Value| at(v, "name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
+        let frontend_names: Vec<String> = fe_values.iter().map(name_of).collect();
+        let mut backend_pools: Vec<String> = pool_values.iter().map(name_of).collect();
+        // Pools declared as separate child resources.
+        for child in b.of_kind("microsoft.network/loadbalancers/backendaddresspools") {
+            if child.id.key().starts_with(&format!("{}/", raw.id.key())) {
+                backend_pools.push(child.short_name().to_string());
+            }
+        }
+        let mut frontends = Vec::new();
+        for (i, fe) in fe_values.iter().enumerate() {
+            let base = format!("properties.frontendIPConfigurations[{i}].properties");
+            let mut fr = Reader::new(fe, &origin, &mut b.diags);
+            let ip = fr.ip("properties.privateIPAddress");
+            let is_static = fr.str("properties.privateIPAllocationMethod").is_some_and(|m| m.eq_ignore_ascii_case("static"));
+            let subnet_ref = fr.reference("properties.subnet");
+            let pip_ref = fr.reference("properties.publicIPAddress");
+            let subnet = subnet_ref.and_then(|id| b.resolve(&origin, &format!("{base}.subnet.id"), id, "subnet", |t| match t { Target::Subnet(x) => Some(x), _ => None }));
+            let public_ip = pip_ref.and_then(|id| b.resolve(&origin, &format!("{base}.publicIPAddress.id"), id, "public IP address", |t| match t { Target::PublicIp(x) => Some(x), _ => None }));
+            let private = subnet.map(|s| (s, if is_static { ip.unwrap_or(Ipv4Addr::UNSPECIFIED) } else { Ipv4Addr::UNSPECIFIED }));
+            if subnet.is_some() && !is_static {
+                b.pending.push(Pending::Frontend { order: raw.order, lb: lb_id, frontend: i });
+            }
+            frontends.push(Frontend { name: frontend_names[i].clone(), private, public_ip });
+        }
+        let mut rules = Vec::new();
+        for (i, rule) in rule_values.iter().enumerate() {
+            let mut rr = Reader::new(rule, &origin, &mut b.diags);
+            let base = format!("properties.loadBalancingRules[{i}].properties");
+            let fe = rr.reference("properties.frontendIPConfiguration").and_then(|id| child_index(&frontend_names, id));
+            let pool = rr.reference("properties.backendAddressPool").and_then(|id| child_index(&backend_pools, id));
+            let protocol = rr.str("properties.protocol").unwrap_or("Tcp").to_string();
+            let frontend_port = rr.u32("properties.frontendPort").unwrap_or(0) as u16;
+            let backend_port = rr.u32("properties.backendPort").unwrap_or(0) as u16;
+            let enable_floating_ip = rr.bool("properties.enableFloatingIP", false);
+            match fe {
+                Some(frontend) => rules.push(LoadBalancingRule { name: name_of(rule), frontend, backend_pool: pool, protocol, frontend_port, backend_port, enable_floating_ip }),
+                None => {
+                    b.diags.push(vnetlab_model::Diagnostic::error(&origin, &format!("{base}.frontendIPConfiguration.id"), "the rule's frontendIPConfiguration does not name a frontend of this load balancer"));
+                }
+            }
+        }
+        b.register(raw, Target::LoadBalancer(lb_id));
+        b.topo.load_balancers.push(LoadBalancer { id: raw.id.clone(), name: raw.name.clone(), sku, frontends, backend_pools, rules, origin });
+    }
+}

@@ -1,0 +1,154 @@
+//! REST / `az` export input: Azure's resource JSON turned into the model.
+
+pub mod document;
+mod gateway;
+mod interface;
+mod load_balancer;
+mod network;
+mod public_ip;
+mod routing;
+mod security;
+
+use document::RawResource;
+use std::collections::HashMap;
+use vnetlab_model::ids::*;
+use vnetlab_model::{Diagnostic, Origin, Topology};
+
+/// A resolved reference target.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target {
+    Vnet(VnetId),
+    Subnet(SubnetId),
+    RouteTable(RouteTableId),
+    Nsg(NsgId),
+    Asg(AsgId),
+    PublicIp(PublicIpId),
+    Gateway(GatewayId),
+    LocalGateway(LocalGatewayId),
+    NatGateway(NatGatewayId),
+    LoadBalancer(LoadBalancerId),
+    Nic(NicId),
+    Other(&'static str),
+}
+
+impl Target {
+    fn describe(self) -> &'static str {
+        match self {
+            Target::Vnet(_) => "virtual network",
+            Target::Subnet(_) => "subnet",
+            Target::RouteTable(_) => "route table",
+            Target::Nsg(_) => "network security group",
+            Target::Asg(_) => "application security group",
+            Target::PublicIp(_) => "public IP address",
+            Target::Gateway(_) => "virtual network gateway",
+            Target::LocalGateway(_) => "local network gateway",
+            Target::NatGateway(_) => "NAT gateway",
+            Target::LoadBalancer(_) => "load balancer",
+            Target::Nic(_) => "network interface",
+            Target::Other(kind) => kind,
+        }
+    }
+}
+
+/// The resource kinds vnetlab models, by lower-cased type.
+const MODELLED: [&str; 17] = [
+    "microsoft.network/virtualnetworks",
+    "microsoft.network/virtualnetworks/subnets",
+    "microsoft.network/virtualnetworks/virtualnetworkpeerings",
+    "microsoft.network/networkinterfaces",
+    "microsoft.compute/virtualmachines",
+    "microsoft.network/routetables",
+    "microsoft.network/routetables/routes",
+    "microsoft.network/networksecuritygroups",
+    "microsoft.network/networksecuritygroups/securityrules",
+    "microsoft.network/applicationsecuritygroups",
+    "microsoft.network/publicipaddresses",
+    "microsoft.network/virtualnetworkgateways",
+    "microsoft.network/localnetworkgateways",
+    "microsoft.network/connections",
+    "microsoft.network/natgateways",
+    "microsoft.network/loadbalancers",
+    "microsoft.network/loadbalancers/backendaddresspools",
+];
+
+pub(crate) struct Builder<'a> {
+    pub raws: &'a [RawResource<'a>],
+    pub topo: Topology,
+    pub diags: Vec<Diagnostic>,
+    targets: HashMap<String, Target>,
+    /// Dynamic private addresses still to allocate, in input order (D14).
+    pub pending: Vec<Pending>,
+}
+
+/// A dynamic private address waiting for allocation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Pending {
+    Nic { order: usize, nic: NicId, config: usize },
+    Frontend { order: usize, lb: LoadBalancerId, frontend: usize },
+}
+
+impl<'a> Builder<'a> {
+    pub fn of_kind(&self, kind: &'a str) -> impl Iterator<Item = &'a RawResource<'a>> + 'a {
+        self.raws.iter().filter(move |r| r.kind == kind)
+    }
+
+    pub fn register(&mut self, raw: &RawResource, target: Target) {
+        self.targets.insert(raw.id.key(), target);
+    }
+
+    /// Resolves a reference ID; records "does not exist" or "wrong kind" errors.
+    pub fn resolve<T>(&mut self, origin: &Origin, property: &str, id: &str, want: &'static str, pick: impl Fn(Target) -> Option<T>) -> Option<T> {
+        let key = id.trim_end_matches('/').to_ascii_lowercase();
+        match self.targets.get(&key).copied() {
+            Some(t) => match pick(t) {
+                Some(v) => Some(v),
+                None => {
+                    self.diags.push(Diagnostic::error(origin, property, format!("'{id}' is a {}, but a {want} is expected here", t.describe())));
+                    None
+                }
+            },
+            None => {
+                let hint = if id.starts_with("[") {
+                    "this is an ARM template expression; literal resource IDs are needed here".to_string()
+                } else {
+                    format!("declare the {want} in the same file, or correct the ID (IDs match case-insensitively)")
+                };
+                self.diags.push(Diagnostic::error(origin, property, format!("reference to a {want} that does not exist: {id}")).with_hint(hint));
+                None
+            }
+        }
+    }
+}
+
+/// Builds the model from flattened resources. Returns the topology (possibly partial) and
+/// every diagnostic; the caller refuses the topology when any diagnostic is an error.
+pub fn build(raws: &[RawResource]) -> (Topology, Vec<Diagnostic>) {
+    let mut b = Builder { raws, topo: Topology::default(), diags: Vec::new(), targets: HashMap::new(), pending: Vec::new() };
+    let mut first_seen: HashMap<String, &str> = HashMap::new();
+    for raw in raws {
+        if let Some(previous) = first_seen.insert(raw.id.key(), &raw.path) {
+            b.diags.push(Diagnostic::error(&raw.origin("resource"), "", format!("{} is declared twice (first at {previous})", raw.id)).with_hint("remove one of the two declarations"));
+        }
+        if !MODELLED.contains(&raw.kind.as_str()) {
+            b.register(raw, Target::Other("resource of another type"));
+            b.topo.ignored.push(Diagnostic::warning(&raw.origin("resource"), "", format!("type {} is not modelled by vnetlab; ignored", raw.type_name)));
+        }
+    }
+    // Order matters: a resource is built after everything it references.
+    public_ip::build_public_ips(&mut b);
+    security::build_asgs(&mut b);
+    security::build_nsgs(&mut b);
+    routing::build_route_tables(&mut b);
+    network::build_nat_gateways(&mut b);
+    network::build_vnets(&mut b);
+    network::build_subnets(&mut b);
+    network::build_peerings(&mut b);
+    gateway::build_gateways(&mut b);
+    gateway::build_local_gateways(&mut b);
+    gateway::build_connections(&mut b);
+    load_balancer::build_load_balancers(&mut b);
+    interface::build_nics(&mut b);
+    interface::build_vms(&mut b);
+    interface::allocate_addresses(&mut b);
+    (b.topo, b.diags)
+}

@@ -1,0 +1,51 @@
+//! Route tables and their routes from the REST shape (routeTable.json [SPEC-RT]; routing.md 5).
+
+use super::{Builder, Target};
+use crate::value::{parse_cidr, Reader};
+use vnetlab_model::ids::*;
+use vnetlab_model::{NextHopType, Route, RoutePrefix, RouteTable};
+
+pub(super) fn build_route_tables(b: &mut Builder) {
+    for raw in b.of_kind("microsoft.network/routetables").collect::<Vec<_>>() {
+        let origin = raw.origin("route table");
+        let mut r = Reader::new(raw.object, &origin, &mut b.diags);
+        let disable_bgp_route_propagation = r.bool("properties.disableBgpRoutePropagation", false);
+        let id = RouteTableId(b.topo.route_tables.len() as u32);
+        b.register(raw, Target::RouteTable(id));
+        b.topo.route_tables.push(RouteTable { id: raw.id.clone(), name: raw.name.clone(), routes: Vec::new(), disable_bgp_route_propagation, origin });
+    }
+    for raw in b.of_kind("microsoft.network/routetables/routes").collect::<Vec<_>>() {
+        let origin = raw.origin("route");
+        let parent = raw.id.as_str().trim_end_matches('/').rsplitn(3, '/').nth(2).unwrap_or_default().to_string();
+        let Some(table) = b.resolve(&origin, "id", &parent, "route table", |t| match t { Target::RouteTable(x) => Some(x), _ => None }) else { continue };
+        let mut r = Reader::new(raw.object, &origin, &mut b.diags);
+        let prefix = r.required_str("properties.addressPrefix").and_then(|s| route_prefix(&mut r, s));
+        let next_hop_type = r.required_str("properties.nextHopType").and_then(|s| match NextHopType::parse(s) {
+            Some(t) => Some(t),
+            None => {
+                r.error("properties.nextHopType", format!("unknown next hop type '{s}'")).hint =
+                    Some("use VirtualAppliance, VirtualNetworkGateway, VnetLocal, Internet or None".into());
+                None
+            }
+        });
+        let next_hop_ip = r.ip("properties.nextHopIpAddress");
+        let (Some(prefix), Some(next_hop_type)) = (prefix, next_hop_type) else { continue };
+        b.topo.route_tables[table.index()].routes.push(Route { name: raw.short_name().to_string(), prefix, next_hop_type, next_hop_ip, origin });
+    }
+}
+
+/// A route prefix is a CIDR or a service tag name (routing.md 5.7).
+fn route_prefix(r: &mut Reader, s: &str) -> Option<RoutePrefix> {
+    let looks_like_tag = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-');
+    if looks_like_tag {
+        return Some(RoutePrefix::ServiceTag(s.to_string()));
+    }
+    match parse_cidr(s) {
+        Ok(net) => Some(RoutePrefix::Cidr(net)),
+        Err((msg, hint)) => {
+            r.error("properties.addressPrefix", msg).hint = hint;
+            None
+        }
+    }
+}

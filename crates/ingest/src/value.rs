@@ -1,0 +1,211 @@
+//! Typed reads of REST JSON properties. Every read that finds the wrong shape records a
+//! diagnostic naming the resource and the property, so one run reports every problem.
+//! ARM treats property names case-insensitively; so do these reads.
+
+use ipnet::Ipv4Net;
+use serde_json::Value;
+use std::net::Ipv4Addr;
+use vnetlab_model::diagnostic::join_path;
+use vnetlab_model::{Diagnostic, Origin};
+
+/// Looks up a dotted path (`properties.subnet.id`), matching keys case-insensitively.
+pub fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').filter(|s| !s.is_empty()).try_fold(v, |cur, key| {
+        let obj = cur.as_object()?;
+        obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    })
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads properties of one resource object, collecting diagnostics.
+pub struct Reader<'a, 'd> {
+    pub value: &'a Value,
+    pub origin: &'d Origin,
+    pub diags: &'d mut Vec<Diagnostic>,
+}
+
+impl<'a, 'd> Reader<'a, 'd> {
+    pub fn new(value: &'a Value, origin: &'d Origin, diags: &'d mut Vec<Diagnostic>) -> Self {
+        Reader { value, origin, diags }
+    }
+
+    pub fn error(&mut self, path: &str, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::error(self.origin, path, message));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn wrong_type(&mut self, path: &str, want: &str, got: &Value) {
+        self.error(path, format!("expected {want}, found {}", json_kind(got)));
+    }
+
+    pub fn get(&self, path: &str) -> Option<&'a Value> {
+        at(self.value, path).filter(|v| !v.is_null())
+    }
+
+    pub fn str(&mut self, path: &str) -> Option<&'a str> {
+        let v = self.get(path)?;
+        match v.as_str() {
+            Some(s) => Some(s),
+            None => {
+                self.wrong_type(path, "a string", v);
+                None
+            }
+        }
+    }
+
+    pub fn required_str(&mut self, path: &str) -> Option<&'a str> {
+        let s = self.str(path);
+        if s.is_none() && self.get(path).is_none() {
+            self.error(path, format!("missing required property {path}"));
+        }
+        s
+    }
+
+    pub fn bool(&mut self, path: &str, default: bool) -> bool {
+        match self.get(path) {
+            None => default,
+            Some(Value::Bool(b)) => *b,
+            // ARM accepts "true"/"false" strings in many places.
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
+            Some(v) => {
+                self.wrong_type(path, "true or false", v);
+                default
+            }
+        }
+    }
+
+    pub fn u32(&mut self, path: &str) -> Option<u32> {
+        let v = self.get(path)?;
+        let n = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+        match n.and_then(|n| u32::try_from(n).ok()) {
+            Some(n) => Some(n),
+            None => {
+                self.wrong_type(path, "a whole number", v);
+                None
+            }
+        }
+    }
+
+    pub fn array(&mut self, path: &str) -> &'a [Value] {
+        match self.get(path) {
+            None => &[],
+            Some(Value::Array(items)) => items,
+            Some(v) => {
+                self.wrong_type(path, "an array", v);
+                &[]
+            }
+        }
+    }
+
+    /// Strings of a single property or its plural array form (`addressPrefix` /
+    /// `addressPrefixes`), as Azure's augmented properties allow.
+    pub fn strings(&mut self, path: &str) -> Vec<&'a str> {
+        let items = self.array(path);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str() {
+                Some(s) => out.push(s),
+                None => self.wrong_type(&format!("{path}[{i}]"), "a string", item),
+            }
+        }
+        out
+    }
+
+    pub fn cidr(&mut self, path: &str) -> Option<Ipv4Net> {
+        let s = self.str(path)?;
+        self.parse_cidr(path, s)
+    }
+
+    pub fn parse_cidr(&mut self, path: &str, s: &str) -> Option<Ipv4Net> {
+        match parse_cidr(s) {
+            Ok(net) => Some(net),
+            Err((msg, hint)) => {
+                let d = self.error(path, msg);
+                if let Some(h) = hint {
+                    d.hint = Some(h);
+                }
+                None
+            }
+        }
+    }
+
+    pub fn ip(&mut self, path: &str) -> Option<Ipv4Addr> {
+        let s = self.str(path)?;
+        match s.trim().parse() {
+            Ok(ip) => Some(ip),
+            Err(_) => {
+                self.error(path, format!("'{s}' is not an IPv4 address"));
+                None
+            }
+        }
+    }
+
+    /// A reference `{"id": "..."}` at `path`; returns the ID string.
+    pub fn reference(&mut self, path: &str) -> Option<&'a str> {
+        let v = self.get(path)?;
+        match at(v, "id").and_then(Value::as_str) {
+            Some(id) => Some(id),
+            None => {
+                self.error(&join_path(path, "id"), "expected a reference of the form {\"id\": \"/subscriptions/.../providers/...\"}");
+                None
+            }
+        }
+    }
+}
+
+/// Parses an IPv4 CIDR, refusing host bits as Azure does.
+pub fn parse_cidr(s: &str) -> Result<Ipv4Net, (String, Option<String>)> {
+    let t = s.trim();
+    if t.contains(':') {
+        return Err((format!("'{s}' is an IPv6 prefix; vnetlab models IPv4 only"), None));
+    }
+    let net: Ipv4Net = match t.parse() {
+        Ok(n) => n,
+        Err(_) => match t.parse::<Ipv4Addr>() {
+            Ok(ip) => Ipv4Net::new(ip, 32).expect("/32 is valid"),
+            Err(_) => {
+                return Err((
+                    format!("'{s}' is not an IPv4 prefix"),
+                    Some("write a prefix as address/length, for example 10.0.0.0/16".into()),
+                ))
+            }
+        },
+    };
+    if net.trunc() != net {
+        return Err((
+            format!("'{s}' has host bits set"),
+            Some(format!("Azure rejects it; did you mean {}?", net.trunc())),
+        ));
+    }
+    Ok(net)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_match_case_insensitively() {
+        let v = json!({"Properties": {"AddressPrefix": "10.0.0.0/24"}});
+        assert_eq!(at(&v, "properties.addressPrefix").and_then(Value::as_str), Some("10.0.0.0/24"));
+    }
+
+    #[test]
+    fn host_bits_are_refused_with_the_fix() {
+        let (msg, hint) = parse_cidr("10.0.0.5/24").unwrap_err();
+        assert!(msg.contains("host bits"));
+        assert!(hint.unwrap().contains("10.0.0.0/24"));
+    }
+}

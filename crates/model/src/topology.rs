@@ -1,0 +1,348 @@
+//! The resources vnetlab models, with references resolved to typed indices. Field names follow
+//! the REST properties they come from (Microsoft.Network 2023-09-01 specs).
+
+use crate::diagnostic::{Diagnostic, Origin};
+use crate::ids::*;
+use crate::resource_id::ResourceId;
+use crate::routing_types::{NextHopType, RoutePrefix};
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+
+#[derive(Debug, Clone, Default)]
+pub struct Topology {
+    pub vnets: Vec<VirtualNetwork>,
+    pub subnets: Vec<Subnet>,
+    pub peerings: Vec<Peering>,
+    pub nics: Vec<NetworkInterface>,
+    pub vms: Vec<VirtualMachine>,
+    pub route_tables: Vec<RouteTable>,
+    pub nsgs: Vec<NetworkSecurityGroup>,
+    pub asgs: Vec<ApplicationSecurityGroup>,
+    pub public_ips: Vec<PublicIp>,
+    pub gateways: Vec<VirtualNetworkGateway>,
+    pub local_gateways: Vec<LocalNetworkGateway>,
+    pub connections: Vec<Connection>,
+    pub nat_gateways: Vec<NatGateway>,
+    pub load_balancers: Vec<LoadBalancer>,
+    /// Resources of types vnetlab does not model; reported as warnings.
+    pub ignored: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VirtualNetwork {
+    pub id: ResourceId,
+    pub name: String,
+    pub location: String,
+    pub address_space: Vec<Ipv4Net>,
+    pub subnets: Vec<SubnetId>,
+    pub peerings: Vec<PeeringId>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceEndpoint {
+    /// `Microsoft.Storage`, `Microsoft.Sql`, ...
+    pub service: String,
+    /// Regions the endpoint covers; empty means the VNet's own region.
+    pub locations: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subnet {
+    pub id: ResourceId,
+    pub name: String,
+    pub vnet: VnetId,
+    pub prefix: Ipv4Net,
+    pub route_table: Option<RouteTableId>,
+    pub nsg: Option<NsgId>,
+    pub nat_gateway: Option<NatGatewayId>,
+    pub service_endpoints: Vec<ServiceEndpoint>,
+    /// `defaultOutboundAccess`; false makes a private subnet (dataplane.md 5.4).
+    pub default_outbound_access: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Peering {
+    pub id: ResourceId,
+    pub name: String,
+    pub vnet: VnetId,
+    pub remote: VnetId,
+    pub allow_virtual_network_access: bool,
+    pub allow_forwarded_traffic: bool,
+    pub allow_gateway_transit: bool,
+    pub use_remote_gateways: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllocationMethod {
+    Static,
+    Dynamic,
+}
+
+#[derive(Debug, Clone)]
+pub struct IpConfiguration {
+    pub name: String,
+    pub subnet: SubnetId,
+    pub private_ip: Ipv4Addr,
+    pub allocation: AllocationMethod,
+    pub primary: bool,
+    pub public_ip: Option<PublicIpId>,
+    pub asgs: Vec<AsgId>,
+    /// Backend pools this configuration belongs to: (load balancer, pool index).
+    pub backend_pools: Vec<(LoadBalancerId, usize)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NetworkInterface {
+    pub id: ResourceId,
+    pub name: String,
+    pub ip_configurations: Vec<IpConfiguration>,
+    pub enable_ip_forwarding: bool,
+    pub nsg: Option<NsgId>,
+    pub vm: Option<VmId>,
+    pub origin: Origin,
+}
+
+impl NetworkInterface {
+    /// The primary IP configuration (the first when none is marked).
+    pub fn primary_ip_configuration(&self) -> &IpConfiguration {
+        self.ip_configurations.iter().find(|c| c.primary).unwrap_or(&self.ip_configurations[0])
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VirtualMachine {
+    pub id: ResourceId,
+    pub name: String,
+    /// Primary NIC first.
+    pub nics: Vec<NicId>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub name: String,
+    pub prefix: RoutePrefix,
+    pub next_hop_type: NextHopType,
+    pub next_hop_ip: Option<Ipv4Addr>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteTable {
+    pub id: ResourceId,
+    pub name: String,
+    pub routes: Vec<Route>,
+    pub disable_bgp_route_propagation: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Allow,
+    Deny,
+}
+
+/// A security rule as written; the Security issue compiles these.
+#[derive(Debug, Clone)]
+pub struct SecurityRule {
+    pub name: String,
+    pub priority: u32,
+    pub direction: Direction,
+    pub access: Access,
+    pub protocol: String,
+    pub source_address_prefixes: Vec<String>,
+    pub destination_address_prefixes: Vec<String>,
+    pub source_port_ranges: Vec<String>,
+    pub destination_port_ranges: Vec<String>,
+    pub source_asgs: Vec<AsgId>,
+    pub destination_asgs: Vec<AsgId>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct NetworkSecurityGroup {
+    pub id: ResourceId,
+    pub name: String,
+    pub rules: Vec<SecurityRule>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplicationSecurityGroup {
+    pub id: ResourceId,
+    pub name: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicIpSku {
+    Basic,
+    Standard,
+}
+
+#[derive(Debug, Clone)]
+pub struct PublicIp {
+    pub id: ResourceId,
+    pub name: String,
+    pub sku: PublicIpSku,
+    /// The address given in the input, or one allocated from the documentation ranges (D15).
+    pub address: Ipv4Addr,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayType {
+    Vpn,
+    ExpressRoute,
+}
+
+#[derive(Debug, Clone)]
+pub struct VirtualNetworkGateway {
+    pub id: ResourceId,
+    pub name: String,
+    pub vnet: VnetId,
+    pub gateway_type: GatewayType,
+    /// `RouteBased` or `PolicyBased`.
+    pub vpn_type: String,
+    pub sku: String,
+    pub active_active: bool,
+    pub enable_bgp: bool,
+    pub asn: u32,
+    /// The private addresses of the gateway instances in GatewaySubnet (D4).
+    pub instance_ips: Vec<Ipv4Addr>,
+    pub public_ips: Vec<PublicIpId>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct BgpPeer {
+    pub asn: u32,
+    pub peering_address: Ipv4Addr,
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalNetworkGateway {
+    pub id: ResourceId,
+    pub name: String,
+    pub gateway_ip: Option<Ipv4Addr>,
+    /// `localNetworkAddressSpace.addressPrefixes`: the static prefixes of the site.
+    pub address_prefixes: Vec<Ipv4Net>,
+    pub bgp: Option<BgpPeer>,
+    /// Prefixes the site advertises over BGP: the offline stand-in for a live session
+    /// (vnetlab's `bgpAdvertisedPrefixes` property).
+    pub bgp_advertised: Vec<Ipv4Net>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub enum ConnectionKind {
+    IPsec { local_gateway: LocalGatewayId },
+    Vnet2Vnet { remote_gateway: GatewayId },
+    ExpressRoute,
+}
+
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub id: ResourceId,
+    pub name: String,
+    pub gateway: GatewayId,
+    pub kind: ConnectionKind,
+    pub enable_bgp: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct NatGateway {
+    pub id: ResourceId,
+    pub name: String,
+    pub public_ips: Vec<PublicIpId>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Frontend {
+    pub name: String,
+    pub private: Option<(SubnetId, Ipv4Addr)>,
+    pub public_ip: Option<PublicIpId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadBalancingRule {
+    pub name: String,
+    pub frontend: usize,
+    pub backend_pool: Option<usize>,
+    pub protocol: String,
+    pub frontend_port: u16,
+    pub backend_port: u16,
+    pub enable_floating_ip: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadBalancer {
+    pub id: ResourceId,
+    pub name: String,
+    pub sku: String,
+    pub frontends: Vec<Frontend>,
+    pub backend_pools: Vec<String>,
+    pub rules: Vec<LoadBalancingRule>,
+    pub origin: Origin,
+}
+
+impl Topology {
+    pub fn vnet(&self, id: VnetId) -> &VirtualNetwork {
+        &self.vnets[id.index()]
+    }
+    pub fn subnet(&self, id: SubnetId) -> &Subnet {
+        &self.subnets[id.index()]
+    }
+    pub fn nic(&self, id: NicId) -> &NetworkInterface {
+        &self.nics[id.index()]
+    }
+    pub fn vm(&self, id: VmId) -> &VirtualMachine {
+        &self.vms[id.index()]
+    }
+    pub fn route_table(&self, id: RouteTableId) -> &RouteTable {
+        &self.route_tables[id.index()]
+    }
+    pub fn gateway(&self, id: GatewayId) -> &VirtualNetworkGateway {
+        &self.gateways[id.index()]
+    }
+
+    /// Finds a NIC by name or resource ID (case-insensitive, as Azure matches IDs).
+    pub fn find_nic(&self, name_or_id: &str) -> Option<NicId> {
+        find(&self.nics, name_or_id, |n| (&n.name, &n.id)).map(|i| NicId(i as u32))
+    }
+
+    pub fn find_vm(&self, name_or_id: &str) -> Option<VmId> {
+        find(&self.vms, name_or_id, |v| (&v.name, &v.id)).map(|i| VmId(i as u32))
+    }
+
+    /// The gateways deployed in a VNet.
+    pub fn gateways_in(&self, vnet: VnetId) -> impl Iterator<Item = GatewayId> + '_ {
+        self.gateways.iter().enumerate().filter(move |(_, g)| g.vnet == vnet).map(|(i, _)| GatewayId(i as u32))
+    }
+
+    /// The peering from `vnet` to `remote`, if declared.
+    pub fn peering_between(&self, vnet: VnetId, remote: VnetId) -> Option<&Peering> {
+        self.vnet(vnet).peerings.iter().map(|p| &self.peerings[p.index()]).find(|p| p.remote == remote)
+    }
+}
+
+fn find<T>(items: &[T], needle: &str, key: impl Fn(&T) -> (&String, &ResourceId)) -> Option<usize> {
+    if needle.starts_with('/') {
+        let wanted = needle.trim_end_matches('/').to_ascii_lowercase();
+        items.iter().position(|item| key(item).1.key() == wanted)
+    } else {
+        items.iter().position(|item| key(item).0 == needle)
+            .or_else(|| items.iter().position(|item| key(item).0.eq_ignore_ascii_case(needle)))
+    }
+}

@@ -1,0 +1,73 @@
+//! Route table rules (routing.md 2.1, 3.2 E8, 5.2; [SPEC-RT]; [LIMITS]): VirtualAppliance needs
+//! a next hop IP and no other type may carry one; VNetPeering and VirtualNetworkServiceEndpoint
+//! are platform-only; one route per prefix; at most 400 routes and 25 service-tag routes.
+
+use crate::diagnostic::Diagnostic;
+use crate::routing_types::{NextHopType, RoutePrefix};
+use crate::service_tags::ServiceTags;
+use crate::topology::{GatewayType, Topology};
+use std::collections::HashMap;
+
+pub const MAX_ROUTES: usize = 400;
+pub const MAX_SERVICE_TAG_ROUTES: usize = 25;
+
+pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>) {
+    for rt in &t.route_tables {
+        if rt.routes.len() > MAX_ROUTES {
+            out.push(
+                Diagnostic::error(&rt.origin, "properties.routes", format!("route table has {} routes; Azure allows at most {MAX_ROUTES}", rt.routes.len()))
+                    .with_hint("summarise prefixes, or split the subnets across route tables"),
+            );
+        }
+        let tag_routes = rt.routes.iter().filter(|r| matches!(r.prefix, RoutePrefix::ServiceTag(_))).count();
+        if tag_routes > MAX_SERVICE_TAG_ROUTES {
+            out.push(Diagnostic::error(&rt.origin, "properties.routes", format!("route table has {tag_routes} routes with a service tag as prefix; Azure allows at most {MAX_SERVICE_TAG_ROUTES}")));
+        }
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        for r in &rt.routes {
+            let kind = r.next_hop_type;
+            if !kind.allowed_in_user_route() {
+                out.push(
+                    Diagnostic::error(&r.origin, "properties.nextHopType", format!("{kind} is created by the platform and cannot be the next hop of a user route"))
+                        .with_hint("use VirtualAppliance, VirtualNetworkGateway, VnetLocal, Internet or None"),
+                );
+            }
+            match (kind, r.next_hop_ip) {
+                (NextHopType::VirtualAppliance, None) => out.push(
+                    Diagnostic::error(&r.origin, "properties.nextHopIpAddress", "a VirtualAppliance route needs nextHopIpAddress")
+                        .with_hint("set it to the private IP of the appliance's NIC or of an internal load balancer"),
+                ),
+                (NextHopType::VirtualAppliance, _) | (_, None) => {}
+                (other, Some(ip)) => out.push(
+                    Diagnostic::error(&r.origin, "properties.nextHopIpAddress", format!("nextHopIpAddress {ip} is only allowed when nextHopType is VirtualAppliance, not {other}"))
+                        .with_hint("remove nextHopIpAddress"),
+                ),
+            }
+            if let RoutePrefix::ServiceTag(tag) = &r.prefix {
+                if tags.get(tag).is_none() {
+                    out.push(
+                        Diagnostic::error(&r.origin, "properties.addressPrefix", format!("'{tag}' is neither a CIDR prefix nor a known service tag"))
+                            .with_hint("write a prefix such as 10.1.0.0/16, or a service tag such as Storage or Storage.EastUS"),
+                    );
+                }
+            }
+            let key = r.prefix.to_string().to_ascii_lowercase();
+            if let Some(first) = seen.insert(key, &r.name) {
+                out.push(Diagnostic::error(&r.origin, "properties.addressPrefix", format!("prefix {} is already used by route '{first}' in the same route table", r.prefix)).with_hint("a route table holds one route per prefix"));
+            }
+        }
+        // routing.md T20: a UDR to VirtualNetworkGateway needs a VPN gateway in the VNet.
+        for s in t.subnets.iter().filter(|s| s.route_table.map(|id| &t.route_tables[id.index()].id) == Some(&rt.id)) {
+            let has_vpn = t.gateways_in(s.vnet).any(|g| t.gateway(g).gateway_type == GatewayType::Vpn)
+                || t.vnet(s.vnet).peerings.iter().map(|p| &t.peerings[p.index()]).any(|p| p.use_remote_gateways && t.gateways_in(p.remote).any(|g| t.gateway(g).gateway_type == GatewayType::Vpn));
+            if let Some(r) = rt.routes.iter().find(|r| r.next_hop_type == NextHopType::VirtualNetworkGateway) {
+                if !has_vpn {
+                    out.push(
+                        Diagnostic::error(&r.origin, "properties.nextHopType", format!("route '{}' sends traffic to VirtualNetworkGateway, but subnet '{}/{}' has no VPN gateway to use", r.name, t.vnet(s.vnet).name, s.name))
+                            .with_hint("an ExpressRoute gateway cannot be a user-route target; deploy a route-based VPN gateway or use VirtualAppliance"),
+                    );
+                }
+            }
+        }
+    }
+}
