@@ -1,1 +1,39 @@
+//! The analyzer: Azure's diagnostic questions (effective routes, next hop) answered from the
+//! engine, rendered as the `az` CLI's JSON and the portal's tables.
 
+pub mod effective_routes;
+pub mod next_hop;
+pub mod table;
+
+use vnetlab_engine::routes::RoutingTables;
+use vnetlab_model::service_tags::ServiceTags;
+use vnetlab_model::Topology;
+
+/// A loaded topology with its routes computed once.
+pub struct Analysis<'t> {
+    pub topology: &'t Topology,
+    pub routes: RoutingTables,
+}
+
+impl<'t> Analysis<'t> {
+    pub fn new(topology: &'t Topology, tags: &ServiceTags) -> Self {
+        Analysis { topology, routes: RoutingTables::compute(topology, tags) }
+    }
+}
+
+/// A question that cannot be answered: what is wrong, and a hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,1 +1,165 @@
-fn main() {}
+//! The `vnetlab` command: argument parsing and output. Every answer comes from the analysis
+//! crate; this file only routes commands and prints.
+
+mod demo;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::borrow::Cow;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use vnetlab_analysis::{effective_routes, next_hop, Analysis, QueryError};
+use vnetlab_ingest::Loaded;
+use vnetlab_model::service_tags::ServiceTags;
+
+#[derive(Parser)]
+#[command(name = "vnetlab", version, about = "Azure's virtual network on one Linux machine: effective routes, next hop, and more, answered as Azure answers them")]
+struct Cli {
+    /// A service-tag file (ServiceTags_Public_*.json) to use instead of the bundled 2025-11-09 snapshot.
+    #[arg(long, global = true, value_name = "FILE")]
+    service_tags: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a topology; exit 0 when Azure would accept it, otherwise list every problem and exit 1.
+    Validate { file: PathBuf },
+    /// The effective routes of a NIC, like `az network nic show-effective-route-table`.
+    Routes {
+        file: PathBuf,
+        /// NIC name or resource ID.
+        #[arg(long)]
+        nic: String,
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// The next hop of a packet, like `az network watcher show-next-hop`.
+    NextHop {
+        file: PathBuf,
+        #[arg(long)]
+        vm: String,
+        #[arg(long)]
+        source_ip: Ipv4Addr,
+        #[arg(long)]
+        dest_ip: Ipv4Addr,
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// The built-in home lab: on-premises, S2S VPN, a hub, peered spokes and an IDS appliance.
+    Demo {
+        /// Write the demo topology to FILE (YAML) instead of analysing it.
+        #[arg(long, value_name = "FILE")]
+        write: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the YAML lab file.
+    Schema,
+}
+
+/// A failure already explained to the user on stderr.
+struct Failed;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failed) => ExitCode::from(1),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failed> {
+    let tags = load_tags(cli.service_tags.as_deref())?;
+    match cli.command {
+        Command::Validate { file } => {
+            let loaded = load(&file, &tags)?;
+            let t = &loaded.topology;
+            println!(
+                "{}: valid ({} VNets, {} subnets, {} peerings, {} NICs, {} VMs, {} route tables, {} NSGs, {} gateways)",
+                file.display(), t.vnets.len(), t.subnets.len(), t.peerings.len(), t.nics.len(), t.vms.len(), t.route_tables.len(), t.nsgs.len(), t.gateways.len()
+            );
+            Ok(())
+        }
+        Command::Routes { file, nic, output } => {
+            let loaded = load(&file, &tags)?;
+            let a = Analysis::new(&loaded.topology, &tags);
+            let nic = effective_routes::find_nic(a.topology, &nic).map_err(report)?;
+            let routes = effective_routes::for_nic(&a, nic);
+            match output {
+                Output::Json => print_json(&effective_routes::to_json(&routes)),
+                Output::Table => print!("{}", effective_routes::to_table(&routes)),
+            }
+            Ok(())
+        }
+        Command::NextHop { file, vm, source_ip, dest_ip, output } => {
+            let loaded = load(&file, &tags)?;
+            let a = Analysis::new(&loaded.topology, &tags);
+            let vm = next_hop::find_vm(&a, &vm).map_err(report)?;
+            let (_, subnet) = next_hop::source_nic(&a, vm, source_ip).map_err(report)?;
+            let (hop, reason) = next_hop::next_hop(&a, subnet, dest_ip);
+            match output {
+                Output::Json => print_json(&hop),
+                Output::Table => {
+                    println!("Next hop type        {}", hop.next_hop_type);
+                    println!("IP address           {}", hop.next_hop_ip_address.as_deref().unwrap_or("-"));
+                    println!("Route table ID       {}", hop.route_table_id);
+                    println!("Why                  {reason}");
+                }
+            }
+            Ok(())
+        }
+        Command::Demo { write: Some(path) } => demo::write(&path),
+        Command::Demo { write: None } => demo::run(&tags),
+        Command::Schema => {
+            todo_schema();
+            Ok(())
+        }
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    println!("{}", serde_json::to_string_pretty(value).expect("serialising plain data cannot fail"));
+}
+
+fn report(e: QueryError) -> Failed {
+    eprintln!("{e}");
+    Failed
+}
+
+fn load_tags(path: Option<&Path>) -> Result<Cow<'static, ServiceTags>, Failed> {
+    let Some(path) = path else { return Ok(Cow::Borrowed(ServiceTags::bundled())) };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("error: cannot read service-tag file {}: {e}", path.display());
+        Failed
+    })?;
+    ServiceTags::from_json(&text).map(Cow::Owned).map_err(|e| {
+        eprintln!("error: {}: {e}\n  hint: download ServiceTags_Public_*.json from Microsoft's download center", path.display());
+        Failed
+    })
+}
+
+fn load(file: &Path, tags: &ServiceTags) -> Result<Loaded, Failed> {
+    match vnetlab_ingest::load_path(file, tags) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                eprintln!("{w}");
+            }
+            Ok(loaded)
+        }
+        Err(diags) => {
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!("{}: {errors} error{} found", file.display(), if errors == 1 { "" } else { "s" });
+            Err(Failed)
+        }
+    }
+}
+fn todo_schema() {}

@@ -19,9 +19,17 @@ pub struct ServiceTag {
     pub prefixes: Vec<Ipv4Net>,
 }
 
+/// A service-tag set. The bundled snapshot is parsed on first use, so commands that never
+/// look up a tag do not pay for the 4 MB file.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceTags {
-    pub change_number: u64,
+    unparsed: Option<&'static str>,
+    parsed: OnceLock<Parsed>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Parsed {
+    change_number: u64,
     by_name: HashMap<String, ServiceTag>,
 }
 
@@ -50,11 +58,29 @@ impl ServiceTags {
     /// The snapshot shipped with vnetlab, parsed once.
     pub fn bundled() -> &'static ServiceTags {
         static TAGS: OnceLock<ServiceTags> = OnceLock::new();
-        TAGS.get_or_init(|| ServiceTags::from_json(BUNDLED).expect("the bundled service-tag file parses"))
+        TAGS.get_or_init(|| ServiceTags { unparsed: Some(BUNDLED), parsed: OnceLock::new() })
     }
 
     /// Parses a service-tag file in Microsoft's download format.
     pub fn from_json(text: &str) -> Result<ServiceTags, String> {
+        let parsed = OnceLock::new();
+        let _ = parsed.set(Self::parse(text)?);
+        Ok(ServiceTags { unparsed: None, parsed })
+    }
+
+    fn tags(&self) -> &Parsed {
+        self.parsed.get_or_init(|| match self.unparsed {
+            Some(text) => Self::parse(text).expect("the bundled service-tag file parses"),
+            None => Parsed::default(),
+        })
+    }
+
+    /// The file's `changeNumber`.
+    pub fn change_number(&self) -> u64 {
+        self.tags().change_number
+    }
+
+    fn parse(text: &str) -> Result<Parsed, String> {
         let file: File = serde_json::from_str(text).map_err(|e| {
             format!("not a service-tag file (line {}, column {}): {e}", e.line(), e.column())
         })?;
@@ -68,12 +94,12 @@ impl ServiceTags {
                 ServiceTag { name: tag.name, region: tag.properties.region.to_ascii_lowercase(), prefixes },
             );
         }
-        Ok(ServiceTags { change_number: file.change_number, by_name })
+        Ok(Parsed { change_number: file.change_number, by_name })
     }
 
     /// Looks a tag up by name, case-insensitively (`storage.japaneast` finds `Storage.JapanEast`).
     pub fn get(&self, name: &str) -> Option<&ServiceTag> {
-        self.by_name.get(&name.to_ascii_lowercase())
+        self.tags().by_name.get(&name.to_ascii_lowercase())
     }
 
     /// The regional form of a tag for a region (`Storage` + `eastus` -> `Storage.EastUS`).
@@ -121,7 +147,7 @@ mod tests {
     #[test]
     fn bundled_snapshot_has_storage_and_regional_forms() {
         let tags = ServiceTags::bundled();
-        assert_eq!(tags.change_number, 376);
+        assert_eq!(tags.change_number(), 376);
         let storage = tags.get("storage").unwrap();
         assert_eq!(storage.name, "Storage");
         assert!(!storage.prefixes.is_empty());

@@ -1,0 +1,80 @@
+//! `vnetlab demo`: the built-in home lab (examples/homelab.yaml). For a VM in each VNet it
+//! prints the effective routes and the next hop to on-premises, the Internet and the other
+//! spoke, each with the route that decided.
+
+use crate::{load, Failed};
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::path::Path;
+use vnetlab_analysis::{effective_routes, next_hop, Analysis};
+use vnetlab_model::service_tags::ServiceTags;
+
+pub const HOMELAB: &str = include_str!("../../../examples/homelab.yaml");
+
+/// Writes the demo topology atomically: a temporary file renamed into place.
+pub fn write(path: &Path) -> Result<(), Failed> {
+    let tmp = path.with_extension("yaml.tmp");
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(HOMELAB.as_bytes()).and_then(|_| f.sync_all()))
+        .and_then(|_| std::fs::rename(&tmp, path));
+    match result {
+        Ok(()) => {
+            println!("wrote the demo topology to {}; try: vnetlab routes {} --nic web1-nic", path.display(), path.display());
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            eprintln!("error: cannot write {}: {e}", path.display());
+            Err(Failed)
+        }
+    }
+}
+
+/// The destinations the demo asks about, by name.
+const PROBES: [(&str, Ipv4Addr); 4] = [
+    ("on-premises 192.168.1.10", Ipv4Addr::new(192, 168, 1, 10)),
+    ("the Internet 192.0.2.80", Ipv4Addr::new(192, 0, 2, 80)),
+    ("spoke1 10.1.0.4", Ipv4Addr::new(10, 1, 0, 4)),
+    ("spoke2 10.2.0.4", Ipv4Addr::new(10, 2, 0, 4)),
+];
+
+pub fn run(tags: &ServiceTags) -> Result<(), Failed> {
+    let dir = std::env::temp_dir().join(format!("vnetlab-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        Failed
+    })?;
+    let file = dir.join("homelab.yaml");
+    let loaded = std::fs::write(&file, HOMELAB).map_err(|e| {
+        eprintln!("error: cannot write {}: {e}", file.display());
+        Failed
+    }).and_then(|_| load(&file, tags));
+    let _ = std::fs::remove_dir_all(&dir);
+    let loaded = loaded?;
+    let a = Analysis::new(&loaded.topology, tags);
+    println!("vnetlab demo: an Azure learner's home lab (on-premises, S2S VPN, hub, two spokes, an IDS appliance)");
+    println!("Write it out to edit it: vnetlab demo --write homelab.yaml\n");
+    for (vm_name, own_spoke) in [("dc1", None), ("web1", Some("spoke1")), ("app1", Some("spoke2"))] {
+        let vm = next_hop::find_vm(&a, vm_name).map_err(|e| {
+            eprintln!("{e}");
+            Failed
+        })?;
+        let nic = a.topology.vm(vm).nics[0];
+        let cfg = a.topology.nic(nic).primary_ip_configuration();
+        let subnet = a.topology.subnet(cfg.subnet);
+        let vnet = &a.topology.vnet(subnet.vnet).name;
+        println!("== VM {vm_name} ({}) in {vnet}/{}: effective routes of NIC {}", cfg.private_ip, subnet.name, a.topology.nic(nic).name);
+        print!("{}", effective_routes::to_table(&effective_routes::for_nic(&a, nic)));
+        println!();
+        for (label, dst) in PROBES {
+            if own_spoke.is_some_and(|s| label.starts_with(s)) {
+                continue;
+            }
+            let (hop, reason) = next_hop::next_hop(&a, cfg.subnet, dst);
+            let ip = hop.next_hop_ip_address.map(|ip| format!(" {ip}")).unwrap_or_default();
+            println!("  to {label:<26} next hop {}{ip}: {reason}", hop.next_hop_type);
+        }
+        println!();
+    }
+    Ok(())
+}

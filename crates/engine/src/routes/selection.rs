@@ -1,0 +1,139 @@
+//! Route selection (routing.md 3, 4.3): longest prefix match across all origins first; for an
+//! identical prefix User > VirtualNetworkGateway > Default, the losers shown Invalid. VNet,
+//! peering and service-endpoint routes beat BGP routes even when the BGP route is more specific
+//! (E1, which also filters a BGP prefix equal to a VNet range, E2). A service-endpoint route
+//! beats a user route with the identical prefix (D6). A user 0.0.0.0/0 removes the reserved
+//! None routes from the subnet's table (D5).
+
+use super::effective_route::{EffectiveRoute, RouteSource, RouteState};
+use super::layer::{Layer, Row};
+use super::SubnetRoutes;
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+use vnetlab_model::NextHopType;
+
+/// D6: a service-endpoint route wins over a user route with the identical prefix. The one
+/// switch to flip if Azure is shown to behave otherwise ([PR-128591] disputes it).
+pub const SERVICE_ENDPOINT_BEATS_IDENTICAL_USER_ROUTE: bool = true;
+
+/// The origins of routes, in the order their rows are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    System,
+    Reserved,
+    ServiceEndpoint,
+    Gateway,
+    User,
+}
+
+impl Origin {
+    pub const ALL: [Origin; 5] = [Origin::System, Origin::Reserved, Origin::ServiceEndpoint, Origin::Gateway, Origin::User];
+
+    /// Precedence for an identical prefix (R2, D6); higher wins.
+    pub fn rank(self) -> u8 {
+        match self {
+            Origin::System | Origin::Reserved => 0,
+            Origin::Gateway => 2,
+            Origin::User => 4,
+            Origin::ServiceEndpoint if SERVICE_ENDPOINT_BEATS_IDENTICAL_USER_ROUTE => 5,
+            Origin::ServiceEndpoint => 3,
+        }
+    }
+
+    pub fn source(self) -> RouteSource {
+        match self {
+            Origin::System | Origin::Reserved | Origin::ServiceEndpoint => RouteSource::Default,
+            Origin::Gateway => RouteSource::VirtualNetworkGateway,
+            Origin::User => RouteSource::User,
+        }
+    }
+}
+
+/// The route that forwards a destination.
+#[derive(Debug, Clone, Copy)]
+pub struct Selected<'a> {
+    pub origin: Origin,
+    pub prefix: Ipv4Net,
+    pub row: &'a Row,
+}
+
+impl Selected<'_> {
+    pub fn source(&self) -> RouteSource {
+        self.origin.source()
+    }
+}
+
+fn is_vnet_route(row: &Row) -> bool {
+    matches!(row.next_hop_type, NextHopType::VnetLocal | NextHopType::VNetPeering | NextHopType::VNetGlobalPeering)
+}
+
+impl SubnetRoutes {
+    fn layer(&self, origin: Origin) -> Option<&Layer> {
+        match origin {
+            Origin::System => Some(&self.vnet.default),
+            // D5: a user 0.0.0.0/0 removes the reserved None routes.
+            Origin::Reserved => (!self.user_default_route).then_some(&self.vnet.reserved),
+            Origin::ServiceEndpoint => self.service_endpoints.as_deref(),
+            Origin::Gateway => self.gateway.as_deref(),
+            Origin::User => self.user.as_deref(),
+        }
+    }
+
+    /// E1/E2: a gateway prefix inside a VNet, peering or service-endpoint prefix never applies.
+    fn gateway_prefix_suppressed(&self, prefix: &Ipv4Net) -> bool {
+        self.vnet.default.covering(prefix).is_some_and(|(_, row)| is_vnet_route(row))
+            || self.service_endpoints.as_deref().is_some_and(|se| se.covering(prefix).is_some())
+    }
+
+    /// Longest prefix match over the subnet's active routes.
+    pub fn lookup(&self, dst: Ipv4Addr) -> Option<Selected<'_>> {
+        let mut best: Option<Selected> = None;
+        for origin in Origin::ALL {
+            let Some((prefix, row)) = self.layer(origin).and_then(|l| l.lookup(dst)) else { continue };
+            if origin == Origin::Gateway && self.gateway_prefix_suppressed(&prefix) {
+                continue;
+            }
+            let better = match &best {
+                None => true,
+                Some(b) => (prefix.prefix_len(), origin.rank()) > (b.prefix.prefix_len(), b.origin.rank()),
+            };
+            if better {
+                best = Some(Selected { origin, prefix, row });
+            }
+        }
+        best
+    }
+
+    /// Whether a layer of higher precedence than `origin` carries exactly `prefix`.
+    fn outranked(&self, origin: Origin, prefix: &Ipv4Net) -> bool {
+        Origin::ALL.into_iter().filter(|o| o.rank() > origin.rank()).any(|o| {
+            self.layer(o).is_some_and(|l| l.trie.get(prefix).is_some())
+                && !(o == Origin::Gateway && self.gateway_prefix_suppressed(prefix))
+        })
+    }
+
+    /// The effective route table as `az network nic show-effective-route-table` lists it.
+    pub fn effective_routes(&self) -> Vec<EffectiveRoute> {
+        let mut out = Vec::new();
+        for origin in Origin::ALL {
+            let Some(layer) = self.layer(origin) else { continue };
+            for (i, row) in layer.rows.iter().enumerate() {
+                if origin == Origin::Gateway && self.gateway_prefix_suppressed(&row.prefixes[0]) {
+                    continue;
+                }
+                let active = row.prefixes.iter().any(|p| layer.owns(p, i) && !self.outranked(origin, p));
+                out.push(EffectiveRoute {
+                    source: origin.source(),
+                    state: if active { RouteState::Active } else { RouteState::Invalid },
+                    address_prefixes: row.prefixes.clone(),
+                    next_hop_type: row.next_hop_type,
+                    next_hop_ips: row.next_hop_ips.clone(),
+                    name: row.name.clone(),
+                    route_table: row.route_table,
+                    disable_bgp_route_propagation: self.disable_bgp_route_propagation,
+                });
+            }
+        }
+        out
+    }
+}
