@@ -1,11 +1,18 @@
 //! Virtual network gateway rules (dataplane.md 7, [VPNSKU]; routing.md 7 [GW-TRANSIT]): gateways
 //! live in a subnet named GatewaySubnet, a VNet has at most one VPN and one ExpressRoute
-//! gateway, the Basic SKU has no BGP, no active-active and no gateway transit.
+//! gateway, the Basic SKU has no BGP, no active-active and no gateway transit; a BGP connection
+//! needs a BGP gateway.
 
 use crate::diagnostic::Diagnostic;
 use crate::topology::{GatewayType, Topology};
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
+    for c in &t.connections {
+        let g = t.gateway(c.gateway);
+        if c.enable_bgp && !g.enable_bgp {
+            out.push(Diagnostic::error(&c.origin, "properties.enableBgp", format!("the connection enables BGP, but gateway '{}' does not", g.name)).with_hint("set enableBgp: true on the gateway (VpnGw1 or larger)"));
+        }
+    }
     for (i, g) in t.gateways.iter().enumerate() {
         let basic = g.sku.eq_ignore_ascii_case("Basic");
         if basic && g.enable_bgp {

@@ -1,6 +1,7 @@
 //! VNet peering rules (routing.md 7; [SPEC-VNET]; [GW-DIFF-REGION]): peered address spaces
 //! must not overlap; useRemoteGateways only on one peering, never with a gateway of one's own,
-//! and only towards a VNet whose side allows gateway transit.
+//! and only towards a VNet whose side allows gateway transit; one VNet's peers must not
+//! overlap each other.
 
 use crate::addressing::overlaps;
 use crate::diagnostic::Diagnostic;
@@ -46,6 +47,15 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         }
     }
     for vnet in &t.vnets {
+        // Two peered VNets whose spaces overlap would make the peering routes ambiguous; Azure
+        // refuses the second peering.
+        let peers: Vec<_> = vnet.peerings.iter().map(|p| &t.peerings[p.index()]).collect();
+        for (i, p) in peers.iter().enumerate() {
+            if let Some(q) = peers[..i].iter().find(|q| t.vnet(q.remote).address_space.iter().any(|a| t.vnet(p.remote).address_space.iter().any(|b| overlaps(*a, *b)))) {
+                out.push(Diagnostic::error(&p.origin, "properties.remoteVirtualNetwork.id", format!(
+                    "VNet '{}' is already peered with '{}', whose address space overlaps '{}'", vnet.name, t.vnet(q.remote).name, t.vnet(p.remote).name)));
+            }
+        }
         let using: Vec<_> = vnet.peerings.iter().map(|p| &t.peerings[p.index()]).filter(|p| p.use_remote_gateways).collect();
         if using.len() > 1 {
             out.push(
