@@ -48,6 +48,11 @@ impl ResourceId {
         self.0.trim_end_matches('/').to_ascii_lowercase()
     }
 
+    /// The parent of a child resource: `.../virtualNetworks/hub` for `.../virtualNetworks/hub/subnets/app`.
+    pub fn parent(&self) -> String {
+        self.0.trim_end_matches('/').rsplitn(3, '/').nth(2).unwrap_or_default().to_string()
+    }
+
     /// The last name segment.
     pub fn name(&self) -> &str {
         self.0.trim_end_matches('/').rsplit('/').next().unwrap_or_default()

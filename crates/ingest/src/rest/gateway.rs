@@ -2,7 +2,7 @@
 //! (dataplane.md 7; routing.md 6). Gateway instances take the first usable addresses of
 //! GatewaySubnet (decision D4).
 
-use super::{Builder, Target};
+use super::{pick, Builder, Target};
 use crate::value::{at, Reader};
 use std::net::Ipv4Addr;
 use vnetlab_model::ids::*;
@@ -38,10 +38,10 @@ pub(super) fn build_gateways(b: &mut Builder) {
         for (i, cfg) in configs.iter().enumerate() {
             let base = format!("properties.ipConfigurations[{i}].properties");
             if let Some(id) = at(cfg, "properties.subnet.id").and_then(|v| v.as_str()) {
-                subnet = subnet.or(b.resolve(&origin, &format!("{base}.subnet.id"), id, "subnet", |t| match t { Target::Subnet(x) => Some(x), _ => None }));
+                subnet = subnet.or(b.resolve(&origin, &format!("{base}.subnet.id"), id, "subnet", pick!(Subnet)));
             }
             if let Some(id) = at(cfg, "properties.publicIPAddress.id").and_then(|v| v.as_str()) {
-                public_ips.extend(b.resolve(&origin, &format!("{base}.publicIPAddress.id"), id, "public IP address", |t| match t { Target::PublicIp(x) => Some(x), _ => None }));
+                public_ips.extend(b.resolve(&origin, &format!("{base}.publicIPAddress.id"), id, "public IP address", pick!(PublicIp)));
             }
         }
         let Some(subnet) = subnet else { continue };
@@ -94,10 +94,9 @@ pub(super) fn build_connections(b: &mut Builder) {
         if gw1.is_none() {
             r.error("properties.virtualNetworkGateway1", "a connection needs virtualNetworkGateway1.id");
         }
-        let pick_gw = |t| match t { Target::Gateway(x) => Some(x), _ => None };
-        let Some(gateway) = gw1.and_then(|id| b.resolve(&origin, "properties.virtualNetworkGateway1.id", id, "virtual network gateway", pick_gw)) else { continue };
+        let Some(gateway) = gw1.and_then(|id| b.resolve(&origin, "properties.virtualNetworkGateway1.id", id, "virtual network gateway", pick!(Gateway))) else { continue };
         let kind = match kind.as_str() {
-            "ipsec" => match lng.and_then(|id| b.resolve(&origin, "properties.localNetworkGateway2.id", id, "local network gateway", |t| match t { Target::LocalGateway(x) => Some(x), _ => None })) {
+            "ipsec" => match lng.and_then(|id| b.resolve(&origin, "properties.localNetworkGateway2.id", id, "local network gateway", pick!(LocalGateway))) {
                 Some(local_gateway) => ConnectionKind::IPsec { local_gateway },
                 None => {
                     if lng.is_none() {
@@ -106,7 +105,7 @@ pub(super) fn build_connections(b: &mut Builder) {
                     continue;
                 }
             },
-            "vnet2vnet" => match gw2.and_then(|id| b.resolve(&origin, "properties.virtualNetworkGateway2.id", id, "virtual network gateway", pick_gw)) {
+            "vnet2vnet" => match gw2.and_then(|id| b.resolve(&origin, "properties.virtualNetworkGateway2.id", id, "virtual network gateway", pick!(Gateway))) {
                 Some(remote_gateway) => ConnectionKind::Vnet2Vnet { remote_gateway },
                 None => {
                     if gw2.is_none() {

@@ -3,7 +3,7 @@
 //! first, then dynamic ones take the lowest free address from .4, in input order (D14).
 
 use super::load_balancer::child_index;
-use super::{Builder, Pending, Target};
+use super::{pick, Builder, Pending, Target};
 use crate::value::{at, Reader};
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -22,7 +22,7 @@ pub(super) fn build_nics(b: &mut Builder) {
         if configs.is_empty() {
             r.error("properties.ipConfigurations", "a network interface needs at least one IP configuration");
         }
-        let nsg = nsg_ref.and_then(|id| b.resolve(&origin, "properties.networkSecurityGroup.id", id, "network security group", |t| match t { Target::Nsg(x) => Some(x), _ => None }));
+        let nsg = nsg_ref.and_then(|id| b.resolve(&origin, "properties.networkSecurityGroup.id", id, "network security group", pick!(Nsg)));
         let mut ip_configurations = Vec::new();
         for (i, cfg) in configs.iter().enumerate() {
             let base = format!("properties.ipConfigurations[{i}].properties");
@@ -54,12 +54,12 @@ pub(super) fn build_nics(b: &mut Builder) {
                 .filter_map(|(j, v)| at(v, "id").and_then(|v| v.as_str()).map(|id| (format!("{base}.applicationSecurityGroups[{j}].id"), id))).collect();
             let pool_refs: Vec<(String, &str)> = cr.array("properties.loadBalancerBackendAddressPools").iter().enumerate()
                 .filter_map(|(j, v)| at(v, "id").and_then(|v| v.as_str()).map(|id| (format!("{base}.loadBalancerBackendAddressPools[{j}].id"), id))).collect();
-            let subnet = subnet_ref.and_then(|id| b.resolve(&origin, &format!("{base}.subnet.id"), id, "subnet", |t| match t { Target::Subnet(x) => Some(x), _ => None }));
-            let public_ip = pip_ref.and_then(|id| b.resolve(&origin, &format!("{base}.publicIPAddress.id"), id, "public IP address", |t| match t { Target::PublicIp(x) => Some(x), _ => None }));
-            let asgs = asg_refs.iter().filter_map(|(p, id)| b.resolve(&origin, p, id, "application security group", |t| match t { Target::Asg(x) => Some(x), _ => None })).collect();
+            let subnet = subnet_ref.and_then(|id| b.resolve(&origin, &format!("{base}.subnet.id"), id, "subnet", pick!(Subnet)));
+            let public_ip = pip_ref.and_then(|id| b.resolve(&origin, &format!("{base}.publicIPAddress.id"), id, "public IP address", pick!(PublicIp)));
+            let asgs = asg_refs.iter().filter_map(|(p, id)| b.resolve(&origin, p, id, "application security group", pick!(Asg))).collect();
             let backend_pools = pool_refs.iter().filter_map(|(p, id)| {
-                let lb_id = id.trim_end_matches('/').rsplitn(3, '/').nth(2).unwrap_or_default();
-                let lb = b.resolve(&origin, p, lb_id, "load balancer", |t| match t { Target::LoadBalancer(x) => Some(x), _ => None })?;
+                let lb_id = vnetlab_model::ResourceId::new(*id).parent();
+                let lb = b.resolve(&origin, p, &lb_id, "load balancer", pick!(LoadBalancer))?;
                 match child_index(&b.topo.load_balancers[lb.index()].backend_pools, id) {
                     Some(pool) => Some((lb, pool)),
                     None => {
@@ -95,7 +95,7 @@ pub(super) fn build_vms(b: &mut Builder) {
             }).collect();
         let mut nics = Vec::new();
         for (path, id, primary) in refs {
-            let Some(nic) = b.resolve(&origin, &path, id, "network interface", |t| match t { Target::Nic(x) => Some(x), _ => None }) else { continue };
+            let Some(nic) = b.resolve(&origin, &path, id, "network interface", pick!(Nic)) else { continue };
             if let Some(other) = b.topo.nics[nic.index()].vm {
                 let other = b.topo.vms[other.index()].name.clone();
                 b.diags.push(Diagnostic::error(&origin, &path, format!("network interface '{}' is already attached to VM '{other}'", b.topo.nics[nic.index()].name)));

@@ -1,7 +1,7 @@
 //! Load balancers from the REST shape (dataplane.md 6.1; loadBalancer.json): frontends (public
 //! or private), backend pools and load-balancing rules.
 
-use super::{Builder, Pending, Target};
+use super::{pick, Builder, Pending, Target};
 use crate::value::{at, Reader};
 use std::net::Ipv4Addr;
 use vnetlab_model::ids::*;
@@ -40,8 +40,8 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
             let is_static = fr.str("properties.privateIPAllocationMethod").is_some_and(|m| m.eq_ignore_ascii_case("static"));
             let subnet_ref = fr.reference("properties.subnet");
             let pip_ref = fr.reference("properties.publicIPAddress");
-            let subnet = subnet_ref.and_then(|id| b.resolve(&origin, &format!("{base}.subnet.id"), id, "subnet", |t| match t { Target::Subnet(x) => Some(x), _ => None }));
-            let public_ip = pip_ref.and_then(|id| b.resolve(&origin, &format!("{base}.publicIPAddress.id"), id, "public IP address", |t| match t { Target::PublicIp(x) => Some(x), _ => None }));
+            let subnet = subnet_ref.and_then(|id| b.resolve(&origin, &format!("{base}.subnet.id"), id, "subnet", pick!(Subnet)));
+            let public_ip = pip_ref.and_then(|id| b.resolve(&origin, &format!("{base}.publicIPAddress.id"), id, "public IP address", pick!(PublicIp)));
             let private = subnet.map(|s| (s, if is_static { ip.unwrap_or(Ipv4Addr::UNSPECIFIED) } else { Ipv4Addr::UNSPECIFIED }));
             if subnet.is_some() && !is_static {
                 b.pending.push(Pending::Frontend { order: raw.order, lb: lb_id, frontend: i });

@@ -50,6 +50,17 @@ impl Target {
     }
 }
 
+/// A `resolve` picker for one kind of target: `pick!(Subnet)`.
+macro_rules! pick {
+    ($variant:ident) => {
+        |t| match t {
+            crate::rest::Target::$variant(x) => Some(x),
+            _ => None,
+        }
+    };
+}
+pub(crate) use pick;
+
 /// The resource kinds vnetlab models, by lower-cased type.
 const MODELLED: [&str; 17] = [
     "microsoft.network/virtualnetworks",

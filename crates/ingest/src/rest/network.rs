@@ -1,7 +1,7 @@
 //! Virtual networks, subnets, peerings and NAT gateways from their REST shapes
 //! (virtualNetwork.json [SPEC-VNET]; routing.md 7).
 
-use super::{Builder, Target};
+use super::{pick, Builder, Target};
 use crate::value::Reader;
 use vnetlab_model::ids::*;
 use vnetlab_model::{NatGateway, Peering, ServiceEndpoint, Subnet, VirtualNetwork};
@@ -13,7 +13,7 @@ pub(super) fn build_nat_gateways(b: &mut Builder) {
         let refs: Vec<(String, &str)> = r.array("properties.publicIpAddresses").iter().enumerate()
             .filter_map(|(i, v)| crate::value::at(v, "id").and_then(|v| v.as_str()).map(|id| (format!("properties.publicIpAddresses[{i}].id"), id)))
             .collect();
-        let public_ips = refs.iter().filter_map(|(p, id)| b.resolve(&origin, p, id, "public IP address", |t| match t { Target::PublicIp(x) => Some(x), _ => None })).collect();
+        let public_ips = refs.iter().filter_map(|(p, id)| b.resolve(&origin, p, id, "public IP address", pick!(PublicIp))).collect();
         let id = NatGatewayId(b.topo.nat_gateways.len() as u32);
         b.register(raw, Target::NatGateway(id));
         b.topo.nat_gateways.push(NatGateway { id: raw.id.clone(), name: raw.name.clone(), public_ips, origin });
@@ -55,9 +55,8 @@ pub(crate) fn normalize_location(s: &str) -> String {
 
 /// The VNet a child (`vnet/child`) belongs to, from its ID's parent.
 fn parent_vnet(b: &mut Builder, raw: &super::document::RawResource, origin: &vnetlab_model::Origin) -> Option<VnetId> {
-    let id = raw.id.as_str().trim_end_matches('/');
-    let parent = id.rsplitn(3, '/').nth(2).unwrap_or_default().to_string();
-    b.resolve(origin, "id", &parent, "virtual network", |t| match t { Target::Vnet(x) => Some(x), _ => None })
+    let parent = raw.id.parent();
+    b.resolve(origin, "id", &parent, "virtual network", pick!(Vnet))
 }
 
 pub(super) fn build_subnets(b: &mut Builder) {
@@ -95,9 +94,9 @@ pub(super) fn build_subnets(b: &mut Builder) {
                 }
             }
         }
-        let route_table = route_table_ref.and_then(|id| b.resolve(&origin, "properties.routeTable.id", id, "route table", |t| match t { Target::RouteTable(x) => Some(x), _ => None }));
-        let nsg = nsg_ref.and_then(|id| b.resolve(&origin, "properties.networkSecurityGroup.id", id, "network security group", |t| match t { Target::Nsg(x) => Some(x), _ => None }));
-        let nat_gateway = nat_ref.and_then(|id| b.resolve(&origin, "properties.natGateway.id", id, "NAT gateway", |t| match t { Target::NatGateway(x) => Some(x), _ => None }));
+        let route_table = route_table_ref.and_then(|id| b.resolve(&origin, "properties.routeTable.id", id, "route table", pick!(RouteTable)));
+        let nsg = nsg_ref.and_then(|id| b.resolve(&origin, "properties.networkSecurityGroup.id", id, "network security group", pick!(Nsg)));
+        let nat_gateway = nat_ref.and_then(|id| b.resolve(&origin, "properties.natGateway.id", id, "NAT gateway", pick!(NatGateway)));
         let Some(prefix) = prefix else { continue };
         let id = SubnetId(b.topo.subnets.len() as u32);
         b.register(raw, Target::Subnet(id));
@@ -131,7 +130,7 @@ pub(super) fn build_peerings(b: &mut Builder) {
         let allow_forwarded_traffic = r.bool("properties.allowForwardedTraffic", false);
         let allow_gateway_transit = r.bool("properties.allowGatewayTransit", false);
         let use_remote_gateways = r.bool("properties.useRemoteGateways", false);
-        let Some(remote) = remote_ref.and_then(|id| b.resolve(&origin, "properties.remoteVirtualNetwork.id", id, "virtual network", |t| match t { Target::Vnet(x) => Some(x), _ => None })) else { continue };
+        let Some(remote) = remote_ref.and_then(|id| b.resolve(&origin, "properties.remoteVirtualNetwork.id", id, "virtual network", pick!(Vnet))) else { continue };
         let id = PeeringId(b.topo.peerings.len() as u32);
         b.topo.vnets[vnet.index()].peerings.push(id);
         b.topo.peerings.push(Peering {

@@ -1,6 +1,6 @@
 //! Route tables and their routes from the REST shape (routeTable.json [SPEC-RT]; routing.md 5).
 
-use super::{Builder, Target};
+use super::{pick, Builder, Target};
 use crate::value::{parse_cidr, Reader};
 use vnetlab_model::ids::*;
 use vnetlab_model::{NextHopType, Route, RoutePrefix, RouteTable};
@@ -16,8 +16,8 @@ pub(super) fn build_route_tables(b: &mut Builder) {
     }
     for raw in b.of_kind("microsoft.network/routetables/routes").collect::<Vec<_>>() {
         let origin = raw.origin("route");
-        let parent = raw.id.as_str().trim_end_matches('/').rsplitn(3, '/').nth(2).unwrap_or_default().to_string();
-        let Some(table) = b.resolve(&origin, "id", &parent, "route table", |t| match t { Target::RouteTable(x) => Some(x), _ => None }) else { continue };
+        let parent = raw.id.parent();
+        let Some(table) = b.resolve(&origin, "id", &parent, "route table", pick!(RouteTable)) else { continue };
         let mut r = Reader::new(raw.object, &origin, &mut b.diags);
         let prefix = r.required_str("properties.addressPrefix").and_then(|s| route_prefix(&mut r, s));
         let next_hop_type = r.required_str("properties.nextHopType").and_then(|s| match NextHopType::parse(s) {

@@ -2,7 +2,7 @@
 //! (dataplane.md 1.1; networkSecurityGroup.json). Rules are kept as written; the security
 //! engine compiles them.
 
-use super::{Builder, Target};
+use super::{pick, Builder, Target};
 use crate::value::Reader;
 use vnetlab_model::ids::*;
 use vnetlab_model::{Access, ApplicationSecurityGroup, Direction, NetworkSecurityGroup, SecurityRule};
@@ -23,8 +23,8 @@ pub(super) fn build_nsgs(b: &mut Builder) {
     }
     for raw in b.of_kind("microsoft.network/networksecuritygroups/securityrules").collect::<Vec<_>>() {
         let origin = raw.origin("security rule");
-        let parent = raw.id.as_str().trim_end_matches('/').rsplitn(3, '/').nth(2).unwrap_or_default().to_string();
-        let Some(nsg) = b.resolve(&origin, "id", &parent, "network security group", |t| match t { Target::Nsg(x) => Some(x), _ => None }) else { continue };
+        let parent = raw.id.parent();
+        let Some(nsg) = b.resolve(&origin, "id", &parent, "network security group", pick!(Nsg)) else { continue };
         let mut r = Reader::new(raw.object, &origin, &mut b.diags);
         let priority = r.u32("properties.priority");
         if priority.is_none() && r.get("properties.priority").is_none() {
@@ -64,7 +64,7 @@ pub(super) fn build_nsgs(b: &mut Builder) {
         let src_asgs = asg_refs(&mut r, "properties.sourceApplicationSecurityGroups");
         let dst_asgs = asg_refs(&mut r, "properties.destinationApplicationSecurityGroups");
         let resolve_asgs = |b: &mut Builder, refs: Vec<(String, String)>| -> Vec<AsgId> {
-            refs.iter().filter_map(|(p, id)| b.resolve(&origin, p, id, "application security group", |t| match t { Target::Asg(x) => Some(x), _ => None })).collect()
+            refs.iter().filter_map(|(p, id)| b.resolve(&origin, p, id, "application security group", pick!(Asg))).collect()
         };
         let source_asgs = resolve_asgs(b, src_asgs);
         let destination_asgs = resolve_asgs(b, dst_asgs);
