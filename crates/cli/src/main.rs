@@ -117,7 +117,7 @@ fn run(cli: Cli) -> Result<(), Failed> {
         Command::Demo { write: Some(path) } => demo::write(&path),
         Command::Demo { write: None } => demo::run(&tags),
         Command::Schema => {
-            todo_schema();
+            print_json(&vnetlab_ingest::lab_file::json_schema());
             Ok(())
         }
     }
@@ -162,4 +162,3 @@ fn load(file: &Path, tags: &ServiceTags) -> Result<Loaded, Failed> {
         }
     }
 }
-fn todo_schema() {}

@@ -1,0 +1,537 @@
+//! The lab file's types: what a user may write, with Azure's defaults where a key is omitted.
+//! They deserialize strictly (an unknown key is an error) and derive the JSON Schema committed
+//! as schema/lab.schema.json; their doc comments are its descriptions.
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// An Azure virtual network topology written by hand. Every resource is declared by name;
+/// references between them are names too.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "vnetlab lab file")]
+pub struct Lab {
+    /// The region of every resource that does not name its own.
+    #[serde(default = "default_location")]
+    pub location: String,
+    /// Virtual networks by name.
+    #[serde(default)]
+    pub vnets: Named<Vnet>,
+    /// Virtual machines with one or more network interfaces, by name. A VM with a single NIC
+    /// can instead be written under its subnet's `vms`.
+    #[serde(default)]
+    pub vms: Named<Vm>,
+    /// Route tables by name.
+    #[serde(default)]
+    pub route_tables: Named<RouteTable>,
+    /// Network security groups by name.
+    #[serde(default)]
+    pub nsgs: Named<Nsg>,
+    /// Application security group names.
+    #[serde(default)]
+    pub asgs: Vec<At<String>>,
+    /// Public IP addresses by name. A public IP named elsewhere (a VM's `public_ip`, a NAT
+    /// gateway's `public_ips`) but not declared here is created with the defaults.
+    #[serde(default)]
+    pub public_ips: Named<PublicIp>,
+    /// NAT gateways by name.
+    #[serde(default)]
+    pub nat_gateways: Named<NatGateway>,
+    /// On-premises sites by name: each becomes a local network gateway and an IPsec connection
+    /// named `<site>-connection`.
+    #[serde(default)]
+    pub sites: Named<Site>,
+}
+
+fn default_location() -> String {
+    "westeurope".into()
+}
+
+/// A virtual network.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vnet {
+    /// The address ranges (CIDR prefixes) of the VNet.
+    pub address_space: At<Vec<At<String>>>,
+    /// The VNet's region; default: the file's `location`.
+    pub location: Option<String>,
+    /// Subnets by name: a prefix alone, or the subnet's settings.
+    #[serde(default)]
+    pub subnets: Named<At<ShortOr<Subnet>>>,
+    /// A virtual network gateway in this VNet's GatewaySubnet.
+    pub gateway: Option<At<Gateway>>,
+    /// Peerings from this VNet, keyed by the remote VNet's name. Each entry is one side; the
+    /// remote VNet declares the other.
+    #[serde(default)]
+    pub peerings: Named<Peering>,
+}
+
+/// A subnet's settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subnet {
+    /// The subnet's address range (CIDR prefix).
+    pub prefix: At<String>,
+    /// The name of a route table in `route_tables`.
+    pub route_table: Option<At<String>>,
+    /// The name of a network security group in `nsgs`.
+    pub nsg: Option<At<String>>,
+    /// The name of a NAT gateway in `nat_gateways`.
+    pub nat_gateway: Option<At<String>>,
+    /// Service endpoints: a service name (`Microsoft.Storage`), or a service with its regions.
+    #[serde(default)]
+    pub service_endpoints: Vec<ShortOr<ServiceEndpoint>>,
+    /// Whether VMs without a public IP or NAT gateway reach the Internet; false makes a private
+    /// subnet. Default true.
+    pub default_outbound_access: Option<bool>,
+    /// VMs with one network interface in this subnet, by name: each creates the VM and its NIC
+    /// `<vm>-nic`.
+    #[serde(default)]
+    pub vms: Named<At<Nic>>,
+}
+
+/// A service endpoint with the regions it covers.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEndpoint {
+    /// The service, such as `Microsoft.Storage`.
+    pub service: String,
+    /// Regions the endpoint covers; default: the VNet's own region.
+    #[serde(default)]
+    pub locations: Vec<String>,
+}
+
+/// A network interface of a VM.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Nic {
+    /// The subnet as `<vnet>/<subnet>`: required in the top-level `vms`, not allowed for a VM
+    /// written under its subnet.
+    pub subnet: Option<At<String>>,
+    /// A static private address; default: dynamic, the lowest free address from .4.
+    pub ip: Option<At<String>>,
+    /// Whether the NIC forwards traffic not addressed to it (a network virtual appliance).
+    #[serde(default)]
+    pub ip_forwarding: bool,
+    /// `true` creates a Standard public IP (`<vm>-pip` under a subnet, `<vm>-nic<k>-pip` in the
+    /// top-level `vms`); a name uses that public IP.
+    pub public_ip: Option<At<PublicIpChoice>>,
+    /// The name of a network security group in `nsgs` for the NIC.
+    pub nsg: Option<At<String>>,
+    /// Names of application security groups in `asgs`.
+    #[serde(default)]
+    pub asgs: Vec<At<String>>,
+}
+
+/// `true` for a new public IP, or the name of one.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged, expecting = "true, false, or the name of a public IP")]
+pub enum PublicIpChoice {
+    Create(bool),
+    Name(String),
+}
+
+/// A VM with its network interfaces, `<vm>-nic0`, `<vm>-nic1`, ...; the first is primary.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vm {
+    pub nics: Vec<At<Nic>>,
+}
+
+/// A virtual network gateway, deployed in the VNet's GatewaySubnet with a Standard public IP
+/// `<gateway>-pip` (and `<gateway>-pip2` when active-active).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Gateway {
+    /// Default `<vnet>-gw`.
+    pub name: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: GatewayType,
+    #[serde(default = "default_sku")]
+    pub sku: String,
+    #[serde(default)]
+    pub vpn_type: VpnType,
+    #[serde(default)]
+    pub active_active: bool,
+    /// Present: the gateway runs BGP.
+    pub bgp: Option<GatewayBgp>,
+}
+
+fn default_sku() -> String {
+    "VpnGw1".into()
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+pub enum GatewayType {
+    #[default]
+    Vpn,
+    ExpressRoute,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+pub enum VpnType {
+    #[default]
+    RouteBased,
+    PolicyBased,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayBgp {
+    /// The gateway's autonomous system number.
+    #[serde(default = "default_asn")]
+    pub asn: u32,
+}
+
+fn default_asn() -> u32 {
+    65515
+}
+
+/// One side of a VNet peering, with Azure's defaults.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Peering {
+    #[serde(default = "yes")]
+    pub allow_virtual_network_access: bool,
+    #[serde(default)]
+    pub allow_forwarded_traffic: bool,
+    #[serde(default)]
+    pub allow_gateway_transit: bool,
+    #[serde(default)]
+    pub use_remote_gateways: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteTable {
+    #[serde(default)]
+    pub disable_bgp_route_propagation: bool,
+    /// Routes by name.
+    #[serde(default)]
+    pub routes: Named<Route>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// A CIDR prefix or a service tag (`Storage`).
+    pub prefix: At<String>,
+    pub next_hop: At<NextHop>,
+    /// The appliance's address, for `VirtualAppliance` only.
+    pub ip: Option<At<String>>,
+}
+
+/// The next hop types a user route may use.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+pub enum NextHop {
+    VirtualAppliance,
+    VirtualNetworkGateway,
+    VnetLocal,
+    Internet,
+    None,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Nsg {
+    #[serde(default)]
+    pub rules: Vec<At<Rule>>,
+}
+
+/// A security rule. Addresses and ports are a string or a list of strings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub name: String,
+    /// 100 (first) to 4096.
+    pub priority: At<u32>,
+    pub direction: Direction,
+    pub access: Access,
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Prefixes or service tags; default `*` unless `source_asgs` is given.
+    pub source: Option<At<OneOrMany>>,
+    /// Default `*`.
+    pub source_ports: Option<At<OneOrMany>>,
+    /// Prefixes or service tags; default `*` unless `destination_asgs` is given.
+    pub destination: Option<At<OneOrMany>>,
+    /// Default `*`.
+    pub destination_ports: Option<At<OneOrMany>>,
+    /// Names of application security groups in `asgs`.
+    #[serde(default)]
+    pub source_asgs: Vec<At<String>>,
+    /// Names of application security groups in `asgs`.
+    #[serde(default)]
+    pub destination_asgs: Vec<At<String>>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+pub enum Access {
+    Allow,
+    Deny,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Icmp,
+    Esp,
+    Ah,
+    #[default]
+    #[serde(rename = "*")]
+    Any,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicIp {
+    /// The address; default: allocated from 198.51.100.0/24.
+    pub address: Option<At<String>>,
+    #[serde(default)]
+    pub sku: PublicIpSku,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+pub enum PublicIpSku {
+    Basic,
+    #[default]
+    Standard,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NatGateway {
+    /// Names of public IPs.
+    #[serde(default)]
+    pub public_ips: Vec<At<String>>,
+}
+
+/// An on-premises site reached over an IPsec connection.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// The public address of the site's VPN device.
+    pub gateway_ip: Option<At<String>>,
+    /// The site's static prefixes.
+    #[serde(default)]
+    pub address_space: Vec<At<String>>,
+    /// The VNet whose gateway the connection uses.
+    pub connect_to: At<String>,
+    /// Present: the connection runs BGP.
+    pub bgp: Option<SiteBgp>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteBgp {
+    pub asn: At<u32>,
+    /// The BGP address of the site's device.
+    pub peer_ip: At<String>,
+    /// Prefixes the site advertises over BGP (vnetlab's offline stand-in for a live session).
+    #[serde(default)]
+    pub advertises: Vec<At<String>>,
+}
+
+/// A value with the position (1-based line and column) where the file wrote it; 0 when unknown.
+#[derive(Debug)]
+pub struct At<T> {
+    pub value: T,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
+        let pos = |n: u64| usize::try_from(n).unwrap_or(0);
+        Ok(At { value: s.value, line: pos(s.referenced.line()), column: pos(s.referenced.column()) })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for At<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+impl<T> At<T> {
+    /// The line and column, `None` when unknown.
+    pub fn pos(&self) -> Option<(usize, usize)> {
+        (self.line > 0).then_some((self.line, self.column))
+    }
+}
+
+impl<T> std::ops::Deref for At<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// Entries keyed by name, in file order (it decides dynamic address allocation).
+#[derive(Debug)]
+pub struct Named<T>(pub Vec<(At<String>, T)>);
+
+impl<T> Default for Named<T> {
+    fn default() -> Self {
+        Named(Vec::new())
+    }
+}
+
+impl<T> Named<T> {
+    /// The entry of a name, matched case-insensitively as Azure matches names.
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Named<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Named<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of names to settings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Named<T>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key()? {
+                    entries.push((key, map.next_value()?));
+                }
+                Ok(Named(entries))
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Named<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        BTreeMap::<String, T>::schema_name()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        BTreeMap::<String, T>::json_schema(generator)
+    }
+}
+
+/// A value written as a single string (a number is read as its digits) or in full.
+#[derive(Debug)]
+pub enum ShortOr<F> {
+    Short(String),
+    Full(F),
+}
+
+/// One string or a list of strings.
+#[derive(Debug)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Reads either form of `ShortOr` or `OneOrMany`.
+struct Either<T>(PhantomData<T>);
+
+macro_rules! scalars_as {
+    ($variant:path) => {
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            Ok($variant(s.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+            Ok($variant(n.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+            Ok($variant(n.to_string()))
+        }
+    };
+}
+
+impl<'de, F: Deserialize<'de>> Visitor<'de> for Either<ShortOr<F>> {
+    type Value = ShortOr<F>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string or a mapping")
+    }
+    scalars_as!(ShortOr::Short);
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        F::deserialize(MapAccessDeserializer::new(map)).map(ShortOr::Full)
+    }
+}
+
+impl<'de> Visitor<'de> for Either<OneOrMany> {
+    type Value = OneOrMany;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string or a list of strings")
+    }
+    scalars_as!(OneOrMany::One);
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(OneOrMany::Many(items))
+    }
+}
+
+impl<'de, F: Deserialize<'de>> Deserialize<'de> for ShortOr<F> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Either::<Self>(PhantomData))
+    }
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Either::<Self>(PhantomData))
+    }
+}
+
+impl<F: JsonSchema> JsonSchema for ShortOr<F> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        format!("ShortOr_{}", F::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({ "anyOf": [{ "type": "string" }, generator.subschema_for::<F>()] })
+    }
+}
+
+impl JsonSchema for OneOrMany {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "OneOrMany".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({ "anyOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] })
+    }
+}
