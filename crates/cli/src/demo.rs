@@ -19,7 +19,7 @@ pub fn write(path: &Path) -> Result<(), Failed> {
         .and_then(|_| std::fs::rename(&tmp, path));
     match result {
         Ok(()) => {
-            println!("wrote the demo topology to {}; try: vnetlab routes {} --nic web1-nic", path.display(), path.display());
+            outln!("wrote the demo topology to {}; try: vnetlab routes {} --nic web1-nic", path.display(), path.display());
             Ok(())
         }
         Err(e) => {
@@ -52,8 +52,8 @@ pub fn run(tags: &ServiceTags) -> Result<(), Failed> {
     let _ = std::fs::remove_dir_all(&dir);
     let loaded = loaded?;
     let a = Analysis::new(&loaded.topology, tags);
-    println!("vnetlab demo: an Azure learner's home lab (on-premises, S2S VPN, hub, two spokes, an IDS appliance)");
-    println!("Write it out to edit it: vnetlab demo --write homelab.yaml\n");
+    outln!("vnetlab demo: an Azure learner's home lab (on-premises, S2S VPN, hub, two spokes, an IDS appliance)");
+    outln!("Write it out to edit it: vnetlab demo --write homelab.yaml\n");
     for (vm_name, own_spoke) in [("dc1", None), ("web1", Some("spoke1")), ("app1", Some("spoke2"))] {
         let vm = next_hop::find_vm(&a, vm_name).map_err(|e| {
             eprintln!("{e}");
@@ -63,18 +63,18 @@ pub fn run(tags: &ServiceTags) -> Result<(), Failed> {
         let cfg = a.topology.nic(nic).primary_ip_configuration();
         let subnet = a.topology.subnet(cfg.subnet);
         let vnet = &a.topology.vnet(subnet.vnet).name;
-        println!("== VM {vm_name} ({}) in {vnet}/{}: effective routes of NIC {}", cfg.private_ip, subnet.name, a.topology.nic(nic).name);
-        print!("{}", effective_routes::to_table(&effective_routes::for_nic(&a, nic)));
-        println!();
+        outln!("== VM {vm_name} ({}) in {vnet}/{}: effective routes of NIC {}", cfg.private_ip, subnet.name, a.topology.nic(nic).name);
+        out!("{}", effective_routes::to_table(&effective_routes::for_nic(&a, nic)));
+        outln!();
         for (label, dst) in PROBES {
             if own_spoke.is_some_and(|s| label.starts_with(s)) {
                 continue;
             }
             let (hop, reason) = next_hop::next_hop(&a, cfg.subnet, dst);
             let ip = hop.next_hop_ip_address.map(|ip| format!(" {ip}")).unwrap_or_default();
-            println!("  to {label:<26} next hop {}{ip}: {reason}", hop.next_hop_type);
+            outln!("  to {label:<26} next hop {}{ip}: {reason}", hop.next_hop_type);
         }
-        println!();
+        outln!();
     }
     Ok(())
 }

@@ -1,6 +1,16 @@
 //! The `vnetlab` command: argument parsing and output. Every answer comes from the analysis
 //! crate; this file only routes commands and prints.
 
+/// Writes to stdout; a closed pipe (`vnetlab routes ... | head`) ends the program quietly
+/// instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::emit(format_args!($($arg)*)) };
+}
+macro_rules! outln {
+    () => { $crate::emit(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::emit(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 mod demo;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -80,7 +90,7 @@ fn run(cli: Cli) -> Result<(), Failed> {
         Command::Validate { file } => {
             let loaded = load(&file, &tags)?;
             let t = &loaded.topology;
-            println!(
+            outln!(
                 "{}: valid ({} VNets, {} subnets, {} peerings, {} NICs, {} VMs, {} route tables, {} NSGs, {} gateways)",
                 file.display(), t.vnets.len(), t.subnets.len(), t.peerings.len(), t.nics.len(), t.vms.len(), t.route_tables.len(), t.nsgs.len(), t.gateways.len()
             );
@@ -93,7 +103,7 @@ fn run(cli: Cli) -> Result<(), Failed> {
             let routes = effective_routes::for_nic(&a, nic);
             match output {
                 Output::Json => print_json(&effective_routes::to_json(&routes)),
-                Output::Table => print!("{}", effective_routes::to_table(&routes)),
+                Output::Table => out!("{}", effective_routes::to_table(&routes)),
             }
             Ok(())
         }
@@ -106,10 +116,10 @@ fn run(cli: Cli) -> Result<(), Failed> {
             match output {
                 Output::Json => print_json(&hop),
                 Output::Table => {
-                    println!("Next hop type        {}", hop.next_hop_type);
-                    println!("IP address           {}", hop.next_hop_ip_address.as_deref().unwrap_or("-"));
-                    println!("Route table ID       {}", hop.route_table_id);
-                    println!("Why                  {reason}");
+                    outln!("Next hop type        {}", hop.next_hop_type);
+                    outln!("IP address           {}", hop.next_hop_ip_address.as_deref().unwrap_or("-"));
+                    outln!("Route table ID       {}", hop.route_table_id);
+                    outln!("Why                  {reason}");
                 }
             }
             Ok(())
@@ -124,7 +134,18 @@ fn run(cli: Cli) -> Result<(), Failed> {
 }
 
 fn print_json<T: serde::Serialize>(value: &T) {
-    println!("{}", serde_json::to_string_pretty(value).expect("serialising plain data cannot fail"));
+    outln!("{}", serde_json::to_string_pretty(value).expect("serialising plain data cannot fail"));
+}
+
+fn emit(args: std::fmt::Arguments) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
+    }
 }
 
 fn report(e: QueryError) -> Failed {

@@ -109,3 +109,17 @@ fn a_service_tag_file_overrides_the_bundled_snapshot() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(text(&refused.stderr).contains("not a service-tag file"));
 }
+
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vnetlab"))
+        .args(["routes", example().to_str().unwrap(), "--nic", "vm1-nic", "-o", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+}
