@@ -5,6 +5,7 @@
 use crate::{Analysis, QueryError};
 use serde::Serialize;
 use std::net::Ipv4Addr;
+use vnetlab_engine::routes::gateway::{self, PrefixSource};
 use vnetlab_engine::routes::selection::{Origin, Selected};
 use vnetlab_model::{NextHopType, NicId, SubnetId, VmId};
 
@@ -89,8 +90,16 @@ pub fn reason(a: &Analysis, subnet: SubnetId, sel: &Selected) -> String {
         }
         (Origin::Gateway, _) => {
             let vnet = t.subnet(subnet).vnet;
-            let via = vnetlab_engine::routes::gateway::serving_vnet(t, vnet).filter(|v| *v != vnet).map(|hub| format!(" (through gateway transit from '{}')", t.vnet(hub).name)).unwrap_or_default();
-            format!("gateway route {prefix}: the VPN/ExpressRoute gateway {ips}{via} carries it to the connected network")
+            let Some(owner) = gateway::serving_vnet(t, vnet) else { return format!("gateway route {prefix}") };
+            let via = if owner == vnet { String::new() } else { format!(", shared by '{}' through gateway transit", t.vnet(owner).name) };
+            let found = t.gateways_in(owner).find_map(|g| gateway::gateway_prefixes(t, g).into_iter().find(|(p, _)| *p == prefix).map(|(_, src)| (g, src)));
+            let Some((g, src)) = found else { return format!("gateway route {prefix} via {ips}{via}") };
+            let from = match src {
+                PrefixSource::Static(l) => format!("a prefix of local network gateway '{}'", t.local_gateways[l.index()].name),
+                PrefixSource::Bgp(l) => format!("learned over BGP from the site of '{}'", t.local_gateways[l.index()].name),
+                PrefixSource::Vnet2Vnet(r) => format!("the address space behind gateway '{}' (VNet-to-VNet)", t.gateway(r).name),
+            };
+            format!("gateway route {prefix} ({from}) through gateway '{}' {ips}{via}", t.gateway(g).name)
         }
         (Origin::ServiceEndpoint, _) => format!("service endpoint route {prefix}: reaches the Azure service over the backbone, from the VM's private address"),
         (Origin::Reserved, _) => format!("system route {prefix} None: a private range that is neither this VNet, a peered VNet nor a gateway prefix, so Azure drops it"),

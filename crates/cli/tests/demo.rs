@@ -24,7 +24,7 @@ fn demo_explains_each_next_hop() {
     assert!(line("web1", "on-premises").contains("next hop VirtualAppliance 10.0.1.4: user route 'onprem-via-ids'"));
     assert!(line("web1", "the Internet").contains("user route 'default-via-ids' (0.0.0.0/0)"));
     // spoke2 uses the hub's gateway through gateway transit (T30).
-    assert!(line("app1", "on-premises").contains("next hop VirtualNetworkGateway 10.0.255.4") && line("app1", "on-premises").contains("gateway transit from 'hub'"));
+    assert!(line("app1", "on-premises").contains("next hop VirtualNetworkGateway 10.0.255.4") && line("app1", "on-premises").contains("shared by 'hub' through gateway transit"));
     assert!(line("app1", "the Internet").contains("next hop Internet"));
     assert!(line("app1", "spoke1").contains("user route 'spoke1-via-ids'"));
     // D5: the steered spoke has a user 0.0.0.0/0, so its table has no reserved None rows.

@@ -6,7 +6,7 @@
 
 use super::layer::{first_wins, Layer, Row};
 use ipnet::Ipv4Net;
-use vnetlab_model::{ConnectionKind, GatewayId, GatewayType, NextHopType, Topology, VnetId};
+use vnetlab_model::{ConnectionKind, GatewayId, GatewayType, LocalGatewayId, NextHopType, Topology, VnetId};
 
 /// The VNet whose gateways serve `vnet`: its own, or the hub it uses through gateway transit
 /// (useRemoteGateways on its side, allowGatewayTransit on the hub's, both sides present).
@@ -20,16 +20,27 @@ pub fn serving_vnet(t: &Topology, vnet: VnetId) -> Option<VnetId> {
     })
 }
 
-/// The prefixes one gateway has learned or been configured with.
-pub fn gateway_prefixes(t: &Topology, gateway: GatewayId) -> Vec<Ipv4Net> {
+/// Where a gateway prefix comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrefixSource {
+    /// A local network gateway's address space (static, non-BGP VPN).
+    Static(LocalGatewayId),
+    /// Advertised over BGP by the site behind a local network gateway.
+    Bgp(LocalGatewayId),
+    /// The address space of a VNet joined by a VNet-to-VNet connection.
+    Vnet2Vnet(GatewayId),
+}
+
+/// The prefixes one gateway has learned or been configured with, and where each comes from.
+pub fn gateway_prefixes(t: &Topology, gateway: GatewayId) -> Vec<(Ipv4Net, PrefixSource)> {
     let mut out = Vec::new();
     for c in t.connections.iter().filter(|c| c.gateway == gateway) {
         match c.kind {
             ConnectionKind::IPsec { local_gateway } => {
                 let lng = &t.local_gateways[local_gateway.index()];
-                out.extend(&lng.address_prefixes);
+                out.extend(lng.address_prefixes.iter().map(|p| (*p, PrefixSource::Static(local_gateway))));
                 if c.enable_bgp {
-                    out.extend(&lng.bgp_advertised);
+                    out.extend(lng.bgp_advertised.iter().map(|p| (*p, PrefixSource::Bgp(local_gateway))));
                 }
             }
             ConnectionKind::Vnet2Vnet { remote_gateway } => {
@@ -38,7 +49,7 @@ pub fn gateway_prefixes(t: &Topology, gateway: GatewayId) -> Vec<Ipv4Net> {
                     r.gateway == remote_gateway && matches!(r.kind, ConnectionKind::Vnet2Vnet { remote_gateway: g } if g == gateway)
                 });
                 if reverse {
-                    out.extend(&t.vnet(t.gateway(remote_gateway).vnet).address_space);
+                    out.extend(t.vnet(t.gateway(remote_gateway).vnet).address_space.iter().map(|p| (*p, PrefixSource::Vnet2Vnet(remote_gateway))));
                 }
             }
             // Routes learned from an ExpressRoute circuit need a live BGP session.
@@ -56,7 +67,7 @@ pub fn gateway_layer(t: &Topology, owner: VnetId) -> Layer {
     let mut layer = Layer::default();
     for g in gateways {
         let ips = t.gateway(g).instance_ips.clone();
-        for prefix in gateway_prefixes(t, g) {
+        for (prefix, _) in gateway_prefixes(t, g) {
             if layer.trie.get(&prefix).is_some() {
                 continue;
             }
