@@ -1,6 +1,8 @@
 //! Route table rules (routing.md 2.1, 3.2 E8, 5.2; [SPEC-RT]; [LIMITS]): VirtualAppliance needs
 //! a next hop IP and no other type may carry one; VNetPeering and VirtualNetworkServiceEndpoint
-//! are platform-only; one route per prefix; at most 400 routes and 25 service-tag routes.
+//! are platform-only; one route per prefix; at most 400 routes and 25 service-tag routes; a
+//! VirtualNetworkGateway next hop needs a VPN gateway, and is refused where VPN and ExpressRoute
+//! gateways coexist (routing.md 2.1, T20).
 
 use crate::diagnostic::Diagnostic;
 use crate::routing_types::{NextHopType, RoutePrefix};
@@ -56,15 +58,25 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
                 out.push(Diagnostic::error(&r.origin, "properties.addressPrefix", format!("prefix {} is already used by route '{first}' in the same route table", r.prefix)).with_hint("a route table holds one route per prefix"));
             }
         }
-        // routing.md T20: a UDR to VirtualNetworkGateway needs a VPN gateway in the VNet.
+        // routing.md T20 / 2.1: a UDR to VirtualNetworkGateway needs a VPN gateway in the VNet
+        // (or the hub it uses), and is not allowed where VPN and ExpressRoute gateways coexist.
         for s in t.subnets.iter().filter(|s| s.route_table.map(|id| &t.route_tables[id.index()].id) == Some(&rt.id)) {
-            let has_vpn = t.gateways_in(s.vnet).any(|g| t.gateway(g).gateway_type == GatewayType::Vpn)
-                || t.vnet(s.vnet).peerings.iter().map(|p| &t.peerings[p.index()]).any(|p| p.use_remote_gateways && t.gateways_in(p.remote).any(|g| t.gateway(g).gateway_type == GatewayType::Vpn));
+            let gateway_vnets: Vec<_> = std::iter::once(s.vnet)
+                .chain(t.vnet(s.vnet).peerings.iter().map(|p| &t.peerings[p.index()]).filter(|p| p.use_remote_gateways).map(|p| p.remote))
+                .collect();
+            let has = |v, kind| t.gateways_in(v).any(|g| t.gateway(g).gateway_type == kind);
+            let has_vpn = gateway_vnets.iter().any(|v| has(*v, GatewayType::Vpn));
+            let coexisting = gateway_vnets.iter().find(|v| has(**v, GatewayType::Vpn) && has(**v, GatewayType::ExpressRoute));
             if let Some(r) = rt.routes.iter().find(|r| r.next_hop_type == NextHopType::VirtualNetworkGateway) {
                 if !has_vpn {
                     out.push(
                         Diagnostic::error(&r.origin, "properties.nextHopType", format!("route '{}' sends traffic to VirtualNetworkGateway, but subnet '{}/{}' has no VPN gateway to use", r.name, t.vnet(s.vnet).name, s.name))
                             .with_hint("an ExpressRoute gateway cannot be a user-route target; deploy a route-based VPN gateway or use VirtualAppliance"),
+                    );
+                } else if let Some(v) = coexisting {
+                    out.push(
+                        Diagnostic::error(&r.origin, "properties.nextHopType", format!("route '{}' sends traffic to VirtualNetworkGateway, but subnet '{}/{}' uses VNet '{}', where VPN and ExpressRoute gateways coexist", r.name, t.vnet(s.vnet).name, s.name, t.vnet(*v).name))
+                            .with_hint("Azure does not allow a user route to the gateway when VPN and ExpressRoute gateways coexist; use VirtualAppliance, or rely on the gateway's learned routes"),
                     );
                 }
             }
