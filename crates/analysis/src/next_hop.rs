@@ -62,7 +62,7 @@ pub fn next_hop(a: &Analysis, subnet: SubnetId, destination: Ipv4Addr) -> (NextH
     let hop = NextHop {
         next_hop_type: watcher_name(sel.row.next_hop_type),
         next_hop_ip_address: match sel.row.next_hop_type {
-            NextHopType::VirtualAppliance | NextHopType::VirtualNetworkGateway => sel.row.next_hop_ips.first().map(|ip| ip.to_string()),
+            NextHopType::VirtualAppliance | NextHopType::VirtualNetworkGateway => sel.next_hop_ips().first().map(|ip| ip.to_string()),
             _ => None,
         },
         route_table_id,
@@ -74,7 +74,7 @@ pub fn next_hop(a: &Analysis, subnet: SubnetId, destination: Ipv4Addr) -> (NextH
 pub fn reason(a: &Analysis, subnet: SubnetId, sel: &Selected) -> String {
     let t = a.topology;
     let prefix = sel.prefix;
-    let ips = sel.row.next_hop_ips.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let ips = sel.next_hop_ips().iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
     match (sel.origin, sel.row.next_hop_type) {
         (Origin::User, kind) => {
             let rt = sel.row.route_table.map(|r| t.route_table(r).name.as_str()).unwrap_or_default();
@@ -98,6 +98,7 @@ pub fn reason(a: &Analysis, subnet: SubnetId, sel: &Selected) -> String {
                 PrefixSource::Static(l) => format!("a prefix of local network gateway '{}'", t.local_gateways[l.index()].name),
                 PrefixSource::Bgp(l) => format!("learned over BGP from the site of '{}'", t.local_gateways[l.index()].name),
                 PrefixSource::Vnet2Vnet(r) => format!("the address space behind gateway '{}' (VNet-to-VNet)", t.gateway(r).name),
+                PrefixSource::DefaultSite(l) => format!("forced tunnelling to the Default Site '{}'", t.local_gateways[l.index()].name),
             };
             format!("gateway route {prefix} ({from}) through gateway '{}' {ips}{via}", t.gateway(g).name)
         }

@@ -272,3 +272,40 @@ fn unknown_types_are_warnings() {
     assert!(loaded.warnings[0].message.contains("Microsoft.Storage/storageAccounts"));
     assert!(!loaded.warnings[0].is_error());
 }
+
+#[test]
+fn gateway_subnet_route_table_rules() {
+    let attach = |d: &mut Value| d[1]["properties"]["subnets"][1]["properties"]["routeTable"] = json!({"id": format!("{SUB}/routeTables/rt")});
+    refused(
+        |d| {
+            attach(d);
+            d[0]["properties"]["disableBgpRoutePropagation"] = json!(true);
+        },
+        "gateway route propagation must stay enabled",
+        "rt",
+        "properties.disableBgpRoutePropagation",
+    );
+    refused(
+        |d| {
+            attach(d);
+            d[0]["properties"]["routes"][0]["properties"]["addressPrefix"] = json!("0.0.0.0/0");
+        },
+        "not supported on hub/GatewaySubnet",
+        "rt/to-nva",
+        "addressPrefix",
+    );
+}
+
+#[test]
+fn coexisting_gateways_take_successive_addresses() {
+    // D4: gateway instances take GatewaySubnet's first usable addresses, one gateway after the
+    // other (a VPN and an ExpressRoute gateway may share GatewaySubnet, dataplane.md 7).
+    let mut doc = base();
+    doc.as_array_mut().unwrap().push(json!({"type": "Microsoft.Network/virtualNetworkGateways", "name": "er", "properties": {"gatewayType": "ExpressRoute", "sku": {"name": "ErGw1AZ"},
+        "ipConfigurations": [{"name": "c", "properties": {"subnet": {"id": format!("{SUB}/virtualNetworks/hub/subnets/GatewaySubnet")}}}]}}));
+    doc[3]["properties"]["activeActive"] = json!(true);
+    let t = load(&doc).unwrap().topology;
+    let ips = |i: usize| t.gateways[i].instance_ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>();
+    assert_eq!(ips(0), ["10.0.255.4", "10.0.255.5"]);
+    assert_eq!(ips(1), ["10.0.255.6"]);
+}

@@ -220,6 +220,9 @@ pub struct VirtualNetworkGateway {
     /// The private addresses of the gateway instances in GatewaySubnet (D4).
     pub instance_ips: Vec<Ipv4Addr>,
     pub public_ips: Vec<PublicIpId>,
+    /// `gatewayDefaultSite`: the site that receives all Internet-bound traffic (forced
+    /// tunnelling, routing.md 5.6c).
+    pub default_site: Option<LocalGatewayId>,
     pub origin: Origin,
 }
 

@@ -2,7 +2,8 @@
 //! gateways connected to a VNet's gateways, the prefixes they advertise over BGP, and the ranges
 //! of VNets joined by VNet-to-VNet connections. Source and next hop are VirtualNetworkGateway,
 //! next hop IPs are the gateway instances' private addresses (D4). Spokes receive them through
-//! gateway transit ([GW-TRANSIT]); one route per prefix, ExpressRoute first (E7).
+//! gateway transit ([GW-TRANSIT]); one route per prefix, ExpressRoute first (E7). A Default Site
+//! adds 0.0.0.0/0 (routing.md 5.6c).
 
 use super::layer::{first_wins, Layer, Row};
 use ipnet::Ipv4Net;
@@ -29,6 +30,9 @@ pub enum PrefixSource {
     Bgp(LocalGatewayId),
     /// The address space of a VNet joined by a VNet-to-VNet connection.
     Vnet2Vnet(GatewayId),
+    /// 0.0.0.0/0 to the gateway's Default Site (forced tunnelling, routing.md 5.6c: shown as a
+    /// gateway route 0.0.0.0/0).
+    DefaultSite(LocalGatewayId),
 }
 
 /// The prefixes one gateway has learned or been configured with, and where each comes from.
@@ -54,6 +58,12 @@ pub fn gateway_prefixes(t: &Topology, gateway: GatewayId) -> Vec<(Ipv4Net, Prefi
             }
             // Routes learned from an ExpressRoute circuit need a live BGP session.
             ConnectionKind::ExpressRoute => {}
+        }
+    }
+    if let Some(site) = t.gateway(gateway).default_site {
+        let connected = t.connections.iter().any(|c| c.gateway == gateway && matches!(c.kind, ConnectionKind::IPsec { local_gateway } if local_gateway == site));
+        if connected {
+            out.push(("0.0.0.0/0".parse().expect("constant"), PrefixSource::DefaultSite(site)));
         }
     }
     out

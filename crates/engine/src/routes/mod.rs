@@ -35,6 +35,9 @@ pub struct SubnetRoutes {
     pub disable_bgp_route_propagation: bool,
     /// A user route for 0.0.0.0/0 exists (D5).
     pub user_default_route: bool,
+    /// The instances of the VPN gateway the subnet uses, the next hop of a user route to
+    /// VirtualNetworkGateway (D4).
+    pub vpn_gateway_ips: Vec<std::net::Ipv4Addr>,
 }
 
 /// Every subnet's routes for one topology.
@@ -72,6 +75,10 @@ impl RoutingTables {
                         .map(|owner| gateways.entry(owner).or_insert_with(|| Arc::new(gateway::gateway_layer(t, owner))).clone())
                 };
                 let user = s.route_table.map(|r| users[r.index()].clone());
+                let vpn_gateway_ips = gateway::serving_vnet(t, s.vnet)
+                    .and_then(|owner| t.gateways_in(owner).map(|g| t.gateway(g)).find(|g| g.gateway_type == vnetlab_model::GatewayType::Vpn))
+                    .map(|g| g.instance_ips.clone())
+                    .unwrap_or_default();
                 SubnetRoutes {
                     vnet: vnets[s.vnet.index()].clone(),
                     gateway,
@@ -79,6 +86,7 @@ impl RoutingTables {
                     user_default_route: user.as_deref().is_some_and(|u| u.trie.get(&default_route).is_some()),
                     user,
                     disable_bgp_route_propagation,
+                    vpn_gateway_ips,
                 }
             })
             .collect();

@@ -55,11 +55,18 @@ pub struct Selected<'a> {
     pub origin: Origin,
     pub prefix: Ipv4Net,
     pub row: &'a Row,
+    next_hop_ips: &'a [Ipv4Addr],
 }
 
 impl Selected<'_> {
     pub fn source(&self) -> RouteSource {
         self.origin.source()
+    }
+
+    /// The next hop addresses: the row's, or for a user route to VirtualNetworkGateway the
+    /// addresses of the VPN gateway the subnet uses (routing.md 2.1).
+    pub fn next_hop_ips(&self) -> &[Ipv4Addr] {
+        self.next_hop_ips
     }
 }
 
@@ -68,6 +75,14 @@ fn is_vnet_route(row: &Row) -> bool {
 }
 
 impl SubnetRoutes {
+    fn next_hop_ips<'a>(&'a self, row: &'a Row) -> &'a [Ipv4Addr] {
+        if row.next_hop_type == NextHopType::VirtualNetworkGateway && row.next_hop_ips.is_empty() {
+            &self.vpn_gateway_ips
+        } else {
+            &row.next_hop_ips
+        }
+    }
+
     fn layer(&self, origin: Origin) -> Option<&Layer> {
         match origin {
             Origin::System => Some(&self.vnet.default),
@@ -98,7 +113,7 @@ impl SubnetRoutes {
                 Some(b) => (prefix.prefix_len(), origin.rank()) > (b.prefix.prefix_len(), b.origin.rank()),
             };
             if better {
-                best = Some(Selected { origin, prefix, row });
+                best = Some(Selected { origin, prefix, row, next_hop_ips: self.next_hop_ips(row) });
             }
         }
         best
@@ -127,7 +142,7 @@ impl SubnetRoutes {
                     state: if active { RouteState::Active } else { RouteState::Invalid },
                     address_prefixes: row.prefixes.clone(),
                     next_hop_type: row.next_hop_type,
-                    next_hop_ips: row.next_hop_ips.clone(),
+                    next_hop_ips: self.next_hop_ips(row).to_vec(),
                     name: row.name.clone(),
                     route_table: row.route_table,
                     disable_bgp_route_propagation: self.disable_bgp_route_propagation,

@@ -12,6 +12,8 @@ use vnetlab_model::{BgpPeer, Connection, ConnectionKind, GatewayType, LocalNetwo
 const DEFAULT_ASN: u32 = 65515;
 
 pub(super) fn build_gateways(b: &mut Builder) {
+    // D4: instances take GatewaySubnet's first usable addresses, gateway after gateway.
+    let mut used_in_subnet: std::collections::HashMap<SubnetId, u32> = std::collections::HashMap::new();
     for raw in b.of_kind("microsoft.network/virtualnetworkgateways").collect::<Vec<_>>() {
         let origin = raw.origin("virtual network gateway");
         let mut r = Reader::new(raw.object, &origin, &mut b.diags);
@@ -29,6 +31,7 @@ pub(super) fn build_gateways(b: &mut Builder) {
         let active_active = r.bool("properties.activeActive", false);
         let enable_bgp = r.bool("properties.enableBgp", false);
         let asn = r.u32("properties.bgpSettings.asn").unwrap_or(DEFAULT_ASN);
+        let default_site_ref = r.reference("properties.gatewayDefaultSite");
         let configs = r.array("properties.ipConfigurations");
         if configs.is_empty() {
             r.error("properties.ipConfigurations", "a gateway needs an IP configuration in the VNet's GatewaySubnet");
@@ -44,19 +47,22 @@ pub(super) fn build_gateways(b: &mut Builder) {
                 public_ips.extend(b.resolve(&origin, &format!("{base}.publicIPAddress.id"), id, "public IP address", pick!(PublicIp)));
             }
         }
+        let default_site = default_site_ref.and_then(|id| b.resolve(&origin, "properties.gatewayDefaultSite.id", id, "local network gateway", pick!(LocalGateway)));
         let Some(subnet) = subnet else { continue };
         let s = b.topo.subnet(subnet);
         if s.name != "GatewaySubnet" {
             b.diags.push(vnetlab_model::Diagnostic::error(&origin, "properties.ipConfigurations[0].properties.subnet.id", format!("a gateway must be deployed in a subnet named GatewaySubnet, not '{}'", s.name)).with_hint("rename the subnet to GatewaySubnet (exact spelling)"));
         }
         // D4: one instance per gateway, two when active-active, at the first usable addresses.
-        let base = u32::from(s.prefix.network()) + 4;
+        let used = used_in_subnet.entry(subnet).or_default();
+        let base = u32::from(s.prefix.network()) + 4 + *used;
         let instances = if active_active { 2 } else { 1 };
+        *used += instances;
         let instance_ips = (0..instances).map(|k| Ipv4Addr::from(base + k)).collect();
         let vnet = s.vnet;
         let id = GatewayId(b.topo.gateways.len() as u32);
         b.register(raw, Target::Gateway(id));
-        b.topo.gateways.push(VirtualNetworkGateway { id: raw.id.clone(), name: raw.name.clone(), vnet, gateway_type, vpn_type, sku, active_active, enable_bgp, asn, instance_ips, public_ips, origin });
+        b.topo.gateways.push(VirtualNetworkGateway { id: raw.id.clone(), name: raw.name.clone(), vnet, gateway_type, vpn_type, sku, active_active, enable_bgp, asn, instance_ips, public_ips, default_site, origin });
     }
 }
 

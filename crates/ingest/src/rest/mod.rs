@@ -154,8 +154,8 @@ pub fn build(raws: &[RawResource]) -> (Topology, Vec<Diagnostic>) {
     network::build_vnets(&mut b);
     network::build_subnets(&mut b);
     network::build_peerings(&mut b);
-    gateway::build_gateways(&mut b);
     gateway::build_local_gateways(&mut b);
+    gateway::build_gateways(&mut b);
     gateway::build_connections(&mut b);
     load_balancer::build_load_balancers(&mut b);
     interface::build_nics(&mut b);

@@ -2,7 +2,8 @@
 //! a next hop IP and no other type may carry one; VNetPeering and VirtualNetworkServiceEndpoint
 //! are platform-only; one route per prefix; at most 400 routes and 25 service-tag routes; a
 //! VirtualNetworkGateway next hop needs a VPN gateway, and is refused where VPN and ExpressRoute
-//! gateways coexist (routing.md 2.1, T20).
+//! gateways coexist (routing.md 2.1, T20); GatewaySubnet keeps propagation and has no 0.0.0.0/0
+//! user route under a VPN gateway (5.5).
 
 use crate::diagnostic::Diagnostic;
 use crate::routing_types::{NextHopType, RoutePrefix};
@@ -56,6 +57,21 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
             let key = r.prefix.to_string().to_ascii_lowercase();
             if let Some(first) = seen.insert(key, &r.name) {
                 out.push(Diagnostic::error(&r.origin, "properties.addressPrefix", format!("prefix {} is already used by route '{first}' in the same route table", r.prefix)).with_hint("a route table holds one route per prefix"));
+            }
+        }
+        // routing.md 5.5: GatewaySubnet must keep gateway route propagation, and a VPN gateway's
+        // subnet must not have a 0.0.0.0/0 user route.
+        for s in t.subnets.iter().filter(|s| s.name == "GatewaySubnet" && s.route_table.map(|id| &t.route_tables[id.index()].id) == Some(&rt.id)) {
+            let vnet = &t.vnet(s.vnet).name;
+            if rt.disable_bgp_route_propagation {
+                out.push(
+                    Diagnostic::error(&rt.origin, "properties.disableBgpRoutePropagation", format!("route table is associated with {vnet}/GatewaySubnet, where gateway route propagation must stay enabled"))
+                        .with_hint("the gateway stops working without it; set disableBgpRoutePropagation: false or use another route table"),
+                );
+            }
+            let has_vpn = t.gateways_in(s.vnet).any(|g| t.gateway(g).gateway_type == GatewayType::Vpn);
+            if let Some(r) = rt.routes.iter().find(|r| has_vpn && r.prefix == RoutePrefix::Cidr("0.0.0.0/0".parse().expect("constant"))) {
+                out.push(Diagnostic::error(&r.origin, "properties.addressPrefix", format!("a 0.0.0.0/0 user route is not supported on {vnet}/GatewaySubnet, which holds a VPN gateway")));
             }
         }
         // routing.md T20 / 2.1: a UDR to VirtualNetworkGateway needs a VPN gateway in the VNet
