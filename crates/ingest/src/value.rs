@@ -5,6 +5,7 @@
 use ipnet::Ipv4Net;
 use serde_json::Value;
 use std::net::Ipv4Addr;
+use vnetlab_model::addressing::parse_cidr;
 use vnetlab_model::diagnostic::join_path;
 use vnetlab_model::{Diagnostic, Origin};
 
@@ -162,33 +163,6 @@ impl<'a, 'd> Reader<'a, 'd> {
             }
         }
     }
-}
-
-/// Parses an IPv4 CIDR, refusing host bits as Azure does.
-pub fn parse_cidr(s: &str) -> Result<Ipv4Net, (String, Option<String>)> {
-    let t = s.trim();
-    if t.contains(':') {
-        return Err((format!("'{s}' is an IPv6 prefix; vnetlab models IPv4 only"), None));
-    }
-    let net: Ipv4Net = match t.parse() {
-        Ok(n) => n,
-        Err(_) => match t.parse::<Ipv4Addr>() {
-            Ok(ip) => Ipv4Net::new(ip, 32).expect("/32 is valid"),
-            Err(_) => {
-                return Err((
-                    format!("'{s}' is not an IPv4 prefix"),
-                    Some("write a prefix as address/length, for example 10.0.0.0/16".into()),
-                ))
-            }
-        },
-    };
-    if net.trunc() != net {
-        return Err((
-            format!("'{s}' has host bits set"),
-            Some(format!("Azure rejects it; did you mean {}?", net.trunc())),
-        ));
-    }
-    Ok(net)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use std::net::Ipv4Addr;
 use vnetlab_ingest::{lab_file, load_text, Format, Loaded};
+use vnetlab_model::{AddressPrefix, PortRange, Protocol};
 use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::{ConnectionKind, Diagnostic, NextHopType, VnetId};
 
@@ -152,11 +153,13 @@ nat_gateways:
     assert!(t.route_tables[0].disable_bgp_route_propagation);
 
     let rules = &t.nsgs[0].rules;
-    assert_eq!(rules[0].source_address_prefixes, vec!["192.168.0.0/16", "10.0.0.0/8"]);
-    assert_eq!((rules[0].protocol.as_str(), rules[0].destination_port_ranges.clone()), ("Tcp", vec!["22".to_string()]));
-    assert_eq!(rules[1].destination_port_ranges, vec!["80", "443"]);
-    assert!(rules[1].destination_address_prefixes.is_empty() && rules[1].destination_asgs.len() == 1);
-    assert_eq!((rules[1].protocol.as_str(), rules[1].source_address_prefixes.clone()), ("*", vec!["*".to_string()]));
+    let text = |v: &[AddressPrefix]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    let ports = |v: &[PortRange]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    assert_eq!(text(&rules[0].source), vec!["192.168.0.0/16", "10.0.0.0/8"]);
+    assert_eq!((rules[0].protocol, ports(&rules[0].destination_ports)), (Protocol::Tcp, vec!["22-22".to_string()]));
+    assert_eq!(ports(&rules[1].destination_ports), vec!["80-80", "443-443"]);
+    assert!(rules[1].destination.is_empty() && rules[1].destination_asgs.len() == 1);
+    assert_eq!((rules[1].protocol, rules[1].source.clone()), (Protocol::Any, vec![AddressPrefix::Any]));
 
     let pip_names: Vec<_> = t.public_ips.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(pip_names, vec!["pip-web", "hub-vpngw-pip", "hub-vpngw-pip2", "pip-nat", "ids-1-pip"]);

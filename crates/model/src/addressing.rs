@@ -14,6 +14,33 @@ pub const FORBIDDEN_RANGES: [&str; 5] =
 pub const SMALLEST_SUBNET_PREFIX_LEN: u8 = 29;
 pub const LARGEST_SUBNET_PREFIX_LEN: u8 = 2;
 
+/// Parses an IPv4 CIDR, refusing host bits as Azure does.
+pub fn parse_cidr(s: &str) -> Result<Ipv4Net, (String, Option<String>)> {
+    let t = s.trim();
+    if t.contains(':') {
+        return Err((format!("'{s}' is an IPv6 prefix; vnetlab models IPv4 only"), None));
+    }
+    let net: Ipv4Net = match t.parse() {
+        Ok(n) => n,
+        Err(_) => match t.parse::<Ipv4Addr>() {
+            Ok(ip) => Ipv4Net::new(ip, 32).expect("/32 is valid"),
+            Err(_) => {
+                return Err((
+                    format!("'{s}' is not an IPv4 prefix"),
+                    Some("write a prefix as address/length, for example 10.0.0.0/16".into()),
+                ))
+            }
+        },
+    };
+    if net.trunc() != net {
+        return Err((
+            format!("'{s}' has host bits set"),
+            Some(format!("Azure rejects it; did you mean {}?", net.trunc())),
+        ));
+    }
+    Ok(net)
+}
+
 /// The forbidden range a candidate overlaps, if any.
 pub fn forbidden_overlap(net: Ipv4Net) -> Option<Ipv4Net> {
     FORBIDDEN_RANGES.iter().map(|s| s.parse::<Ipv4Net>().expect("constant")).find(|f| overlaps(*f, net))

@@ -102,10 +102,34 @@ impl ServiceTags {
         self.tags().by_name.get(&name.to_ascii_lowercase())
     }
 
+    /// Whether a security rule may name this tag: a file tag or a virtual one.
+    pub fn is_known(&self, name: &str) -> bool {
+        VIRTUAL_TAGS.iter().any(|t| t.eq_ignore_ascii_case(name)) || self.get(name).is_some()
+    }
+
     /// The regional form of a tag for a region (`Storage` + `eastus` -> `Storage.EastUS`).
     pub fn regional(&self, tag: &str, region: &str) -> Option<&ServiceTag> {
         self.get(&format!("{tag}.{region}"))
     }
+}
+
+/// Tags that are not in the service-tag file: their prefixes depend on the VNet or the platform
+/// (dataplane.md 1.5-1.6). The classic spellings are accepted too.
+pub const VIRTUAL_TAGS: [&str; 9] = [
+    "VirtualNetwork",
+    "Internet",
+    "AzureLoadBalancer",
+    "AzurePlatformDNS",
+    "AzurePlatformIMDS",
+    "AzurePlatformLKM",
+    "VIRTUAL_NETWORK",
+    "INTERNET",
+    "AZURE_LOADBALANCER",
+];
+
+/// Whether a prefix field holds a tag name rather than an address (`Storage.EastUS`).
+pub fn looks_like_tag(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// The service tag behind a service endpoint's service name ([SE]; service-tags-overview).

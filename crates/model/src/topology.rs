@@ -5,6 +5,7 @@ use crate::diagnostic::{Diagnostic, Origin};
 use crate::ids::*;
 use crate::resource_id::ResourceId;
 use crate::routing_types::{NextHopType, RoutePrefix};
+use crate::security::{ApplicationSecurityGroup, NetworkSecurityGroup};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -136,50 +137,6 @@ pub struct RouteTable {
     pub name: String,
     pub routes: Vec<Route>,
     pub disable_bgp_route_propagation: bool,
-    pub origin: Origin,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Allow,
-    Deny,
-}
-
-/// A security rule as written; the Security issue compiles these.
-#[derive(Debug, Clone)]
-pub struct SecurityRule {
-    pub name: String,
-    pub priority: u32,
-    pub direction: Direction,
-    pub access: Access,
-    pub protocol: String,
-    pub source_address_prefixes: Vec<String>,
-    pub destination_address_prefixes: Vec<String>,
-    pub source_port_ranges: Vec<String>,
-    pub destination_port_ranges: Vec<String>,
-    pub source_asgs: Vec<AsgId>,
-    pub destination_asgs: Vec<AsgId>,
-    pub origin: Origin,
-}
-
-#[derive(Debug, Clone)]
-pub struct NetworkSecurityGroup {
-    pub id: ResourceId,
-    pub name: String,
-    pub rules: Vec<SecurityRule>,
-    pub origin: Origin,
-}
-
-#[derive(Debug, Clone)]
-pub struct ApplicationSecurityGroup {
-    pub id: ResourceId,
-    pub name: String,
     pub origin: Origin,
 }
 

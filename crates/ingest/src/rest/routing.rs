@@ -1,7 +1,9 @@
 //! Route tables and their routes from the REST shape (routeTable.json [SPEC-RT]; routing.md 5).
 
 use super::{pick, Builder, Target};
-use crate::value::{parse_cidr, Reader};
+use crate::value::Reader;
+use vnetlab_model::addressing::parse_cidr;
+use vnetlab_model::service_tags::looks_like_tag;
 use vnetlab_model::ids::*;
 use vnetlab_model::{NextHopType, Route, RoutePrefix, RouteTable};
 
@@ -36,9 +38,7 @@ pub(super) fn build_route_tables(b: &mut Builder) {
 
 /// A route prefix is a CIDR or a service tag name (routing.md 5.7).
 fn route_prefix(r: &mut Reader, s: &str) -> Option<RoutePrefix> {
-    let looks_like_tag = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-');
-    if looks_like_tag {
+    if looks_like_tag(s) {
         return Some(RoutePrefix::ServiceTag(s.to_string()));
     }
     match parse_cidr(s) {

@@ -5,7 +5,7 @@
 use super::{pick, Builder, Target};
 use crate::value::Reader;
 use vnetlab_model::ids::*;
-use vnetlab_model::{Access, ApplicationSecurityGroup, Direction, NetworkSecurityGroup, SecurityRule};
+use vnetlab_model::{Access, AddressPrefix, ApplicationSecurityGroup, Direction, NetworkSecurityGroup, PortRange, Protocol, SecurityRule};
 
 pub(super) fn build_asgs(b: &mut Builder) {
     for raw in b.of_kind("microsoft.network/applicationsecuritygroups").collect::<Vec<_>>() {
@@ -48,16 +48,17 @@ pub(super) fn build_nsgs(b: &mut Builder) {
             }
             None => None,
         };
-        let protocol = r.str("properties.protocol").unwrap_or("*").to_string();
-        let mut field = |single: &str, plural: &str| -> Vec<String> {
-            let mut v: Vec<String> = r.str(single).map(str::to_string).into_iter().collect();
-            v.extend(r.strings(plural).into_iter().map(str::to_string));
-            v
+        let protocol = match r.str("properties.protocol") {
+            None => Some(Protocol::Any),
+            Some(p) => Protocol::parse(p).or_else(|| {
+                r.error("properties.protocol", format!("unknown protocol '{p}'")).hint = Some("use Tcp, Udp, Icmp, Esp, Ah or *".into());
+                None
+            }),
         };
-        let source_address_prefixes = field("properties.sourceAddressPrefix", "properties.sourceAddressPrefixes");
-        let destination_address_prefixes = field("properties.destinationAddressPrefix", "properties.destinationAddressPrefixes");
-        let source_port_ranges = field("properties.sourcePortRange", "properties.sourcePortRanges");
-        let destination_port_ranges = field("properties.destinationPortRange", "properties.destinationPortRanges");
+        let source = typed(&mut r, "properties.sourceAddressPrefix", "properties.sourceAddressPrefixes", AddressPrefix::parse);
+        let destination = typed(&mut r, "properties.destinationAddressPrefix", "properties.destinationAddressPrefixes", AddressPrefix::parse);
+        let source_ports = typed(&mut r, "properties.sourcePortRange", "properties.sourcePortRanges", PortRange::parse);
+        let destination_ports = typed(&mut r, "properties.destinationPortRange", "properties.destinationPortRanges", PortRange::parse);
         let asg_refs = |r: &mut Reader, key: &str| -> Vec<(String, String)> {
             r.array(key).iter().enumerate().filter_map(|(i, v)| crate::value::at(v, "id").and_then(|v| v.as_str()).map(|id| (format!("{key}[{i}].id"), id.to_string()))).collect()
         };
@@ -68,20 +69,37 @@ pub(super) fn build_nsgs(b: &mut Builder) {
         };
         let source_asgs = resolve_asgs(b, src_asgs);
         let destination_asgs = resolve_asgs(b, dst_asgs);
-        let (Some(priority), Some(direction), Some(access)) = (priority, direction, access) else { continue };
+        let (Some(priority), Some(direction), Some(access), Some(protocol)) = (priority, direction, access, protocol) else { continue };
         b.topo.nsgs[nsg.index()].rules.push(SecurityRule {
             name: raw.short_name().to_string(),
             priority,
             direction,
             access,
             protocol,
-            source_address_prefixes,
-            destination_address_prefixes,
-            source_port_ranges,
-            destination_port_ranges,
+            source,
+            destination,
+            source_ports,
+            destination_ports,
             source_asgs,
             destination_asgs,
             origin,
         });
     }
+}
+
+/// A rule field in its singular or plural form (augmented rules, NSGO), each entry parsed;
+/// a bad entry is reported at its own path.
+fn typed<T>(r: &mut Reader, single: &str, plural: &str, parse: fn(&str) -> Result<T, (String, Option<String>)>) -> Vec<T> {
+    let mut entries: Vec<(String, &str)> = r.str(single).map(|s| (single.to_string(), s)).into_iter().collect();
+    entries.extend(r.strings(plural).into_iter().enumerate().map(|(i, s)| (format!("{plural}[{i}]"), s)));
+    entries
+        .into_iter()
+        .filter_map(|(path, s)| match parse(s) {
+            Ok(v) => Some(v),
+            Err((msg, hint)) => {
+                r.error(&path, msg).hint = hint;
+                None
+            }
+        })
+        .collect()
 }

@@ -6,6 +6,7 @@ mod gateway;
 mod ip_configuration;
 mod peering;
 mod route_table;
+pub mod security;
 
 use crate::diagnostic::Diagnostic;
 use crate::service_tags::ServiceTags;
@@ -19,5 +20,6 @@ pub fn validate(topology: &Topology, tags: &ServiceTags) -> Vec<Diagnostic> {
     peering::check(topology, &mut out);
     gateway::check(topology, &mut out);
     route_table::check(topology, tags, &mut out);
+    security::check(topology, tags, &mut out);
     out
 }
