@@ -1,7 +1,10 @@
 //! The analyzer: Azure's diagnostic questions (effective routes, next hop) answered from the
 //! engine, rendered as the `az` CLI's JSON and the portal's tables.
+//! Effective security rules and IP flow verify come from the same engine's NSG evaluation.
 
 pub mod effective_routes;
+pub mod effective_security_rules;
+pub mod ip_flow_verify;
 pub mod next_hop;
 pub mod table;
 
@@ -12,12 +15,13 @@ use vnetlab_model::Topology;
 /// A loaded topology with its routes computed once.
 pub struct Analysis<'t> {
     pub topology: &'t Topology,
+    pub tags: &'t ServiceTags,
     pub routes: RoutingTables,
 }
 
 impl<'t> Analysis<'t> {
-    pub fn new(topology: &'t Topology, tags: &ServiceTags) -> Self {
-        Analysis { topology, routes: RoutingTables::compute(topology, tags) }
+    pub fn new(topology: &'t Topology, tags: &'t ServiceTags) -> Self {
+        Analysis { topology, tags, routes: RoutingTables::compute(topology, tags) }
     }
 }
 

@@ -15,12 +15,13 @@ mod demo;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::borrow::Cow;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use vnetlab_analysis::{effective_routes, next_hop, Analysis, QueryError};
+use vnetlab_analysis::{effective_routes, effective_security_rules, ip_flow_verify, next_hop, Analysis, QueryError};
 use vnetlab_ingest::Loaded;
 use vnetlab_model::service_tags::ServiceTags;
+use vnetlab_model::Direction;
 
 #[derive(Parser)]
 #[command(name = "vnetlab", version, about = "Azure's virtual network on one Linux machine: effective routes, next hop, and more, answered as Azure answers them")]
@@ -36,6 +37,12 @@ struct Cli {
 enum Output {
     Table,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FlowDirection {
+    Inbound,
+    Outbound,
 }
 
 #[derive(Subcommand)]
@@ -60,6 +67,37 @@ enum Command {
         source_ip: Ipv4Addr,
         #[arg(long)]
         dest_ip: Ipv4Addr,
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// The effective security rules of a NIC, like `az network nic list-effective-nsg`.
+    Nsg {
+        file: PathBuf,
+        /// NIC name or resource ID.
+        #[arg(long)]
+        nic: String,
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// Whether the NSGs allow a packet, like `az network watcher test-ip-flow`.
+    TestIpFlow {
+        file: PathBuf,
+        #[arg(long)]
+        vm: String,
+        #[arg(long, value_enum, ignore_case = true)]
+        direction: FlowDirection,
+        /// TCP or UDP (Azure refuses ICMP here).
+        #[arg(long)]
+        protocol: String,
+        /// The VM's side: IP:PORT.
+        #[arg(long)]
+        local: SocketAddrV4,
+        /// The other side: IP:PORT.
+        #[arg(long)]
+        remote: SocketAddrV4,
+        /// The NIC, needed when the VM has several NICs and one forwards IP.
+        #[arg(long)]
+        nic: Option<String>,
         #[arg(short, long, value_enum, default_value = "table")]
         output: Output,
     },
@@ -120,6 +158,43 @@ fn run(cli: Cli) -> Result<(), Failed> {
                     outln!("IP address           {}", hop.next_hop_ip_address.as_deref().unwrap_or("-"));
                     outln!("Route table ID       {}", hop.route_table_id);
                     outln!("Why                  {reason}");
+                }
+            }
+            Ok(())
+        }
+        Command::Nsg { file, nic, output } => {
+            let loaded = load(&file, &tags)?;
+            let a = Analysis::new(&loaded.topology, &tags);
+            let nic = effective_routes::find_nic(a.topology, &nic).map_err(report)?;
+            let sec = effective_security_rules::NicSecurity::of(&a, nic);
+            match output {
+                Output::Json => print_json(&effective_security_rules::to_json(&a, nic, &sec)),
+                Output::Table => out!("{}", effective_security_rules::to_table(&a, &sec)),
+            }
+            Ok(())
+        }
+        Command::TestIpFlow { file, vm, direction, protocol, local, remote, nic, output } => {
+            let loaded = load(&file, &tags)?;
+            let a = Analysis::new(&loaded.topology, &tags);
+            let vm = next_hop::find_vm(&a, &vm).map_err(report)?;
+            let nic = ip_flow_verify::target_nic(&a, vm, nic.as_deref(), *local.ip()).map_err(report)?;
+            let query = ip_flow_verify::Query {
+                direction: match direction {
+                    FlowDirection::Inbound => Direction::Inbound,
+                    FlowDirection::Outbound => Direction::Outbound,
+                },
+                protocol,
+                local: (*local.ip(), local.port()),
+                remote: (*remote.ip(), remote.port()),
+            };
+            let verified = ip_flow_verify::verify(&a, nic, &query).map_err(report)?;
+            match output {
+                Output::Json => print_json(&verified.result),
+                Output::Table => {
+                    outln!("Access               {}", verified.result.access);
+                    outln!("Rule                 {}", verified.result.rule_name.as_deref().unwrap_or("-"));
+                    outln!("NSG                  {}", verified.nsg.as_deref().unwrap_or("-"));
+                    outln!("Why                  {}", verified.why);
                 }
             }
             Ok(())

@@ -2,4 +2,6 @@
 //! clocks or threads, so the analyzer's predictions and the live lab's packets run the same
 //! code (shared/DESIGN.md "One engine, two front doors").
 
+pub mod flow;
 pub mod routes;
+pub mod security;
