@@ -88,7 +88,7 @@ pub fn verify(a: &Analysis, nic: NicId, q: &Query) -> Result<Verified, QueryErro
             _ => "the only NSG allows it".to_string(),
         },
         Reason::NoNsg => "no NSG on the NIC or its subnet: nothing filters it".to_string(),
-        Reason::PlatformTraffic => "traffic to 168.63.129.16 / 169.254.169.254 is not filtered unless a rule names AzurePlatformDNS, AzurePlatformIMDS or AzurePlatformLKM".to_string(),
+        Reason::PlatformTraffic => "traffic to 168.63.129.16 / 169.254.169.254 is not filtered unless a rule names AzurePlatformDNS, AzurePlatformIMDS or AzurePlatformLKM (and the VM agent's TCP 80/32526 to 168.63.129.16 never is)".to_string(),
         Reason::SecureByDefault => "a Standard public IP is closed to inbound traffic until an NSG allows it".to_string(),
     };
     Ok(Verified { result: FlowResult { access: decision.access.as_str(), rule_name: decision.rule.map(|v| v.rule.name.clone()) }, nsg, why })

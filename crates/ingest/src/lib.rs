@@ -1,11 +1,13 @@
 //! Ingest: reads a topology file (REST/`az` export JSON, a literal ARM template, or the vnetlab
 //! YAML lab file), builds the model, validates it, and reports every problem with its place.
 
+pub mod json;
 pub mod lab_file;
 pub mod locate;
 pub mod rest;
 pub mod value;
 
+use json::Json;
 use locate::{JsonLocator, Locator};
 use std::path::Path;
 use vnetlab_model::diagnostic::Location;
@@ -59,7 +61,7 @@ pub fn load_path(path: &Path, tags: &ServiceTags) -> Result<Loaded, Vec<Diagnost
 pub fn load_text(text: &str, file: &str, format: Format, tags: &ServiceTags) -> Result<Loaded, Vec<Diagnostic>> {
     match format {
         Format::Json => {
-            let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            let doc: Json = serde_json::from_str(text).map_err(|e| {
                 let what = match e.classify() {
                     serde_json::error::Category::Eof => "the file ends before the JSON is complete",
                     _ => "the file is not valid JSON",
@@ -75,13 +77,13 @@ pub fn load_text(text: &str, file: &str, format: Format, tags: &ServiceTags) -> 
         }
         Format::Yaml => {
             let (doc, locator) = lab_file::to_document(text, file)?;
-            from_document(&doc, tags, || locator)
+            from_document(&Json::from_value(doc), tags, || locator)
         }
     }
 }
 
 /// Builds and validates a document of REST resources; positions are looked up only on failure.
-fn from_document<L: Locator>(doc: &serde_json::Value, tags: &ServiceTags, locator: impl FnOnce() -> L) -> Result<Loaded, Vec<Diagnostic>> {
+fn from_document<L: Locator>(doc: &Json, tags: &ServiceTags, locator: impl FnOnce() -> L) -> Result<Loaded, Vec<Diagnostic>> {
     let mut diags = match rest::document::flatten(doc) {
         Ok(raws) => {
             let (topology, mut diags) = rest::build(&raws);

@@ -3,40 +3,26 @@
 //! ARM treats property names case-insensitively; so do these reads.
 
 use ipnet::Ipv4Net;
-use serde_json::Value;
+use crate::json::Json;
 use std::net::Ipv4Addr;
 use vnetlab_model::addressing::parse_cidr;
 use vnetlab_model::diagnostic::join_path;
 use vnetlab_model::{Diagnostic, Origin};
 
 /// Looks up a dotted path (`properties.subnet.id`), matching keys case-insensitively.
-pub fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').filter(|s| !s.is_empty()).try_fold(v, |cur, key| {
-        let obj = cur.as_object()?;
-        obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
-    })
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+pub fn at<'a>(v: &'a Json<'a>, path: &str) -> Option<&'a Json<'a>> {
+    path.split('.').filter(|s| !s.is_empty()).try_fold(v, |cur, key| cur.member(key))
 }
 
 /// Reads properties of one resource object, collecting diagnostics.
 pub struct Reader<'a, 'd> {
-    pub value: &'a Value,
+    pub value: &'a Json<'a>,
     pub origin: &'d Origin,
     pub diags: &'d mut Vec<Diagnostic>,
 }
 
 impl<'a, 'd> Reader<'a, 'd> {
-    pub fn new(value: &'a Value, origin: &'d Origin, diags: &'d mut Vec<Diagnostic>) -> Self {
+    pub fn new(value: &'a Json<'a>, origin: &'d Origin, diags: &'d mut Vec<Diagnostic>) -> Self {
         Reader { value, origin, diags }
     }
 
@@ -45,11 +31,11 @@ impl<'a, 'd> Reader<'a, 'd> {
         self.diags.last_mut().expect("just pushed")
     }
 
-    fn wrong_type(&mut self, path: &str, want: &str, got: &Value) {
-        self.error(path, format!("expected {want}, found {}", json_kind(got)));
+    fn wrong_type(&mut self, path: &str, want: &str, got: &Json) {
+        self.error(path, format!("expected {want}, found {}", got.kind()));
     }
 
-    pub fn get(&self, path: &str) -> Option<&'a Value> {
+    pub fn get(&self, path: &str) -> Option<&'a Json<'a>> {
         at(self.value, path).filter(|v| !v.is_null())
     }
 
@@ -75,10 +61,10 @@ impl<'a, 'd> Reader<'a, 'd> {
     pub fn bool(&mut self, path: &str, default: bool) -> bool {
         match self.get(path) {
             None => default,
-            Some(Value::Bool(b)) => *b,
+            Some(Json::Bool(b)) => *b,
             // ARM accepts "true"/"false" strings in many places.
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
+            Some(Json::Str(s)) if s.eq_ignore_ascii_case("true") => true,
+            Some(Json::Str(s)) if s.eq_ignore_ascii_case("false") => false,
             Some(v) => {
                 self.wrong_type(path, "true or false", v);
                 default
@@ -98,10 +84,10 @@ impl<'a, 'd> Reader<'a, 'd> {
         }
     }
 
-    pub fn array(&mut self, path: &str) -> &'a [Value] {
+    pub fn array(&mut self, path: &str) -> &'a [Json<'a>] {
         match self.get(path) {
             None => &[],
-            Some(Value::Array(items)) => items,
+            Some(Json::Array(items)) => items,
             Some(v) => {
                 self.wrong_type(path, "an array", v);
                 &[]
@@ -155,7 +141,7 @@ impl<'a, 'd> Reader<'a, 'd> {
     /// A reference `{"id": "..."}` at `path`; returns the ID string.
     pub fn reference(&mut self, path: &str) -> Option<&'a str> {
         let v = self.get(path)?;
-        match at(v, "id").and_then(Value::as_str) {
+        match at(v, "id").and_then(Json::as_str) {
             Some(id) => Some(id),
             None => {
                 self.error(&join_path(path, "id"), "expected a reference of the form {\"id\": \"/subscriptions/.../providers/...\"}");
@@ -168,12 +154,11 @@ impl<'a, 'd> Reader<'a, 'd> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn keys_match_case_insensitively() {
-        let v = json!({"Properties": {"AddressPrefix": "10.0.0.0/24"}});
-        assert_eq!(at(&v, "properties.addressPrefix").and_then(Value::as_str), Some("10.0.0.0/24"));
+        let v: Json = serde_json::from_str(r#"{"Properties": {"AddressPrefix": "10.0.0.0/24"}}"#).unwrap();
+        assert_eq!(at(&v, "properties.addressPrefix").and_then(Json::as_str), Some("10.0.0.0/24"));
     }
 
     #[test]

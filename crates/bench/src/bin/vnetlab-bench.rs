@@ -203,7 +203,7 @@ fn heap_delta(before: Option<u64>) -> Option<u64> {
 
 fn replay_load(text: &str, tags: &ServiceTags) -> LoadPhases {
     let heap = live_heap();
-    let (doc, parse) = timed(|| serde_json::from_str::<serde_json::Value>(text).expect("valid JSON"));
+    let (doc, parse) = timed(|| serde_json::from_str::<vnetlab_ingest::json::Json>(text).expect("valid JSON"));
     let value_bytes = heap_delta(heap);
     let heap = live_heap();
     let (raws, flatten) = timed(|| rest::document::flatten(&doc).expect("flattens"));

@@ -1,7 +1,8 @@
 //! The NSG pipeline of one NIC (dataplane.md 1.4-1.5, 5.1): outbound the NIC NSG then the subnet
 //! NSG, inbound the subnet NSG then the NIC NSG; both must allow and the first deny stops. A
 //! missing NSG passes. Traffic to 168.63.129.16 and 169.254.169.254 is filtered only by rules
-//! naming the platform tags. Without any NSG, a Standard public IP is closed to the Internet.
+//! naming the platform tags, and the VM agent's TCP 80 and 32526 to 168.63.129.16 not at all
+//! ([WIRE]). Without any NSG, a Standard public IP is closed to the Internet.
 //! When both NSGs allow, the rule reported is the allow of the NSG evaluated last (D10).
 
 use super::tags::{internet, IMDS, WIRESERVER};
@@ -54,6 +55,10 @@ pub struct NicNsgs<'a> {
     pub standard_public_ip: bool,
 }
 
+/// The VM agent's ports on WireServer: "not subject to the configured network security groups"
+/// ([WIRE], dataplane.md 1.5), so not even a rule naming AzurePlatformDNS filters them.
+pub const VM_AGENT_PORTS: [u16; 2] = [80, 32526];
+
 impl<'a> NicNsgs<'a> {
     /// The NSGs in the order Azure evaluates them for a direction.
     fn in_order(&self, direction: Direction) -> [(Level, Option<&'a CompiledNsg>); 2] {
@@ -66,6 +71,9 @@ impl<'a> NicNsgs<'a> {
     pub fn evaluate(&self, direction: Direction, flow: &FiveTuple) -> Decision<'a> {
         let platform = direction == Direction::Outbound && (flow.dst == WIRESERVER || flow.dst == IMDS);
         let mut evaluated = Vec::new();
+        if platform && flow.dst == WIRESERVER && flow.protocol == FiveTuple::TCP && VM_AGENT_PORTS.contains(&flow.dst_port) {
+            return Decision { access: Access::Allow, rule: None, evaluated, reason: Reason::PlatformTraffic };
+        }
         for (level, nsg) in self.in_order(direction) {
             let Some(nsg) = nsg else { continue };
             let rules = nsg.direction(direction);

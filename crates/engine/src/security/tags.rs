@@ -82,7 +82,8 @@ fn split(net: Ipv4Net) -> (Ipv4Net, Ipv4Net) {
 
 /// D11: the VirtualNetwork tag of a subnet: its VNet's ranges, peered ranges (without peers
 /// whose access this side disabled, D8), the prefixes of the gateway it uses, the prefixes of
-/// its route table's routes, and 168.63.129.16/32.
+/// its route table's routes, and 168.63.129.16/32; a prefix inside another one of the list is
+/// left out, so a UDR 0.0.0.0/0 makes the tag `["0.0.0.0/0"]` (dataplane.md scenario 23).
 pub fn virtual_network(t: &Topology, subnet: SubnetId, tags: &ServiceTags) -> Vec<Ipv4Net> {
     let s = t.subnet(subnet);
     let vnet = t.vnet(s.vnet);
@@ -110,8 +111,21 @@ pub fn virtual_network(t: &Topology, subnet: SubnetId, tags: &ServiceTags) -> Ve
         }
     }
     out.push(host(WIRESERVER));
-    out.sort();
-    out.dedup();
+    without_covered(out)
+}
+
+/// Sorts prefixes and drops those inside another one of the list. Sorted by address, then by
+/// length, a covering prefix comes before everything it covers, and the kept prefixes are
+/// disjoint, so comparing with the last kept one is enough.
+fn without_covered(prefixes: Vec<Ipv4Net>) -> Vec<Ipv4Net> {
+    let mut prefixes: Vec<Ipv4Net> = prefixes.into_iter().map(|p| p.trunc()).collect();
+    prefixes.sort();
+    let mut out: Vec<Ipv4Net> = Vec::with_capacity(prefixes.len());
+    for p in prefixes {
+        if !out.last().is_some_and(|kept| kept.contains(&p)) {
+            out.push(p);
+        }
+    }
     out
 }
 
@@ -158,5 +172,17 @@ mod tests {
         // NWCLI: the expansion starts 1.0.0.0/8, 2.0.0.0/7, 4.0.0.0/6, 8.0.0.0/7, 11.0.0.0/8, 12.0.0.0/6.
         let first: Vec<String> = net.iter().take(6).map(|n| n.to_string()).collect();
         assert_eq!(first, ["1.0.0.0/8", "2.0.0.0/7", "4.0.0.0/6", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6"]);
+    }
+
+    #[test]
+    fn covered_prefixes_leave_the_list() {
+        let nets = |v: &[&str]| v.iter().map(|s| s.parse::<Ipv4Net>().unwrap()).collect::<Vec<_>>();
+        // dataplane.md scenario 23: a UDR 0.0.0.0/0 makes the VirtualNetwork tag 0.0.0.0/0.
+        assert_eq!(without_covered(nets(&["10.0.0.0/16", "0.0.0.0/0", "168.63.129.16/32"])), nets(&["0.0.0.0/0"]));
+        // Duplicates and contained prefixes go; adjacent ranges stay separate (no aggregation).
+        assert_eq!(
+            without_covered(nets(&["10.0.1.0/24", "10.0.0.0/24", "10.0.0.0/16", "10.0.0.0/24", "10.1.1.0/24", "10.1.0.0/24", "168.63.129.16/32"])),
+            nets(&["10.0.0.0/16", "10.1.0.0/24", "10.1.1.0/24", "168.63.129.16/32"])
+        );
     }
 }

@@ -62,7 +62,7 @@ pub(super) fn build_gateways(b: &mut Builder) {
         let vnet = s.vnet;
         let id = GatewayId(b.topo.gateways.len() as u32);
         b.register(raw, Target::Gateway(id));
-        b.topo.gateways.push(VirtualNetworkGateway { id: raw.id.clone(), name: raw.name.clone(), vnet, gateway_type, vpn_type, sku, active_active, enable_bgp, asn, instance_ips, public_ips, default_site, origin });
+        b.topo.gateways.push(VirtualNetworkGateway { id: raw.id.clone(), name: raw.name.to_string(), vnet, gateway_type, vpn_type, sku, active_active, enable_bgp, asn, instance_ips, public_ips, default_site, origin });
     }
 }
 
@@ -84,7 +84,7 @@ pub(super) fn build_local_gateways(b: &mut Builder) {
         };
         let id = LocalGatewayId(b.topo.local_gateways.len() as u32);
         b.register(raw, Target::LocalGateway(id));
-        b.topo.local_gateways.push(LocalNetworkGateway { id: raw.id.clone(), name: raw.name.clone(), gateway_ip, address_prefixes, bgp, bgp_advertised, origin });
+        b.topo.local_gateways.push(LocalNetworkGateway { id: raw.id.clone(), name: raw.name.to_string(), gateway_ip, address_prefixes, bgp, bgp_advertised, origin });
     }
 }
 
@@ -126,6 +126,6 @@ pub(super) fn build_connections(b: &mut Builder) {
                 continue;
             }
         };
-        b.topo.connections.push(Connection { id: raw.id.clone(), name: raw.name.clone(), gateway, kind, enable_bgp, origin });
+        b.topo.connections.push(Connection { id: raw.id.clone(), name: raw.name.to_string(), gateway, kind, enable_bgp, origin });
     }
 }

@@ -79,7 +79,7 @@ pub(super) fn build_nics(b: &mut Builder) {
             continue;
         }
         b.register(raw, Target::Nic(nic_id));
-        b.topo.nics.push(NetworkInterface { id: raw.id.clone(), name: raw.name.clone(), ip_configurations, enable_ip_forwarding, nsg, vm: None, origin });
+        b.topo.nics.push(NetworkInterface { id: raw.id.clone(), name: raw.name.to_string(), ip_configurations, enable_ip_forwarding, nsg, vm: None, origin });
     }
 }
 
@@ -104,7 +104,7 @@ pub(super) fn build_vms(b: &mut Builder) {
             b.topo.nics[nic.index()].vm = Some(vm_id);
             if primary { nics.insert(0, nic) } else { nics.push(nic) }
         }
-        b.topo.vms.push(VirtualMachine { id: raw.id.clone(), name: raw.name.clone(), nics, origin });
+        b.topo.vms.push(VirtualMachine { id: raw.id.clone(), name: raw.name.to_string(), nics, origin });
     }
 }
 

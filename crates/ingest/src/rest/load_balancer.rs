@@ -23,7 +23,7 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
         let fe_values = r.array("properties.frontendIPConfigurations");
         let pool_values = r.array("properties.backendAddressPools");
         let rule_values = r.array("properties.loadBalancingRules");
-        let name_of = |v: &serde_json::Value| at(v, "name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
+        let name_of = |v: &crate::json::Json| at(v, "name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
         let frontend_names: Vec<String> = fe_values.iter().map(name_of).collect();
         let mut backend_pools: Vec<String> = pool_values.iter().map(name_of).collect();
         // Pools declared as separate child resources.
@@ -66,6 +66,6 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
             }
         }
         b.register(raw, Target::LoadBalancer(lb_id));
-        b.topo.load_balancers.push(LoadBalancer { id: raw.id.clone(), name: raw.name.clone(), sku, frontends, backend_pools, rules, origin });
+        b.topo.load_balancers.push(LoadBalancer { id: raw.id.clone(), name: raw.name.to_string(), sku, frontends, backend_pools, rules, origin });
     }
 }

@@ -9,7 +9,7 @@ mod public_ip;
 mod routing;
 mod security;
 
-use document::RawResource;
+use document::{RawResource, MODELLED};
 use std::collections::HashMap;
 use vnetlab_model::ids::*;
 use vnetlab_model::{Diagnostic, Origin, Topology};
@@ -61,32 +61,16 @@ macro_rules! pick {
 }
 pub(crate) use pick;
 
-/// The resource kinds vnetlab models, by lower-cased type.
-const MODELLED: [&str; 17] = [
-    "microsoft.network/virtualnetworks",
-    "microsoft.network/virtualnetworks/subnets",
-    "microsoft.network/virtualnetworks/virtualnetworkpeerings",
-    "microsoft.network/networkinterfaces",
-    "microsoft.compute/virtualmachines",
-    "microsoft.network/routetables",
-    "microsoft.network/routetables/routes",
-    "microsoft.network/networksecuritygroups",
-    "microsoft.network/networksecuritygroups/securityrules",
-    "microsoft.network/applicationsecuritygroups",
-    "microsoft.network/publicipaddresses",
-    "microsoft.network/virtualnetworkgateways",
-    "microsoft.network/localnetworkgateways",
-    "microsoft.network/connections",
-    "microsoft.network/natgateways",
-    "microsoft.network/loadbalancers",
-    "microsoft.network/loadbalancers/backendaddresspools",
-];
-
 pub(crate) struct Builder<'a> {
     pub raws: &'a [RawResource<'a>],
     pub topo: Topology,
     pub diags: Vec<Diagnostic>,
-    targets: HashMap<String, Target>,
+    /// Resource IDs by case-insensitive hash: the raw resources that carry each.
+    ids: HashMap<u64, Vec<usize>>,
+    /// What each raw resource became, by input position.
+    targets: Vec<Option<Target>>,
+    /// Raw resources by kind (an index into MODELLED).
+    by_kind: Vec<Vec<usize>>,
     /// Dynamic private addresses still to allocate, in input order (D14).
     pub pending: Vec<Pending>,
 }
@@ -99,19 +83,29 @@ pub(crate) enum Pending {
 }
 
 impl<'a> Builder<'a> {
-    pub fn of_kind(&self, kind: &'a str) -> impl Iterator<Item = &'a RawResource<'a>> + 'a {
-        self.raws.iter().filter(move |r| r.kind == kind)
+    pub fn of_kind(&self, kind: &'static str) -> impl Iterator<Item = &'a RawResource<'a>> + 'a {
+        let raws = self.raws;
+        let list = MODELLED.iter().position(|k| *k == kind).map(|i| self.by_kind[i].clone()).unwrap_or_default();
+        list.into_iter().map(move |i| &raws[i])
     }
 
     pub fn register(&mut self, raw: &RawResource, target: Target) {
-        self.targets.insert(raw.id.key(), target);
+        self.targets[raw.order] = Some(target);
     }
 
-    /// Resolves a reference ID; records "does not exist" or "wrong kind" errors.
+    /// The raw resource with this ID (case-insensitive, as Azure matches IDs).
+    fn find(&self, id: &str) -> Option<usize> {
+        let id = id.trim_end_matches('/');
+        self.ids.get(&ci_hash(id))?.iter().copied().find(|i| self.raws[*i].id.as_str().trim_end_matches('/').eq_ignore_ascii_case(id))
+    }
+
+    /// Resolves a reference ID; records "does not exist" or "wrong kind" errors. A resource
+    /// that exists but failed to build has its own errors and is not reported again.
     pub fn resolve<T>(&mut self, origin: &Origin, property: &str, id: &str, want: &'static str, pick: impl Fn(Target) -> Option<T>) -> Option<T> {
-        let key = id.trim_end_matches('/').to_ascii_lowercase();
-        match self.targets.get(&key).copied() {
-            Some(t) => match pick(t) {
+        let found = self.find(id);
+        match found.map(|i| self.targets[i]) {
+            Some(None) => None,
+            Some(Some(t)) => match pick(t) {
                 Some(v) => Some(v),
                 None => {
                     self.diags.push(Diagnostic::error(origin, property, format!("'{id}' is a {}, but a {want} is expected here", t.describe())));
@@ -134,15 +128,26 @@ impl<'a> Builder<'a> {
 /// Builds the model from flattened resources. Returns the topology (possibly partial) and
 /// every diagnostic; the caller refuses the topology when any diagnostic is an error.
 pub fn build(raws: &[RawResource]) -> (Topology, Vec<Diagnostic>) {
-    let mut b = Builder { raws, topo: Topology::default(), diags: Vec::new(), targets: HashMap::new(), pending: Vec::new() };
-    let mut first_seen: HashMap<String, &str> = HashMap::new();
-    for raw in raws {
-        if let Some(previous) = first_seen.insert(raw.id.key(), &raw.path) {
-            b.diags.push(Diagnostic::error(&raw.origin("resource"), "", format!("{} is declared twice (first at {previous})", raw.id)).with_hint("remove one of the two declarations"));
+    let mut b = Builder {
+        raws,
+        topo: Topology::default(),
+        diags: Vec::new(),
+        ids: HashMap::with_capacity(raws.len()),
+        targets: vec![None; raws.len()],
+        by_kind: vec![Vec::new(); MODELLED.len()],
+        pending: Vec::new(),
+    };
+    for (i, raw) in raws.iter().enumerate() {
+        if let Some(previous) = b.find(raw.id.as_str()) {
+            b.diags.push(Diagnostic::error(&raw.origin("resource"), "", format!("{} is declared twice (first at {})", raw.id, raws[previous].path)).with_hint("remove one of the two declarations"));
         }
-        if !MODELLED.contains(&raw.kind.as_str()) {
-            b.register(raw, Target::Other("resource of another type"));
-            b.topo.ignored.push(Diagnostic::warning(&raw.origin("resource"), "", format!("type {} is not modelled by vnetlab; ignored", raw.type_name)));
+        b.ids.entry(ci_hash(raw.id.as_str().trim_end_matches('/'))).or_default().push(i);
+        match MODELLED.iter().position(|k| *k == raw.kind) {
+            Some(k) => b.by_kind[k].push(i),
+            None => {
+                b.register(raw, Target::Other("resource of another type"));
+                b.topo.ignored.push(Diagnostic::warning(&raw.origin("resource"), "", format!("type {} is not modelled by vnetlab; ignored", raw.type_name)));
+            }
         }
     }
     // Order matters: a resource is built after everything it references.
@@ -162,4 +167,9 @@ pub fn build(raws: &[RawResource]) -> (Topology, Vec<Diagnostic>) {
     interface::build_vms(&mut b);
     interface::allocate_addresses(&mut b);
     (b.topo, b.diags)
+}
+
+/// FNV-1a over the lower-cased bytes: IDs hash alike whatever their case.
+fn ci_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3))
 }

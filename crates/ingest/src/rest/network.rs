@@ -16,7 +16,7 @@ pub(super) fn build_nat_gateways(b: &mut Builder) {
         let public_ips = refs.iter().filter_map(|(p, id)| b.resolve(&origin, p, id, "public IP address", pick!(PublicIp))).collect();
         let id = NatGatewayId(b.topo.nat_gateways.len() as u32);
         b.register(raw, Target::NatGateway(id));
-        b.topo.nat_gateways.push(NatGateway { id: raw.id.clone(), name: raw.name.clone(), public_ips, origin });
+        b.topo.nat_gateways.push(NatGateway { id: raw.id.clone(), name: raw.name.to_string(), public_ips, origin });
     }
 }
 
@@ -38,7 +38,7 @@ pub(super) fn build_vnets(b: &mut Builder) {
         b.register(raw, Target::Vnet(id));
         b.topo.vnets.push(VirtualNetwork {
             id: raw.id.clone(),
-            name: raw.name.clone(),
+            name: raw.name.to_string(),
             location: normalize_location(raw.location.unwrap_or_default()),
             address_space,
             subnets: Vec::new(),

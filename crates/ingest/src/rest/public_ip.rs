@@ -32,7 +32,7 @@ pub(super) fn build_public_ips(b: &mut Builder) {
         if address.is_none() {
             pending.push(id);
         }
-        b.topo.public_ips.push(PublicIp { id: raw.id.clone(), name: raw.name.clone(), sku, address: address.unwrap_or(Ipv4Addr::UNSPECIFIED), origin });
+        b.topo.public_ips.push(PublicIp { id: raw.id.clone(), name: raw.name.to_string(), sku, address: address.unwrap_or(Ipv4Addr::UNSPECIFIED), origin });
     }
     // D15: emulated public addresses come from 198.51.100.0/24.
     let mut next = (1u8..=254).map(|h| Ipv4Addr::new(198, 51, 100, h)).filter(|ip| !used.contains(ip));

@@ -14,7 +14,7 @@ pub(super) fn build_route_tables(b: &mut Builder) {
         let disable_bgp_route_propagation = r.bool("properties.disableBgpRoutePropagation", false);
         let id = RouteTableId(b.topo.route_tables.len() as u32);
         b.register(raw, Target::RouteTable(id));
-        b.topo.route_tables.push(RouteTable { id: raw.id.clone(), name: raw.name.clone(), routes: Vec::new(), disable_bgp_route_propagation, origin });
+        b.topo.route_tables.push(RouteTable { id: raw.id.clone(), name: raw.name.to_string(), routes: Vec::new(), disable_bgp_route_propagation, origin });
     }
     for raw in b.of_kind("microsoft.network/routetables/routes").collect::<Vec<_>>() {
         let origin = raw.origin("route");

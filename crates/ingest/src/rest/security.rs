@@ -11,7 +11,7 @@ pub(super) fn build_asgs(b: &mut Builder) {
     for raw in b.of_kind("microsoft.network/applicationsecuritygroups").collect::<Vec<_>>() {
         let id = AsgId(b.topo.asgs.len() as u32);
         b.register(raw, Target::Asg(id));
-        b.topo.asgs.push(ApplicationSecurityGroup { id: raw.id.clone(), name: raw.name.clone(), origin: raw.origin("application security group") });
+        b.topo.asgs.push(ApplicationSecurityGroup { id: raw.id.clone(), name: raw.name.to_string(), origin: raw.origin("application security group") });
     }
 }
 
@@ -19,7 +19,7 @@ pub(super) fn build_nsgs(b: &mut Builder) {
     for raw in b.of_kind("microsoft.network/networksecuritygroups").collect::<Vec<_>>() {
         let id = NsgId(b.topo.nsgs.len() as u32);
         b.register(raw, Target::Nsg(id));
-        b.topo.nsgs.push(NetworkSecurityGroup { id: raw.id.clone(), name: raw.name.clone(), rules: Vec::new(), origin: raw.origin("network security group") });
+        b.topo.nsgs.push(NetworkSecurityGroup { id: raw.id.clone(), name: raw.name.to_string(), rules: Vec::new(), origin: raw.origin("network security group") });
     }
     for raw in b.of_kind("microsoft.network/networksecuritygroups/securityrules").collect::<Vec<_>>() {
         let origin = raw.origin("security rule");

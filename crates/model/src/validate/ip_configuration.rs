@@ -8,31 +8,30 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
-    let mut used: HashMap<Ipv4Addr, String> = HashMap::new();
+    let mut used: HashMap<Ipv4Addr, &str> = HashMap::with_capacity(t.nics.len());
     for nic in &t.nics {
         for (i, cfg) in nic.ip_configurations.iter().enumerate() {
             let subnet = t.subnet(cfg.subnet);
-            let property = format!("properties.ipConfigurations[{i}].properties.privateIPAddress");
+            let property = || format!("properties.ipConfigurations[{i}].properties.privateIPAddress");
             let ip = cfg.private_ip;
             if cfg.allocation == AllocationMethod::Static {
                 if !subnet.prefix.contains(&ip) {
                     out.push(
-                        Diagnostic::error(&nic.origin, &property, format!("static address {ip} is outside subnet '{}' ({})", subnet.name, subnet.prefix))
+                        Diagnostic::error(&nic.origin, &property(), format!("static address {ip} is outside subnet '{}' ({})", subnet.name, subnet.prefix))
                             .with_hint(format!("pick an address between .4 and the second-to-last address of {}", subnet.prefix)),
                     );
                     continue;
                 }
                 if let Some(reason) = reserved_reason(subnet.prefix, ip) {
                     out.push(
-                        Diagnostic::error(&nic.origin, &property, format!("static address {ip} is reserved by Azure in subnet {} ({reason})", subnet.prefix))
+                        Diagnostic::error(&nic.origin, &property(), format!("static address {ip} is reserved by Azure in subnet {} ({reason})", subnet.prefix))
                             .with_hint("Azure reserves the first four and the last address of every subnet"),
                     );
                     continue;
                 }
             }
-            let owner = format!("network interface '{}'", nic.name);
-            if let Some(previous) = used.insert(ip, owner) {
-                out.push(Diagnostic::error(&nic.origin, &property, format!("address {ip} is already used by {previous}")));
+            if let Some(previous) = used.insert(ip, &nic.name) {
+                out.push(Diagnostic::error(&nic.origin, &property(), format!("address {ip} is already used by network interface '{previous}'")));
             }
         }
     }

@@ -11,11 +11,24 @@ use crate::service_tags::ServiceTags;
 use crate::topology::{GatewayType, Topology};
 use std::collections::HashMap;
 
+/// A route prefix as a duplicate check sees it: tags compare without case.
+#[derive(PartialEq, Eq, Hash)]
+enum PrefixKey {
+    Cidr(ipnet::Ipv4Net),
+    Tag(String),
+}
+
 pub const MAX_ROUTES: usize = 400;
 pub const MAX_SERVICE_TAG_ROUTES: usize = 25;
 
 pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>) {
-    for rt in &t.route_tables {
+    let mut subnets_of: Vec<Vec<&crate::topology::Subnet>> = vec![Vec::new(); t.route_tables.len()];
+    for s in &t.subnets {
+        if let Some(rt) = s.route_table {
+            subnets_of[rt.index()].push(s);
+        }
+    }
+    for (rt, subnets) in t.route_tables.iter().zip(&subnets_of) {
         if rt.routes.len() > MAX_ROUTES {
             out.push(
                 Diagnostic::error(&rt.origin, "properties.routes", format!("route table has {} routes; Azure allows at most {MAX_ROUTES}", rt.routes.len()))
@@ -26,7 +39,7 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
         if tag_routes > MAX_SERVICE_TAG_ROUTES {
             out.push(Diagnostic::error(&rt.origin, "properties.routes", format!("route table has {tag_routes} routes with a service tag as prefix; Azure allows at most {MAX_SERVICE_TAG_ROUTES}")));
         }
-        let mut seen: HashMap<String, &str> = HashMap::new();
+        let mut seen: HashMap<PrefixKey, &str> = HashMap::with_capacity(rt.routes.len());
         for r in &rt.routes {
             let kind = r.next_hop_type;
             if !kind.allowed_in_user_route() {
@@ -54,14 +67,17 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
                     );
                 }
             }
-            let key = r.prefix.to_string().to_ascii_lowercase();
+            let key = match &r.prefix {
+                RoutePrefix::Cidr(net) => PrefixKey::Cidr(*net),
+                RoutePrefix::ServiceTag(tag) => PrefixKey::Tag(tag.to_ascii_lowercase()),
+            };
             if let Some(first) = seen.insert(key, &r.name) {
                 out.push(Diagnostic::error(&r.origin, "properties.addressPrefix", format!("prefix {} is already used by route '{first}' in the same route table", r.prefix)).with_hint("a route table holds one route per prefix"));
             }
         }
         // routing.md 5.5: GatewaySubnet must keep gateway route propagation, and a VPN gateway's
         // subnet must not have a 0.0.0.0/0 user route.
-        for s in t.subnets.iter().filter(|s| s.name == "GatewaySubnet" && s.route_table.map(|id| &t.route_tables[id.index()].id) == Some(&rt.id)) {
+        for s in subnets.iter().filter(|s| s.name == "GatewaySubnet") {
             let vnet = &t.vnet(s.vnet).name;
             if rt.disable_bgp_route_propagation {
                 out.push(
@@ -76,25 +92,24 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
         }
         // routing.md T20 / 2.1: a UDR to VirtualNetworkGateway needs a VPN gateway in the VNet
         // (or the hub it uses), and is not allowed where VPN and ExpressRoute gateways coexist.
-        for s in t.subnets.iter().filter(|s| s.route_table.map(|id| &t.route_tables[id.index()].id) == Some(&rt.id)) {
+        let Some(r) = rt.routes.iter().find(|r| r.next_hop_type == NextHopType::VirtualNetworkGateway) else { continue };
+        for s in subnets {
             let gateway_vnets: Vec<_> = std::iter::once(s.vnet)
                 .chain(t.vnet(s.vnet).peerings.iter().map(|p| &t.peerings[p.index()]).filter(|p| p.use_remote_gateways).map(|p| p.remote))
                 .collect();
             let has = |v, kind| t.gateways_in(v).any(|g| t.gateway(g).gateway_type == kind);
             let has_vpn = gateway_vnets.iter().any(|v| has(*v, GatewayType::Vpn));
             let coexisting = gateway_vnets.iter().find(|v| has(**v, GatewayType::Vpn) && has(**v, GatewayType::ExpressRoute));
-            if let Some(r) = rt.routes.iter().find(|r| r.next_hop_type == NextHopType::VirtualNetworkGateway) {
-                if !has_vpn {
-                    out.push(
-                        Diagnostic::error(&r.origin, "properties.nextHopType", format!("route '{}' sends traffic to VirtualNetworkGateway, but subnet '{}/{}' has no VPN gateway to use", r.name, t.vnet(s.vnet).name, s.name))
-                            .with_hint("an ExpressRoute gateway cannot be a user-route target; deploy a route-based VPN gateway or use VirtualAppliance"),
-                    );
-                } else if let Some(v) = coexisting {
-                    out.push(
-                        Diagnostic::error(&r.origin, "properties.nextHopType", format!("route '{}' sends traffic to VirtualNetworkGateway, but subnet '{}/{}' uses VNet '{}', where VPN and ExpressRoute gateways coexist", r.name, t.vnet(s.vnet).name, s.name, t.vnet(*v).name))
-                            .with_hint("Azure does not allow a user route to the gateway when VPN and ExpressRoute gateways coexist; use VirtualAppliance, or rely on the gateway's learned routes"),
-                    );
-                }
+            if !has_vpn {
+                out.push(
+                    Diagnostic::error(&r.origin, "properties.nextHopType", format!("route '{}' sends traffic to VirtualNetworkGateway, but subnet '{}/{}' has no VPN gateway to use", r.name, t.vnet(s.vnet).name, s.name))
+                        .with_hint("an ExpressRoute gateway cannot be a user-route target; deploy a route-based VPN gateway or use VirtualAppliance"),
+                );
+            } else if let Some(v) = coexisting {
+                out.push(
+                    Diagnostic::error(&r.origin, "properties.nextHopType", format!("route '{}' sends traffic to VirtualNetworkGateway, but subnet '{}/{}' uses VNet '{}', where VPN and ExpressRoute gateways coexist", r.name, t.vnet(s.vnet).name, s.name, t.vnet(*v).name))
+                        .with_hint("Azure does not allow a user route to the gateway when VPN and ExpressRoute gateways coexist; use VirtualAppliance, or rely on the gateway's learned routes"),
+                );
             }
         }
     }
