@@ -58,16 +58,7 @@ impl<'a> Json<'a> {
     /// ignoring case.
     pub fn member(&self, key: &str) -> Option<&Json<'a>> {
         let Json::Object(members) = self else { return None };
-        let mut loose = None;
-        for (k, v) in members {
-            if k == key {
-                return Some(v);
-            }
-            if loose.is_none() && k.eq_ignore_ascii_case(key) {
-                loose = Some(v);
-            }
-        }
-        loose
+        members.iter().find(|(k, _)| k == key).or_else(|| members.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))).map(|(_, v)| v)
     }
 
     /// What kind of value this is, for messages.

@@ -17,13 +17,15 @@ pub fn at<'a>(v: &'a Json<'a>, path: &str) -> Option<&'a Json<'a>> {
 /// Reads properties of one resource object, collecting diagnostics.
 pub struct Reader<'a, 'd> {
     pub value: &'a Json<'a>,
+    /// `properties`, looked up once: most reads are below it.
+    properties: Option<&'a Json<'a>>,
     pub origin: &'d Origin,
     pub diags: &'d mut Vec<Diagnostic>,
 }
 
 impl<'a, 'd> Reader<'a, 'd> {
     pub fn new(value: &'a Json<'a>, origin: &'d Origin, diags: &'d mut Vec<Diagnostic>) -> Self {
-        Reader { value, origin, diags }
+        Reader { value, properties: value.member("properties"), origin, diags }
     }
 
     pub fn error(&mut self, path: &str, message: impl Into<String>) -> &mut Diagnostic {
@@ -36,7 +38,11 @@ impl<'a, 'd> Reader<'a, 'd> {
     }
 
     pub fn get(&self, path: &str) -> Option<&'a Json<'a>> {
-        at(self.value, path).filter(|v| !v.is_null())
+        let found = match path.strip_prefix("properties.") {
+            Some(rest) => self.properties.and_then(|p| at(p, rest)),
+            None => at(self.value, path),
+        };
+        found.filter(|v| !v.is_null())
     }
 
     pub fn str(&mut self, path: &str) -> Option<&'a str> {

@@ -309,3 +309,31 @@ fn coexisting_gateways_take_successive_addresses() {
     assert_eq!(ips(0), ["10.0.255.4", "10.0.255.5"]);
     assert_eq!(ips(1), ["10.0.255.6"]);
 }
+
+#[test]
+fn separate_vnets_may_reuse_an_address() {
+    // Two VNets without peering are separate address spaces (only peering refuses overlap).
+    let mut doc = base();
+    doc[1]["properties"]["virtualNetworkPeerings"] = json!([]);
+    doc[2]["properties"]["virtualNetworkPeerings"] = json!([]);
+    doc[2]["properties"]["addressSpace"]["addressPrefixes"] = json!(["10.0.0.0/16"]);
+    doc[2]["properties"]["subnets"][0]["properties"]["addressPrefix"] = json!("10.0.1.0/24");
+    doc[5]["properties"]["ipConfigurations"][0]["properties"]["privateIPAllocationMethod"] = json!("Static");
+    doc[5]["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"] = json!("10.0.1.4");
+    let t = load(&doc).unwrap().topology;
+    assert_eq!(t.nics[0].ip_configurations[0].private_ip, t.nics[1].ip_configurations[0].private_ip);
+}
+
+#[test]
+fn an_ipv6_subnet_must_be_a_slash_64() {
+    refused(
+        |d| {
+            let p = &mut d[1]["properties"]["subnets"][0]["properties"];
+            p.as_object_mut().unwrap().remove("addressPrefix");
+            p["addressPrefixes"] = json!(["10.0.1.0/24", "fd00:db8:0:1::/80"]);
+        },
+        "must be a /64",
+        "hub/app",
+        "addressPrefixes[1]",
+    );
+}

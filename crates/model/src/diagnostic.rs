@@ -2,18 +2,20 @@
 //! Ingest turns the JSON path into file:line:col when the input format records positions.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Where a resource came from in the input: its kind and name for people, and the JSON path of
 /// the object that declared it (`resources[3]`, `[0].properties.subnets[1]`).
+/// The name and path are shared with the ingest records they come from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {
     pub kind: &'static str,
-    pub name: String,
-    pub path: String,
+    pub name: Arc<str>,
+    pub path: Arc<str>,
 }
 
 impl Origin {
-    pub fn new(kind: &'static str, name: impl Into<String>, path: impl Into<String>) -> Self {
+    pub fn new(kind: &'static str, name: impl Into<Arc<str>>, path: impl Into<Arc<str>>) -> Self {
         Origin { kind, name: name.into(), path: path.into() }
     }
 

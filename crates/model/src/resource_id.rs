@@ -3,16 +3,18 @@
 //! key used for lookups is lower-cased while the original spelling is kept for output.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Subscription and resource group used when the input gives names but no IDs.
 pub const DEFAULT_SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000000";
 pub const DEFAULT_RESOURCE_GROUP: &str = "vnetlab";
 
+/// Shared, so the many resources that carry an ID clone it without copying.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ResourceId(String);
+pub struct ResourceId(Arc<str>);
 
 impl ResourceId {
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<Arc<str>>) -> Self {
         ResourceId(id.into())
     }
 
@@ -31,12 +33,12 @@ impl ResourceId {
             id.push('/');
             id.push_str(names.next().unwrap_or_default());
         }
-        ResourceId(id)
+        ResourceId(id.into())
     }
 
     /// A child of this resource: `{self}/{child_type}/{name}`.
     pub fn child(&self, child_type: &str, name: &str) -> Self {
-        ResourceId(format!("{}/{child_type}/{name}", self.0))
+        ResourceId(format!("{}/{child_type}/{name}", self.0).into())
     }
 
     pub fn as_str(&self) -> &str {

@@ -6,6 +6,7 @@
 
 use crate::json::Json;
 use std::borrow::Cow;
+use std::sync::Arc;
 use vnetlab_model::{Diagnostic, Origin, ResourceId};
 
 use crate::value::at;
@@ -18,18 +19,18 @@ pub struct RawResource<'a> {
     /// The type as written, for messages.
     pub type_name: Cow<'a, str>,
     /// Full name: `vnet/subnet` for a child.
-    pub name: Cow<'a, str>,
+    pub name: Arc<str>,
     pub id: ResourceId,
     pub location: Option<&'a str>,
     pub object: &'a Json<'a>,
-    pub path: String,
+    pub path: Arc<str>,
     /// Position in input order, used for address allocation (D14).
     pub order: usize,
 }
 
 impl RawResource<'_> {
     pub fn origin(&self, kind: &'static str) -> Origin {
-        Origin::new(kind, self.name.as_ref(), self.path.as_str())
+        Origin { kind, name: self.name.clone(), path: self.path.clone() }
     }
 
     /// The last segment of the name: `subnet` of `vnet/subnet`.
@@ -137,7 +138,7 @@ fn push_resource<'a>(
     let kind = kind_of(&type_name);
     let location = text("location");
     let order = out.len();
-    out.push(RawResource { kind, type_name: type_name.clone(), name: name.clone(), id: id.clone(), location, object: item, path: path.to_string(), order });
+    out.push(RawResource { kind, type_name: type_name.clone(), name: Arc::from(name.as_ref()), id: id.clone(), location, object: item, path: Arc::from(path), order });
 
 
     for (ptype, property, child_type, child_kind) in INLINE_CHILDREN {
@@ -160,11 +161,11 @@ fn push_resource<'a>(
             out.push(RawResource {
                 kind: kind_of(child_kind),
                 type_name: Cow::Borrowed(child_kind),
-                name: format!("{name}/{cname}").into(),
+                name: Arc::from(format!("{name}/{cname}")),
                 id: cid,
                 location,
                 object: child,
-                path: cpath,
+                path: Arc::from(cpath),
                 order: out.len(),
             });
         }

@@ -11,6 +11,7 @@ mod security;
 
 use document::{RawResource, MODELLED};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use vnetlab_model::ids::*;
 use vnetlab_model::{Diagnostic, Origin, Topology};
 
@@ -65,8 +66,10 @@ pub(crate) struct Builder<'a> {
     pub raws: &'a [RawResource<'a>],
     pub topo: Topology,
     pub diags: Vec<Diagnostic>,
-    /// Resource IDs by case-insensitive hash: the raw resources that carry each.
-    ids: HashMap<u64, Vec<usize>>,
+    /// Case-insensitive hash of an ID -> the first raw resource with that hash; `next_same`
+    /// chains the others (an index without an allocation per resource).
+    ids: HashMap<u64, usize, BuildHasherDefault<PassThrough>>,
+    next_same: Vec<Option<usize>>,
     /// What each raw resource became, by input position.
     targets: Vec<Option<Target>>,
     /// Raw resources by kind (an index into MODELLED).
@@ -96,7 +99,19 @@ impl<'a> Builder<'a> {
     /// The raw resource with this ID (case-insensitive, as Azure matches IDs).
     fn find(&self, id: &str) -> Option<usize> {
         let id = id.trim_end_matches('/');
-        self.ids.get(&ci_hash(id))?.iter().copied().find(|i| self.raws[*i].id.as_str().trim_end_matches('/').eq_ignore_ascii_case(id))
+        let mut next = self.ids.get(&ci_hash(id)).copied();
+        let mut first = None;
+        while let Some(i) = next {
+            next = self.next_same[i];
+            let other = self.raws[i].id.as_str().trim_end_matches('/');
+            if other == id {
+                return Some(i);
+            }
+            if first.is_none() && other.eq_ignore_ascii_case(id) {
+                first = Some(i);
+            }
+        }
+        first
     }
 
     /// Resolves a reference ID; records "does not exist" or "wrong kind" errors. A resource
@@ -132,16 +147,23 @@ pub fn build(raws: &[RawResource]) -> (Topology, Vec<Diagnostic>) {
         raws,
         topo: Topology::default(),
         diags: Vec::new(),
-        ids: HashMap::with_capacity(raws.len()),
+        ids: HashMap::with_capacity_and_hasher(raws.len(), Default::default()),
+        next_same: vec![None; raws.len()],
         targets: vec![None; raws.len()],
         by_kind: vec![Vec::new(); MODELLED.len()],
         pending: Vec::new(),
     };
+    // Chained in reverse so that each chain runs in input order and `find` returns the first
+    // declaration.
+    for (i, raw) in raws.iter().enumerate().rev() {
+        let h = ci_hash(raw.id.as_str().trim_end_matches('/'));
+        b.next_same[i] = b.ids.insert(h, i);
+    }
     for (i, raw) in raws.iter().enumerate() {
-        if let Some(previous) = b.find(raw.id.as_str()) {
+        let first = b.find(raw.id.as_str()).filter(|first| *first != i);
+        if let Some(previous) = first {
             b.diags.push(Diagnostic::error(&raw.origin("resource"), "", format!("{} is declared twice (first at {})", raw.id, raws[previous].path)).with_hint("remove one of the two declarations"));
         }
-        b.ids.entry(ci_hash(raw.id.as_str().trim_end_matches('/'))).or_default().push(i);
         match MODELLED.iter().position(|k| *k == raw.kind) {
             Some(k) => b.by_kind[k].push(i),
             None => {
@@ -169,7 +191,26 @@ pub fn build(raws: &[RawResource]) -> (Topology, Vec<Diagnostic>) {
     (b.topo, b.diags)
 }
 
-/// FNV-1a over the lower-cased bytes: IDs hash alike whatever their case.
+/// The IDs are hashed already: the map uses the hash as it is.
+#[derive(Default)]
+pub(crate) struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = bytes.iter().fold(self.0, |h, b| h.rotate_left(8) ^ u64::from(*b));
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// FNV-1a over the lower-cased bytes, so IDs hash alike whatever their case. Only the length
+/// and the last 48 bytes count: that is where IDs differ (the names), and it keeps hashing
+/// cheap for IDs that are mostly a shared subscription and resource-group prefix.
 fn ci_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3))
+    let tail = &s.as_bytes()[s.len().saturating_sub(48)..];
+    tail.iter().fold(0xcbf2_9ce4_8422_2325 ^ s.len() as u64, |h, b| (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3))
 }

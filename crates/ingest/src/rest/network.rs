@@ -69,6 +69,12 @@ pub(super) fn build_subnets(b: &mut Builder) {
             Some(s) => r.parse_cidr("properties.addressPrefix", s),
             None => {
                 let list = r.strings("properties.addressPrefixes");
+                // dataplane.md 4.1: an IPv6 subnet is exactly a /64.
+                for (i, p) in list.iter().enumerate().filter(|(_, p)| p.contains(':')) {
+                    if p.rsplit_once('/').is_none_or(|(_, len)| len.trim() != "64") {
+                        r.error(&format!("properties.addressPrefixes[{i}]"), format!("IPv6 subnet {p} must be a /64")).hint = Some("Azure's IPv6 subnets are exactly /64".into());
+                    }
+                }
                 match list.iter().position(|s| !s.contains(':')) {
                     Some(i) => r.parse_cidr(&format!("properties.addressPrefixes[{i}]"), list[i]),
                     None => {

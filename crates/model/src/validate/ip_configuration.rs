@@ -1,5 +1,6 @@
 //! Static private addresses (dataplane.md 4.2-4.3, [PRIV]): a static address must lie inside
-//! its subnet, must not be one of the five reserved addresses, and must not be in use.
+//! its subnet, must not be one of the five reserved addresses, and must not be in use in the
+//! same VNet (separate VNets may reuse addresses).
 
 use crate::addressing::reserved_reason;
 use crate::diagnostic::Diagnostic;
@@ -8,7 +9,7 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
-    let mut used: HashMap<Ipv4Addr, &str> = HashMap::with_capacity(t.nics.len());
+    let mut used: HashMap<(crate::ids::VnetId, Ipv4Addr), &str> = HashMap::with_capacity(t.nics.len());
     for nic in &t.nics {
         for (i, cfg) in nic.ip_configurations.iter().enumerate() {
             let subnet = t.subnet(cfg.subnet);
@@ -30,7 +31,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                     continue;
                 }
             }
-            if let Some(previous) = used.insert(ip, &nic.name) {
+            if let Some(previous) = used.insert((subnet.vnet, ip), &nic.name) {
                 out.push(Diagnostic::error(&nic.origin, &property(), format!("address {ip} is already used by network interface '{previous}'")));
             }
         }
