@@ -107,13 +107,14 @@ fn texts(v: &Option<Vec<Ipv4Net>>) -> Option<Vec<String>> {
     v.as_ref().map(|list| list.iter().map(|n| n.to_string()).collect())
 }
 
-fn json_rule(r: &ExpandedRule) -> JsonRule {
+fn json_rule(e: &ExpandedRule) -> JsonRule {
+    let r = &e.written;
     let src: Vec<String> = r.source.iter().map(prefix_text).collect();
     let dst: Vec<String> = r.destination.iter().map(prefix_text).collect();
     let sports: Vec<String> = r.source_ports.iter().map(|p| p.to_string()).collect();
     let dports: Vec<String> = r.destination_ports.iter().map(|p| p.to_string()).collect();
     JsonRule {
-        name: r.name.clone(),
+        name: e.name.clone(),
         protocol: r.protocol.effective_name(),
         source_port_range: single(&sports),
         destination_port_range: single(&dports),
@@ -123,8 +124,8 @@ fn json_rule(r: &ExpandedRule) -> JsonRule {
         destination_port_ranges: dports,
         source_address_prefixes: src,
         destination_address_prefixes: dst,
-        expanded_source_address_prefix: texts(&r.expanded_source),
-        expanded_destination_address_prefix: texts(&r.expanded_destination),
+        expanded_source_address_prefix: texts(&e.expanded_source),
+        expanded_destination_address_prefix: texts(&e.expanded_destination),
         access: r.access.as_str(),
         priority: r.priority,
         direction: r.direction.as_str(),
@@ -173,13 +174,13 @@ pub fn to_table(a: &Analysis, sec: &NicSecurity) -> String {
                         v.join(", ")
                     };
                     vec![
-                        r.priority.to_string(),
-                        r.name.rsplit('/').next().unwrap_or_default().to_string(),
+                        r.written.priority.to_string(),
+                        r.written.name.clone(),
                         j.source_port_ranges.join(", "),
                         j.destination_port_ranges.join(", "),
                         j.protocol.to_string(),
-                        names(&j.source_address_prefixes, &r.source_asgs),
-                        names(&j.destination_address_prefixes, &r.destination_asgs),
+                        names(&j.source_address_prefixes, &r.written.source_asgs),
+                        names(&j.destination_address_prefixes, &r.written.destination_asgs),
                         j.access.to_string(),
                     ]
                 })

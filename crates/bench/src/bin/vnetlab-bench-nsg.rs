@@ -118,7 +118,7 @@ fn main() {
         black_box(sum);
         start.elapsed().as_nanos() as f64 / n as f64
     };
-    let compiled_ns = time_per(&|p| rules.first_match(black_box(p)).map_or(0, |r| r.priority as usize), DECISIONS);
+    let compiled_ns = time_per(&|p| rules.first_match(black_box(p)).map_or(0, |r| r.written.priority as usize), DECISIONS);
     let walk_ns = time_per(&|p| rules.rules.iter().position(|r| r.spec.matches(black_box(p))).unwrap_or(0), DECISIONS / 100);
     let (intervals, bitsets) = rules.classifier().size();
 

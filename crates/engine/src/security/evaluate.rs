@@ -85,7 +85,7 @@ impl<'a> NicNsgs<'a> {
             let Some(rule) = matched else { continue };
             let verdict = Verdict { level, nsg: nsg.nsg, rule };
             evaluated.push(verdict);
-            if rule.access == Access::Deny {
+            if rule.written.access == Access::Deny {
                 return Decision { access: Access::Deny, rule: Some(verdict), evaluated, reason: Reason::Rules };
             }
         }

@@ -12,23 +12,15 @@ use classifier::{Classifier, MatchSpec};
 use default_rules::DEFAULT_RULES;
 use ipnet::Ipv4Net;
 use vnetlab_model::service_tags::ServiceTags;
-use vnetlab_model::{Access, AddressPrefix, AsgId, Direction, NsgId, PortRange, Protocol, SubnetId, Topology};
+use vnetlab_model::{AddressPrefix, AsgId, Direction, NsgId, Origin, PortRange, Protocol, SecurityRule, SubnetId, Topology};
 
 /// One rule of an NSG after expansion, in evaluation order.
 #[derive(Debug, Clone)]
 pub struct ExpandedRule {
     /// `securityRules/<name>` or `defaultSecurityRules/<name>`, as Azure reports it.
     pub name: String,
-    pub priority: u32,
-    pub direction: Direction,
-    pub access: Access,
-    pub protocol: Protocol,
-    pub source: Vec<AddressPrefix>,
-    pub destination: Vec<AddressPrefix>,
-    pub source_asgs: Vec<AsgId>,
-    pub destination_asgs: Vec<AsgId>,
-    pub source_ports: Vec<PortRange>,
-    pub destination_ports: Vec<PortRange>,
+    /// The rule as written (a default rule as Azure defines it).
+    pub written: SecurityRule,
     /// The prefixes behind tags and ASGs, when the field uses any (the `expanded...` outputs).
     pub expanded_source: Option<Vec<Ipv4Net>>,
     pub expanded_destination: Option<Vec<Ipv4Net>>,
@@ -106,57 +98,49 @@ fn port_ranges(ports: &[PortRange]) -> Vec<(u32, u32)> {
     ports.iter().map(|p| (u32::from(p.low), u32::from(p.high))).collect()
 }
 
-/// Expands and compiles an NSG for the subnet whose traffic it filters.
+/// A default rule as a written rule (dataplane.md 1.2).
+fn default_rule(d: &default_rules::DefaultRule) -> SecurityRule {
+    SecurityRule {
+        name: d.name.to_string(),
+        priority: d.priority,
+        direction: d.direction,
+        access: d.access,
+        protocol: Protocol::Any,
+        source: vec![d.source_prefix()],
+        destination: vec![d.destination_prefix()],
+        source_ports: vec![PortRange::ALL],
+        destination_ports: vec![PortRange::ALL],
+        source_asgs: Vec::new(),
+        destination_asgs: Vec::new(),
+        origin: Origin::default(),
+    }
+}
+
+/// Expands one rule for the subnet it is seen from.
+fn expand(t: &Topology, subnet: SubnetId, tags: &ServiceTags, name: String, written: SecurityRule) -> ExpandedRule {
+    let (src, expanded_source) = side(t, subnet, tags, &written.source, &written.source_asgs);
+    let (dst, expanded_destination) = side(t, subnet, tags, &written.destination, &written.destination_asgs);
+    let names_platform_tag = written.source.iter().chain(&written.destination).any(|p| matches!(p, AddressPrefix::Tag(n) if tags::PlatformTag::parse(n).is_some()));
+    let spec = MatchSpec {
+        sources: ranges(&src),
+        destinations: ranges(&dst),
+        source_ports: port_ranges(&written.source_ports),
+        destination_ports: port_ranges(&written.destination_ports),
+        protocol: written.protocol.number(),
+    };
+    ExpandedRule { name, written, expanded_source, expanded_destination, names_platform_tag, spec }
+}
+
+/// Expands and compiles an NSG for the subnet whose traffic it filters: its rules by priority,
+/// then the default rules.
 pub fn compile(t: &Topology, nsg: NsgId, subnet: SubnetId, tags: &ServiceTags) -> CompiledNsg {
     let n = &t.nsgs[nsg.index()];
-    let mut user: Vec<&vnetlab_model::SecurityRule> = n.rules.iter().collect();
+    let mut user: Vec<&SecurityRule> = n.rules.iter().collect();
     user.sort_by_key(|r| r.priority);
     let build = |direction: Direction| {
-        let mut rules = Vec::new();
-        for r in user.iter().filter(|r| r.direction == direction) {
-            let (src, expanded_source) = side(t, subnet, tags, &r.source, &r.source_asgs);
-            let (dst, expanded_destination) = side(t, subnet, tags, &r.destination, &r.destination_asgs);
-            let names_platform_tag = r.source.iter().chain(&r.destination).any(|p| matches!(p, AddressPrefix::Tag(n) if tags::PlatformTag::parse(n).is_some()));
-            rules.push(ExpandedRule {
-                name: format!("securityRules/{}", r.name),
-                priority: r.priority,
-                direction,
-                access: r.access,
-                protocol: r.protocol,
-                spec: MatchSpec { sources: ranges(&src), destinations: ranges(&dst), source_ports: port_ranges(&r.source_ports), destination_ports: port_ranges(&r.destination_ports), protocol: r.protocol.number() },
-                source: r.source.clone(),
-                destination: r.destination.clone(),
-                source_asgs: r.source_asgs.clone(),
-                destination_asgs: r.destination_asgs.clone(),
-                source_ports: r.source_ports.clone(),
-                destination_ports: r.destination_ports.clone(),
-                expanded_source,
-                expanded_destination,
-                names_platform_tag,
-            });
-        }
-        for d in DEFAULT_RULES.iter().filter(|d| d.direction == direction) {
-            let (src, expanded_source) = side(t, subnet, tags, &[d.source_prefix()], &[]);
-            let (dst, expanded_destination) = side(t, subnet, tags, &[d.destination_prefix()], &[]);
-            let all = vec![(0, 65535)];
-            rules.push(ExpandedRule {
-                name: format!("defaultSecurityRules/{}", d.name),
-                priority: d.priority,
-                direction,
-                access: d.access,
-                protocol: Protocol::Any,
-                spec: MatchSpec { sources: ranges(&src), destinations: ranges(&dst), source_ports: all.clone(), destination_ports: all, protocol: None },
-                source: vec![d.source_prefix()],
-                destination: vec![d.destination_prefix()],
-                source_asgs: Vec::new(),
-                destination_asgs: Vec::new(),
-                source_ports: vec![PortRange::ALL],
-                destination_ports: vec![PortRange::ALL],
-                expanded_source,
-                expanded_destination,
-                names_platform_tag: false,
-            });
-        }
+        let written = user.iter().filter(|r| r.direction == direction).map(|r| (format!("securityRules/{}", r.name), (*r).clone()));
+        let defaults = DEFAULT_RULES.iter().filter(|d| d.direction == direction).map(|d| (format!("defaultSecurityRules/{}", d.name), default_rule(d)));
+        let rules: Vec<ExpandedRule> = written.chain(defaults).map(|(name, rule)| expand(t, subnet, tags, name, rule)).collect();
         let specs: Vec<MatchSpec> = rules.iter().map(|r| r.spec.clone()).collect();
         DirectionRules { classifier: Classifier::build(&specs), rules }
     };
