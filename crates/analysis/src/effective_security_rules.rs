@@ -7,39 +7,9 @@
 use crate::{table, Analysis};
 use ipnet::Ipv4Net;
 use serde::Serialize;
-use vnetlab_engine::security::evaluate::{Level, NicNsgs};
-use vnetlab_engine::security::{compile, CompiledNsg, ExpandedRule};
-use vnetlab_model::{AddressPrefix, Direction, NicId, PublicIpSku};
-
-/// The NSGs of a NIC, compiled for its subnet, NIC level first.
-pub struct NicSecurity {
-    pub nic: Option<CompiledNsg>,
-    pub subnet: Option<CompiledNsg>,
-    pub standard_public_ip: bool,
-}
-
-impl NicSecurity {
-    pub fn of(a: &Analysis, nic: NicId) -> NicSecurity {
-        let t = a.topology;
-        let n = t.nic(nic);
-        let subnet = n.primary_ip_configuration().subnet;
-        let standard_public_ip = n.ip_configurations.iter().filter_map(|c| c.public_ip).any(|p| t.public_ips[p.index()].sku == PublicIpSku::Standard);
-        NicSecurity {
-            nic: n.nsg.map(|g| compile(t, g, subnet, a.tags)),
-            subnet: t.subnet(subnet).nsg.map(|g| compile(t, g, subnet, a.tags)),
-            standard_public_ip,
-        }
-    }
-
-    pub fn nsgs(&self) -> NicNsgs<'_> {
-        NicNsgs { nic: self.nic.as_ref(), subnet: self.subnet.as_ref(), standard_public_ip: self.standard_public_ip }
-    }
-
-    /// The associated NSGs with their level, NIC first.
-    pub fn associated(&self) -> impl Iterator<Item = (Level, &CompiledNsg)> {
-        [(Level::Nic, self.nic.as_ref()), (Level::Subnet, self.subnet.as_ref())].into_iter().filter_map(|(l, n)| n.map(|n| (l, n)))
-    }
-}
+use vnetlab_engine::security::evaluate::Level;
+use vnetlab_engine::security::ExpandedRule;
+use vnetlab_model::{AddressPrefix, Direction, NicId};
 
 #[derive(Serialize)]
 pub struct IdRef {
@@ -132,7 +102,8 @@ fn json_rule(e: &ExpandedRule) -> JsonRule {
     }
 }
 
-pub fn to_json(a: &Analysis, nic: NicId, sec: &NicSecurity) -> JsonNsgList {
+pub fn to_json(a: &Analysis, nic: NicId) -> JsonNsgList {
+    let sec = a.security.nic(nic);
     let t = a.topology;
     let n = t.nic(nic);
     let subnet = t.subnet(n.primary_ip_configuration().subnet);
@@ -151,7 +122,8 @@ pub fn to_json(a: &Analysis, nic: NicId, sec: &NicSecurity) -> JsonNsgList {
 }
 
 /// The portal's blade: per NSG, inbound then outbound rules.
-pub fn to_table(a: &Analysis, sec: &NicSecurity) -> String {
+pub fn to_table(a: &Analysis, nic: NicId) -> String {
+    let sec = a.security.nic(nic);
     let t = a.topology;
     let mut out = String::new();
     for (level, c) in sec.associated() {

@@ -3,7 +3,6 @@
 //! allow). ICMP is refused, as Azure refuses it; a VM with several NICs of which one forwards
 //! IP needs the NIC named.
 
-use crate::effective_security_rules::NicSecurity;
 use crate::{Analysis, QueryError};
 use serde::Serialize;
 use std::net::Ipv4Addr;
@@ -74,8 +73,7 @@ pub fn verify(a: &Analysis, nic: NicId, q: &Query) -> Result<Verified, QueryErro
         Direction::Inbound => FiveTuple { src: remote, dst: local, protocol, src_port: rport, dst_port: lport },
         Direction::Outbound => FiveTuple { src: local, dst: remote, protocol, src_port: lport, dst_port: rport },
     };
-    let sec = NicSecurity::of(a, nic);
-    let decision = sec.nsgs().evaluate(q.direction, &flow);
+    let decision = a.security.nic(nic).evaluate(q.direction, &flow);
     let t = a.topology;
     let nsg = decision.rule.map(|v| {
         let at = if v.level == Level::Nic { "network interface" } else { "subnet" };

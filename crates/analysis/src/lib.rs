@@ -9,6 +9,7 @@ pub mod next_hop;
 pub mod table;
 
 use vnetlab_engine::routes::RoutingTables;
+use vnetlab_engine::security::tables::SecurityTables;
 use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::Topology;
 
@@ -17,11 +18,12 @@ pub struct Analysis<'t> {
     pub topology: &'t Topology,
     pub tags: &'t ServiceTags,
     pub routes: RoutingTables,
+    pub security: SecurityTables<'t>,
 }
 
 impl<'t> Analysis<'t> {
     pub fn new(topology: &'t Topology, tags: &'t ServiceTags) -> Self {
-        Analysis { topology, tags, routes: RoutingTables::compute(topology, tags) }
+        Analysis { topology, tags, routes: RoutingTables::compute(topology, tags), security: SecurityTables::new(topology, tags) }
     }
 }
 

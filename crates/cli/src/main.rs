@@ -166,10 +166,9 @@ fn run(cli: Cli) -> Result<(), Failed> {
             let loaded = load(&file, &tags)?;
             let a = Analysis::new(&loaded.topology, &tags);
             let nic = effective_routes::find_nic(a.topology, &nic).map_err(report)?;
-            let sec = effective_security_rules::NicSecurity::of(&a, nic);
             match output {
-                Output::Json => print_json(&effective_security_rules::to_json(&a, nic, &sec)),
-                Output::Table => out!("{}", effective_security_rules::to_table(&a, &sec)),
+                Output::Json => print_json(&effective_security_rules::to_json(&a, nic)),
+                Output::Table => out!("{}", effective_security_rules::to_table(&a, nic)),
             }
             Ok(())
         }

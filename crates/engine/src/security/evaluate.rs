@@ -5,7 +5,7 @@
 //! ([WIRE]). Without any NSG, a Standard public IP is closed to the Internet.
 //! When both NSGs allow, the rule reported is the allow of the NSG evaluated last (D10).
 
-use super::tags::{internet, IMDS, WIRESERVER};
+use super::tags::{is_internet, IMDS, WIRESERVER};
 use super::{CompiledNsg, ExpandedRule};
 use crate::flow::FiveTuple;
 use vnetlab_model::{Access, Direction, NsgId};
@@ -68,6 +68,11 @@ impl<'a> NicNsgs<'a> {
         }
     }
 
+    /// The associated NSGs with their level, NIC first (the order of the effective-rules list).
+    pub fn associated(&self) -> impl Iterator<Item = (Level, &'a CompiledNsg)> {
+        [(Level::Nic, self.nic), (Level::Subnet, self.subnet)].into_iter().filter_map(|(l, n)| n.map(|n| (l, n)))
+    }
+
     pub fn evaluate(&self, direction: Direction, flow: &FiveTuple) -> Decision<'a> {
         let platform = direction == Direction::Outbound && (flow.dst == WIRESERVER || flow.dst == IMDS);
         let mut evaluated = Vec::new();
@@ -92,7 +97,7 @@ impl<'a> NicNsgs<'a> {
         let reason = match (platform, self.nic.is_none() && self.subnet.is_none()) {
             (true, _) => Reason::PlatformTraffic,
             (false, true) => {
-                let from_internet = internet().iter().any(|n| n.contains(&flow.src));
+                let from_internet = is_internet(flow.src);
                 if direction == Direction::Inbound && self.standard_public_ip && from_internet {
                     return Decision { access: Access::Deny, rule: None, evaluated, reason: Reason::SecureByDefault };
                 }

@@ -6,6 +6,7 @@ pub mod classifier;
 pub mod connection_tracking;
 pub mod default_rules;
 pub mod evaluate;
+pub mod tables;
 pub mod tags;
 
 use classifier::{Classifier, MatchSpec};

@@ -52,8 +52,18 @@ fn host(ip: Ipv4Addr) -> Ipv4Net {
     Ipv4Net::new(ip, 32).expect("/32")
 }
 
-/// D12: 0.0.0.0/0 minus the non-Internet ranges, as sorted prefixes.
-pub fn internet() -> Vec<Ipv4Net> {
+/// D12: 0.0.0.0/0 minus the non-Internet ranges, as sorted prefixes (computed once).
+pub fn internet() -> &'static [Ipv4Net] {
+    static INTERNET: std::sync::OnceLock<Vec<Ipv4Net>> = std::sync::OnceLock::new();
+    INTERNET.get_or_init(internet_prefixes)
+}
+
+/// Whether an address is in the Internet tag (D12).
+pub fn is_internet(ip: Ipv4Addr) -> bool {
+    !NOT_INTERNET.iter().any(|n| n.parse::<Ipv4Net>().expect("constant").contains(&ip))
+}
+
+fn internet_prefixes() -> Vec<Ipv4Net> {
     let excluded: Vec<Ipv4Net> = NOT_INTERNET.iter().map(|s| s.parse().expect("constant")).collect();
     let mut out = Vec::new();
     let mut stack = vec!["0.0.0.0/0".parse::<Ipv4Net>().expect("constant")];
@@ -150,7 +160,7 @@ pub fn expand_tag(t: &Topology, subnet: SubnetId, tags: &ServiceTags, name: &str
     }
     match name.to_ascii_lowercase().as_str() {
         "virtualnetwork" | "virtual_network" => Some(virtual_network(t, subnet, tags)),
-        "internet" => Some(internet()),
+        "internet" => Some(internet().to_vec()),
         "azureloadbalancer" | "azure_loadbalancer" => Some(vec![host(WIRESERVER)]),
         _ => tags.get(name).map(|tag| tag.prefixes.clone()),
     }
