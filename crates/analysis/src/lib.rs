@@ -7,6 +7,7 @@ pub mod effective_security_rules;
 pub mod ip_flow_verify;
 pub mod next_hop;
 pub mod table;
+pub mod trace;
 
 use vnetlab_engine::routes::RoutingTables;
 use vnetlab_engine::security::tables::SecurityTables;

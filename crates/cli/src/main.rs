@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use vnetlab_analysis::{effective_routes, effective_security_rules, ip_flow_verify, next_hop, Analysis, QueryError};
+use vnetlab_analysis::{effective_routes, effective_security_rules, ip_flow_verify, next_hop, trace, Analysis, QueryError};
 use vnetlab_ingest::Loaded;
 use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::Direction;
@@ -98,6 +98,23 @@ enum Command {
         /// The NIC, needed when the VM has several NICs and one forwards IP.
         #[arg(long)]
         nic: Option<String>,
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// The path of a packet hop by hop, with the rule or route that decides each step.
+    Trace {
+        file: PathBuf,
+        /// A VM (its primary address) or an address: an Internet host, an on-premises host.
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// tcp, udp or icmp.
+        #[arg(long, default_value = "tcp")]
+        protocol: String,
+        /// Destination port for tcp and udp (default 443).
+        #[arg(long)]
+        port: Option<u16>,
         #[arg(short, long, value_enum, default_value = "table")]
         output: Output,
     },
@@ -195,6 +212,19 @@ fn run(cli: Cli) -> Result<(), Failed> {
                     outln!("NSG                  {}", verified.nsg.as_deref().unwrap_or("-"));
                     outln!("Why                  {}", verified.why);
                 }
+            }
+            Ok(())
+        }
+        Command::Trace { file, from, to, protocol, port, output } => {
+            let loaded = load(&file, &tags)?;
+            let a = Analysis::new(&loaded.topology, &tags);
+            let from = trace::endpoint_address(&a, &from).map_err(report)?;
+            let to = trace::endpoint_address(&a, &to).map_err(report)?;
+            let probe = trace::probe(&protocol, port).map_err(report)?;
+            let tr = trace::run(&a, from, to, probe);
+            match output {
+                Output::Json => print_json(&trace::to_json(&tr)),
+                Output::Table => out!("{}", trace::to_table(&tr)),
             }
             Ok(())
         }

@@ -5,3 +5,4 @@
 pub mod flow;
 pub mod routes;
 pub mod security;
+pub mod trace;

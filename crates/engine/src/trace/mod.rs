@@ -1,0 +1,159 @@
+//! The path of a packet (the Trace issue): the packet is walked hop by hop as Azure moves it,
+//! each layer deciding in turn: leaving a NIC the spoofing check and the outbound NSGs, then
+//! the subnet's effective routes and the next hop's own rules (peering settings D8/D9,
+//! IP forwarding on appliances, gateways, outbound SNAT precedence), and arriving the inbound
+//! NSGs. A dropped packet names what dropped it, and the walk goes on past soft blocks so every
+//! other setting on the same path that would also block it is listed. The return path is
+//! walked too, with the NSGs' flow state, and an asymmetric path through an appliance is
+//! reported. The same functions decide the live lab's packets.
+
+pub mod endpoint;
+mod walk;
+
+use crate::flow::FiveTuple;
+use crate::routes::RoutingTables;
+use crate::security::tables::SecurityTables;
+use endpoint::Endpoint;
+use std::net::Ipv4Addr;
+use vnetlab_model::{NicId, Topology};
+
+/// The layer a hop belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Source,
+    SpoofingCheck,
+    NsgOutbound,
+    NsgInbound,
+    Route,
+    Peering,
+    IpForwarding,
+    Appliance,
+    Gateway,
+    PublicIp,
+    LoadBalancer,
+    OutboundSnat,
+    Delivery,
+}
+
+impl Layer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Source => "Source",
+            Layer::SpoofingCheck => "SpoofingCheck",
+            Layer::NsgOutbound => "NsgOutbound",
+            Layer::NsgInbound => "NsgInbound",
+            Layer::Route => "Route",
+            Layer::Peering => "Peering",
+            Layer::IpForwarding => "IpForwarding",
+            Layer::Appliance => "Appliance",
+            Layer::Gateway => "Gateway",
+            Layer::PublicIp => "PublicIp",
+            Layer::LoadBalancer => "LoadBalancer",
+            Layer::OutboundSnat => "OutboundSnat",
+            Layer::Delivery => "Delivery",
+        }
+    }
+}
+
+/// One step of the walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    /// `networkInterfaces/web1-nic`, `networkSecurityGroups/nsg-x`, `routeTables/rt1`, ...
+    pub resource: String,
+    pub layer: Layer,
+    /// The rule, route or setting that decided: `securityRules/allow-ssh`,
+    /// `defaultSecurityRules/DenyAllInBound`, `User 0.0.0.0/0 default-via-ids`,
+    /// `enableIPForwarding`, `allowForwardedTraffic`, ...
+    pub decision: String,
+    pub detail: String,
+    /// The packet after this hop (addresses after any NAT).
+    pub packet: FiveTuple,
+    pub passed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Delivered,
+    Dropped,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Delivered => "Delivered",
+            Verdict::Dropped => "Dropped",
+        }
+    }
+}
+
+/// One direction of a trace.
+#[derive(Debug, Clone)]
+pub struct Path {
+    pub verdict: Verdict,
+    pub hops: Vec<Hop>,
+    /// Appliances (NICs with IP forwarding) the packet went through.
+    pub appliances: Vec<NicId>,
+}
+
+impl Path {
+    /// The hop that dropped the packet, if it was dropped.
+    pub fn dropped_by(&self) -> Option<&Hop> {
+        self.hops.iter().find(|h| !h.passed)
+    }
+
+    /// The other settings on the same path that would also block it.
+    pub fn other_blockers(&self) -> impl Iterator<Item = &Hop> {
+        self.hops.iter().filter(|h| !h.passed).skip(1)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Trace {
+    pub from: Endpoint,
+    pub to: Endpoint,
+    pub forward: Path,
+    /// The reply's path, walked when the packet was delivered.
+    pub reply: Option<Path>,
+    /// Set when the reply passes other appliances than the request: a stateful appliance drops it.
+    pub asymmetric: Option<String>,
+}
+
+impl Trace {
+    /// Delivered only when the request arrives and its reply comes back the same way.
+    pub fn verdict(&self) -> Verdict {
+        match (&self.forward.verdict, &self.reply, &self.asymmetric) {
+            (Verdict::Delivered, Some(r), None) if r.verdict == Verdict::Delivered => Verdict::Delivered,
+            (Verdict::Delivered, None, None) => Verdict::Delivered,
+            _ => Verdict::Dropped,
+        }
+    }
+}
+
+/// What a trace needs: the topology and its compiled routes and NSGs.
+pub struct Fabric<'a> {
+    pub topology: &'a Topology,
+    pub routes: &'a RoutingTables,
+    pub security: &'a SecurityTables<'a>,
+}
+
+/// A flow to trace: protocol and destination port; the source port is ephemeral.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe {
+    pub protocol: u8,
+    pub port: u16,
+}
+
+/// The ephemeral source port traces use.
+pub const SOURCE_PORT: u16 = 49152;
+
+impl Fabric<'_> {
+    /// Traces a packet from one address to another.
+    pub fn trace(&self, from: Ipv4Addr, to: Ipv4Addr, probe: Probe) -> Trace {
+        walk::trace(self, endpoint::resolve(self.topology, from), endpoint::resolve(self.topology, to), probe)
+    }
+
+    /// Traces between resolved endpoints.
+    pub fn trace_endpoints(&self, from: Endpoint, to: Endpoint, probe: Probe) -> Trace {
+        walk::trace(self, from, to, probe)
+    }
+}

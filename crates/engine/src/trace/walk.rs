@@ -1,0 +1,495 @@
+//! The hop-by-hop walk. Each function is one place a packet can be: leaving a NIC, routed by a
+//! subnet's effective routes, crossing a peering, handed to an appliance or a gateway, leaving
+//! for the Internet, arriving at a NIC. Soft blocks (an NSG deny, IP forwarding off,
+//! allowForwardedTraffic off) are recorded and the walk goes on; hard ones (a None route, no
+//! holder for the address, a loop) end it.
+
+use super::endpoint::{resolve, site_of, Endpoint};
+use super::{Fabric, Hop, Layer, Path, Probe, Trace, Verdict, SOURCE_PORT};
+use crate::flow::FiveTuple;
+use crate::routes::gateway::{gateway_prefixes, serving_vnet, PrefixSource};
+use crate::routes::selection::Origin;
+use crate::security::evaluate::{Level, Reason};
+use crate::security::tags::is_internet;
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+use vnetlab_model::{Access, ConnectionKind, Direction, LoadBalancerId, NextHopType, NicId, Protocol, SubnetId, VnetId};
+
+/// A walk longer than this is a loop the visited set did not catch.
+const MAX_HOPS: usize = 64;
+
+struct Walker<'w, 'a> {
+    f: &'w Fabric<'a>,
+    hops: Vec<Hop>,
+    appliances: Vec<NicId>,
+    visited: HashSet<(NicId, FiveTuple)>,
+    /// NICs whose NSGs hold the flow's state: the reply passes them without rules.
+    stateful: Option<&'w HashSet<NicId>>,
+    /// NICs whose NSGs allowed the packet (the state the reply will find).
+    allowed_at: HashSet<NicId>,
+    /// The public address a reply leaves by (the one the request came in through).
+    reply_via: Option<Ipv4Addr>,
+    delivered: bool,
+    /// The last source NAT: how a reply finds its way back.
+    snat: Option<Snat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Snat {
+    /// A public address in front of a NIC: replies come back to it.
+    PublicIp(Ipv4Addr),
+    /// A NAT gateway or the implicit default address: replies come back by the NAT's state.
+    Shared,
+}
+
+impl<'w, 'a> Walker<'w, 'a> {
+    fn new(f: &'w Fabric<'a>, stateful: Option<&'w HashSet<NicId>>) -> Self {
+        Walker { f, hops: Vec::new(), appliances: Vec::new(), visited: HashSet::new(), stateful, allowed_at: HashSet::new(), reply_via: None, delivered: false, snat: None }
+    }
+
+    fn hop(&mut self, resource: String, layer: Layer, decision: impl Into<String>, detail: impl Into<String>, packet: FiveTuple, passed: bool) -> bool {
+        self.hops.push(Hop { resource, layer, decision: decision.into(), detail: detail.into(), packet, passed });
+        passed
+    }
+
+    fn nic_name(&self, nic: NicId) -> String {
+        format!("networkInterfaces/{}", self.f.topology.nic(nic).name)
+    }
+
+    fn vm_of(&self, nic: NicId) -> String {
+        let t = self.f.topology;
+        t.nic(nic).vm.map(|v| format!("VM {}", t.vm(v).name)).unwrap_or_else(|| format!("NIC {}", t.nic(nic).name))
+    }
+
+    fn path(self) -> Path {
+        Path { verdict: if self.delivered { Verdict::Delivered } else { Verdict::Dropped }, hops: self.hops, appliances: self.appliances }
+    }
+
+    fn start(&mut self, from: Endpoint, packet: FiveTuple) {
+        let t = self.f.topology;
+        match from {
+            Endpoint::Nic { nic, .. } => {
+                let what = format!("{} sends it", self.vm_of(nic));
+                self.hop(self.nic_name(nic), Layer::Source, "", what, packet, true);
+                self.leave(nic, packet);
+            }
+            Endpoint::Internet(_) => {
+                self.hop("Internet".into(), Layer::Source, "", "an Internet host sends it", packet, true);
+                self.from_internet(packet);
+            }
+            Endpoint::OnPremises { site, .. } => {
+                let lng = &t.local_gateways[site.index()];
+                self.hop(format!("localNetworkGateways/{}", lng.name), Layer::Source, "", format!("a host of on-premises site '{}' sends it over the VPN", lng.name), packet, true);
+                match t.connections.iter().find(|c| matches!(c.kind, ConnectionKind::IPsec { local_gateway } if local_gateway == site)) {
+                    Some(c) => self.enter_from_gateway(t.gateway(c.gateway).vnet, packet),
+                    None => {
+                        self.hop(format!("localNetworkGateways/{}", lng.name), Layer::Gateway, "connection", "no connection joins this site to a gateway", packet, false);
+                    }
+                }
+            }
+            Endpoint::PublicIp { public, .. } | Endpoint::LoadBalancer { ip: public, .. } | Endpoint::Unowned(public) => {
+                self.hop(public.to_string(), Layer::Source, "", "nothing can send from this address: it is not a VM's, a site's or an Internet host's", packet, false);
+            }
+        }
+    }
+
+    /// A packet leaves a NIC: the spoofing check, the outbound NSGs, then the subnet's routes.
+    fn leave(&mut self, nic: NicId, packet: FiveTuple) {
+        let t = self.f.topology;
+        let n = t.nic(nic);
+        if !self.visited.insert((nic, packet)) || self.hops.len() > MAX_HOPS {
+            self.hop(self.nic_name(nic), Layer::Appliance, "routing loop", "the packet came back to a NIC it already left: the routes form a loop", packet, false);
+            return;
+        }
+        if !n.ip_configurations.iter().any(|c| c.private_ip == packet.src) {
+            let ok = n.enable_ip_forwarding;
+            let detail = if ok { "the source is not the NIC's address; IP forwarding lets it through" } else { "the source is not the NIC's address and IP forwarding is off: Azure drops spoofed packets" };
+            self.hop(self.nic_name(nic), Layer::SpoofingCheck, "enableIPForwarding", detail, packet, ok);
+        }
+        self.nsg(nic, Direction::Outbound, packet);
+        let subnet = n.ip_configurations.iter().find(|c| c.private_ip == packet.src).unwrap_or(n.primary_ip_configuration()).subnet;
+        self.route(subnet, Some(nic), packet, false);
+    }
+
+    /// The NSGs of a NIC in one direction (or the flow state, for a reply).
+    fn nsg(&mut self, nic: NicId, direction: Direction, packet: FiveTuple) {
+        let t = self.f.topology;
+        let layer = if direction == Direction::Outbound { Layer::NsgOutbound } else { Layer::NsgInbound };
+        if self.stateful.is_some_and(|s| s.contains(&nic)) {
+            self.hop(self.nic_name(nic), layer, "flow state", "the reply of an allowed flow: NSGs are stateful", packet, true);
+            return;
+        }
+        let decision = self.f.security.nic(nic).evaluate(direction, &packet);
+        for v in &decision.evaluated {
+            let at = if v.level == Level::Nic { "the NIC's NSG" } else { "the subnet's NSG" };
+            let allowed = v.rule.written.access == Access::Allow;
+            let detail = format!("{at} {} it", if allowed { "allows" } else { "denies" });
+            self.hop(format!("networkSecurityGroups/{}", t.nsgs[v.nsg.index()].name), layer, v.rule.name.clone(), detail, packet, allowed);
+        }
+        match decision.reason {
+            Reason::NoNsg => {
+                self.hop(self.nic_name(nic), layer, "no NSG", "no NSG on the NIC or its subnet", packet, true);
+            }
+            Reason::PlatformTraffic if decision.evaluated.is_empty() => {
+                self.hop(self.nic_name(nic), layer, "platform traffic", "traffic to 168.63.129.16 / 169.254.169.254 is not filtered by NSGs", packet, true);
+            }
+            Reason::SecureByDefault => {
+                self.hop(self.nic_name(nic), layer, "Standard public IP", "a Standard public IP is closed to inbound traffic until an NSG allows it, and no NSG does", packet, false);
+            }
+            _ => {}
+        }
+        if decision.access == Access::Allow {
+            self.allowed_at.insert(nic);
+        }
+    }
+
+    /// The subnet's effective routes decide the next hop.
+    fn route(&mut self, subnet: SubnetId, egress: Option<NicId>, packet: FiveTuple, from_gateway: bool) {
+        let t = self.f.topology;
+        let s = t.subnet(subnet);
+        let vnet = s.vnet;
+        let Some(sel) = self.f.routes.subnet(subnet).lookup(packet.dst) else {
+            self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(vnet).name, s.name), Layer::Route, "no route", "no effective route matches", packet, false);
+            return;
+        };
+        let kind = sel.row.next_hop_type;
+        let ips: Vec<String> = sel.next_hop_ips().iter().map(|i| i.to_string()).collect();
+        let resource = match sel.row.route_table {
+            Some(rt) => format!("routeTables/{}", t.route_table(rt).name),
+            None => format!("virtualNetworks/{}/subnets/{}", t.vnet(vnet).name, s.name),
+        };
+        let decision = format!("{} {} {}{}{}", sel.source().as_str(), sel.prefix, kind, if ips.is_empty() { String::new() } else { format!(" {}", ips.join(",")) }, sel.row.name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default());
+        let drops = kind == NextHopType::None;
+        let detail = match (sel.origin, kind) {
+            (_, NextHopType::None) if sel.origin == Origin::Reserved => "a private range that is neither this VNet, a peered VNet nor a gateway prefix: Azure drops it".to_string(),
+            (_, NextHopType::None) => "the route's next hop is None: Azure drops it".to_string(),
+            _ => format!("the {} route of subnet {}/{} wins (longest prefix)", sel.source().as_str(), t.vnet(vnet).name, s.name),
+        };
+        if !self.hop(resource, Layer::Route, decision, detail, packet, !drops) {
+            return;
+        }
+        match kind {
+            NextHopType::VnetLocal => self.deliver_in(vnet, packet),
+            NextHopType::VNetPeering | NextHopType::VNetGlobalPeering => {
+                let remote = t.vnet(vnet).peerings.iter().map(|p| t.peerings[p.index()].remote).find(|r| t.vnet(*r).address_space.iter().any(|a| a.contains(&packet.dst)));
+                match remote {
+                    Some(remote) => {
+                        self.cross_peering(vnet, remote, packet, from_gateway);
+                        self.deliver_in(remote, packet);
+                    }
+                    None => {
+                        self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Peering, "no peer", "no peered VNet holds the address", packet, false);
+                    }
+                }
+            }
+            NextHopType::VirtualAppliance => match sel.next_hop_ips().first() {
+                Some(ip) => self.appliance(vnet, *ip, packet, from_gateway),
+                None => {
+                    self.hop("route".into(), Layer::Route, "nextHopIpAddress", "the appliance route has no address", packet, false);
+                }
+            },
+            NextHopType::VirtualNetworkGateway => self.gateway(vnet, packet),
+            NextHopType::Internet => self.internet(subnet, egress, packet),
+            NextHopType::VirtualNetworkServiceEndpoint => {
+                self.delivered = true;
+                self.hop("service endpoint".into(), Layer::Delivery, "VirtualNetworkServiceEndpoint", "reaches the Azure service over the backbone, from the VM's private address", packet, true);
+            }
+            NextHopType::None => {}
+        }
+    }
+
+    /// Crossing a peering into `to` (routing.md 7; D8, D9). Returns whether it passed.
+    fn cross_peering(&mut self, from: VnetId, to: VnetId, packet: FiveTuple, from_gateway: bool) -> bool {
+        let t = self.f.topology;
+        let Some(back) = t.peering_between(to, from) else { return false };
+        let resource = format!("virtualNetworks/{}/virtualNetworkPeerings/{}", t.vnet(to).name, back.name);
+        let originated = t.vnet(from).address_space.iter().any(|a| a.contains(&packet.src));
+        // D9: forwarded traffic (its source outside the sending VNet) needs allowForwardedTraffic
+        // on the receiving side; gateway transit is not forwarding.
+        if !originated && !from_gateway && !back.allow_forwarded_traffic {
+            let detail = format!("the source {} is not in '{}': the packet was forwarded, and '{}' does not allow forwarded traffic from this peering", packet.src, t.vnet(from).name, t.vnet(to).name);
+            return self.hop(resource, Layer::Peering, "allowForwardedTraffic", detail, packet, false);
+        }
+        // D8: access off keeps the routes; only the VirtualNetwork tag changes (NSGs decide).
+        let detail = if back.allow_virtual_network_access { format!("over the peering from '{}' to '{}'", t.vnet(from).name, t.vnet(to).name) } else { "allowVirtualNetworkAccess is off: routes stay, but the peer leaves the VirtualNetwork tag (D8)".to_string() };
+        self.hop(resource, Layer::Peering, "peering", detail, packet, true)
+    }
+
+    /// Delivery inside a VNet: the NIC that holds the destination, or an internal load balancer.
+    fn deliver_in(&mut self, vnet: VnetId, packet: FiveTuple) {
+        let t = self.f.topology;
+        let holder = t.nics.iter().position(|n| n.ip_configurations.iter().any(|c| c.private_ip == packet.dst && t.subnet(c.subnet).vnet == vnet));
+        if let Some(i) = holder {
+            return self.arrive(NicId(i as u32), packet, false);
+        }
+        if let Endpoint::LoadBalancer { lb, frontend, .. } = resolve(t, packet.dst) {
+            return self.load_balancer(lb, frontend, packet);
+        }
+        self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Delivery, "no holder", format!("no NIC in '{}' holds {}", t.vnet(vnet).name, packet.dst), packet, false);
+    }
+
+    /// A route to a virtual appliance: the NIC holding the next hop address receives it.
+    fn appliance(&mut self, vnet: VnetId, ip: Ipv4Addr, packet: FiveTuple, from_gateway: bool) {
+        let t = self.f.topology;
+        let Some(i) = t.nics.iter().position(|n| n.ip_configurations.iter().any(|c| c.private_ip == ip)) else {
+            self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Appliance, "nextHopIpAddress", format!("no NIC holds the next hop {ip}"), packet, false);
+            return;
+        };
+        let nva = NicId(i as u32);
+        let nva_vnet = t.subnet(t.nic(nva).primary_ip_configuration().subnet).vnet;
+        if nva_vnet != vnet {
+            let peered = t.peering_between(vnet, nva_vnet).is_some() && t.peering_between(nva_vnet, vnet).is_some();
+            if !peered {
+                self.hop(self.nic_name(nva), Layer::Appliance, "nextHopIpAddress", format!("the next hop {ip} is neither in this VNet nor in a peered one: not directly reachable"), packet, false);
+                return;
+            }
+            self.cross_peering(vnet, nva_vnet, packet, from_gateway);
+        }
+        self.arrive(nva, packet, false);
+    }
+
+    /// A packet arrives at a NIC: the inbound NSGs; delivered if it is the NIC's address,
+    /// otherwise the NIC must forward IP and the VM routes it on.
+    fn arrive(&mut self, nic: NicId, packet: FiveTuple, floating_ip: bool) {
+        let t = self.f.topology;
+        let n = t.nic(nic);
+        self.nsg(nic, Direction::Inbound, packet);
+        if floating_ip || n.ip_configurations.iter().any(|c| c.private_ip == packet.dst) {
+            self.delivered = true;
+            let what = format!("delivered to {}", self.vm_of(nic));
+            self.hop(self.nic_name(nic), Layer::Delivery, "", what, packet, true);
+            return;
+        }
+        let ok = n.enable_ip_forwarding;
+        let detail = if ok { "the NIC forwards IP: the appliance receives traffic for other addresses" } else { "the packet is for another address and the NIC's IP forwarding is off: Azure drops it" };
+        self.hop(self.nic_name(nic), Layer::IpForwarding, "enableIPForwarding", detail, packet, ok);
+        self.appliances.push(nic);
+        let what = format!("{} routes it on, as a Linux router, by its subnet's effective routes", self.vm_of(nic));
+        self.hop(self.nic_name(nic), Layer::Appliance, "", what, packet, true);
+        self.leave(nic, packet);
+    }
+
+    /// A route to the VNet's gateway (own or through transit): the site or VNet behind it.
+    fn gateway(&mut self, vnet: VnetId, packet: FiveTuple) {
+        let t = self.f.topology;
+        let Some(owner) = serving_vnet(t, vnet) else {
+            self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Gateway, "no gateway", "the VNet has no gateway and uses none through transit", packet, false);
+            return;
+        };
+        let mut best: Option<(u8, PrefixSource, vnetlab_model::GatewayId)> = None;
+        for g in t.gateways_in(owner) {
+            for (prefix, source) in gateway_prefixes(t, g) {
+                if prefix.contains(&packet.dst) && best.is_none_or(|(len, _, _)| prefix.prefix_len() > len) {
+                    best = Some((prefix.prefix_len(), source, g));
+                }
+            }
+        }
+        let gw_name = t.gateways_in(owner).next().map(|g| t.gateway(g).name.clone()).unwrap_or_default();
+        let Some((_, source, g)) = best else {
+            self.hop(format!("virtualNetworkGateways/{gw_name}"), Layer::Gateway, "no route", format!("the gateway has no connection whose prefixes cover {}", packet.dst), packet, false);
+            return;
+        };
+        let resource = format!("virtualNetworkGateways/{}", t.gateway(g).name);
+        match source {
+            PrefixSource::Static(site) | PrefixSource::Bgp(site) | PrefixSource::DefaultSite(site) => {
+                let lng = &t.local_gateways[site.index()].name;
+                self.hop(resource, Layer::Gateway, format!("localNetworkGateways/{lng}"), format!("through the VPN tunnel to site '{lng}'"), packet, true);
+                self.delivered = true;
+                self.hop(format!("localNetworkGateways/{lng}"), Layer::Delivery, "", format!("delivered to on-premises site '{lng}'"), packet, true);
+            }
+            PrefixSource::Vnet2Vnet(remote) => {
+                self.hop(resource, Layer::Gateway, format!("virtualNetworkGateways/{}", t.gateway(remote).name), "through the VNet-to-VNet tunnel", packet, true);
+                self.enter_from_gateway(t.gateway(remote).vnet, packet);
+            }
+        }
+    }
+
+    /// A packet enters a VNet through its gateway: GatewaySubnet's routes decide.
+    fn enter_from_gateway(&mut self, vnet: VnetId, packet: FiveTuple) {
+        let t = self.f.topology;
+        let gs = t.vnet(vnet).subnets.iter().copied().find(|s| t.subnet(*s).name == "GatewaySubnet");
+        let Some(gs) = gs else {
+            self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Gateway, "GatewaySubnet", "the VNet has no GatewaySubnet", packet, false);
+            return;
+        };
+        let gw = t.gateways_in(vnet).next().map(|g| t.gateway(g).name.clone()).unwrap_or_default();
+        self.hop(format!("virtualNetworkGateways/{gw}"), Layer::Gateway, "", format!("enters '{}' through its gateway; GatewaySubnet's routes decide", t.vnet(vnet).name), packet, true);
+        self.route(gs, None, packet, true);
+    }
+
+    /// Leaving for the Internet: source NAT by precedence (dataplane.md 5.3): NAT gateway, then
+    /// the NIC's public IP, then default outbound access (none in a private subnet).
+    fn internet(&mut self, subnet: SubnetId, egress: Option<NicId>, packet: FiveTuple) {
+        let t = self.f.topology;
+        let s = t.subnet(subnet);
+        if !is_internet(packet.dst) {
+            self.hop("Internet".into(), Layer::Route, "Internet", format!("{} is not an Internet address (D12): nothing answers it there", packet.dst), packet, false);
+            return;
+        }
+        let mut out = packet;
+        let pip = egress.and_then(|nic| t.nic(nic).ip_configurations.iter().find(|c| c.private_ip == packet.src).and_then(|c| c.public_ip));
+        let pip_address = pip.map(|p| t.public_ips[p.index()].address);
+        if let Some(via) = self.reply_via.filter(|via| pip_address == Some(*via)) {
+            out.src = via;
+            self.hop("publicIPAddresses".into(), Layer::OutboundSnat, "flow state", format!("the reply leaves by the public address the request came in on, {via}"), out, true);
+        } else if let Some(nat) = s.nat_gateway {
+            let ng = &t.nat_gateways[nat.index()];
+            let resource = format!("natGateways/{}", ng.name);
+            if !matches!(packet.protocol, FiveTuple::TCP | FiveTuple::UDP) {
+                self.hop(resource, Layer::OutboundSnat, "natGateway", "a NAT gateway carries TCP and UDP only", packet, false);
+                return;
+            }
+            match ng.public_ips.first() {
+                Some(p) => out.src = t.public_ips[p.index()].address,
+                None => {
+                    self.hop(resource, Layer::OutboundSnat, "natGateway", "the NAT gateway has no public IP", packet, false);
+                    return;
+                }
+            }
+            self.snat = Some(Snat::Shared);
+            self.hop(resource, Layer::OutboundSnat, "natGateway", format!("the subnet's NAT gateway translates the source to {}", out.src), out, true);
+        } else if let Some(p) = pip {
+            let ip = &t.public_ips[p.index()];
+            out.src = ip.address;
+            self.snat = Some(Snat::PublicIp(ip.address));
+            self.hop(format!("publicIPAddresses/{}", ip.name), Layer::OutboundSnat, "instance public IP", format!("the NIC's public IP translates the source to {}", ip.address), out, true);
+        } else if s.default_outbound_access {
+            self.snat = Some(Snat::Shared);
+            self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name), Layer::OutboundSnat, "defaultOutboundAccess", "default outbound access: an implicit address Azure owns replaces the source", out, true);
+        } else {
+            self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name), Layer::OutboundSnat, "defaultOutboundAccess", "a private subnet (defaultOutboundAccess: false) with no NAT gateway or public IP has no way out", packet, false);
+            return;
+        }
+        match resolve(t, out.dst) {
+            // The destination is a lab public address: the packet comes back in from the Internet.
+            Endpoint::PublicIp { .. } | Endpoint::LoadBalancer { .. } => self.from_internet(out),
+            _ => {
+                self.delivered = true;
+                self.hop("Internet".into(), Layer::Delivery, "", format!("delivered to the Internet host {}", out.dst), out, true);
+            }
+        }
+    }
+
+    /// A packet from the Internet: a public IP translates to the NIC's private address; a load
+    /// balancer frontend sends it to a backend; a private address is unreachable.
+    fn from_internet(&mut self, packet: FiveTuple) {
+        let t = self.f.topology;
+        match resolve(t, packet.dst) {
+            Endpoint::PublicIp { nic, private, .. } => {
+                let mut inside = packet;
+                inside.dst = private;
+                let pip = t.nic(nic).ip_configurations.iter().find(|c| c.private_ip == private).and_then(|c| c.public_ip);
+                let (name, sku) = pip.map(|p| (t.public_ips[p.index()].name.clone(), format!("{:?}", t.public_ips[p.index()].sku))).unwrap_or_default();
+                self.hop(format!("publicIPAddresses/{name}"), Layer::PublicIp, format!("{sku} public IP"), format!("translated to the private address {private}; NSGs see {private}"), inside, true);
+                self.arrive(nic, inside, false);
+            }
+            Endpoint::LoadBalancer { lb, frontend, .. } => self.load_balancer(lb, frontend, packet),
+            _ => {
+                self.hop("Internet".into(), Layer::Route, "no public address", format!("{} is not a public address of the lab: the Internet cannot reach it", packet.dst), packet, false);
+            }
+        }
+    }
+
+    /// A load balancer frontend: the rule for the protocol and port picks the backend pool; the
+    /// first member in input order receives it (dataplane.md 6.1; Floating IP keeps the frontend
+    /// address as destination).
+    fn load_balancer(&mut self, lb: LoadBalancerId, frontend: usize, packet: FiveTuple) {
+        let t = self.f.topology;
+        let l = &t.load_balancers[lb.index()];
+        let resource = format!("loadBalancers/{}", l.name);
+        let proto_matches = |p: &str| match p.to_ascii_lowercase().as_str() {
+            "tcp" => packet.protocol == FiveTuple::TCP,
+            "udp" => packet.protocol == FiveTuple::UDP,
+            "all" | "*" => Protocol::has_ports(packet.protocol),
+            _ => false,
+        };
+        let rule = l.rules.iter().find(|r| r.frontend == frontend && proto_matches(&r.protocol) && (r.frontend_port == packet.dst_port || r.frontend_port == 0));
+        let Some(rule) = rule else {
+            self.hop(resource, Layer::LoadBalancer, "loadBalancingRules", format!("no load-balancing rule of frontend '{}' takes {}/{}", l.frontends[frontend].name, proto_name(packet.protocol), packet.dst_port), packet, false);
+            return;
+        };
+        let member = rule.backend_pool.and_then(|pool| {
+            t.nics.iter().enumerate().find_map(|(i, n)| n.ip_configurations.iter().find(|c| c.backend_pools.contains(&(lb, pool))).map(|c| (NicId(i as u32), c.private_ip)))
+        });
+        let Some((nic, ip)) = member else {
+            self.hop(resource, Layer::LoadBalancer, format!("loadBalancingRules/{}", rule.name), "the rule's backend pool has no member", packet, false);
+            return;
+        };
+        let mut inside = packet;
+        if !rule.enable_floating_ip {
+            inside.dst = ip;
+            if rule.backend_port != 0 {
+                inside.dst_port = rule.backend_port;
+            }
+        }
+        let how = if rule.enable_floating_ip { "Floating IP keeps the frontend address as destination" } else { "the destination becomes the backend's address and port" };
+        self.hop(resource, Layer::LoadBalancer, format!("loadBalancingRules/{}", rule.name), format!("to backend {} ({how})", self.vm_of(nic)), inside, true);
+        self.arrive(nic, inside, rule.enable_floating_ip);
+    }
+}
+
+fn proto_name(p: u8) -> &'static str {
+    match p {
+        FiveTuple::TCP => "tcp",
+        FiveTuple::UDP => "udp",
+        FiveTuple::ICMP => "icmp",
+        _ => "ip",
+    }
+}
+
+pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> Trace {
+    let ports = Protocol::has_ports(probe.protocol);
+    let packet = FiveTuple { src: from.ip(), dst: to.ip(), protocol: probe.protocol, src_port: if ports { SOURCE_PORT } else { 0 }, dst_port: if ports { probe.port } else { 0 } };
+    let mut w = Walker::new(f, None);
+    w.start(from, packet);
+    let allowed_at = std::mem::take(&mut w.allowed_at);
+    let snat = w.snat;
+    let last = w.hops.last().map(|h| h.packet).unwrap_or(packet);
+    let ended_at = w.hops.last().map(|h| h.resource.clone());
+    let forward = w.path();
+    if forward.verdict != Verdict::Delivered {
+        return Trace { from, to, forward, reply: None, asymmetric: None };
+    }
+    // The reply: the reversed packet as delivered, from where it arrived.
+    let reply_packet = last.reversed();
+    let t = f.topology;
+    let mut r = Walker::new(f, Some(&allowed_at));
+    let arrived_at = t.nics.iter().position(|n| n.ip_configurations.iter().any(|c| c.private_ip == last.dst) && ended_at.as_deref() == Some(&format!("networkInterfaces/{}", n.name)));
+    match (arrived_at, to, snat) {
+        (Some(i), _, _) => {
+            if let Endpoint::PublicIp { public, .. } = to {
+                r.reply_via = Some(public);
+            }
+            let nic = NicId(i as u32);
+            r.hop(format!("networkInterfaces/{}", t.nic(nic).name), Layer::Source, "", "the reply", reply_packet, true);
+            r.leave(nic, reply_packet);
+        }
+        // Replies from the Internet to a shared SNAT address return by the NAT's own state.
+        (None, Endpoint::Internet(_), Some(Snat::Shared) | None) => return Trace { from, to, forward, reply: None, asymmetric: None },
+        (None, Endpoint::Internet(_), Some(Snat::PublicIp(_))) => {
+            r.hop("Internet".into(), Layer::Source, "", "the reply", reply_packet, true);
+            r.from_internet(reply_packet);
+        }
+        (None, Endpoint::OnPremises { ip, .. }, _) => match site_of(t, ip) {
+            Some((_, gateway)) => {
+                r.hop("on-premises".into(), Layer::Source, "", "the reply", reply_packet, true);
+                r.enter_from_gateway(t.gateway(gateway).vnet, reply_packet);
+            }
+            None => return Trace { from, to, forward, reply: None, asymmetric: None },
+        },
+        _ => return Trace { from, to, forward, reply: None, asymmetric: None },
+    }
+    let reply = r.path();
+    let names = |v: &[NicId]| {
+        let mut n: Vec<String> = v.iter().map(|i| t.nic(*i).name.clone()).collect();
+        n.sort();
+        n.dedup();
+        n
+    };
+    let (there, back) = (names(&forward.appliances), names(&reply.appliances));
+    let asymmetric = (reply.verdict == Verdict::Delivered && there != back).then(|| {
+        let list = |v: &[String]| if v.is_empty() { "no appliance".to_string() } else { v.join(", ") };
+        format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see", list(&there), list(&back))
+    });
+    Trace { from, to, forward, reply: Some(reply), asymmetric }
+}
