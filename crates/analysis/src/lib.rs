@@ -6,6 +6,7 @@ pub mod effective_routes;
 pub mod effective_security_rules;
 pub mod ip_flow_verify;
 pub mod next_hop;
+pub mod reach;
 pub mod table;
 pub mod trace;
 

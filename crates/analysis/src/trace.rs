@@ -38,6 +38,11 @@ pub fn probe(protocol: &str, port: Option<u16>) -> Result<Probe, QueryError> {
     Ok(Probe { protocol, port: port.unwrap_or(443) })
 }
 
+/// The probe as the outputs name it: protocol, and the port for TCP and UDP.
+pub fn probe_name(p: Probe) -> (&'static str, Option<u16>) {
+    (protocol_name(p.protocol), vnetlab_model::Protocol::has_ports(p.protocol).then_some(p.port))
+}
+
 pub fn run(a: &Analysis, from: Ipv4Addr, to: Ipv4Addr, probe: Probe) -> Trace {
     Fabric { topology: a.topology, routes: &a.routes, security: &a.security }.trace(from, to, probe)
 }

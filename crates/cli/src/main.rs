@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use vnetlab_analysis::{effective_routes, effective_security_rules, ip_flow_verify, next_hop, trace, Analysis, QueryError};
+use vnetlab_analysis::{effective_routes, effective_security_rules, ip_flow_verify, next_hop, reach, trace, Analysis, QueryError};
 use vnetlab_ingest::Loaded;
 use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::Direction;
@@ -109,6 +109,18 @@ enum Command {
         from: String,
         #[arg(long)]
         to: String,
+        /// tcp, udp or icmp.
+        #[arg(long, default_value = "tcp")]
+        protocol: String,
+        /// Destination port for tcp and udp (default 443).
+        #[arg(long)]
+        port: Option<u16>,
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// The reachability matrix between every VM, on-premises site and the Internet.
+    Reach {
+        file: PathBuf,
         /// tcp, udp or icmp.
         #[arg(long, default_value = "tcp")]
         protocol: String,
@@ -225,6 +237,17 @@ fn run(cli: Cli) -> Result<(), Failed> {
             match output {
                 Output::Json => print_json(&trace::to_json(&tr)),
                 Output::Table => out!("{}", trace::to_table(&tr)),
+            }
+            Ok(())
+        }
+        Command::Reach { file, protocol, port, output } => {
+            let loaded = load(&file, &tags)?;
+            let a = Analysis::new(&loaded.topology, &tags);
+            let probe = trace::probe(&protocol, port).map_err(report)?;
+            let m = reach::matrix(&a, probe);
+            match output {
+                Output::Json => print_json(&reach::to_json(&m, probe)),
+                Output::Table => out!("{}", reach::to_table(&m)),
             }
             Ok(())
         }

@@ -1,0 +1,225 @@
+//! `vnetlab reach`: the reachability matrix between every VM, every on-premises site and the
+//! Internet (Trace issue), each cell the verdict of a trace with its deciding reason. Endpoints
+//! that behave alike are grouped first (same subnet, NSG, application security groups, IP
+//! forwarding and public IP, and the same written prefixes covering their address), and one
+//! trace is run per pair of groups: the matrix costs classes², not VMs².
+
+use crate::trace::run;
+use crate::{table, Analysis};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use vnetlab_engine::trace::{Probe, Trace, Verdict};
+use vnetlab_model::{AddressPrefix, NicId, RoutePrefix};
+
+/// The representative Internet host of the matrix (D15: documentation range).
+pub const INTERNET_HOST: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
+
+/// One row or column of the matrix.
+#[derive(Debug, Clone)]
+pub struct Party {
+    pub name: String,
+    /// The address it sends from.
+    pub source: Ipv4Addr,
+    /// The address others reach it at: a VM's private address (its public IP from the Internet).
+    pub target: Ipv4Addr,
+    pub public: Option<Ipv4Addr>,
+    pub kind: PartyKind,
+    /// Parties with the same class behave the same.
+    pub class: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartyKind {
+    Vm(NicId),
+    Site,
+    Internet,
+}
+
+/// The parties: VMs in input order, then sites, then the Internet.
+pub fn parties(a: &Analysis) -> Vec<Party> {
+    let t = a.topology;
+    // Written prefixes whose coverage can set two addresses of a subnet apart.
+    let mut written: Vec<ipnet::Ipv4Net> = Vec::new();
+    for nsg in &t.nsgs {
+        for r in &nsg.rules {
+            written.extend(r.source.iter().chain(&r.destination).filter_map(|p| match p {
+                AddressPrefix::Cidr(n) => Some(*n),
+                _ => None,
+            }));
+        }
+    }
+    for rt in &t.route_tables {
+        written.extend(rt.routes.iter().filter_map(|r| match r.prefix {
+            RoutePrefix::Cidr(n) => Some(n),
+            RoutePrefix::ServiceTag(_) => None,
+        }));
+    }
+    written.sort();
+    written.dedup();
+    let mut classes: HashMap<String, usize> = HashMap::new();
+    let mut class_of = |key: String| {
+        let n = classes.len();
+        *classes.entry(key).or_insert(n)
+    };
+    let mut out = Vec::new();
+    for vm in &t.vms {
+        let Some(nic) = vm.nics.first().copied() else { continue };
+        let n = t.nic(nic);
+        let cfg = n.primary_ip_configuration();
+        let public = cfg.public_ip.map(|p| t.public_ips[p.index()].address);
+        let covering: Vec<usize> = written.iter().enumerate().filter(|(_, w)| w.contains(&cfg.private_ip)).map(|(i, _)| i).collect();
+        let mut asgs = cfg.asgs.clone();
+        asgs.sort();
+        let pip_sku = cfg.public_ip.map(|p| t.public_ips[p.index()].sku == vnetlab_model::PublicIpSku::Standard);
+        let pools = cfg.backend_pools.clone();
+        let key = format!("vm {:?} {:?} {:?} {} {:?} {:?} {:?} {}", cfg.subnet, n.nsg, asgs, n.enable_ip_forwarding, pip_sku, covering, pools, vm.nics.len());
+        out.push(Party { name: vm.name.clone(), source: cfg.private_ip, target: cfg.private_ip, public, kind: PartyKind::Vm(nic), class: class_of(key) });
+    }
+    for (i, lng) in t.local_gateways.iter().enumerate() {
+        let Some(prefix) = lng.address_prefixes.iter().chain(&lng.bgp_advertised).next() else { continue };
+        // A host inside the site's first prefix.
+        let host = Ipv4Addr::from(u32::from(prefix.network()) + if prefix.prefix_len() >= 31 { 0 } else { 10.min((1u32 << (32 - prefix.prefix_len())) - 2) });
+        out.push(Party { name: lng.name.clone(), source: host, target: host, public: None, kind: PartyKind::Site, class: class_of(format!("site {i}")) });
+    }
+    out.push(Party { name: "Internet".into(), source: INTERNET_HOST, target: INTERNET_HOST, public: None, kind: PartyKind::Internet, class: class_of("internet".into()) });
+    out
+}
+
+/// One cell: the verdict and the reason.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub verdict: Verdict,
+    pub reason: String,
+}
+
+/// Why a trace ended as it did, in one line.
+pub fn reason(a: &Analysis, tr: &Trace) -> String {
+    if let Some(d) = tr.forward.dropped_by() {
+        return format!("{}: {}", d.decision, d.resource);
+    }
+    if let Some(a) = &tr.asymmetric {
+        return a.clone();
+    }
+    if let Some(d) = tr.reply.as_ref().and_then(|r| r.dropped_by()) {
+        return format!("reply dropped by {}: {}", d.decision, d.resource);
+    }
+    let via: Vec<&str> = tr.forward.appliances.iter().map(|n| a.topology.nic(*n).name.as_str()).collect();
+    if via.is_empty() { "delivered".into() } else { format!("delivered via {}", via.join(", ")) }
+}
+
+/// Whether a pair is traced at all: the Internet and sites reach VMs only; a party never
+/// reaches itself.
+pub fn traced(from: &Party, to: &Party) -> bool {
+    let vm = |p: &Party| matches!(p.kind, PartyKind::Vm(_));
+    from.name != to.name && (vm(from) || vm(to))
+}
+
+/// The address a pair's trace targets: a VM is reached from the Internet at its public IP.
+pub fn target(from: &Party, to: &Party) -> Option<Ipv4Addr> {
+    match (from.kind, to.kind) {
+        (PartyKind::Internet, PartyKind::Vm(_)) => to.public,
+        _ => Some(to.target),
+    }
+}
+
+pub struct Matrix {
+    pub parties: Vec<Party>,
+    /// `cells[i][j]`: from party i to party j (None on the diagonal and between non-VMs).
+    pub cells: Vec<Vec<Option<Cell>>>,
+    pub traces_run: usize,
+}
+
+pub fn matrix(a: &Analysis, probe: Probe) -> Matrix {
+    let parties = parties(a);
+    let mut memo: HashMap<(usize, usize, bool), Cell> = HashMap::new();
+    let mut traces_run = 0;
+    let cells = parties
+        .iter()
+        .map(|from| {
+            parties
+                .iter()
+                .map(|to| {
+                    if !traced(from, to) {
+                        return None;
+                    }
+                    let Some(dst) = target(from, to) else {
+                        return Some(Cell { verdict: Verdict::Dropped, reason: format!("{} has no public IP: the Internet cannot reach it", to.name) });
+                    };
+                    // Same-class pairs need their own trace (a class may reach itself or not).
+                    let key = (from.class, to.class, from.class == to.class);
+                    if let Some(c) = memo.get(&key) {
+                        return Some(c.clone());
+                    }
+                    traces_run += 1;
+                    let tr = run(a, from.source, dst, probe);
+                    let cell = Cell { verdict: tr.verdict(), reason: reason(a, &tr) };
+                    memo.insert(key, cell.clone());
+                    Some(cell)
+                })
+                .collect()
+        })
+        .collect();
+    Matrix { parties, cells, traces_run }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonCell {
+    pub from: String,
+    pub to: String,
+    pub verdict: &'static str,
+    pub reason: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonMatrix {
+    pub protocol: &'static str,
+    pub port: Option<u16>,
+    pub parties: Vec<String>,
+    pub cells: Vec<JsonCell>,
+}
+
+pub fn to_json(m: &Matrix, probe: Probe) -> JsonMatrix {
+    let mut cells = Vec::new();
+    for (i, row) in m.cells.iter().enumerate() {
+        for (j, c) in row.iter().enumerate() {
+            if let Some(c) = c {
+                cells.push(JsonCell { from: m.parties[i].name.clone(), to: m.parties[j].name.clone(), verdict: c.verdict.as_str(), reason: c.reason.clone() });
+            }
+        }
+    }
+    let (protocol, port) = crate::trace::probe_name(probe);
+    JsonMatrix { protocol, port, parties: m.parties.iter().map(|p| p.name.clone()).collect(), cells }
+}
+
+pub fn to_table(m: &Matrix) -> String {
+    let mut headers: Vec<&str> = vec!["from \\ to"];
+    headers.extend(m.parties.iter().map(|p| p.name.as_str()));
+    let rows: Vec<Vec<String>> = m
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut r = vec![m.parties[i].name.clone()];
+            r.extend(row.iter().map(|c| match c {
+                None => "-".to_string(),
+                Some(c) if c.verdict == Verdict::Delivered => "yes".to_string(),
+                Some(_) => "NO".to_string(),
+            }));
+            r
+        })
+        .collect();
+    let mut out = table::render(&headers, &rows);
+    out += "\nReasons:\n";
+    for (i, row) in m.cells.iter().enumerate() {
+        for (j, c) in row.iter().enumerate() {
+            if let Some(c) = c {
+                out += &format!("  {} -> {}: {} ({})\n", m.parties[i].name, m.parties[j].name, c.verdict.as_str(), c.reason);
+            }
+        }
+    }
+    out += &format!("\n{} traces for {} cells ({} classes of endpoints)\n", m.traces_run, m.cells.iter().flatten().filter(|c| c.is_some()).count(), m.parties.iter().map(|p| p.class).max().map_or(0, |c| c + 1));
+    out
+}
