@@ -2,8 +2,10 @@
 //! engine, rendered as the `az` CLI's JSON and the portal's tables.
 //! Effective security rules and IP flow verify come from the same engine's NSG evaluation.
 
+pub mod diff;
 pub mod effective_routes;
 pub mod effective_security_rules;
+pub mod intents;
 pub mod ip_flow_verify;
 pub mod next_hop;
 pub mod reach;

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use vnetlab_analysis::{effective_routes, effective_security_rules, ip_flow_verify, next_hop, reach, trace, Analysis, QueryError};
+use vnetlab_analysis::{diff, effective_routes, effective_security_rules, intents, ip_flow_verify, next_hop, reach, trace, Analysis, QueryError};
 use vnetlab_ingest::Loaded;
 use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::Direction;
@@ -125,6 +125,26 @@ enum Command {
         #[arg(long, default_value = "tcp")]
         protocol: String,
         /// Destination port for tcp and udp (default 443).
+        #[arg(long)]
+        port: Option<u16>,
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// Check reachability intents (for CI): prints each violation with its trace, exits 1 on any.
+    Check {
+        file: PathBuf,
+        #[arg(long, value_name = "INTENTS.yaml")]
+        intents: PathBuf,
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// The flows whose verdict changes between two versions of a topology.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Compare one protocol (tcp, udp, icmp) instead of the default set of probes.
+        #[arg(long)]
+        protocol: Option<String>,
         #[arg(long)]
         port: Option<u16>,
         #[arg(short, long, value_enum, default_value = "table")]
@@ -248,6 +268,38 @@ fn run(cli: Cli) -> Result<(), Failed> {
             match output {
                 Output::Json => print_json(&reach::to_json(&m, probe)),
                 Output::Table => out!("{}", reach::to_table(&m)),
+            }
+            Ok(())
+        }
+        Command::Check { file, intents, output } => {
+            let loaded = load(&file, &tags)?;
+            let a = Analysis::new(&loaded.topology, &tags);
+            let text = std::fs::read_to_string(&intents).map_err(|e| {
+                eprintln!("error: cannot read {}: {e}", intents.display());
+                Failed
+            })?;
+            let list = vnetlab_ingest::intents::parse(&text, &intents.display().to_string()).map_err(|d| {
+                eprintln!("{d}");
+                Failed
+            })?;
+            let results = list.iter().enumerate().map(|(i, intent)| intents::check(&a, intent, i)).collect::<Result<Vec<_>, _>>().map_err(report)?;
+            match output {
+                Output::Json => print_json(&results),
+                Output::Table => out!("{}", intents::to_text(&results)),
+            }
+            if results.iter().all(|r| r.passed) { Ok(()) } else { Err(Failed) }
+        }
+        Command::Diff { old, new, protocol, port, output } => {
+            let (before, after) = (load(&old, &tags)?, load(&new, &tags)?);
+            let (a, b) = (Analysis::new(&before.topology, &tags), Analysis::new(&after.topology, &tags));
+            let probes = match protocol {
+                Some(p) => vec![trace::probe(&p, port).map_err(report)?],
+                None => diff::DEFAULT_PROBES.iter().map(|(protocol, port)| vnetlab_engine::trace::Probe { protocol: *protocol, port: *port }).collect(),
+            };
+            let changes = diff::diff(&a, &b, &probes);
+            match output {
+                Output::Json => print_json(&changes),
+                Output::Table => out!("{}", diff::to_text(&changes)),
             }
             Ok(())
         }

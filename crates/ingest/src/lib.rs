@@ -1,6 +1,7 @@
 //! Ingest: reads a topology file (REST/`az` export JSON, a literal ARM template, or the vnetlab
 //! YAML lab file), builds the model, validates it, and reports every problem with its place.
 
+pub mod intents;
 pub mod json;
 pub mod lab_file;
 pub mod locate;

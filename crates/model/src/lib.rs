@@ -6,6 +6,7 @@
 pub mod addressing;
 pub mod diagnostic;
 pub mod ids;
+pub mod intent;
 pub mod resource_id;
 pub mod routing_types;
 pub mod security;

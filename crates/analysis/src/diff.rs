@@ -1,0 +1,79 @@
+//! `vnetlab diff OLD NEW`: the flows whose verdict changes between two versions of a topology
+//! (Trace issue, "Intents and diffs"): what a route or NSG change breaks or opens. Parties are
+//! matched by name; each probe's matrix is computed for both versions and the changed cells are
+//! listed with the new trace.
+
+use crate::reach::{matrix, Party};
+use crate::trace::{probe_name, run, to_json, JsonTrace};
+use crate::Analysis;
+use serde::Serialize;
+use std::collections::HashMap;
+use vnetlab_engine::trace::{Probe, Verdict};
+
+/// The probes a diff compares when none is given.
+pub const DEFAULT_PROBES: [(u8, u16); 6] = [(6, 22), (6, 80), (6, 443), (6, 3389), (17, 53), (1, 0)];
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    pub from: String,
+    pub to: String,
+    pub protocol: &'static str,
+    pub port: Option<u16>,
+    pub before: &'static str,
+    pub after: &'static str,
+    pub reason_before: String,
+    pub reason_after: String,
+    pub trace: JsonTrace,
+}
+
+pub fn diff(old: &Analysis, new: &Analysis, probes: &[Probe]) -> Vec<Change> {
+    let mut out = Vec::new();
+    for p in probes {
+        let (before, after) = (matrix(old, *p), matrix(new, *p));
+        let index = |parties: &[Party]| parties.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect::<HashMap<_, _>>();
+        let old_index = index(&before.parties);
+        for (i, row) in after.cells.iter().enumerate() {
+            for (j, cell) in row.iter().enumerate() {
+                let Some(cell) = cell else { continue };
+                let (from, to) = (&after.parties[i], &after.parties[j]);
+                let previous = old_index.get(&from.name).zip(old_index.get(&to.name)).and_then(|(a, b)| before.cells[*a][*b].clone());
+                let (was, why_before) = match &previous {
+                    Some(c) => (c.verdict.as_str(), c.reason.clone()),
+                    None => ("Absent", "the endpoint is new".to_string()),
+                };
+                if previous.as_ref().is_some_and(|c| c.verdict == cell.verdict) {
+                    continue;
+                }
+                let Some(dst) = crate::reach::target(from, to) else { continue };
+                let (protocol, port) = probe_name(*p);
+                out.push(Change {
+                    from: from.name.clone(),
+                    to: to.name.clone(),
+                    protocol,
+                    port,
+                    before: was,
+                    after: cell.verdict.as_str(),
+                    reason_before: why_before,
+                    reason_after: cell.reason.clone(),
+                    trace: to_json(&run(new, from.source, dst, *p)),
+                });
+            }
+        }
+    }
+    out
+}
+
+pub fn to_text(changes: &[Change]) -> String {
+    if changes.is_empty() {
+        return "No flow changes its verdict.\n".into();
+    }
+    let mut out = String::new();
+    for c in changes {
+        let port = c.port.map(|p| format!("/{p}")).unwrap_or_default();
+        let what = if c.after == Verdict::Delivered.as_str() { "OPENED" } else { "BROKEN" };
+        out += &format!("{what} {} -> {} {}{}: {} -> {}\n  before: {}\n  after:  {}\n", c.from, c.to, c.protocol.to_ascii_lowercase(), port, c.before, c.after, c.reason_before, c.reason_after);
+    }
+    out += &format!("\n{} flows change their verdict\n", changes.len());
+    out
+}
