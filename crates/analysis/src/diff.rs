@@ -1,9 +1,11 @@
 //! `vnetlab diff OLD NEW`: the flows whose verdict changes between two versions of a topology
 //! (Trace issue, "Intents and diffs"): what a route or NSG change breaks or opens. Parties are
-//! matched by name; each probe's matrix is computed for both versions and the changed cells are
-//! listed with the new trace.
+//! matched by name; each probe's matrix is computed for the old version, and for the new one only
+//! the flows whose traces depend on a changed resource are traced again (the rest are reused).
+//! The changed cells are listed with the new trace.
 
-use crate::reach::{matrix, Party};
+use crate::dependencies::{self, Dependencies};
+use crate::reach::{matrix, matrix_reusing, parties, Matrix, Party};
 use crate::trace::{probe_name, run, to_json, JsonTrace};
 use crate::Analysis;
 use serde::Serialize;
@@ -28,11 +30,28 @@ pub struct Change {
 }
 
 pub fn diff(old: &Analysis, new: &Analysis, probes: &[Probe]) -> Vec<Change> {
+    let before: Vec<Matrix> = probes.iter().map(|p| matrix(old, *p)).collect();
+    diff_from(&before, &dependencies::fingerprints(old.topology), new, probes).0
+}
+
+/// The changes given the old matrices (one per probe) and fingerprints; also returns how many
+/// traces the new version needed.
+pub fn diff_from(before: &[Matrix], old_fingerprints: &HashMap<String, u64>, new: &Analysis, probes: &[Probe]) -> (Vec<Change>, usize) {
+    let changed = dependencies::changed(old_fingerprints, &dependencies::fingerprints(new.topology));
     let mut out = Vec::new();
-    for p in probes {
-        let (before, after) = (matrix(old, *p), matrix(new, *p));
+    let mut traced = 0;
+    for (p, before) in probes.iter().zip(before) {
         let index = |parties: &[Party]| parties.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect::<HashMap<_, _>>();
         let old_index = index(&before.parties);
+        let untouched = |deps: &Dependencies| !deps.iter().any(|d| changed.contains(d));
+        let after = matrix_reusing(new, *p, parties(new), |from, to| {
+            if !untouched(&from.depends_on) || !untouched(&to.depends_on) {
+                return None;
+            }
+            let cell = before.cells[*old_index.get(&from.name)?][*old_index.get(&to.name)?].clone()?;
+            untouched(&cell.depends_on).then_some(cell)
+        });
+        traced += after.traces_run;
         for (i, row) in after.cells.iter().enumerate() {
             for (j, cell) in row.iter().enumerate() {
                 let Some(cell) = cell else { continue };
@@ -61,7 +80,7 @@ pub fn diff(old: &Analysis, new: &Analysis, probes: &[Probe]) -> Vec<Change> {
             }
         }
     }
-    out
+    (out, traced)
 }
 
 pub fn to_text(changes: &[Change]) -> String {

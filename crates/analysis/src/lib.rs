@@ -2,6 +2,7 @@
 //! engine, rendered as the `az` CLI's JSON and the portal's tables.
 //! Effective security rules and IP flow verify come from the same engine's NSG evaluation.
 
+pub mod dependencies;
 pub mod diff;
 pub mod effective_routes;
 pub mod effective_security_rules;

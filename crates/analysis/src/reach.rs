@@ -4,11 +4,13 @@
 //! forwarding and public IP, and the same written prefixes covering their address), and one
 //! trace is run per pair of groups: the matrix costs classes², not VMs².
 
+use crate::dependencies::{self, Dependencies};
 use crate::trace::run;
 use crate::{table, Analysis};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use vnetlab_engine::trace::{Probe, Trace, Verdict};
 use vnetlab_model::{AddressPrefix, NicId, RoutePrefix};
 
@@ -27,6 +29,8 @@ pub struct Party {
     pub kind: PartyKind,
     /// Parties with the same class behave the same.
     pub class: usize,
+    /// The party's own resources (its NIC), for a diff.
+    pub depends_on: Dependencies,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,23 +78,25 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
         let pip_sku = cfg.public_ip.map(|p| t.public_ips[p.index()].sku == vnetlab_model::PublicIpSku::Standard);
         let pools = cfg.backend_pools.clone();
         let key = format!("vm {:?} {:?} {:?} {} {:?} {:?} {:?} {}", cfg.subnet, n.nsg, asgs, n.enable_ip_forwarding, pip_sku, covering, pools, vm.nics.len());
-        out.push(Party { name: vm.name.clone(), source: cfg.private_ip, target: cfg.private_ip, public, kind: PartyKind::Vm(nic), class: class_of(key) });
+        let depends_on = [n.id.key(), vm.id.key()].into_iter().chain(cfg.public_ip.map(|p| t.public_ips[p.index()].id.key())).collect();
+        out.push(Party { name: vm.name.clone(), source: cfg.private_ip, target: cfg.private_ip, public, kind: PartyKind::Vm(nic), class: class_of(key), depends_on });
     }
     for (i, lng) in t.local_gateways.iter().enumerate() {
         let Some(prefix) = lng.address_prefixes.iter().chain(&lng.bgp_advertised).next() else { continue };
         // A host inside the site's first prefix.
         let host = Ipv4Addr::from(u32::from(prefix.network()) + if prefix.prefix_len() >= 31 { 0 } else { 10.min((1u32 << (32 - prefix.prefix_len())) - 2) });
-        out.push(Party { name: lng.name.clone(), source: host, target: host, public: None, kind: PartyKind::Site, class: class_of(format!("site {i}")) });
+        out.push(Party { name: lng.name.clone(), source: host, target: host, public: None, kind: PartyKind::Site, class: class_of(format!("site {i}")), depends_on: [lng.id.key()].into() });
     }
-    out.push(Party { name: "Internet".into(), source: INTERNET_HOST, target: INTERNET_HOST, public: None, kind: PartyKind::Internet, class: class_of("internet".into()) });
+    out.push(Party { name: "Internet".into(), source: INTERNET_HOST, target: INTERNET_HOST, public: None, kind: PartyKind::Internet, class: class_of("internet".into()), depends_on: Dependencies::new() });
     out
 }
 
-/// One cell: the verdict and the reason.
+/// One cell: the verdict, the reason, and what the trace behind it depends on.
 #[derive(Debug, Clone)]
 pub struct Cell {
     pub verdict: Verdict,
     pub reason: String,
+    pub depends_on: Arc<Dependencies>,
 }
 
 /// Why a trace ended as it did, in one line.
@@ -131,7 +137,12 @@ pub struct Matrix {
 }
 
 pub fn matrix(a: &Analysis, probe: Probe) -> Matrix {
-    let parties = parties(a);
+    matrix_reusing(a, probe, parties(a), |_, _| None)
+}
+
+/// The matrix for given parties, taking a cell from `reuse` when it returns one (a diff's
+/// unchanged flows).
+pub fn matrix_reusing(a: &Analysis, probe: Probe, parties: Vec<Party>, mut reuse: impl FnMut(&Party, &Party) -> Option<Cell>) -> Matrix {
     let mut memo: HashMap<(usize, usize, bool), Cell> = HashMap::new();
     let mut traces_run = 0;
     let cells = parties
@@ -143,8 +154,12 @@ pub fn matrix(a: &Analysis, probe: Probe) -> Matrix {
                     if !traced(from, to) {
                         return None;
                     }
+                    if let Some(cell) = reuse(from, to) {
+                        return Some(cell);
+                    }
                     let Some(dst) = target(from, to) else {
-                        return Some(Cell { verdict: Verdict::Dropped, reason: format!("{} has no public IP: the Internet cannot reach it", to.name) });
+                        let depends_on = Arc::new(to.depends_on.clone());
+                        return Some(Cell { verdict: Verdict::Dropped, reason: format!("{} has no public IP: the Internet cannot reach it", to.name), depends_on });
                     };
                     // Same-class pairs need their own trace (a class may reach itself or not).
                     let key = (from.class, to.class, from.class == to.class);
@@ -153,7 +168,7 @@ pub fn matrix(a: &Analysis, probe: Probe) -> Matrix {
                     }
                     traces_run += 1;
                     let tr = run(a, from.source, dst, probe);
-                    let cell = Cell { verdict: tr.verdict(), reason: reason(a, &tr) };
+                    let cell = Cell { verdict: tr.verdict(), reason: reason(a, &tr), depends_on: Arc::new(dependencies::of_trace(a.topology, &tr)) };
                     memo.insert(key, cell.clone());
                     Some(cell)
                 })

@@ -1,0 +1,126 @@
+//! What a trace's verdict depends on, and what changed between two versions of a topology, so a
+//! diff re-traces only the flows a change can touch (Trace issue: "Unchanged parts are not
+//! recomputed"). A trace depends on every resource its hops name and, for every subnet it was
+//! routed in or arrived at, on what that subnet's routes and NSG tags are made of: the subnet,
+//! its VNet and route table, the peered VNets, and the gateways, connections and sites it uses.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use vnetlab_engine::routes::gateway::serving_vnet;
+use vnetlab_engine::trace::Trace;
+use vnetlab_model::{ConnectionKind, SubnetId, Topology};
+
+/// Resource ID keys (lower-cased).
+pub type Dependencies = BTreeSet<String>;
+
+fn subnet_dependencies(t: &Topology, s: SubnetId, out: &mut Dependencies) {
+    let subnet = t.subnet(s);
+    out.insert(subnet.id.key());
+    let vnet = t.vnet(subnet.vnet);
+    out.insert(vnet.id.key());
+    for id in [subnet.route_table.map(|r| t.route_table(r).id.key()), subnet.nsg.map(|n| t.nsgs[n.index()].id.key()), subnet.nat_gateway.map(|n| t.nat_gateways[n.index()].id.key())].into_iter().flatten() {
+        out.insert(id);
+    }
+    for p in vnet.peerings.iter().map(|p| &t.peerings[p.index()]) {
+        out.insert(p.id.key());
+        out.insert(t.vnet(p.remote).id.key());
+    }
+    if let Some(owner) = serving_vnet(t, subnet.vnet) {
+        out.insert(t.vnet(owner).id.key());
+        for g in t.gateways_in(owner) {
+            out.insert(t.gateway(g).id.key());
+            for c in t.connections.iter().filter(|c| c.gateway == g) {
+                out.insert(c.id.key());
+                if let ConnectionKind::IPsec { local_gateway } = c.kind {
+                    out.insert(t.local_gateways[local_gateway.index()].id.key());
+                }
+            }
+        }
+    }
+}
+
+/// The resources a trace's verdict depends on.
+pub fn of_trace(t: &Topology, tr: &Trace) -> Dependencies {
+    let mut out = Dependencies::new();
+    let hops = tr.forward.hops.iter().chain(tr.reply.iter().flat_map(|r| r.hops.iter()));
+    for hop in hops {
+        let Some((kind, rest)) = hop.resource.split_once('/') else { continue };
+        let name = rest.split('/').next().unwrap_or_default();
+        match kind {
+            "networkInterfaces" => {
+                for n in t.nics.iter().filter(|n| n.name == name) {
+                    out.insert(n.id.key());
+                    if let Some(g) = n.nsg {
+                        out.insert(t.nsgs[g.index()].id.key());
+                    }
+                    for cfg in &n.ip_configurations {
+                        subnet_dependencies(t, cfg.subnet, &mut out);
+                        out.extend(cfg.public_ip.map(|p| t.public_ips[p.index()].id.key()));
+                    }
+                }
+            }
+            "virtualNetworks" => {
+                let subnet = rest.split("/subnets/").nth(1);
+                for (i, s) in t.subnets.iter().enumerate() {
+                    if t.vnet(s.vnet).name == name && subnet.is_none_or(|n| n == s.name) {
+                        subnet_dependencies(t, SubnetId(i as u32), &mut out);
+                    }
+                }
+            }
+            _ => {
+                let all = t.route_tables.iter().map(|r| (&r.name, &r.id))
+                    .chain(t.nsgs.iter().map(|r| (&r.name, &r.id)))
+                    .chain(t.gateways.iter().map(|r| (&r.name, &r.id)))
+                    .chain(t.local_gateways.iter().map(|r| (&r.name, &r.id)))
+                    .chain(t.public_ips.iter().map(|r| (&r.name, &r.id)))
+                    .chain(t.nat_gateways.iter().map(|r| (&r.name, &r.id)))
+                    .chain(t.load_balancers.iter().map(|r| (&r.name, &r.id)));
+                out.extend(all.filter(|(n, _)| *n == name).map(|(_, id)| id.key()));
+            }
+        }
+    }
+    out
+}
+
+/// A resource's Debug text without its `origin` (where it was written), so moving a resource
+/// in the file does not count as a change.
+fn without_origins(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("origin: Origin {") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        rest = rest.find('}').map_or("", |end| &rest[end + 1..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+fn fingerprint<T: std::fmt::Debug>(v: &T) -> u64 {
+    let mut h = DefaultHasher::new();
+    without_origins(&format!("{v:?}")).hash(&mut h);
+    h.finish()
+}
+
+/// A fingerprint of every resource, by ID key. References are indices, so inserting a resource
+/// can change others' fingerprints: that re-traces more, never less.
+pub fn fingerprints(t: &Topology) -> HashMap<String, u64> {
+    let mut out = HashMap::new();
+    macro_rules! add {
+        ($($list:ident),*) => {$(
+            for r in &t.$list {
+                out.insert(r.id.key(), fingerprint(r));
+            }
+        )*};
+    }
+    add!(vnets, subnets, peerings, nics, vms, route_tables, nsgs, asgs, public_ips, gateways, local_gateways, connections, nat_gateways, load_balancers);
+    out
+}
+
+/// The resources added, removed or changed between two versions.
+pub fn changed(old: &HashMap<String, u64>, new: &HashMap<String, u64>) -> HashSet<String> {
+    let mut out: HashSet<String> = old.iter().filter(|(k, v)| new.get(*k) != Some(v)).map(|(k, _)| k.clone()).collect();
+    out.extend(new.keys().filter(|k| !old.contains_key(*k)).cloned());
+    out
+}
