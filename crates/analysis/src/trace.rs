@@ -1,6 +1,7 @@
 //! `vnetlab trace`: the path of a packet hop by hop, with the rule, route or setting that
 //! decided each step, every other setting that would also block it, and the reply's path
-//! (Trace issue). JSON: `{"verdict": "Delivered"|"Dropped", "hops": [...], ...}`.
+//! (Trace issue). JSON: `{"verdict": "Delivered"|"Dropped", "hops": [...], "droppedBy",
+//! "otherBlockers", "returnPath": {"verdict", "hops", "droppedBy"}, "asymmetric"}`.
 
 use crate::{table, Analysis, QueryError};
 use serde::Serialize;
@@ -75,6 +76,7 @@ pub struct JsonHop {
 pub struct JsonPath {
     pub verdict: &'static str,
     pub hops: Vec<JsonHop>,
+    pub dropped_by: Option<JsonHop>,
 }
 
 #[derive(Serialize)]
@@ -130,6 +132,7 @@ fn json_endpoint(e: Endpoint) -> JsonEndpoint {
         Endpoint::PublicIp { .. } => "PublicIp",
         Endpoint::LoadBalancer { .. } => "LoadBalancer",
         Endpoint::OnPremises { .. } => "OnPremises",
+        Endpoint::Platform(_) => "AzurePlatform",
         Endpoint::Internet(_) => "Internet",
         Endpoint::Unowned(_) => "Unowned",
     };
@@ -137,7 +140,7 @@ fn json_endpoint(e: Endpoint) -> JsonEndpoint {
 }
 
 fn json_path(p: &Path) -> JsonPath {
-    JsonPath { verdict: p.verdict.as_str(), hops: p.hops.iter().map(json_hop).collect() }
+    JsonPath { verdict: p.verdict.as_str(), hops: p.hops.iter().map(json_hop).collect(), dropped_by: p.dropped_by().map(json_hop) }
 }
 
 pub fn to_json(tr: &Trace) -> JsonTrace {
@@ -187,6 +190,9 @@ pub fn to_table(tr: &Trace) -> String {
     if let Some(r) = &tr.reply {
         out += &format!("\nReturn path: {}\n", r.verdict.as_str());
         out += &table::render(&headers, &hop_rows(&r.hops));
+        if let Some(d) = r.dropped_by() {
+            out += &format!("\nReply dropped by {} ({}): {}\n", d.resource, d.decision, d.detail);
+        }
     }
     if let Some(a) = &tr.asymmetric {
         out += &format!("\nWarning: {a}\n");

@@ -1,10 +1,10 @@
 //! What an address in a trace stands for (Trace issue, "Endpoints"): a NIC's private address,
 //! a public IP in front of a NIC or a load balancer, an on-premises host (an address a local
-//! network gateway's static or BGP prefixes cover), an Internet host, or a private address no
-//! resource holds.
+//! network gateway's static or BGP prefixes cover), the platform's own 168.63.129.16 and
+//! 169.254.169.254 (dataplane.md 1.5), an Internet host, or a private address no resource holds.
 
 use crate::routes::gateway::gateway_prefixes;
-use crate::security::tags::is_internet;
+use crate::security::tags::{is_internet, IMDS, WIRESERVER};
 use std::net::Ipv4Addr;
 use vnetlab_model::{GatewayId, LoadBalancerId, LocalGatewayId, NicId, Topology};
 
@@ -14,6 +14,8 @@ pub enum Endpoint {
     PublicIp { nic: NicId, public: Ipv4Addr, private: Ipv4Addr },
     LoadBalancer { lb: LoadBalancerId, frontend: usize, ip: Ipv4Addr },
     OnPremises { site: LocalGatewayId, ip: Ipv4Addr },
+    /// The host's virtual IP 168.63.129.16 or the metadata service 169.254.169.254.
+    Platform(Ipv4Addr),
     Internet(Ipv4Addr),
     Unowned(Ipv4Addr),
 }
@@ -22,7 +24,7 @@ impl Endpoint {
     /// The address packets carry for this endpoint.
     pub fn ip(self) -> Ipv4Addr {
         match self {
-            Endpoint::Nic { ip, .. } | Endpoint::OnPremises { ip, .. } | Endpoint::LoadBalancer { ip, .. } | Endpoint::Internet(ip) | Endpoint::Unowned(ip) => ip,
+            Endpoint::Nic { ip, .. } | Endpoint::OnPremises { ip, .. } | Endpoint::LoadBalancer { ip, .. } | Endpoint::Platform(ip) | Endpoint::Internet(ip) | Endpoint::Unowned(ip) => ip,
             Endpoint::PublicIp { public, .. } => public,
         }
     }
@@ -37,9 +39,10 @@ pub fn site_of(t: &Topology, ip: Ipv4Addr) -> Option<(LocalGatewayId, GatewayId)
         for (prefix, source) in gateway_prefixes(t, gateway) {
             use crate::routes::gateway::PrefixSource::*;
             let site = match source {
-                Static(l) | Bgp(l) => l,
-                // A default route to a site does not make every address a site's.
-                DefaultSite(_) | Vnet2Vnet(_) => continue,
+                // A default route to a site (a Default Site, or 0.0.0.0/0 advertised over BGP for
+                // forced tunnelling, routing.md 5.6) does not make every address a site's.
+                Static(l) | Bgp(l) if prefix.prefix_len() > 0 => l,
+                Static(_) | Bgp(_) | DefaultSite(_) | Vnet2Vnet(_) => continue,
             };
             if prefix.contains(&ip) && best.is_none_or(|(len, _, _)| prefix.prefix_len() > len) {
                 best = Some((prefix.prefix_len(), site, gateway));
@@ -50,6 +53,9 @@ pub fn site_of(t: &Topology, ip: Ipv4Addr) -> Option<(LocalGatewayId, GatewayId)
 }
 
 pub fn resolve(t: &Topology, ip: Ipv4Addr) -> Endpoint {
+    if ip == WIRESERVER || ip == IMDS {
+        return Endpoint::Platform(ip);
+    }
     for (i, nic) in t.nics.iter().enumerate() {
         if nic.ip_configurations.iter().any(|c| c.private_ip == ip) {
             return Endpoint::Nic { nic: NicId(i as u32), ip };

@@ -3,9 +3,10 @@
 //! the subnet's effective routes and the next hop's own rules (peering settings D8/D9,
 //! IP forwarding on appliances, gateways, outbound SNAT precedence), and arriving the inbound
 //! NSGs. A dropped packet names what dropped it, and the walk goes on past soft blocks so every
-//! other setting on the same path that would also block it is listed. The return path is
-//! walked too, with the NSGs' flow state, and an asymmetric path through an appliance is
-//! reported. The same functions decide the live lab's packets.
+//! other setting on the same path that would also block it is listed (each setting once); a
+//! path is delivered only when no hop dropped it. The return path is walked too, with the NSGs'
+//! and load balancers' flow state, and an asymmetric path through an appliance is reported.
+//! The same functions decide the live lab's packets.
 
 pub mod endpoint;
 mod walk;
@@ -101,9 +102,21 @@ impl Path {
         self.hops.iter().find(|h| !h.passed)
     }
 
-    /// The other settings on the same path that would also block it.
+    /// The other settings on the same path that would also block it, each once: a setting met
+    /// twice (IP forwarding off drops an appliance's packet arriving and again leaving) is one
+    /// blocker, named by the first hop.
     pub fn other_blockers(&self) -> impl Iterator<Item = &Hop> {
-        self.hops.iter().filter(|h| !h.passed).skip(1)
+        let mut seen: Vec<(&str, &str)> = Vec::new();
+        self.hops
+            .iter()
+            .filter(|h| !h.passed)
+            .filter(move |h| {
+                let setting = (h.resource.as_str(), h.decision.as_str());
+                let new = !seen.contains(&setting);
+                seen.push(setting);
+                new
+            })
+            .skip(1)
     }
 }
 

@@ -1,19 +1,26 @@
 //! The hop-by-hop walk. Each function is one place a packet can be: leaving a NIC, routed by a
-//! subnet's effective routes, crossing a peering, handed to an appliance or a gateway, leaving
-//! for the Internet, arriving at a NIC. Soft blocks (an NSG deny, IP forwarding off,
-//! allowForwardedTraffic off) are recorded and the walk goes on; hard ones (a None route, no
-//! holder for the address, a loop) end it.
+//! subnet's effective routes, crossing a peering, handed to an appliance (a NIC, or an internal
+//! load balancer's backend) or a gateway, leaving for the Internet, arriving at a NIC or a load
+//! balancer. Soft blocks (an NSG deny, IP forwarding off, allowForwardedTraffic off) are
+//! recorded and the walk goes on, so a path is delivered only when it reaches its end with no
+//! hop dropped; hard ones (a None route, no holder for the address, a loop, broadcast or
+//! multicast, the default gateway D3) end it. The fabric's own addresses are special:
+//! 168.63.129.16 and 169.254.169.254 are answered by the host and never routed (dataplane.md
+//! 1.5); a subnet's reserved addresses hold no VM (4.2). A load-balanced flow's reply leaves by
+//! the frontend it came in on (6.1); a reply that passes other appliances than its request, or
+//! leaves by another address than the public one the request came in on, is asymmetric.
 
 use super::endpoint::{resolve, site_of, Endpoint};
 use super::{Fabric, Hop, Layer, Path, Probe, Trace, Verdict, SOURCE_PORT};
 use crate::flow::FiveTuple;
 use crate::routes::gateway::{gateway_prefixes, serving_vnet, PrefixSource};
 use crate::routes::selection::Origin;
+use crate::routes::SubnetRoutes;
 use crate::security::evaluate::{Level, Reason};
-use crate::security::tags::is_internet;
+use crate::security::tags::{is_internet, IMDS, WIRESERVER};
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
-use vnetlab_model::{Access, ConnectionKind, Direction, LoadBalancerId, NextHopType, NicId, Protocol, SubnetId, VnetId};
+use vnetlab_model::{Access, ConnectionKind, Direction, LoadBalancer, LoadBalancerId, LoadBalancingRule, NextHopType, NicId, Protocol, SubnetId, Topology, VnetId};
 
 /// A walk longer than this is a loop the visited set did not catch.
 const MAX_HOPS: usize = 64;
@@ -32,6 +39,19 @@ struct Walker<'w, 'a> {
     delivered: bool,
     /// The last source NAT: how a reply finds its way back.
     snat: Option<Snat>,
+    /// The load-balancing rule the request went through (the state its reply finds).
+    lb_flow: Option<LbFlow>,
+}
+
+/// A load balancer's translation of one flow (dataplane.md 6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LbFlow {
+    lb: LoadBalancerId,
+    frontend: Ipv4Addr,
+    frontend_port: u16,
+    backend: Ipv4Addr,
+    backend_port: u16,
+    floating_ip: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +64,7 @@ enum Snat {
 
 impl<'w, 'a> Walker<'w, 'a> {
     fn new(f: &'w Fabric<'a>, stateful: Option<&'w HashSet<NicId>>) -> Self {
-        Walker { f, hops: Vec::new(), appliances: Vec::new(), visited: HashSet::new(), stateful, allowed_at: HashSet::new(), reply_via: None, delivered: false, snat: None }
+        Walker { f, hops: Vec::new(), appliances: Vec::new(), visited: HashSet::new(), stateful, allowed_at: HashSet::new(), reply_via: None, delivered: false, snat: None, lb_flow: None }
     }
 
     fn hop(&mut self, resource: String, layer: Layer, decision: impl Into<String>, detail: impl Into<String>, packet: FiveTuple, passed: bool) -> bool {
@@ -61,8 +81,18 @@ impl<'w, 'a> Walker<'w, 'a> {
         t.nic(nic).vm.map(|v| format!("VM {}", t.vm(v).name)).unwrap_or_else(|| format!("NIC {}", t.nic(nic).name))
     }
 
+    /// The packet reached its destination: the last hop. After a soft block the walk went on to
+    /// show the rest of the path, so the hop says where the packet would have gone.
+    fn deliver(&mut self, resource: String, decision: &str, what: String, packet: FiveTuple) {
+        self.delivered = true;
+        let detail = if self.hops.iter().any(|h| !h.passed) { format!("{what}, were it not dropped above") } else { what };
+        self.hop(resource, Layer::Delivery, decision, detail, packet, true);
+    }
+
+    /// Delivered only when the walk reached the destination and no hop dropped the packet.
     fn path(self) -> Path {
-        Path { verdict: if self.delivered { Verdict::Delivered } else { Verdict::Dropped }, hops: self.hops, appliances: self.appliances }
+        let delivered = self.delivered && self.hops.iter().all(|h| h.passed);
+        Path { verdict: if delivered { Verdict::Delivered } else { Verdict::Dropped }, hops: self.hops, appliances: self.appliances }
     }
 
     fn start(&mut self, from: Endpoint, packet: FiveTuple) {
@@ -71,6 +101,10 @@ impl<'w, 'a> Walker<'w, 'a> {
             Endpoint::Nic { nic, .. } => {
                 let what = format!("{} sends it", self.vm_of(nic));
                 self.hop(self.nic_name(nic), Layer::Source, "", what, packet, true);
+                if let Some((decision, detail)) = not_unicast(t, t.nic(nic).primary_ip_configuration().subnet, packet.dst) {
+                    self.hop(self.nic_name(nic), Layer::Source, decision, detail, packet, false);
+                    return;
+                }
                 self.leave(nic, packet);
             }
             Endpoint::Internet(_) => {
@@ -79,7 +113,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             }
             Endpoint::OnPremises { site, .. } => {
                 let lng = &t.local_gateways[site.index()];
-                self.hop(format!("localNetworkGateways/{}", lng.name), Layer::Source, "", format!("a host of on-premises site '{}' sends it over the VPN", lng.name), packet, true);
+                self.hop(site_name(t, site), Layer::Source, "", format!("a host of on-premises site '{}' sends it over the VPN", lng.name), packet, true);
                 match t.connections.iter().find(|c| matches!(c.kind, ConnectionKind::IPsec { local_gateway } if local_gateway == site)) {
                     Some(c) => self.enter_from_gateway(t.gateway(c.gateway).vnet, packet),
                     None => {
@@ -87,7 +121,7 @@ impl<'w, 'a> Walker<'w, 'a> {
                     }
                 }
             }
-            Endpoint::PublicIp { public, .. } | Endpoint::LoadBalancer { ip: public, .. } | Endpoint::Unowned(public) => {
+            Endpoint::PublicIp { public, .. } | Endpoint::LoadBalancer { ip: public, .. } | Endpoint::Platform(public) | Endpoint::Unowned(public) => {
                 self.hop(public.to_string(), Layer::Source, "", "nothing can send from this address: it is not a VM's, a site's or an Internet host's", packet, false);
             }
         }
@@ -101,18 +135,41 @@ impl<'w, 'a> Walker<'w, 'a> {
             self.hop(self.nic_name(nic), Layer::Appliance, "routing loop", "the packet came back to a NIC it already left: the routes form a loop", packet, false);
             return;
         }
-        if !n.ip_configurations.iter().any(|c| c.private_ip == packet.src) {
+        let own = n.ip_configurations.iter().any(|c| c.private_ip == packet.src);
+        // A Floating IP backend answers from the frontend address it holds on a loopback
+        // (dataplane.md 6.1, [FIP]): the load balancer's flow lets the reply out.
+        let floating = self.lb_flow.filter(|l| l.floating_ip && l.frontend == packet.src && in_pool_of(t, nic, l.lb));
+        if let Some(l) = floating {
+            let detail = format!("the reply comes from the frontend address {} the guest holds on its loopback (Floating IP): the load balancer's flow lets it out", l.frontend);
+            self.hop(self.nic_name(nic), Layer::SpoofingCheck, "enableFloatingIP", detail, packet, true);
+        } else if !own {
             let ok = n.enable_ip_forwarding;
             let detail = if ok { "the source is not the NIC's address; IP forwarding lets it through" } else { "the source is not the NIC's address and IP forwarding is off: Azure drops spoofed packets" };
             self.hop(self.nic_name(nic), Layer::SpoofingCheck, "enableIPForwarding", detail, packet, ok);
         }
-        self.nsg(nic, Direction::Outbound, packet);
+        self.nsg(nic, Direction::Outbound, packet, false);
         let subnet = n.ip_configurations.iter().find(|c| c.private_ip == packet.src).unwrap_or(n.primary_ip_configuration()).subnet;
+        // dataplane.md 1.5 ([WIRE]): the host's virtual IP and the metadata service are answered
+        // by the host; routes never apply to them.
+        if own && (packet.dst == WIRESERVER || packet.dst == IMDS) {
+            let what = if packet.dst == WIRESERVER { "168.63.129.16 is the host's virtual IP (DNS, DHCP, health, the VM agent): the host answers it and routes never apply" } else { "169.254.169.254 is the instance metadata service: the host answers it and routes never apply" };
+            return self.deliver("Azure platform".into(), "", what.to_string(), packet);
+        }
+        // The reply of a load-balanced flow: the host turns the backend's address back into the
+        // frontend's (dataplane.md 6.1; Floating IP keeps the frontend address, nothing to do).
+        let mut packet = packet;
+        if let Some(l) = self.lb_flow.filter(|l| !l.floating_ip && l.backend == packet.src && l.backend_port == packet.src_port) {
+            packet.src = l.frontend;
+            packet.src_port = l.frontend_port;
+            let detail = format!("the reply of a load-balanced flow: the source becomes the frontend {}:{} again", l.frontend, l.frontend_port);
+            self.hop(format!("loadBalancers/{}", t.load_balancers[l.lb.index()].name), Layer::LoadBalancer, "flow state", detail, packet, true);
+        }
         self.route(subnet, Some(nic), packet, false);
     }
 
-    /// The NSGs of a NIC in one direction (or the flow state, for a reply).
-    fn nsg(&mut self, nic: NicId, direction: Direction, packet: FiveTuple) {
+    /// The NSGs of a NIC in one direction (or the flow state, for a reply). `standard_lb`: the
+    /// packet came through a Standard load balancer, closed to the Internet without an NSG.
+    fn nsg(&mut self, nic: NicId, direction: Direction, packet: FiveTuple, standard_lb: bool) {
         let t = self.f.topology;
         let layer = if direction == Direction::Outbound { Layer::NsgOutbound } else { Layer::NsgInbound };
         if self.stateful.is_some_and(|s| s.contains(&nic)) {
@@ -127,6 +184,12 @@ impl<'w, 'a> Walker<'w, 'a> {
             self.hop(format!("networkSecurityGroups/{}", t.nsgs[v.nsg.index()].name), layer, v.rule.name.clone(), detail, packet, allowed);
         }
         match decision.reason {
+            // dataplane.md 6.1 ([LBSKU]): a Standard load balancer is secure by default, like a
+            // Standard public IP: closed to inbound traffic until an NSG allows it.
+            Reason::NoNsg if standard_lb && direction == Direction::Inbound && is_internet(packet.src) => {
+                self.hop(self.nic_name(nic), layer, "Standard load balancer", "a Standard load balancer is closed to inbound traffic until an NSG allows it, and no NSG does", packet, false);
+                return;
+            }
             Reason::NoNsg => {
                 self.hop(self.nic_name(nic), layer, "no NSG", "no NSG on the NIC or its subnet", packet, true);
             }
@@ -148,7 +211,17 @@ impl<'w, 'a> Walker<'w, 'a> {
         let t = self.f.topology;
         let s = t.subnet(subnet);
         let vnet = s.vnet;
-        let Some(sel) = self.f.routes.subnet(subnet).lookup(packet.dst) else {
+        let routes = self.f.routes.subnet(subnet);
+        let without_endpoints: SubnetRoutes;
+        let mut found = routes.lookup(packet.dst);
+        // dataplane.md 4.6 ([FAQ]): only TCP takes a service endpoint; ICMP and UDP to the
+        // service's addresses follow the subnet's other routes.
+        let bypass = found.is_some_and(|sel| sel.row.next_hop_type == NextHopType::VirtualNetworkServiceEndpoint) && packet.protocol != FiveTuple::TCP;
+        if bypass {
+            without_endpoints = SubnetRoutes { service_endpoints: None, ..routes.clone() };
+            found = without_endpoints.lookup(packet.dst);
+        }
+        let Some(sel) = found else {
             self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(vnet).name, s.name), Layer::Route, "no route", "no effective route matches", packet, false);
             return;
         };
@@ -160,11 +233,14 @@ impl<'w, 'a> Walker<'w, 'a> {
         };
         let decision = format!("{} {} {}{}{}", sel.source().as_str(), sel.prefix, kind, if ips.is_empty() { String::new() } else { format!(" {}", ips.join(",")) }, sel.row.name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default());
         let drops = kind == NextHopType::None;
-        let detail = match (sel.origin, kind) {
+        let mut detail = match (sel.origin, kind) {
             (_, NextHopType::None) if sel.origin == Origin::Reserved => "a private range that is neither this VNet, a peered VNet nor a gateway prefix: Azure drops it".to_string(),
             (_, NextHopType::None) => "the route's next hop is None: Azure drops it".to_string(),
             _ => format!("the {} route of subnet {}/{} wins (longest prefix)", sel.source().as_str(), t.vnet(vnet).name, s.name),
         };
+        if bypass {
+            detail = format!("only TCP takes the subnet's service endpoint, not {}: {detail}", proto_name(packet.protocol));
+        }
         if !self.hop(resource, Layer::Route, decision, detail, packet, !drops) {
             return;
         }
@@ -191,8 +267,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             NextHopType::VirtualNetworkGateway => self.gateway(vnet, packet),
             NextHopType::Internet => self.internet(subnet, egress, packet),
             NextHopType::VirtualNetworkServiceEndpoint => {
-                self.delivered = true;
-                self.hop("service endpoint".into(), Layer::Delivery, "VirtualNetworkServiceEndpoint", "reaches the Azure service over the backbone, from the VM's private address", packet, true);
+                self.deliver("service endpoint".into(), "VirtualNetworkServiceEndpoint", "reaches the Azure service over the backbone, from the VM's private address".into(), packet);
             }
             NextHopType::None => {}
         }
@@ -204,8 +279,9 @@ impl<'w, 'a> Walker<'w, 'a> {
         let Some(back) = t.peering_between(to, from) else { return false };
         let resource = format!("virtualNetworks/{}/virtualNetworkPeerings/{}", t.vnet(to).name, back.name);
         let originated = t.vnet(from).address_space.iter().any(|a| a.contains(&packet.src));
-        // D9: forwarded traffic (its source outside the sending VNet) needs allowForwardedTraffic
-        // on the receiving side; gateway transit is not forwarding.
+        // D9: traffic an appliance forwarded (its source outside the sending VNet) needs
+        // allowForwardedTraffic on the receiving side (routing.md 7). Traffic the hub's gateway
+        // brings in through gateway transit was not forwarded by an appliance (T30).
         if !originated && !from_gateway && !back.allow_forwarded_traffic {
             let detail = format!("the source {} is not in '{}': the packet was forwarded, and '{}' does not allow forwarded traffic from this peering", packet.src, t.vnet(from).name, t.vnet(to).name);
             return self.hop(resource, Layer::Peering, "allowForwardedTraffic", detail, packet, false);
@@ -220,45 +296,95 @@ impl<'w, 'a> Walker<'w, 'a> {
         let t = self.f.topology;
         let holder = t.nics.iter().position(|n| n.ip_configurations.iter().any(|c| c.private_ip == packet.dst && t.subnet(c.subnet).vnet == vnet));
         if let Some(i) = holder {
-            return self.arrive(NicId(i as u32), packet, false);
+            return self.arrive(NicId(i as u32), packet, false, false);
         }
         if let Endpoint::LoadBalancer { lb, frontend, .. } = resolve(t, packet.dst) {
             return self.load_balancer(lb, frontend, packet);
         }
+        // A subnet's reserved addresses (dataplane.md 4.2) hold no VM.
+        if let Some(subnet) = t.vnet(vnet).subnets.iter().copied().find(|s| t.subnet(*s).prefix.contains(&packet.dst)) {
+            let prefix = t.subnet(subnet).prefix;
+            let name = subnet_label(t, subnet);
+            let offset = u32::from(packet.dst) - u32::from(prefix.network());
+            let reserved = if offset == 1 {
+                // D3: the fabric is not a router; its default gateway never answers, not even ping.
+                Some(("default gateway", format!("{} is the default gateway of subnet {}: the fabric is not a host and never answers it, not even ping (D3)", packet.dst, name)))
+            } else if packet.dst == prefix.broadcast() {
+                Some(("broadcast", format!("{} is the broadcast address of subnet {} (its last address): VNets drop broadcast (dataplane.md 4.4)", packet.dst, name)))
+            } else if offset <= 3 {
+                Some(("reserved address", format!("{} is reserved by Azure in subnet {} (the network address and .2-.3, dataplane.md 4.2): no VM holds it", packet.dst, name)))
+            } else {
+                None
+            };
+            if let Some((decision, detail)) = reserved {
+                self.hop(format!("virtualNetworks/{}", subnet_name(t, subnet)), Layer::Delivery, decision, detail, packet, false);
+                return;
+            }
+        }
         self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Delivery, "no holder", format!("no NIC in '{}' holds {}", t.vnet(vnet).name, packet.dst), packet, false);
     }
 
-    /// A route to a virtual appliance: the NIC holding the next hop address receives it.
+    /// A route to a virtual appliance: the NIC holding the next hop address receives it, or the
+    /// internal load balancer whose frontend it is hands the packet to a backend appliance
+    /// (routing.md 5.3), its addresses unchanged.
     fn appliance(&mut self, vnet: VnetId, ip: Ipv4Addr, packet: FiveTuple, from_gateway: bool) {
         let t = self.f.topology;
-        let Some(i) = t.nics.iter().position(|n| n.ip_configurations.iter().any(|c| c.private_ip == ip)) else {
-            self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Appliance, "nextHopIpAddress", format!("no NIC holds the next hop {ip}"), packet, false);
-            return;
+        // The next hop: a NIC, or an internal load balancer's frontend (its subnet's VNet).
+        let nic = t.nics.iter().position(|n| n.ip_configurations.iter().any(|c| c.private_ip == ip)).map(|i| NicId(i as u32));
+        let ilb = match (nic, resolve(t, ip)) {
+            (None, Endpoint::LoadBalancer { lb, frontend, .. }) => t.load_balancers[lb.index()].frontends[frontend].private.filter(|(_, a)| *a == ip).map(|(subnet, _)| (lb, frontend, subnet)),
+            _ => None,
         };
-        let nva = NicId(i as u32);
-        let nva_vnet = t.subnet(t.nic(nva).primary_ip_configuration().subnet).vnet;
-        if nva_vnet != vnet {
-            let peered = t.peering_between(vnet, nva_vnet).is_some() && t.peering_between(nva_vnet, vnet).is_some();
-            if !peered {
-                self.hop(self.nic_name(nva), Layer::Appliance, "nextHopIpAddress", format!("the next hop {ip} is neither in this VNet nor in a peered one: not directly reachable"), packet, false);
+        let target_vnet = match (nic, ilb) {
+            (Some(n), _) => t.subnet(t.nic(n).primary_ip_configuration().subnet).vnet,
+            (None, Some((_, _, subnet))) => t.subnet(subnet).vnet,
+            (None, None) => {
+                self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Appliance, "nextHopIpAddress", format!("no NIC holds the next hop {ip}"), packet, false);
                 return;
             }
-            self.cross_peering(vnet, nva_vnet, packet, from_gateway);
+        };
+        if target_vnet != vnet {
+            let peered = t.peering_between(vnet, target_vnet).is_some() && t.peering_between(target_vnet, vnet).is_some();
+            if !peered {
+                let resource = nic.map(|n| self.nic_name(n)).unwrap_or_else(|| format!("virtualNetworks/{}", t.vnet(target_vnet).name));
+                self.hop(resource, Layer::Appliance, "nextHopIpAddress", format!("the next hop {ip} is neither in this VNet nor in a peered one: not directly reachable"), packet, false);
+                return;
+            }
+            self.cross_peering(vnet, target_vnet, packet, from_gateway);
         }
-        self.arrive(nva, packet, false);
+        let nva = match (nic, ilb) {
+            (Some(n), _) => n,
+            (None, Some((lb, frontend, _))) => {
+                let l = &t.load_balancers[lb.index()];
+                let resource = format!("loadBalancers/{}", l.name);
+                let Some(rule) = lb_rule(l, frontend, &packet) else {
+                    self.hop(resource, Layer::LoadBalancer, "loadBalancingRules", format!("the next hop {ip} is this internal load balancer's frontend, and none of its rules takes {}", flow_name(&packet)), packet, false);
+                    return;
+                };
+                let Some((n, _)) = rule.backend_pool.and_then(|pool| pool_members(t, lb, pool).next()) else {
+                    self.hop(resource, Layer::LoadBalancer, format!("loadBalancingRules/{}", rule.name), "the rule's backend pool has no member", packet, false);
+                    return;
+                };
+                let detail = format!("the next hop {ip} is this internal load balancer's frontend: the rule hands the packet, addresses unchanged, to backend {}", self.vm_of(n));
+                self.hop(resource, Layer::LoadBalancer, format!("loadBalancingRules/{}", rule.name), detail, packet, true);
+                n
+            }
+            (None, None) => return,
+        };
+        self.arrive(nva, packet, false, false);
     }
 
     /// A packet arrives at a NIC: the inbound NSGs; delivered if it is the NIC's address,
     /// otherwise the NIC must forward IP and the VM routes it on.
-    fn arrive(&mut self, nic: NicId, packet: FiveTuple, floating_ip: bool) {
+    /// `floating_ip`: a load balancer kept its frontend address as the destination;
+    /// `standard_lb`: the packet came through a Standard load balancer.
+    fn arrive(&mut self, nic: NicId, packet: FiveTuple, floating_ip: bool, standard_lb: bool) {
         let t = self.f.topology;
         let n = t.nic(nic);
-        self.nsg(nic, Direction::Inbound, packet);
+        self.nsg(nic, Direction::Inbound, packet, standard_lb);
         if floating_ip || n.ip_configurations.iter().any(|c| c.private_ip == packet.dst) {
-            self.delivered = true;
             let what = format!("delivered to {}", self.vm_of(nic));
-            self.hop(self.nic_name(nic), Layer::Delivery, "", what, packet, true);
-            return;
+            return self.deliver(self.nic_name(nic), "", what, packet);
         }
         let ok = n.enable_ip_forwarding;
         let detail = if ok { "the NIC forwards IP: the appliance receives traffic for other addresses" } else { "the packet is for another address and the NIC's IP forwarding is off: Azure drops it" };
@@ -294,8 +420,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             PrefixSource::Static(site) | PrefixSource::Bgp(site) | PrefixSource::DefaultSite(site) => {
                 let lng = &t.local_gateways[site.index()].name;
                 self.hop(resource, Layer::Gateway, format!("localNetworkGateways/{lng}"), format!("through the VPN tunnel to site '{lng}'"), packet, true);
-                self.delivered = true;
-                self.hop(format!("localNetworkGateways/{lng}"), Layer::Delivery, "", format!("delivered to on-premises site '{lng}'"), packet, true);
+                self.deliver(format!("localNetworkGateways/{lng}"), "", format!("delivered to on-premises site '{lng}'"), packet);
             }
             PrefixSource::Vnet2Vnet(remote) => {
                 self.hop(resource, Layer::Gateway, format!("virtualNetworkGateways/{}", t.gateway(remote).name), "through the VNet-to-VNet tunnel", packet, true);
@@ -329,9 +454,11 @@ impl<'w, 'a> Walker<'w, 'a> {
         let mut out = packet;
         let pip = egress.and_then(|nic| t.nic(nic).ip_configurations.iter().find(|c| c.private_ip == packet.src).and_then(|c| c.public_ip));
         let pip_address = pip.map(|p| t.public_ips[p.index()].address);
-        if let Some(via) = self.reply_via.filter(|via| pip_address == Some(*via)) {
+        if self.lb_flow.is_some_and(|l| l.frontend == packet.src) {
+            // The reply of a load-balanced flow already carries the frontend's public address.
+        } else if let Some((via, p)) = self.reply_via.zip(pip).filter(|(via, _)| pip_address == Some(*via)) {
             out.src = via;
-            self.hop("publicIPAddresses".into(), Layer::OutboundSnat, "flow state", format!("the reply leaves by the public address the request came in on, {via}"), out, true);
+            self.hop(format!("publicIPAddresses/{}", t.public_ips[p.index()].name), Layer::OutboundSnat, "flow state", format!("the reply leaves by the public address the request came in on, {via}"), out, true);
         } else if let Some(nat) = s.nat_gateway {
             let ng = &t.nat_gateways[nat.index()];
             let resource = format!("natGateways/{}", ng.name);
@@ -363,10 +490,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         match resolve(t, out.dst) {
             // The destination is a lab public address: the packet comes back in from the Internet.
             Endpoint::PublicIp { .. } | Endpoint::LoadBalancer { .. } => self.from_internet(out),
-            _ => {
-                self.delivered = true;
-                self.hop("Internet".into(), Layer::Delivery, "", format!("delivered to the Internet host {}", out.dst), out, true);
-            }
+            _ => self.deliver("Internet".into(), "", format!("delivered to the Internet host {}", out.dst), out),
         }
     }
 
@@ -381,9 +505,15 @@ impl<'w, 'a> Walker<'w, 'a> {
                 let pip = t.nic(nic).ip_configurations.iter().find(|c| c.private_ip == private).and_then(|c| c.public_ip);
                 let (name, sku) = pip.map(|p| (t.public_ips[p.index()].name.clone(), format!("{:?}", t.public_ips[p.index()].sku))).unwrap_or_default();
                 self.hop(format!("publicIPAddresses/{name}"), Layer::PublicIp, format!("{sku} public IP"), format!("translated to the private address {private}; NSGs see {private}"), inside, true);
-                self.arrive(nic, inside, false);
+                self.arrive(nic, inside, false, false);
             }
-            Endpoint::LoadBalancer { lb, frontend, .. } => self.load_balancer(lb, frontend, packet),
+            Endpoint::LoadBalancer { lb, frontend, .. } if frontend_public_ip(t, lb, frontend) == Some(packet.dst) => self.load_balancer(lb, frontend, packet),
+            // dataplane.md 6.1 ([LBC]): an internal load balancer's frontend cannot be reached
+            // from the Internet.
+            Endpoint::LoadBalancer { lb, .. } => {
+                let detail = format!("{} is the private frontend of internal load balancer '{}': the Internet cannot reach it", packet.dst, t.load_balancers[lb.index()].name);
+                self.hop("Internet".into(), Layer::Route, "no public address", detail, packet, false);
+            }
             _ => {
                 self.hop("Internet".into(), Layer::Route, "no public address", format!("{} is not a public address of the lab: the Internet cannot reach it", packet.dst), packet, false);
             }
@@ -392,27 +522,41 @@ impl<'w, 'a> Walker<'w, 'a> {
 
     /// A load balancer frontend: the rule for the protocol and port picks the backend pool; the
     /// first member in input order receives it (dataplane.md 6.1; Floating IP keeps the frontend
-    /// address as destination).
+    /// address as destination). Health probes are not modelled: every backend counts as up.
     fn load_balancer(&mut self, lb: LoadBalancerId, frontend: usize, packet: FiveTuple) {
         let t = self.f.topology;
         let l = &t.load_balancers[lb.index()];
         let resource = format!("loadBalancers/{}", l.name);
-        let proto_matches = |p: &str| match p.to_ascii_lowercase().as_str() {
-            "tcp" => packet.protocol == FiveTuple::TCP,
-            "udp" => packet.protocol == FiveTuple::UDP,
-            "all" | "*" => Protocol::has_ports(packet.protocol),
-            _ => false,
-        };
-        let rule = l.rules.iter().find(|r| r.frontend == frontend && proto_matches(&r.protocol) && (r.frontend_port == packet.dst_port || r.frontend_port == 0));
-        let Some(rule) = rule else {
-            self.hop(resource, Layer::LoadBalancer, "loadBalancingRules", format!("no load-balancing rule of frontend '{}' takes {}/{}", l.frontends[frontend].name, proto_name(packet.protocol), packet.dst_port), packet, false);
+        let standard = l.sku.eq_ignore_ascii_case("Standard");
+        let public = frontend_public_ip(t, lb, frontend) == Some(packet.dst);
+        // dataplane.md 6.1 ([LBPING], scenario 35): a Standard public frontend answers ping
+        // itself while a backend is up; backends never see the ping.
+        if packet.protocol == FiveTuple::ICMP && standard && public {
+            let has_backend = l.rules.iter().any(|r| r.frontend == frontend && r.backend_pool.is_some_and(|p| pool_members(t, lb, p).next().is_some()));
+            if has_backend {
+                let what = format!("the Standard load balancer answers ping on its public frontend {} itself; the backends never see it", packet.dst);
+                return self.deliver(resource, "frontend", what, packet);
+            }
+            self.hop(resource, Layer::LoadBalancer, "frontend", format!("no rule of frontend '{}' has a backend: the ping goes unanswered", l.frontends[frontend].name), packet, false);
+            return;
+        }
+        let Some(rule) = lb_rule(l, frontend, &packet) else {
+            self.hop(resource, Layer::LoadBalancer, "loadBalancingRules", format!("no load-balancing rule of frontend '{}' takes {}", l.frontends[frontend].name, flow_name(&packet)), packet, false);
             return;
         };
-        let member = rule.backend_pool.and_then(|pool| {
-            t.nics.iter().enumerate().find_map(|(i, n)| n.ip_configurations.iter().find(|c| c.backend_pools.contains(&(lb, pool))).map(|c| (NicId(i as u32), c.private_ip)))
-        });
-        let Some((nic, ip)) = member else {
-            self.hop(resource, Layer::LoadBalancer, format!("loadBalancingRules/{}", rule.name), "the rule's backend pool has no member", packet, false);
+        let rule_name = format!("loadBalancingRules/{}", rule.name);
+        let Some(pool) = rule.backend_pool else {
+            self.hop(resource, Layer::LoadBalancer, rule_name, "the rule has no backend pool", packet, false);
+            return;
+        };
+        // dataplane.md 6.1 ([LBC], scenario 36): a backend's flow to the frontend of the internal
+        // load balancer it is behind fails (no hairpin).
+        if !public && pool_members(t, lb, pool).any(|(_, ip)| ip == packet.src) {
+            self.hop(resource, Layer::LoadBalancer, rule_name, format!("{} is in the rule's backend pool: a backend cannot reach the internal frontend it is behind", packet.src), packet, false);
+            return;
+        }
+        let Some((nic, ip)) = pool_members(t, lb, pool).next() else {
+            self.hop(resource, Layer::LoadBalancer, rule_name, "the rule's backend pool has no member", packet, false);
             return;
         };
         let mut inside = packet;
@@ -422,10 +566,74 @@ impl<'w, 'a> Walker<'w, 'a> {
                 inside.dst_port = rule.backend_port;
             }
         }
+        self.lb_flow = Some(LbFlow { lb, frontend: packet.dst, frontend_port: packet.dst_port, backend: inside.dst, backend_port: inside.dst_port, floating_ip: rule.enable_floating_ip });
         let how = if rule.enable_floating_ip { "Floating IP keeps the frontend address as destination" } else { "the destination becomes the backend's address and port" };
-        self.hop(resource, Layer::LoadBalancer, format!("loadBalancingRules/{}", rule.name), format!("to backend {} ({how})", self.vm_of(nic)), inside, true);
-        self.arrive(nic, inside, rule.enable_floating_ip);
+        self.hop(resource, Layer::LoadBalancer, rule_name, format!("to backend {} ({how})", self.vm_of(nic)), inside, true);
+        self.arrive(nic, inside, rule.enable_floating_ip, standard);
     }
+}
+
+/// The public address of a load balancer's frontend.
+fn frontend_public_ip(t: &Topology, lb: LoadBalancerId, frontend: usize) -> Option<Ipv4Addr> {
+    t.load_balancers[lb.index()].frontends[frontend].public_ip.map(|p| t.public_ips[p.index()].address)
+}
+
+/// The load-balancing rule of a frontend that takes a packet: its protocol (TCP, UDP, or `All`
+/// for both) and frontend port, or port 0 (HA ports). Load balancers forward TCP and UDP only
+/// (dataplane.md 6.1).
+fn lb_rule<'t>(l: &'t LoadBalancer, frontend: usize, packet: &FiveTuple) -> Option<&'t LoadBalancingRule> {
+    let proto_matches = |p: &str| match p.to_ascii_lowercase().as_str() {
+        "tcp" => packet.protocol == FiveTuple::TCP,
+        "udp" => packet.protocol == FiveTuple::UDP,
+        "all" | "*" => Protocol::has_ports(packet.protocol),
+        _ => false,
+    };
+    l.rules.iter().find(|r| r.frontend == frontend && proto_matches(&r.protocol) && (r.frontend_port == packet.dst_port || r.frontend_port == 0))
+}
+
+/// The members of a backend pool, in input order, with their addresses.
+fn pool_members(t: &Topology, lb: LoadBalancerId, pool: usize) -> impl Iterator<Item = (NicId, Ipv4Addr)> + '_ {
+    t.nics.iter().enumerate().filter_map(move |(i, n)| n.ip_configurations.iter().find(|c| c.backend_pools.contains(&(lb, pool))).map(|c| (NicId(i as u32), c.private_ip)))
+}
+
+/// `tcp/443`, `udp/53` or `icmp`.
+fn flow_name(packet: &FiveTuple) -> String {
+    if Protocol::has_ports(packet.protocol) { format!("{}/{}", proto_name(packet.protocol), packet.dst_port) } else { proto_name(packet.protocol).to_string() }
+}
+
+/// Whether a NIC is in a backend pool of a load balancer.
+fn in_pool_of(t: &Topology, nic: NicId, lb: LoadBalancerId) -> bool {
+    t.nic(nic).ip_configurations.iter().any(|c| c.backend_pools.iter().any(|(l, _)| *l == lb))
+}
+
+/// `vnet/subnets/subnet`, a subnet's resource path under `virtualNetworks/`.
+fn subnet_name(t: &Topology, subnet: SubnetId) -> String {
+    let s = t.subnet(subnet);
+    format!("{}/subnets/{}", t.vnet(s.vnet).name, s.name)
+}
+
+/// `vnet/subnet`, as the trace's explanations name a subnet.
+fn subnet_label(t: &Topology, subnet: SubnetId) -> String {
+    let s = t.subnet(subnet);
+    format!("{}/{}", t.vnet(s.vnet).name, s.name)
+}
+
+fn site_name(t: &Topology, site: vnetlab_model::LocalGatewayId) -> String {
+    format!("localNetworkGateways/{}", t.local_gateways[site.index()].name)
+}
+
+/// dataplane.md 4.4 ([FAQ]): VNets carry unicast only; broadcast (255.255.255.255 or the
+/// sender's subnet's last address, 4.2) and multicast (224.0.0.0/4) are dropped where they are
+/// sent.
+fn not_unicast(t: &Topology, subnet: SubnetId, dst: Ipv4Addr) -> Option<(&'static str, String)> {
+    if dst.is_broadcast() {
+        return Some(("broadcast", format!("{dst} is the limited broadcast address: VNets carry unicast only and drop broadcast (dataplane.md 4.4)")));
+    }
+    if dst.is_multicast() {
+        return Some(("multicast", format!("{dst} is a multicast address: VNets carry unicast only and drop multicast (dataplane.md 4.4)")));
+    }
+    let prefix = t.subnet(subnet).prefix;
+    (dst == prefix.broadcast() && prefix.prefix_len() < 31).then(|| ("broadcast", format!("{dst} is the broadcast address of subnet {} (its last address): VNets carry unicast only and drop broadcast (dataplane.md 4.4)", subnet_label(t, subnet))))
 }
 
 fn proto_name(p: u8) -> &'static str {
@@ -444,6 +652,7 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
     w.start(from, packet);
     let allowed_at = std::mem::take(&mut w.allowed_at);
     let snat = w.snat;
+    let lb_flow = w.lb_flow;
     let last = w.hops.last().map(|h| h.packet).unwrap_or(packet);
     let ended_at = w.hops.last().map(|h| h.resource.clone());
     let forward = w.path();
@@ -454,7 +663,10 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
     let reply_packet = last.reversed();
     let t = f.topology;
     let mut r = Walker::new(f, Some(&allowed_at));
-    let arrived_at = t.nics.iter().position(|n| n.ip_configurations.iter().any(|c| c.private_ip == last.dst) && ended_at.as_deref() == Some(&format!("networkInterfaces/{}", n.name)));
+    r.lb_flow = lb_flow;
+    // The NIC the request was delivered to: it holds the destination, or took it by Floating IP.
+    let floating = lb_flow.is_some_and(|l| l.floating_ip && l.frontend == last.dst);
+    let arrived_at = t.nics.iter().position(|n| (floating || n.ip_configurations.iter().any(|c| c.private_ip == last.dst)) && ended_at.as_deref() == Some(&format!("networkInterfaces/{}", n.name)));
     match (arrived_at, to, snat) {
         (Some(i), _, _) => {
             if let Endpoint::PublicIp { public, .. } = to {
@@ -471,8 +683,8 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
             r.from_internet(reply_packet);
         }
         (None, Endpoint::OnPremises { ip, .. }, _) => match site_of(t, ip) {
-            Some((_, gateway)) => {
-                r.hop("on-premises".into(), Layer::Source, "", "the reply", reply_packet, true);
+            Some((site, gateway)) => {
+                r.hop(site_name(t, site), Layer::Source, "", "the reply", reply_packet, true);
                 r.enter_from_gateway(t.gateway(gateway).vnet, reply_packet);
             }
             None => return Trace { from, to, forward, reply: None, asymmetric: None },
@@ -487,9 +699,24 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
         n
     };
     let (there, back) = (names(&forward.appliances), names(&reply.appliances));
-    let asymmetric = (reply.verdict == Verdict::Delivered && there != back).then(|| {
+    // The public address the request came in on: the client expects the reply from it, so a
+    // reply that leaves another way is lost too (routing.md 5.6: with 0.0.0.0/0 to a device or
+    // a gateway, inbound from the Internet breaks unless the device NATs).
+    let came_in_on = match to {
+        Endpoint::PublicIp { public, .. } => Some(public),
+        Endpoint::LoadBalancer { ip, .. } if is_internet(ip) => Some(ip),
+        _ => None,
+    };
+    let last_reply = reply.hops.last();
+    let left_by = last_reply.filter(|h| h.resource == "Internet" && h.layer == Layer::Delivery).map(|h| h.packet.src);
+    let wrong_way = came_in_on.filter(|public| left_by != Some(*public));
+    let asymmetric = (reply.verdict == Verdict::Delivered && (there != back || wrong_way.is_some())).then(|| {
         let list = |v: &[String]| if v.is_empty() { "no appliance".to_string() } else { v.join(", ") };
-        format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see", list(&there), list(&back))
+        match wrong_way {
+            Some(public) if there != back => format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see, and the reply does not leave by {public}, the address the client sent to, so the client drops it too (routing.md 5.6)", list(&there), list(&back)),
+            Some(public) => format!("asymmetric routing: the request came in on {public} but the reply goes to {}, not back out by {public}: the client drops a reply that does not come from the address it sent to (routing.md 5.6)", last_reply.map(|h| h.resource.as_str()).unwrap_or_default()),
+            None => format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see", list(&there), list(&back)),
+        }
     });
     Trace { from, to, forward, reply: Some(reply), asymmetric }
 }
