@@ -15,6 +15,7 @@ pub mod trace;
 
 use vnetlab_engine::routes::RoutingTables;
 use vnetlab_engine::security::tables::SecurityTables;
+use vnetlab_engine::trace::address_index::AddressIndex;
 use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::Topology;
 
@@ -24,11 +25,12 @@ pub struct Analysis<'t> {
     pub tags: &'t ServiceTags,
     pub routes: RoutingTables,
     pub security: SecurityTables<'t>,
+    pub addresses: AddressIndex,
 }
 
 impl<'t> Analysis<'t> {
     pub fn new(topology: &'t Topology, tags: &'t ServiceTags) -> Self {
-        Analysis { topology, tags, routes: RoutingTables::compute(topology, tags), security: SecurityTables::new(topology, tags) }
+        Analysis { topology, tags, routes: RoutingTables::compute(topology, tags), security: SecurityTables::new(topology, tags), addresses: AddressIndex::new(topology) }
     }
 }
 

@@ -45,7 +45,7 @@ pub fn probe_name(p: Probe) -> (&'static str, Option<u16>) {
 }
 
 pub fn run(a: &Analysis, from: Ipv4Addr, to: Ipv4Addr, probe: Probe) -> Trace {
-    Fabric { topology: a.topology, routes: &a.routes, security: &a.security }.trace(from, to, probe)
+    Fabric { topology: a.topology, routes: &a.routes, security: &a.security, addresses: &a.addresses }.trace(from, to, probe)
 }
 
 #[derive(Serialize)]

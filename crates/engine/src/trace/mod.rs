@@ -8,6 +8,7 @@
 //! and load balancers' flow state, and an asymmetric path through an appliance is reported.
 //! The same functions decide the live lab's packets.
 
+pub mod address_index;
 pub mod endpoint;
 mod walk;
 
@@ -147,6 +148,7 @@ pub struct Fabric<'a> {
     pub topology: &'a Topology,
     pub routes: &'a RoutingTables,
     pub security: &'a SecurityTables<'a>,
+    pub addresses: &'a address_index::AddressIndex,
 }
 
 /// A flow to trace: protocol and destination port; the source port is ephemeral.
@@ -162,7 +164,7 @@ pub const SOURCE_PORT: u16 = 49152;
 impl Fabric<'_> {
     /// Traces a packet from one address to another.
     pub fn trace(&self, from: Ipv4Addr, to: Ipv4Addr, probe: Probe) -> Trace {
-        walk::trace(self, endpoint::resolve(self.topology, from), endpoint::resolve(self.topology, to), probe)
+        walk::trace(self, endpoint::resolve(self.addresses, from), endpoint::resolve(self.addresses, to), probe)
     }
 
     /// Traces between resolved endpoints.

@@ -10,10 +10,10 @@
 //! the frontend it came in on (6.1); a reply that passes other appliances than its request, or
 //! leaves by another address than the public one the request came in on, is asymmetric.
 
-use super::endpoint::{resolve, site_of, Endpoint};
+use super::endpoint::{resolve, Endpoint};
 use super::{Fabric, Hop, Layer, Path, Probe, Trace, Verdict, SOURCE_PORT};
 use crate::flow::FiveTuple;
-use crate::routes::gateway::{gateway_prefixes, serving_vnet, PrefixSource};
+use crate::routes::gateway::{serving_vnet, PrefixSource};
 use crate::routes::selection::Origin;
 use crate::routes::SubnetRoutes;
 use crate::security::evaluate::{Level, Reason};
@@ -41,6 +41,8 @@ struct Walker<'w, 'a> {
     snat: Option<Snat>,
     /// The load-balancing rule the request went through (the state its reply finds).
     lb_flow: Option<LbFlow>,
+    /// The NIC the packet was delivered to.
+    delivered_to: Option<NicId>,
 }
 
 /// A load balancer's translation of one flow (dataplane.md 6.1).
@@ -64,7 +66,7 @@ enum Snat {
 
 impl<'w, 'a> Walker<'w, 'a> {
     fn new(f: &'w Fabric<'a>, stateful: Option<&'w HashSet<NicId>>) -> Self {
-        Walker { f, hops: Vec::new(), appliances: Vec::new(), visited: HashSet::new(), stateful, allowed_at: HashSet::new(), reply_via: None, delivered: false, snat: None, lb_flow: None }
+        Walker { f, hops: Vec::new(), appliances: Vec::new(), visited: HashSet::new(), stateful, allowed_at: HashSet::new(), reply_via: None, delivered: false, delivered_to: None, snat: None, lb_flow: None }
     }
 
     fn hop(&mut self, resource: String, layer: Layer, decision: impl Into<String>, detail: impl Into<String>, packet: FiveTuple, passed: bool) -> bool {
@@ -294,11 +296,10 @@ impl<'w, 'a> Walker<'w, 'a> {
     /// Delivery inside a VNet: the NIC that holds the destination, or an internal load balancer.
     fn deliver_in(&mut self, vnet: VnetId, packet: FiveTuple) {
         let t = self.f.topology;
-        let holder = t.nics.iter().position(|n| n.ip_configurations.iter().any(|c| c.private_ip == packet.dst && t.subnet(c.subnet).vnet == vnet));
-        if let Some(i) = holder {
-            return self.arrive(NicId(i as u32), packet, false, false);
+        if let Some(nic) = self.f.addresses.nic(packet.dst, Some(vnet)) {
+            return self.arrive(nic, packet, false, false);
         }
-        if let Endpoint::LoadBalancer { lb, frontend, .. } = resolve(t, packet.dst) {
+        if let Endpoint::LoadBalancer { lb, frontend, .. } = resolve(self.f.addresses, packet.dst) {
             return self.load_balancer(lb, frontend, packet);
         }
         // A subnet's reserved addresses (dataplane.md 4.2) hold no VM.
@@ -330,8 +331,8 @@ impl<'w, 'a> Walker<'w, 'a> {
     fn appliance(&mut self, vnet: VnetId, ip: Ipv4Addr, packet: FiveTuple, from_gateway: bool) {
         let t = self.f.topology;
         // The next hop: a NIC, or an internal load balancer's frontend (its subnet's VNet).
-        let nic = t.nics.iter().position(|n| n.ip_configurations.iter().any(|c| c.private_ip == ip)).map(|i| NicId(i as u32));
-        let ilb = match (nic, resolve(t, ip)) {
+        let nic = self.f.addresses.nic(ip, None);
+        let ilb = match (nic, resolve(self.f.addresses, ip)) {
             (None, Endpoint::LoadBalancer { lb, frontend, .. }) => t.load_balancers[lb.index()].frontends[frontend].private.filter(|(_, a)| *a == ip).map(|(subnet, _)| (lb, frontend, subnet)),
             _ => None,
         };
@@ -384,6 +385,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         self.nsg(nic, Direction::Inbound, packet, standard_lb);
         if floating_ip || n.ip_configurations.iter().any(|c| c.private_ip == packet.dst) {
             let what = format!("delivered to {}", self.vm_of(nic));
+            self.delivered_to = Some(nic);
             return self.deliver(self.nic_name(nic), "", what, packet);
         }
         let ok = n.enable_ip_forwarding;
@@ -404,9 +406,9 @@ impl<'w, 'a> Walker<'w, 'a> {
         };
         let mut best: Option<(u8, PrefixSource, vnetlab_model::GatewayId)> = None;
         for g in t.gateways_in(owner) {
-            for (prefix, source) in gateway_prefixes(t, g) {
-                if prefix.contains(&packet.dst) && best.is_none_or(|(len, _, _)| prefix.prefix_len() > len) {
-                    best = Some((prefix.prefix_len(), source, g));
+            if let Some((len, source)) = self.f.addresses.gateway_route(g, packet.dst) {
+                if best.is_none_or(|(l, _, _)| len > l) {
+                    best = Some((len, source, g));
                 }
             }
         }
@@ -487,7 +489,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name), Layer::OutboundSnat, "defaultOutboundAccess", "a private subnet (defaultOutboundAccess: false) with no NAT gateway or public IP has no way out", packet, false);
             return;
         }
-        match resolve(t, out.dst) {
+        match resolve(self.f.addresses, out.dst) {
             // The destination is a lab public address: the packet comes back in from the Internet.
             Endpoint::PublicIp { .. } | Endpoint::LoadBalancer { .. } => self.from_internet(out),
             _ => self.deliver("Internet".into(), "", format!("delivered to the Internet host {}", out.dst), out),
@@ -498,7 +500,7 @@ impl<'w, 'a> Walker<'w, 'a> {
     /// balancer frontend sends it to a backend; a private address is unreachable.
     fn from_internet(&mut self, packet: FiveTuple) {
         let t = self.f.topology;
-        match resolve(t, packet.dst) {
+        match resolve(self.f.addresses, packet.dst) {
             Endpoint::PublicIp { nic, private, .. } => {
                 let mut inside = packet;
                 inside.dst = private;
@@ -654,7 +656,7 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
     let snat = w.snat;
     let lb_flow = w.lb_flow;
     let last = w.hops.last().map(|h| h.packet).unwrap_or(packet);
-    let ended_at = w.hops.last().map(|h| h.resource.clone());
+    let delivered_to = w.delivered_to;
     let forward = w.path();
     if forward.verdict != Verdict::Delivered {
         return Trace { from, to, forward, reply: None, asymmetric: None };
@@ -664,15 +666,11 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
     let t = f.topology;
     let mut r = Walker::new(f, Some(&allowed_at));
     r.lb_flow = lb_flow;
-    // The NIC the request was delivered to: it holds the destination, or took it by Floating IP.
-    let floating = lb_flow.is_some_and(|l| l.floating_ip && l.frontend == last.dst);
-    let arrived_at = t.nics.iter().position(|n| (floating || n.ip_configurations.iter().any(|c| c.private_ip == last.dst)) && ended_at.as_deref() == Some(&format!("networkInterfaces/{}", n.name)));
-    match (arrived_at, to, snat) {
-        (Some(i), _, _) => {
+    match (delivered_to, to, snat) {
+        (Some(nic), _, _) => {
             if let Endpoint::PublicIp { public, .. } = to {
                 r.reply_via = Some(public);
             }
-            let nic = NicId(i as u32);
             r.hop(format!("networkInterfaces/{}", t.nic(nic).name), Layer::Source, "", "the reply", reply_packet, true);
             r.leave(nic, reply_packet);
         }
@@ -682,7 +680,7 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
             r.hop("Internet".into(), Layer::Source, "", "the reply", reply_packet, true);
             r.from_internet(reply_packet);
         }
-        (None, Endpoint::OnPremises { ip, .. }, _) => match site_of(t, ip) {
+        (None, Endpoint::OnPremises { ip, .. }, _) => match f.addresses.site(ip) {
             Some((site, gateway)) => {
                 r.hop(site_name(t, site), Layer::Source, "", "the reply", reply_packet, true);
                 r.enter_from_gateway(t.gateway(gateway).vnet, reply_packet);

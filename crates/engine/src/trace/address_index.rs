@@ -1,0 +1,84 @@
+//! Who holds an address: NIC private addresses (per VNet, since separate VNets may reuse one),
+//! public IPs in front of NICs, load balancer frontends, and the sites behind gateways. Built
+//! once per topology so a trace finds each hop's holder without scanning every resource.
+
+use crate::routes::gateway::{gateway_prefixes, PrefixSource};
+use ipnet::Ipv4Net;
+use prefix_trie::PrefixMap;
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use vnetlab_model::{GatewayId, LoadBalancerId, LocalGatewayId, NicId, Topology, VnetId};
+
+#[derive(Debug, Default)]
+pub struct AddressIndex {
+    private: HashMap<Ipv4Addr, Vec<(NicId, VnetId)>>,
+    public: HashMap<Ipv4Addr, (NicId, Ipv4Addr)>,
+    frontends: HashMap<Ipv4Addr, (LoadBalancerId, usize)>,
+    /// The longest site prefix covering an address: (site, the gateway connected to it).
+    sites: PrefixMap<Ipv4Net, (LocalGatewayId, GatewayId)>,
+    /// Per gateway: its prefixes and where each comes from.
+    gateway_prefixes: HashMap<GatewayId, PrefixMap<Ipv4Net, PrefixSource>>,
+}
+
+impl AddressIndex {
+    pub fn new(t: &Topology) -> AddressIndex {
+        let mut index = AddressIndex::default();
+        for (i, nic) in t.nics.iter().enumerate() {
+            let id = NicId(i as u32);
+            for c in &nic.ip_configurations {
+                index.private.entry(c.private_ip).or_default().push((id, t.subnet(c.subnet).vnet));
+                if let Some(p) = c.public_ip {
+                    index.public.insert(t.public_ips[p.index()].address, (id, c.private_ip));
+                }
+            }
+        }
+        for (i, lb) in t.load_balancers.iter().enumerate() {
+            for (f, fe) in lb.frontends.iter().enumerate() {
+                let addresses = fe.public_ip.map(|p| t.public_ips[p.index()].address).into_iter().chain(fe.private.map(|(_, ip)| ip));
+                for ip in addresses {
+                    index.frontends.insert(ip, (LoadBalancerId(i as u32), f));
+                }
+            }
+        }
+        for g in 0..t.gateways.len() {
+            let gateway = GatewayId(g as u32);
+            let mut own = PrefixMap::new();
+            for (prefix, source) in gateway_prefixes(t, gateway) {
+                // A default route to a site (a Default Site, or 0.0.0.0/0 over BGP for forced
+                // tunnelling, routing.md 5.6) does not make every address a site's.
+                if let PrefixSource::Static(site) | PrefixSource::Bgp(site) = source {
+                    if prefix.prefix_len() > 0 {
+                        index.sites.entry(prefix).or_insert((site, gateway));
+                    }
+                }
+                own.entry(prefix).or_insert(source);
+            }
+            index.gateway_prefixes.insert(gateway, own);
+        }
+        index
+    }
+
+    /// The NIC holding a private address, in a given VNet or (None) in any.
+    pub fn nic(&self, ip: Ipv4Addr, vnet: Option<VnetId>) -> Option<NicId> {
+        self.private.get(&ip)?.iter().find(|(_, v)| vnet.is_none_or(|want| *v == want)).map(|(n, _)| *n)
+    }
+
+    /// The NIC behind a public address, with the private address it translates to.
+    pub fn public(&self, ip: Ipv4Addr) -> Option<(NicId, Ipv4Addr)> {
+        self.public.get(&ip).copied()
+    }
+
+    pub fn frontend(&self, ip: Ipv4Addr) -> Option<(LoadBalancerId, usize)> {
+        self.frontends.get(&ip).copied()
+    }
+
+    /// The longest prefix of a gateway covering an address, and where it comes from.
+    pub fn gateway_route(&self, gateway: GatewayId, ip: Ipv4Addr) -> Option<(u8, PrefixSource)> {
+        let (prefix, source) = self.gateway_prefixes.get(&gateway)?.get_lpm(&Ipv4Net::new(ip, 32).expect("/32"))?;
+        Some((prefix.prefix_len(), *source))
+    }
+
+    pub fn site(&self, ip: Ipv4Addr) -> Option<(LocalGatewayId, GatewayId)> {
+        self.sites.get_lpm(&Ipv4Net::new(ip, 32).expect("/32")).map(|(_, v)| *v)
+    }
+}
