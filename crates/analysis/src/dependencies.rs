@@ -6,15 +6,29 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 use std::hash::{Hash, Hasher};
 use vnetlab_engine::routes::gateway::serving_vnet;
 use vnetlab_engine::trace::Trace;
 use vnetlab_model::{ConnectionKind, SubnetId, Topology};
 
-/// Resource ID keys (lower-cased).
-pub type Dependencies = BTreeSet<String>;
+/// What a trace depends on: sets of resource ID keys (lower-cased), shared between traces (a
+/// subnet's set is built once).
+#[derive(Debug, Clone, Default)]
+pub struct Dependencies(pub Vec<Arc<BTreeSet<String>>>);
 
-fn subnet_dependencies(t: &Topology, s: SubnetId, out: &mut Dependencies) {
+impl Dependencies {
+    pub fn of(keys: impl IntoIterator<Item = String>) -> Dependencies {
+        Dependencies(vec![Arc::new(keys.into_iter().collect())])
+    }
+
+    /// Whether any changed resource is among these.
+    pub fn touches(&self, changed: &HashSet<String>) -> bool {
+        changed.iter().any(|c| self.0.iter().any(|set| set.contains(c)))
+    }
+}
+
+fn subnet_dependencies(t: &Topology, s: SubnetId, out: &mut BTreeSet<String>) {
     let subnet = t.subnet(s);
     out.insert(subnet.id.key());
     let vnet = t.vnet(subnet.vnet);
@@ -40,47 +54,87 @@ fn subnet_dependencies(t: &Topology, s: SubnetId, out: &mut Dependencies) {
     }
 }
 
-/// The resources a trace's verdict depends on.
-pub fn of_trace(t: &Topology, tr: &Trace) -> Dependencies {
-    let mut out = Dependencies::new();
-    let hops = tr.forward.hops.iter().chain(tr.reply.iter().flat_map(|r| r.hops.iter()));
-    for hop in hops {
-        let Some((kind, rest)) = hop.resource.split_once('/') else { continue };
-        let name = rest.split('/').next().unwrap_or_default();
-        match kind {
-            "networkInterfaces" => {
-                for n in t.nics.iter().filter(|n| n.name == name) {
-                    out.insert(n.id.key());
-                    if let Some(g) = n.nsg {
-                        out.insert(t.nsgs[g.index()].id.key());
-                    }
-                    for cfg in &n.ip_configurations {
-                        subnet_dependencies(t, cfg.subnet, &mut out);
-                        out.extend(cfg.public_ip.map(|p| t.public_ips[p.index()].id.key()));
+/// Looks up the resources a trace's hops name, and each subnet's dependencies, once.
+pub struct DependencyIndex<'t> {
+    t: &'t Topology,
+    subnets: Vec<OnceLock<Arc<BTreeSet<String>>>>,
+    subnets_by_vnet: HashMap<&'t str, Vec<SubnetId>>,
+    nics_by_name: HashMap<&'t str, Vec<usize>>,
+    others_by_name: HashMap<&'t str, Vec<String>>,
+}
+
+impl<'t> DependencyIndex<'t> {
+    pub fn new(t: &'t Topology) -> Self {
+        let mut subnets_by_vnet: HashMap<&str, Vec<SubnetId>> = HashMap::new();
+        for (i, s) in t.subnets.iter().enumerate() {
+            subnets_by_vnet.entry(t.vnet(s.vnet).name.as_str()).or_default().push(SubnetId(i as u32));
+        }
+        let mut nics_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, n) in t.nics.iter().enumerate() {
+            nics_by_name.entry(n.name.as_str()).or_default().push(i);
+        }
+        let mut others_by_name: HashMap<&str, Vec<String>> = HashMap::new();
+        let all = t.route_tables.iter().map(|r| (&r.name, &r.id))
+            .chain(t.nsgs.iter().map(|r| (&r.name, &r.id)))
+            .chain(t.gateways.iter().map(|r| (&r.name, &r.id)))
+            .chain(t.local_gateways.iter().map(|r| (&r.name, &r.id)))
+            .chain(t.public_ips.iter().map(|r| (&r.name, &r.id)))
+            .chain(t.nat_gateways.iter().map(|r| (&r.name, &r.id)))
+            .chain(t.load_balancers.iter().map(|r| (&r.name, &r.id)));
+        for (name, id) in all {
+            others_by_name.entry(name.as_str()).or_default().push(id.key());
+        }
+        DependencyIndex { t, subnets: (0..t.subnets.len()).map(|_| OnceLock::new()).collect(), subnets_by_vnet, nics_by_name, others_by_name }
+    }
+
+    fn subnet(&self, s: SubnetId) -> Arc<BTreeSet<String>> {
+        self.subnets[s.index()].get_or_init(|| {
+            let mut set = BTreeSet::new();
+            subnet_dependencies(self.t, s, &mut set);
+            Arc::new(set)
+        }).clone()
+    }
+
+    /// The resources a trace's verdict depends on.
+    pub fn of_trace(&self, tr: &Trace) -> Dependencies {
+        let t = self.t;
+        let mut own = BTreeSet::new();
+        let mut sets: Vec<Arc<BTreeSet<String>>> = Vec::new();
+        let mut seen_subnets = HashSet::new();
+        let mut add_subnet = |s: SubnetId, sets: &mut Vec<Arc<BTreeSet<String>>>| {
+            if seen_subnets.insert(s) {
+                sets.push(self.subnet(s));
+            }
+        };
+        for hop in tr.forward.hops.iter().chain(tr.reply.iter().flat_map(|r| r.hops.iter())) {
+            let Some((kind, rest)) = hop.resource.split_once('/') else { continue };
+            let name = rest.split('/').next().unwrap_or_default();
+            match kind {
+                "networkInterfaces" => {
+                    for i in self.nics_by_name.get(name).into_iter().flatten() {
+                        let n = &t.nics[*i];
+                        own.insert(n.id.key());
+                        own.extend(n.nsg.map(|g| t.nsgs[g.index()].id.key()));
+                        for cfg in &n.ip_configurations {
+                            add_subnet(cfg.subnet, &mut sets);
+                            own.extend(cfg.public_ip.map(|p| t.public_ips[p.index()].id.key()));
+                        }
                     }
                 }
-            }
-            "virtualNetworks" => {
-                let subnet = rest.split("/subnets/").nth(1);
-                for (i, s) in t.subnets.iter().enumerate() {
-                    if t.vnet(s.vnet).name == name && subnet.is_none_or(|n| n == s.name) {
-                        subnet_dependencies(t, SubnetId(i as u32), &mut out);
+                "virtualNetworks" => {
+                    let subnet = rest.split("/subnets/").nth(1);
+                    for s in self.subnets_by_vnet.get(name).into_iter().flatten() {
+                        if subnet.is_none_or(|n| n == t.subnet(*s).name) {
+                            add_subnet(*s, &mut sets);
+                        }
                     }
                 }
-            }
-            _ => {
-                let all = t.route_tables.iter().map(|r| (&r.name, &r.id))
-                    .chain(t.nsgs.iter().map(|r| (&r.name, &r.id)))
-                    .chain(t.gateways.iter().map(|r| (&r.name, &r.id)))
-                    .chain(t.local_gateways.iter().map(|r| (&r.name, &r.id)))
-                    .chain(t.public_ips.iter().map(|r| (&r.name, &r.id)))
-                    .chain(t.nat_gateways.iter().map(|r| (&r.name, &r.id)))
-                    .chain(t.load_balancers.iter().map(|r| (&r.name, &r.id)));
-                out.extend(all.filter(|(n, _)| *n == name).map(|(_, id)| id.key()));
+                _ => own.extend(self.others_by_name.get(name).into_iter().flatten().cloned()),
             }
         }
+        sets.push(Arc::new(own));
+        Dependencies(sets)
     }
-    out
 }
 
 /// A resource's Debug text without its `origin` (where it was written), so moving a resource

@@ -43,7 +43,7 @@ pub fn diff_from(before: &[Matrix], old_fingerprints: &HashMap<String, u64>, new
     for (p, before) in probes.iter().zip(before) {
         let index = |parties: &[Party]| parties.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect::<HashMap<_, _>>();
         let old_index = index(&before.parties);
-        let untouched = |deps: &Dependencies| !deps.iter().any(|d| changed.contains(d));
+        let untouched = |deps: &Dependencies| !deps.touches(&changed);
         let after = matrix_reusing(new, *p, parties(new), |from, to| {
             if !untouched(&from.depends_on) || !untouched(&to.depends_on) {
                 return None;

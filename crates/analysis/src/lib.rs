@@ -26,11 +26,19 @@ pub struct Analysis<'t> {
     pub routes: RoutingTables,
     pub security: SecurityTables<'t>,
     pub addresses: AddressIndex,
+    dependencies: std::sync::OnceLock<dependencies::DependencyIndex<'t>>,
 }
 
 impl<'t> Analysis<'t> {
     pub fn new(topology: &'t Topology, tags: &'t ServiceTags) -> Self {
-        Analysis { topology, tags, routes: RoutingTables::compute(topology, tags), security: SecurityTables::new(topology, tags), addresses: AddressIndex::new(topology) }
+        Analysis { topology, tags, routes: RoutingTables::compute(topology, tags), security: SecurityTables::new(topology, tags), addresses: AddressIndex::new(topology), dependencies: Default::default() }
+    }
+}
+
+impl<'t> Analysis<'t> {
+    /// What traces depend on, indexed on first use (reach and diff need it).
+    pub fn dependencies(&self) -> &dependencies::DependencyIndex<'t> {
+        self.dependencies.get_or_init(|| dependencies::DependencyIndex::new(self.topology))
     }
 }
 

@@ -4,13 +4,12 @@
 //! forwarding and public IP, and the same written prefixes covering their address), and one
 //! trace is run per pair of groups: the matrix costs classes², not VMs².
 
-use crate::dependencies::{self, Dependencies};
+use crate::dependencies::Dependencies;
 use crate::trace::run;
 use crate::{table, Analysis};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use std::sync::Arc;
 use vnetlab_engine::trace::{Probe, Trace, Verdict};
 use vnetlab_model::{AddressPrefix, NicId, RoutePrefix};
 
@@ -78,16 +77,16 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
         let pip_sku = cfg.public_ip.map(|p| t.public_ips[p.index()].sku == vnetlab_model::PublicIpSku::Standard);
         let pools = cfg.backend_pools.clone();
         let key = format!("vm {:?} {:?} {:?} {} {:?} {:?} {:?} {}", cfg.subnet, n.nsg, asgs, n.enable_ip_forwarding, pip_sku, covering, pools, vm.nics.len());
-        let depends_on = [n.id.key(), vm.id.key()].into_iter().chain(cfg.public_ip.map(|p| t.public_ips[p.index()].id.key())).collect();
+        let depends_on = Dependencies::of([n.id.key(), vm.id.key()].into_iter().chain(cfg.public_ip.map(|p| t.public_ips[p.index()].id.key())));
         out.push(Party { name: vm.name.clone(), source: cfg.private_ip, target: cfg.private_ip, public, kind: PartyKind::Vm(nic), class: class_of(key), depends_on });
     }
     for (i, lng) in t.local_gateways.iter().enumerate() {
         let Some(prefix) = lng.address_prefixes.iter().chain(&lng.bgp_advertised).next() else { continue };
         // A host inside the site's first prefix.
         let host = Ipv4Addr::from(u32::from(prefix.network()) + if prefix.prefix_len() >= 31 { 0 } else { 10.min((1u32 << (32 - prefix.prefix_len())) - 2) });
-        out.push(Party { name: lng.name.clone(), source: host, target: host, public: None, kind: PartyKind::Site, class: class_of(format!("site {i}")), depends_on: [lng.id.key()].into() });
+        out.push(Party { name: lng.name.clone(), source: host, target: host, public: None, kind: PartyKind::Site, class: class_of(format!("site {i}")), depends_on: Dependencies::of([lng.id.key()]) });
     }
-    out.push(Party { name: "Internet".into(), source: INTERNET_HOST, target: INTERNET_HOST, public: None, kind: PartyKind::Internet, class: class_of("internet".into()), depends_on: Dependencies::new() });
+    out.push(Party { name: "Internet".into(), source: INTERNET_HOST, target: INTERNET_HOST, public: None, kind: PartyKind::Internet, class: class_of("internet".into()), depends_on: Dependencies::default() });
     out
 }
 
@@ -96,7 +95,7 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
 pub struct Cell {
     pub verdict: Verdict,
     pub reason: String,
-    pub depends_on: Arc<Dependencies>,
+    pub depends_on: Dependencies,
 }
 
 /// Why a trace ended as it did, in one line.
@@ -158,7 +157,7 @@ pub fn matrix_reusing(a: &Analysis, probe: Probe, parties: Vec<Party>, mut reuse
                         return Some(cell);
                     }
                     let Some(dst) = target(from, to) else {
-                        let depends_on = Arc::new(to.depends_on.clone());
+                        let depends_on = to.depends_on.clone();
                         return Some(Cell { verdict: Verdict::Dropped, reason: format!("{} has no public IP: the Internet cannot reach it", to.name), depends_on });
                     };
                     // Same-class pairs need their own trace (a class may reach itself or not).
@@ -168,7 +167,7 @@ pub fn matrix_reusing(a: &Analysis, probe: Probe, parties: Vec<Party>, mut reuse
                     }
                     traces_run += 1;
                     let tr = run(a, from.source, dst, probe);
-                    let cell = Cell { verdict: tr.verdict(), reason: reason(a, &tr), depends_on: Arc::new(dependencies::of_trace(a.topology, &tr)) };
+                    let cell = Cell { verdict: tr.verdict(), reason: reason(a, &tr), depends_on: a.dependencies().of_trace(&tr) };
                     memo.insert(key, cell.clone());
                     Some(cell)
                 })
