@@ -10,3 +10,6 @@ cargo build --release -p vnetlab-bench --bins
 echo
 # The Security benchmark: one NSG of 1,000 rules over AzureCloud, Storage and ASGs.
 ./target/release/vnetlab-bench-nsg
+echo
+# The Trace benchmark: traces, reach between 1,000 VMs, and a diff after one NSG rule change.
+./target/release/vnetlab-bench-trace
