@@ -8,6 +8,7 @@ use crate::dependencies::Dependencies;
 use crate::trace::run;
 use crate::{table, Analysis};
 use serde::Serialize;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use vnetlab_engine::trace::{Probe, Trace, Verdict};
@@ -142,39 +143,66 @@ pub fn matrix(a: &Analysis, probe: Probe) -> Matrix {
 /// The matrix for given parties, taking a cell from `reuse` when it returns one (a diff's
 /// unchanged flows).
 pub fn matrix_reusing(a: &Analysis, probe: Probe, parties: Vec<Party>, mut reuse: impl FnMut(&Party, &Party) -> Option<Cell>) -> Matrix {
-    let mut memo: HashMap<(usize, usize, bool), Cell> = HashMap::new();
-    let mut traces_run = 0;
-    let cells = parties
+    enum Pending {
+        Done(Option<Cell>),
+        /// The index of the class pair to trace.
+        Trace(usize),
+    }
+    // First the cells that need no trace, and one trace per pair of classes for the others.
+    let mut keys: HashMap<(usize, usize, bool), usize> = HashMap::new();
+    let mut to_trace: Vec<(usize, usize)> = Vec::new();
+    let pending: Vec<Vec<Pending>> = parties
         .iter()
-        .map(|from| {
+        .enumerate()
+        .map(|(i, from)| {
             parties
                 .iter()
-                .map(|to| {
+                .enumerate()
+                .map(|(j, to)| {
                     if !traced(from, to) {
-                        return None;
+                        return Pending::Done(None);
                     }
                     if let Some(cell) = reuse(from, to) {
-                        return Some(cell);
+                        return Pending::Done(Some(cell));
                     }
-                    let Some(dst) = target(from, to) else {
+                    if target(from, to).is_none() {
                         let depends_on = to.depends_on.clone();
-                        return Some(Cell { verdict: Verdict::Dropped, reason: format!("{} has no public IP: the Internet cannot reach it", to.name), depends_on });
-                    };
+                        return Pending::Done(Some(Cell { verdict: Verdict::Dropped, reason: format!("{} has no public IP: the Internet cannot reach it", to.name), depends_on }));
+                    }
                     // Same-class pairs need their own trace (a class may reach itself or not).
                     let key = (from.class, to.class, from.class == to.class);
-                    if let Some(c) = memo.get(&key) {
-                        return Some(c.clone());
+                    let n = to_trace.len();
+                    let k = *keys.entry(key).or_insert(n);
+                    if k == n {
+                        to_trace.push((i, j));
                     }
-                    traces_run += 1;
-                    let tr = run(a, from.source, dst, probe);
-                    let cell = Cell { verdict: tr.verdict(), reason: reason(a, &tr), depends_on: a.dependencies().of_trace(&tr) };
-                    memo.insert(key, cell.clone());
-                    Some(cell)
+                    Pending::Trace(k)
                 })
                 .collect()
         })
         .collect();
-    Matrix { parties, cells, traces_run }
+    // The traces are independent: run them on every core.
+    let traced_cells: Vec<Cell> = to_trace
+        .par_iter()
+        .map(|(i, j)| {
+            let (from, to) = (&parties[*i], &parties[*j]);
+            let dst = target(from, to).expect("checked above");
+            let tr = run(a, from.source, dst, probe);
+            Cell { verdict: tr.verdict(), reason: reason(a, &tr), depends_on: a.dependencies().of_trace(&tr) }
+        })
+        .collect();
+    let cells = pending
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|p| match p {
+                    Pending::Done(cell) => cell,
+                    Pending::Trace(k) => Some(traced_cells[k].clone()),
+                })
+                .collect()
+        })
+        .collect();
+    Matrix { parties, cells, traces_run: to_trace.len() }
 }
 
 #[derive(Serialize)]
