@@ -58,7 +58,7 @@ pub fn diff_from(before: &[Matrix], old_fingerprints: &HashMap<String, u64>, new
                 let (from, to) = (&after.parties[i], &after.parties[j]);
                 let previous = old_index.get(&from.name).zip(old_index.get(&to.name)).and_then(|(a, b)| before.cells[*a][*b].clone());
                 let (was, why_before) = match &previous {
-                    Some(c) => (c.verdict.as_str(), c.reason.clone()),
+                    Some(c) => (c.verdict.as_str(), c.reason.to_string()),
                     None => ("Absent", "the endpoint is new".to_string()),
                 };
                 if previous.as_ref().is_some_and(|c| c.verdict == cell.verdict) {
@@ -74,7 +74,7 @@ pub fn diff_from(before: &[Matrix], old_fingerprints: &HashMap<String, u64>, new
                     before: was,
                     after: cell.verdict.as_str(),
                     reason_before: why_before,
-                    reason_after: cell.reason.clone(),
+                    reason_after: cell.reason.to_string(),
                     trace: to_json(&run(new, from.source, dst, *p)),
                 });
             }

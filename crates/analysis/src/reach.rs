@@ -8,9 +8,12 @@ use crate::dependencies::Dependencies;
 use crate::trace::run;
 use crate::{table, Analysis};
 use serde::Serialize;
+use ipnet::Ipv4Net;
+use prefix_trie::PrefixMap;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use vnetlab_engine::trace::{Probe, Trace, Verdict};
 use vnetlab_model::{AddressPrefix, NicId, RoutePrefix};
 
@@ -44,7 +47,7 @@ pub enum PartyKind {
 pub fn parties(a: &Analysis) -> Vec<Party> {
     let t = a.topology;
     // Written prefixes whose coverage can set two addresses of a subnet apart.
-    let mut written: Vec<ipnet::Ipv4Net> = Vec::new();
+    let mut written: Vec<Ipv4Net> = Vec::new();
     for nsg in &t.nsgs {
         for r in &nsg.rules {
             written.extend(r.source.iter().chain(&r.destination).filter_map(|p| match p {
@@ -59,8 +62,7 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
             RoutePrefix::ServiceTag(_) => None,
         }));
     }
-    written.sort();
-    written.dedup();
+    let written: PrefixMap<Ipv4Net, usize> = written.into_iter().enumerate().map(|(i, p)| (p, i)).collect();
     let mut classes: HashMap<String, usize> = HashMap::new();
     let mut class_of = |key: String| {
         let n = classes.len();
@@ -72,7 +74,8 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
         let n = t.nic(nic);
         let cfg = n.primary_ip_configuration();
         let public = cfg.public_ip.map(|p| t.public_ips[p.index()].address);
-        let covering: Vec<usize> = written.iter().enumerate().filter(|(_, w)| w.contains(&cfg.private_ip)).map(|(i, _)| i).collect();
+        let mut covering: Vec<usize> = written.cover(&Ipv4Net::new(cfg.private_ip, 32).expect("/32")).map(|(_, i)| *i).collect();
+        covering.sort_unstable();
         let mut asgs = cfg.asgs.clone();
         asgs.sort();
         let pip_sku = cfg.public_ip.map(|p| t.public_ips[p.index()].sku == vnetlab_model::PublicIpSku::Standard);
@@ -95,7 +98,8 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
 #[derive(Debug, Clone)]
 pub struct Cell {
     pub verdict: Verdict,
-    pub reason: String,
+    /// Shared: many cells of a matrix carry the same reason.
+    pub reason: Arc<str>,
     pub depends_on: Dependencies,
 }
 
@@ -167,7 +171,7 @@ pub fn matrix_reusing(a: &Analysis, probe: Probe, parties: Vec<Party>, mut reuse
                     }
                     if target(from, to).is_none() {
                         let depends_on = to.depends_on.clone();
-                        return Pending::Done(Some(Cell { verdict: Verdict::Dropped, reason: format!("{} has no public IP: the Internet cannot reach it", to.name), depends_on }));
+                        return Pending::Done(Some(Cell { verdict: Verdict::Dropped, reason: format!("{} has no public IP: the Internet cannot reach it", to.name).into(), depends_on }));
                     }
                     // Same-class pairs need their own trace (a class may reach itself or not).
                     let key = (from.class, to.class, from.class == to.class);
@@ -188,7 +192,7 @@ pub fn matrix_reusing(a: &Analysis, probe: Probe, parties: Vec<Party>, mut reuse
             let (from, to) = (&parties[*i], &parties[*j]);
             let dst = target(from, to).expect("checked above");
             let tr = run(a, from.source, dst, probe);
-            Cell { verdict: tr.verdict(), reason: reason(a, &tr), depends_on: a.dependencies().of_trace(&tr) }
+            Cell { verdict: tr.verdict(), reason: reason(a, &tr).into(), depends_on: a.dependencies().of_trace(&tr) }
         })
         .collect();
     let cells = pending
@@ -228,7 +232,7 @@ pub fn to_json(m: &Matrix, probe: Probe) -> JsonMatrix {
     for (i, row) in m.cells.iter().enumerate() {
         for (j, c) in row.iter().enumerate() {
             if let Some(c) = c {
-                cells.push(JsonCell { from: m.parties[i].name.clone(), to: m.parties[j].name.clone(), verdict: c.verdict.as_str(), reason: c.reason.clone() });
+                cells.push(JsonCell { from: m.parties[i].name.clone(), to: m.parties[j].name.clone(), verdict: c.verdict.as_str(), reason: c.reason.to_string() });
             }
         }
     }

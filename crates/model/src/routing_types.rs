@@ -82,7 +82,7 @@ impl fmt::Display for NextHopType {
 }
 
 /// A user route's `addressPrefix`: a CIDR or a service tag (routing.md 5.7).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
 pub enum RoutePrefix {
     Cidr(Ipv4Net),
     ServiceTag(String),

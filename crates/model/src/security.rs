@@ -179,7 +179,7 @@ impl fmt::Display for PortRange {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct SecurityRule {
     pub name: String,
     pub priority: u32,
@@ -195,7 +195,7 @@ pub struct SecurityRule {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct NetworkSecurityGroup {
     pub id: ResourceId,
     pub name: String,
@@ -203,7 +203,7 @@ pub struct NetworkSecurityGroup {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct ApplicationSecurityGroup {
     pub id: ResourceId,
     pub name: String,

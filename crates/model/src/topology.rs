@@ -29,7 +29,7 @@ pub struct Topology {
     pub ignored: Vec<Diagnostic>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct VirtualNetwork {
     pub id: ResourceId,
     pub name: String,
@@ -40,7 +40,7 @@ pub struct VirtualNetwork {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct ServiceEndpoint {
     /// `Microsoft.Storage`, `Microsoft.Sql`, ...
     pub service: String,
@@ -48,7 +48,7 @@ pub struct ServiceEndpoint {
     pub locations: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Subnet {
     pub id: ResourceId,
     pub name: String,
@@ -63,7 +63,7 @@ pub struct Subnet {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Peering {
     pub id: ResourceId,
     pub name: String,
@@ -76,13 +76,13 @@ pub struct Peering {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Hash, Copy, PartialEq, Eq)]
 pub enum AllocationMethod {
     Static,
     Dynamic,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct IpConfiguration {
     pub name: String,
     pub subnet: SubnetId,
@@ -95,7 +95,7 @@ pub struct IpConfiguration {
     pub backend_pools: Vec<(LoadBalancerId, usize)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct NetworkInterface {
     pub id: ResourceId,
     pub name: String,
@@ -113,7 +113,7 @@ impl NetworkInterface {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct VirtualMachine {
     pub id: ResourceId,
     pub name: String,
@@ -122,7 +122,7 @@ pub struct VirtualMachine {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Route {
     pub name: String,
     pub prefix: RoutePrefix,
@@ -131,7 +131,7 @@ pub struct Route {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct RouteTable {
     pub id: ResourceId,
     pub name: String,
@@ -140,13 +140,13 @@ pub struct RouteTable {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Hash, Copy, PartialEq, Eq)]
 pub enum PublicIpSku {
     Basic,
     Standard,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct PublicIp {
     pub id: ResourceId,
     pub name: String,
@@ -156,13 +156,13 @@ pub struct PublicIp {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Hash, Copy, PartialEq, Eq)]
 pub enum GatewayType {
     Vpn,
     ExpressRoute,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct VirtualNetworkGateway {
     pub id: ResourceId,
     pub name: String,
@@ -183,13 +183,13 @@ pub struct VirtualNetworkGateway {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct BgpPeer {
     pub asn: u32,
     pub peering_address: Ipv4Addr,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct LocalNetworkGateway {
     pub id: ResourceId,
     pub name: String,
@@ -203,14 +203,14 @@ pub struct LocalNetworkGateway {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub enum ConnectionKind {
     IPsec { local_gateway: LocalGatewayId },
     Vnet2Vnet { remote_gateway: GatewayId },
     ExpressRoute,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Connection {
     pub id: ResourceId,
     pub name: String,
@@ -220,7 +220,7 @@ pub struct Connection {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct NatGateway {
     pub id: ResourceId,
     pub name: String,
@@ -228,14 +228,14 @@ pub struct NatGateway {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Frontend {
     pub name: String,
     pub private: Option<(SubnetId, Ipv4Addr)>,
     pub public_ip: Option<PublicIpId>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct LoadBalancingRule {
     pub name: String,
     pub frontend: usize,
@@ -246,7 +246,7 @@ pub struct LoadBalancingRule {
     pub enable_floating_ip: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct LoadBalancer {
     pub id: ResourceId,
     pub name: String,
