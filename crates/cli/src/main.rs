@@ -39,6 +39,17 @@ enum Output {
     Json,
 }
 
+/// The flow a trace or a matrix follows.
+#[derive(clap::Args)]
+struct ProbeArgs {
+    /// tcp, udp or icmp.
+    #[arg(long, default_value = "tcp")]
+    protocol: String,
+    /// Destination port for tcp and udp (default 443).
+    #[arg(long)]
+    port: Option<u16>,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum FlowDirection {
     Inbound,
@@ -109,24 +120,16 @@ enum Command {
         from: String,
         #[arg(long)]
         to: String,
-        /// tcp, udp or icmp.
-        #[arg(long, default_value = "tcp")]
-        protocol: String,
-        /// Destination port for tcp and udp (default 443).
-        #[arg(long)]
-        port: Option<u16>,
+        #[command(flatten)]
+        probe: ProbeArgs,
         #[arg(short, long, value_enum, default_value = "table")]
         output: Output,
     },
     /// The reachability matrix between every VM, on-premises site and the Internet.
     Reach {
         file: PathBuf,
-        /// tcp, udp or icmp.
-        #[arg(long, default_value = "tcp")]
-        protocol: String,
-        /// Destination port for tcp and udp (default 443).
-        #[arg(long)]
-        port: Option<u16>,
+        #[command(flatten)]
+        probe: ProbeArgs,
         #[arg(short, long, value_enum, default_value = "table")]
         output: Output,
     },
@@ -247,12 +250,12 @@ fn run(cli: Cli) -> Result<(), Failed> {
             }
             Ok(())
         }
-        Command::Trace { file, from, to, protocol, port, output } => {
+        Command::Trace { file, from, to, probe, output } => {
             let loaded = load(&file, &tags)?;
             let a = Analysis::new(&loaded.topology, &tags);
             let from = trace::endpoint_address(&a, &from).map_err(report)?;
             let to = trace::endpoint_address(&a, &to).map_err(report)?;
-            let probe = trace::probe(&protocol, port).map_err(report)?;
+            let probe = trace::probe(&probe.protocol, probe.port).map_err(report)?;
             let tr = trace::run(&a, from, to, probe);
             match output {
                 Output::Json => print_json(&trace::to_json(&tr)),
@@ -260,10 +263,10 @@ fn run(cli: Cli) -> Result<(), Failed> {
             }
             Ok(())
         }
-        Command::Reach { file, protocol, port, output } => {
+        Command::Reach { file, probe, output } => {
             let loaded = load(&file, &tags)?;
             let a = Analysis::new(&loaded.topology, &tags);
-            let probe = trace::probe(&protocol, port).map_err(report)?;
+            let probe = trace::probe(&probe.protocol, probe.port).map_err(report)?;
             let m = reach::matrix(&a, probe);
             match output {
                 Output::Json => print_json(&reach::to_json(&m, probe)),
