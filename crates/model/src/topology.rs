@@ -254,7 +254,19 @@ pub struct LoadBalancer {
     pub frontends: Vec<Frontend>,
     pub backend_pools: Vec<String>,
     pub rules: Vec<LoadBalancingRule>,
+    pub outbound_rules: Vec<OutboundRule>,
     pub origin: Origin,
+}
+
+/// An outbound rule: a backend pool's outbound connections take a frontend's public address
+/// (dataplane.md 5.3, [SNAT]).
+#[derive(Debug, Clone, Hash)]
+pub struct OutboundRule {
+    pub name: String,
+    pub frontends: Vec<usize>,
+    pub backend_pool: usize,
+    /// `Tcp`, `Udp` or `All`.
+    pub protocol: String,
 }
 
 impl Topology {

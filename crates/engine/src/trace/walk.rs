@@ -445,7 +445,8 @@ impl<'w, 'a> Walker<'w, 'a> {
     }
 
     /// Leaving for the Internet: source NAT by precedence (dataplane.md 5.3): NAT gateway, then
-    /// the NIC's public IP, then default outbound access (none in a private subnet).
+    /// the NIC's public IP, then a load balancer outbound rule, then default outbound access
+    /// (none in a private subnet).
     fn internet(&mut self, subnet: SubnetId, egress: Option<NicId>, packet: FiveTuple) {
         let t = self.f.topology;
         let s = t.subnet(subnet);
@@ -482,6 +483,32 @@ impl<'w, 'a> Walker<'w, 'a> {
             out.src = ip.address;
             self.snat = Some(Snat::PublicIp(ip.address));
             self.hop(format!("publicIPAddresses/{}", ip.name), Layer::OutboundSnat, "instance public IP", format!("the NIC's public IP translates the source to {}", ip.address), out, true);
+        } else if let Some((lb, rule)) = egress.and_then(|nic| outbound_rule(t, nic, packet.src)) {
+            let l = &t.load_balancers[lb.index()];
+            let resource = format!("loadBalancers/{}", l.name);
+            let decision = format!("outboundRules/{}", rule.name);
+            // [SNAT]: load balancer SNAT carries TCP and UDP; ICMP fails (use a public IP).
+            let carries = match rule.protocol.to_ascii_lowercase().as_str() {
+                "tcp" => packet.protocol == FiveTuple::TCP,
+                "udp" => packet.protocol == FiveTuple::UDP,
+                _ => matches!(packet.protocol, FiveTuple::TCP | FiveTuple::UDP),
+            };
+            let address = rule.frontends.iter().find_map(|f| l.frontends[*f].public_ip).map(|p| t.public_ips[p.index()].address);
+            match (carries, address) {
+                (true, Some(address)) => {
+                    out.src = address;
+                    self.snat = Some(Snat::Shared);
+                    self.hop(resource, Layer::OutboundSnat, decision, format!("the load balancer's outbound rule translates the source to its frontend {address}"), out, true);
+                }
+                (false, _) => {
+                    self.hop(resource, Layer::OutboundSnat, decision, format!("load balancer SNAT carries TCP and UDP only (this rule: {}); ICMP needs a public IP", rule.protocol), packet, false);
+                    return;
+                }
+                (true, None) => {
+                    self.hop(resource, Layer::OutboundSnat, decision, "the outbound rule's frontends have no public IP", packet, false);
+                    return;
+                }
+            }
         } else if s.default_outbound_access {
             self.snat = Some(Snat::Shared);
             self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name), Layer::OutboundSnat, "defaultOutboundAccess", "default outbound access: an implicit address Azure owns replaces the source", out, true);
@@ -717,4 +744,11 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
         }
     });
     Trace { from, to, forward, reply: Some(reply), asymmetric }
+}
+
+/// The load balancer outbound rule covering a NIC's address: its IP configuration is in the
+/// rule's backend pool.
+fn outbound_rule(t: &Topology, nic: NicId, src: Ipv4Addr) -> Option<(LoadBalancerId, &vnetlab_model::OutboundRule)> {
+    let cfg = t.nic(nic).ip_configurations.iter().find(|c| c.private_ip == src)?;
+    cfg.backend_pools.iter().find_map(|(lb, pool)| t.load_balancers[lb.index()].outbound_rules.iter().find(|r| r.backend_pool == *pool).map(|r| (*lb, r)))
 }

@@ -1,11 +1,11 @@
 //! Load balancers from the REST shape (dataplane.md 6.1; loadBalancer.json): frontends (public
-//! or private), backend pools and load-balancing rules.
+//! or private), backend pools, load-balancing rules and outbound rules.
 
 use super::{pick, Builder, Pending, Target};
 use crate::value::{at, Reader};
 use std::net::Ipv4Addr;
 use vnetlab_model::ids::*;
-use vnetlab_model::{Frontend, LoadBalancer, LoadBalancingRule};
+use vnetlab_model::{Frontend, LoadBalancer, LoadBalancingRule, OutboundRule};
 
 /// The index of a child (`.../frontendIPConfigurations/fe1`) by its last segment, matched
 /// case-insensitively as Azure matches IDs.
@@ -23,6 +23,7 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
         let fe_values = r.array("properties.frontendIPConfigurations");
         let pool_values = r.array("properties.backendAddressPools");
         let rule_values = r.array("properties.loadBalancingRules");
+        let outbound_values = r.array("properties.outboundRules");
         let name_of = |v: &crate::json::Json| at(v, "name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
         let frontend_names: Vec<String> = fe_values.iter().map(name_of).collect();
         let mut backend_pools: Vec<String> = pool_values.iter().map(name_of).collect();
@@ -65,7 +66,20 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
                 }
             }
         }
+        let mut outbound_rules = Vec::new();
+        for (i, rule) in outbound_values.iter().enumerate() {
+            let mut rr = Reader::new(rule, &origin, &mut b.diags);
+            let base = format!("properties.outboundRules[{i}].properties");
+            let frontend_ids: Vec<&str> = rr.array("properties.frontendIPConfigurations").iter().filter_map(|v| at(v, "id").and_then(|id| id.as_str())).collect();
+            let frontends: Vec<usize> = frontend_ids.iter().filter_map(|id| child_index(&frontend_names, id)).collect();
+            let pool = rr.reference("properties.backendAddressPool").and_then(|id| child_index(&backend_pools, id));
+            let protocol = rr.str("properties.protocol").unwrap_or("All").to_string();
+            match pool {
+                Some(backend_pool) if !frontends.is_empty() && frontends.len() == frontend_ids.len() => outbound_rules.push(OutboundRule { name: name_of(rule), frontends, backend_pool, protocol }),
+                _ => b.diags.push(vnetlab_model::Diagnostic::error(&origin, &base, "an outbound rule needs frontendIPConfigurations and a backendAddressPool of this load balancer")),
+            }
+        }
         b.register(raw, Target::LoadBalancer(lb_id));
-        b.topo.load_balancers.push(LoadBalancer { id: raw.id.clone(), name: raw.name.to_string(), sku, frontends, backend_pools, rules, origin });
+        b.topo.load_balancers.push(LoadBalancer { id: raw.id.clone(), name: raw.name.to_string(), sku, frontends, backend_pools, rules, outbound_rules, origin });
     }
 }
