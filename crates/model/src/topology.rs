@@ -244,6 +244,17 @@ pub struct LoadBalancingRule {
     pub frontend_port: u16,
     pub backend_port: u16,
     pub enable_floating_ip: bool,
+    /// The health probe that decides which backends get new flows.
+    pub probe: Option<usize>,
+}
+
+/// A health probe, sent from 168.63.129.16 (dataplane.md 6.1, [PROBE]).
+#[derive(Debug, Clone, Hash)]
+pub struct HealthProbe {
+    pub name: String,
+    /// `Tcp`, `Http` or `Https`.
+    pub protocol: String,
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, Hash)]
@@ -255,6 +266,7 @@ pub struct LoadBalancer {
     pub backend_pools: Vec<String>,
     pub rules: Vec<LoadBalancingRule>,
     pub outbound_rules: Vec<OutboundRule>,
+    pub probes: Vec<HealthProbe>,
     pub origin: Origin,
 }
 

@@ -561,7 +561,14 @@ impl<'w, 'a> Walker<'w, 'a> {
         // dataplane.md 6.1 ([LBPING], scenario 35): a Standard public frontend answers ping
         // itself while a backend is up; backends never see the ping.
         if packet.protocol == FiveTuple::ICMP && standard && public {
-            let has_backend = l.rules.iter().any(|r| r.frontend == frontend && r.backend_pool.is_some_and(|p| pool_members(t, lb, p).next().is_some()));
+            let rules: Vec<&LoadBalancingRule> = l.rules.iter().filter(|r| r.frontend == frontend && r.backend_pool.is_some()).collect();
+            let has_backend = rules.iter().any(|r| pool_members(t, lb, r.backend_pool.unwrap_or_default()).next().is_some());
+            let healthy = rules.iter().any(|r| pool_members(t, lb, r.backend_pool.unwrap_or_default()).any(|(nic, ip)| self.probe_up(l, r, nic, ip)));
+            if has_backend && !healthy {
+                // [LBPING]: every backend probed down: "Destination host unreachable".
+                self.hop(resource, Layer::LoadBalancer, "health probe", "every backend is probed down: the load balancer answers \"Destination host unreachable\"", packet, false);
+                return;
+            }
             if has_backend {
                 let what = format!("the Standard load balancer answers ping on its public frontend {} itself; the backends never see it", packet.dst);
                 return self.deliver(resource, "frontend", what, packet);
@@ -584,8 +591,14 @@ impl<'w, 'a> Walker<'w, 'a> {
             self.hop(resource, Layer::LoadBalancer, rule_name, format!("{} is in the rule's backend pool: a backend cannot reach the internal frontend it is behind", packet.src), packet, false);
             return;
         }
-        let Some((nic, ip)) = pool_members(t, lb, pool).next() else {
+        if pool_members(t, lb, pool).next().is_none() {
             self.hop(resource, Layer::LoadBalancer, rule_name, "the rule's backend pool has no member", packet, false);
+            return;
+        }
+        // [PROBE]: new flows go only to backends the health probe sees up.
+        let Some((nic, ip)) = pool_members(t, lb, pool).find(|(nic, ip)| self.probe_up(l, rule, *nic, *ip)) else {
+            let probe = rule.probe.map(|p| l.probes[p].name.clone()).unwrap_or_default();
+            self.hop(resource, Layer::LoadBalancer, format!("probes/{probe}"), "every backend is probed down: the NSGs of the backends do not let the probe from 168.63.129.16 (AzureLoadBalancer) in", packet, false);
             return;
         };
         let mut inside = packet;
@@ -621,6 +634,17 @@ fn lb_rule<'t>(l: &'t LoadBalancer, frontend: usize, packet: &FiveTuple) -> Opti
 }
 
 /// The members of a backend pool, in input order, with their addresses.
+impl Walker<'_, '_> {
+    /// Whether a rule's health probe sees a backend up: the probe comes from 168.63.129.16 to
+    /// the probe port, and the backend's inbound NSGs must let it in (dataplane.md 1.5, 6.1;
+    /// scenario 19). The service behind the port is taken to answer.
+    fn probe_up(&self, l: &LoadBalancer, rule: &LoadBalancingRule, nic: NicId, ip: Ipv4Addr) -> bool {
+        let Some(probe) = rule.probe.map(|p| &l.probes[p]) else { return true };
+        let flow = FiveTuple { src: WIRESERVER, dst: ip, protocol: FiveTuple::TCP, src_port: SOURCE_PORT, dst_port: probe.port };
+        self.f.security.nic(nic).evaluate(Direction::Inbound, &flow).access == Access::Allow
+    }
+}
+
 fn pool_members(t: &Topology, lb: LoadBalancerId, pool: usize) -> impl Iterator<Item = (NicId, Ipv4Addr)> + '_ {
     t.nics.iter().enumerate().filter_map(move |(i, n)| n.ip_configurations.iter().find(|c| c.backend_pools.contains(&(lb, pool))).map(|c| (NicId(i as u32), c.private_ip)))
 }

@@ -1,11 +1,11 @@
 //! Load balancers from the REST shape (dataplane.md 6.1; loadBalancer.json): frontends (public
-//! or private), backend pools, load-balancing rules and outbound rules.
+//! or private), backend pools, load-balancing rules, outbound rules and health probes.
 
 use super::{pick, Builder, Pending, Target};
 use crate::value::{at, Reader};
 use std::net::Ipv4Addr;
 use vnetlab_model::ids::*;
-use vnetlab_model::{Frontend, LoadBalancer, LoadBalancingRule, OutboundRule};
+use vnetlab_model::{Frontend, HealthProbe, LoadBalancer, LoadBalancingRule, OutboundRule};
 
 /// The index of a child (`.../frontendIPConfigurations/fe1`) by its last segment, matched
 /// case-insensitively as Azure matches IDs.
@@ -24,6 +24,7 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
         let pool_values = r.array("properties.backendAddressPools");
         let rule_values = r.array("properties.loadBalancingRules");
         let outbound_values = r.array("properties.outboundRules");
+        let probe_values = r.array("properties.probes");
         let name_of = |v: &crate::json::Json| at(v, "name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
         let frontend_names: Vec<String> = fe_values.iter().map(name_of).collect();
         let mut backend_pools: Vec<String> = pool_values.iter().map(name_of).collect();
@@ -49,6 +50,19 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
             }
             frontends.push(Frontend { name: frontend_names[i].clone(), private, public_ip });
         }
+        let probe_names: Vec<String> = probe_values.iter().map(name_of).collect();
+        let mut probes = Vec::new();
+        for (i, probe) in probe_values.iter().enumerate() {
+            let mut pr = Reader::new(probe, &origin, &mut b.diags);
+            let protocol = pr.str("properties.protocol").unwrap_or("Tcp").to_string();
+            let port = pr.u32("properties.port").and_then(|p| u16::try_from(p).ok());
+            match port {
+                Some(port) => probes.push(HealthProbe { name: probe_names[i].clone(), protocol, port }),
+                None => {
+                    pr.error(&format!("properties.probes[{i}].properties.port"), "a health probe needs a port (1-65535)");
+                }
+            }
+        }
         let mut rules = Vec::new();
         for (i, rule) in rule_values.iter().enumerate() {
             let mut rr = Reader::new(rule, &origin, &mut b.diags);
@@ -59,8 +73,9 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
             let frontend_port = rr.u32("properties.frontendPort").unwrap_or(0) as u16;
             let backend_port = rr.u32("properties.backendPort").unwrap_or(0) as u16;
             let enable_floating_ip = rr.bool("properties.enableFloatingIP", false);
+            let probe = rr.reference("properties.probe").and_then(|id| child_index(&probe_names, id));
             match fe {
-                Some(frontend) => rules.push(LoadBalancingRule { name: name_of(rule), frontend, backend_pool: pool, protocol, frontend_port, backend_port, enable_floating_ip }),
+                Some(frontend) => rules.push(LoadBalancingRule { name: name_of(rule), frontend, backend_pool: pool, protocol, frontend_port, backend_port, enable_floating_ip, probe }),
                 None => {
                     b.diags.push(vnetlab_model::Diagnostic::error(&origin, &format!("{base}.frontendIPConfiguration.id"), "the rule's frontendIPConfiguration does not name a frontend of this load balancer"));
                 }
@@ -80,6 +95,6 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
             }
         }
         b.register(raw, Target::LoadBalancer(lb_id));
-        b.topo.load_balancers.push(LoadBalancer { id: raw.id.clone(), name: raw.name.to_string(), sku, frontends, backend_pools, rules, outbound_rules, origin });
+        b.topo.load_balancers.push(LoadBalancer { id: raw.id.clone(), name: raw.name.to_string(), sku, frontends, backend_pools, rules, outbound_rules, probes, origin });
     }
 }

@@ -4,6 +4,7 @@
 mod address_space;
 mod gateway;
 mod ip_configuration;
+mod load_balancer;
 mod peering;
 mod route_table;
 pub mod security;
@@ -21,5 +22,6 @@ pub fn validate(topology: &Topology, tags: &ServiceTags) -> Vec<Diagnostic> {
     gateway::check(topology, &mut out);
     route_table::check(topology, tags, &mut out);
     security::check(topology, tags, &mut out);
+    load_balancer::check(topology, &mut out);
     out
 }

@@ -1,0 +1,22 @@
+//! Load balancer rules (dataplane.md 6.1, [PROBE]): HTTP(S) health probes are refused on the
+//! ports Azure reserves for them.
+
+use crate::diagnostic::Diagnostic;
+use crate::topology::Topology;
+
+/// Ports an HTTP or HTTPS probe may not use ([PROBE]).
+pub const HTTP_PROBE_REFUSED_PORTS: [u16; 9] = [19, 21, 25, 70, 110, 119, 143, 220, 993];
+
+pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
+    for lb in &t.load_balancers {
+        for (i, probe) in lb.probes.iter().enumerate() {
+            let http = probe.protocol.eq_ignore_ascii_case("http") || probe.protocol.eq_ignore_ascii_case("https");
+            if http && HTTP_PROBE_REFUSED_PORTS.contains(&probe.port) {
+                out.push(
+                    Diagnostic::error(&lb.origin, &format!("properties.probes[{i}].properties.port"), format!("an {} probe may not use port {}", probe.protocol, probe.port))
+                        .with_hint(format!("Azure refuses HTTP probes on ports {HTTP_PROBE_REFUSED_PORTS:?}; use a TCP probe or another port")),
+                );
+            }
+        }
+    }
+}
