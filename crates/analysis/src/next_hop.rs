@@ -102,6 +102,7 @@ pub fn reason(a: &Analysis, subnet: SubnetId, sel: &Selected) -> String {
             };
             format!("gateway route {prefix} ({from}) through gateway '{}' {ips}{via}", t.gateway(g).name)
         }
+        (Origin::PrivateEndpoint, _) => format!("private endpoint route {prefix}: the private endpoint's own /32, in its VNet and the peered ones"),
         (Origin::ServiceEndpoint, _) => format!("service endpoint route {prefix}: reaches the Azure service over the backbone, from the VM's private address"),
         (Origin::Reserved, _) => format!("system route {prefix} None: a private range that is neither this VNet, a peered VNet nor a gateway prefix, so Azure drops it"),
         (Origin::System, NextHopType::VnetLocal) => format!("system route {prefix}: inside this virtual network, delivered directly"),

@@ -337,3 +337,20 @@ fn an_ipv6_subnet_must_be_a_slash_64() {
         "addressPrefixes[1]",
     );
 }
+
+#[test]
+fn private_endpoint_addresses_are_checked_and_allocated() {
+    let pe = |ip: Option<&str>| {
+        let mut props = json!({"subnet": {"id": format!("{SUB}/virtualNetworks/hub/subnets/app")}});
+        if let Some(ip) = ip {
+            props["ipConfigurations"] = json!([{"name": "default", "properties": {"privateIPAddress": ip}}]);
+        }
+        json!({"type": "Microsoft.Network/privateEndpoints", "name": "pe", "properties": props})
+    };
+    refused(|d| d.as_array_mut().unwrap().push(pe(Some("10.0.1.1"))), "is reserved by Azure", "pe", "privateIPAddress");
+    refused(|d| d.as_array_mut().unwrap().push(pe(Some("10.0.1.4"))), "already used by private endpoint 'pe'", "nic1", "privateIPAddress");
+    // Without an address, the lowest free one from .4 (D14): nic1 holds .4.
+    let mut doc = base();
+    doc.as_array_mut().unwrap().push(pe(None));
+    assert_eq!(load(&doc).unwrap().topology.private_endpoints[0].ip.to_string(), "10.0.1.5");
+}

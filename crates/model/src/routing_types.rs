@@ -15,6 +15,8 @@ pub enum NextHopType {
     VNetPeering,
     VNetGlobalPeering,
     VirtualNetworkServiceEndpoint,
+    /// A private endpoint's /32 (routing.md 3.2 E5).
+    InterfaceEndpoint,
 }
 
 impl NextHopType {
@@ -29,6 +31,7 @@ impl NextHopType {
             NextHopType::VNetPeering => "VNetPeering",
             NextHopType::VNetGlobalPeering => "VNetGlobalPeering",
             NextHopType::VirtualNetworkServiceEndpoint => "VirtualNetworkServiceEndpoint",
+            NextHopType::InterfaceEndpoint => "InterfaceEndpoint",
         }
     }
 
@@ -43,13 +46,14 @@ impl NextHopType {
             NextHopType::VNetPeering => "VNet peering",
             NextHopType::VNetGlobalPeering => "Global VNet peering",
             NextHopType::VirtualNetworkServiceEndpoint => "VirtualNetworkServiceEndpoint",
+            NextHopType::InterfaceEndpoint => "InterfaceEndpoint",
         }
     }
 
     /// Parses a user route's next hop type, case-insensitively as ARM does. Also recognises the
     /// platform-only names so validation can say they are not allowed (routing.md T19).
     pub fn parse(s: &str) -> Option<NextHopType> {
-        const ALL: [NextHopType; 8] = [
+        const ALL: [NextHopType; 9] = [
             NextHopType::VirtualNetworkGateway,
             NextHopType::VnetLocal,
             NextHopType::Internet,
@@ -58,6 +62,7 @@ impl NextHopType {
             NextHopType::VNetPeering,
             NextHopType::VNetGlobalPeering,
             NextHopType::VirtualNetworkServiceEndpoint,
+            NextHopType::InterfaceEndpoint,
         ];
         ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(s))
     }

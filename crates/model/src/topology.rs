@@ -25,6 +25,7 @@ pub struct Topology {
     pub connections: Vec<Connection>,
     pub nat_gateways: Vec<NatGateway>,
     pub load_balancers: Vec<LoadBalancer>,
+    pub private_endpoints: Vec<PrivateEndpoint>,
     /// Resources of types vnetlab does not model; reported as warnings.
     pub ignored: Vec<Diagnostic>,
 }
@@ -60,6 +61,19 @@ pub struct Subnet {
     pub service_endpoints: Vec<ServiceEndpoint>,
     /// `defaultOutboundAccess`; false makes a private subnet (dataplane.md 5.4).
     pub default_outbound_access: bool,
+    /// `privateEndpointNetworkPolicies` is RouteTableEnabled or Enabled: user routes may
+    /// override the private endpoints of this subnet (routing.md 3.2 E5).
+    pub private_endpoint_route_policies: bool,
+    pub origin: Origin,
+}
+
+/// A private endpoint: a service's private address in a subnet (routing.md 3.2 E5).
+#[derive(Debug, Clone, Hash)]
+pub struct PrivateEndpoint {
+    pub id: ResourceId,
+    pub name: String,
+    pub subnet: SubnetId,
+    pub ip: Ipv4Addr,
     pub origin: Origin,
 }
 

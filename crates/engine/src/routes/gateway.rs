@@ -82,7 +82,7 @@ pub fn gateway_layer(t: &Topology, owner: VnetId) -> Layer {
                 continue;
             }
             layer.push(
-                Row { prefixes: vec![prefix], next_hop_type: NextHopType::VirtualNetworkGateway, next_hop_ips: ips.clone(), name: None, route_table: None },
+                Row { prefixes: vec![prefix], next_hop_type: NextHopType::VirtualNetworkGateway, next_hop_ips: ips.clone(), name: None, route_table: None, policy_len: None },
                 first_wins,
             );
         }

@@ -16,6 +16,9 @@ pub struct Row {
     pub next_hop_ips: Vec<Ipv4Addr>,
     pub name: Option<String>,
     pub route_table: Option<RouteTableId>,
+    /// A private endpoint's route that a user route of at least this prefix length invalidates
+    /// (network policies on its subnet, routing.md 3.2 E5).
+    pub policy_len: Option<u8>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -7,6 +7,7 @@ pub mod effective_route;
 pub mod gateway;
 pub mod layer;
 pub mod peering;
+pub mod private_endpoint;
 pub mod selection;
 pub mod service_endpoint;
 pub mod system;
@@ -23,6 +24,8 @@ use vnetlab_model::{SubnetId, Topology, VnetId};
 pub struct VnetLayers {
     pub default: Layer,
     pub reserved: Layer,
+    /// Private endpoints of the VNet and its peers.
+    pub endpoints: Layer,
 }
 
 /// A subnet's routes: shared layers and the subnet's own switches.
@@ -54,7 +57,11 @@ impl RoutingTables {
                 let peerings = peering::peering_rows(t, id);
                 let mut ranges = t.vnet(id).address_space.clone();
                 ranges.extend(peerings.iter().flat_map(|r| r.prefixes.iter().copied()));
-                Arc::new(VnetLayers { reserved: system::reserved_layer(&ranges), default: system::default_layer(&t.vnet(id).address_space, peerings) })
+                Arc::new(VnetLayers {
+                    reserved: system::reserved_layer(&ranges),
+                    default: system::default_layer(&t.vnet(id).address_space, peerings),
+                    endpoints: private_endpoint::endpoint_layer(t, id),
+                })
             })
             .collect();
         let mut gateways: HashMap<VnetId, Arc<Layer>> = HashMap::new();

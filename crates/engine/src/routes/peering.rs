@@ -18,7 +18,7 @@ pub fn peering_rows(t: &Topology, vnet: VnetId) -> Vec<Row> {
         let global = !v.location.is_empty() && !remote.location.is_empty() && v.location != remote.location;
         let next_hop_type = if global { NextHopType::VNetGlobalPeering } else { NextHopType::VNetPeering };
         for range in &remote.address_space {
-            rows.push(Row { prefixes: vec![*range], next_hop_type, next_hop_ips: Vec::new(), name: None, route_table: None });
+            rows.push(Row { prefixes: vec![*range], next_hop_type, next_hop_ips: Vec::new(), name: None, route_table: None, policy_len: None });
         }
     }
     rows

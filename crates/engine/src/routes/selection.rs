@@ -3,7 +3,8 @@
 //! peering and service-endpoint routes beat BGP routes even when the BGP route is more specific
 //! (E1, which also filters a BGP prefix equal to a VNet range, E2). A service-endpoint route
 //! beats a user route with the identical prefix (D6). A user 0.0.0.0/0 removes the reserved
-//! None routes from the subnet's table (D5).
+//! None routes from the subnet's table (D5). A private endpoint's /32 stands unless network
+//! policies let a user route override it (E5).
 
 use super::effective_route::{EffectiveRoute, RouteSource, RouteState};
 use super::layer::{Layer, Row};
@@ -22,12 +23,13 @@ pub enum Origin {
     System,
     Reserved,
     ServiceEndpoint,
+    PrivateEndpoint,
     Gateway,
     User,
 }
 
 impl Origin {
-    pub const ALL: [Origin; 5] = [Origin::System, Origin::Reserved, Origin::ServiceEndpoint, Origin::Gateway, Origin::User];
+    pub const ALL: [Origin; 6] = [Origin::System, Origin::Reserved, Origin::ServiceEndpoint, Origin::PrivateEndpoint, Origin::Gateway, Origin::User];
 
     /// Precedence for an identical prefix (R2, D6); higher wins.
     pub fn rank(self) -> u8 {
@@ -37,12 +39,15 @@ impl Origin {
             Origin::User => 4,
             Origin::ServiceEndpoint if SERVICE_ENDPOINT_BEATS_IDENTICAL_USER_ROUTE => 5,
             Origin::ServiceEndpoint => 3,
+            // E5: not invalidated by an identical user route unless network policies say so
+            // (handled by `endpoint_overridden`).
+            Origin::PrivateEndpoint => 6,
         }
     }
 
     pub fn source(self) -> RouteSource {
         match self {
-            Origin::System | Origin::Reserved | Origin::ServiceEndpoint => RouteSource::Default,
+            Origin::System | Origin::Reserved | Origin::ServiceEndpoint | Origin::PrivateEndpoint => RouteSource::Default,
             Origin::Gateway => RouteSource::VirtualNetworkGateway,
             Origin::User => RouteSource::User,
         }
@@ -89,6 +94,7 @@ impl SubnetRoutes {
             // D5: a user 0.0.0.0/0 removes the reserved None routes.
             Origin::Reserved => (!self.user_default_route).then_some(&self.vnet.reserved),
             Origin::ServiceEndpoint => self.service_endpoints.as_deref(),
+            Origin::PrivateEndpoint => Some(&self.vnet.endpoints),
             Origin::Gateway => self.gateway.as_deref(),
             Origin::User => self.user.as_deref(),
         }
@@ -100,12 +106,21 @@ impl SubnetRoutes {
             || self.service_endpoints.as_deref().is_some_and(|se| se.covering(prefix).is_some())
     }
 
+    /// E5: a user route at least as long as the endpoint VNet's range invalidates a private
+    /// endpoint's /32 when its subnet has network policies for route tables.
+    fn endpoint_overridden(&self, prefix: &Ipv4Net, row: &Row) -> bool {
+        row.policy_len.is_some_and(|len| self.user.as_deref().and_then(|u| u.covering(prefix)).is_some_and(|(p, _)| p.prefix_len() >= len))
+    }
+
     /// Longest prefix match over the subnet's active routes.
     pub fn lookup(&self, dst: Ipv4Addr) -> Option<Selected<'_>> {
         let mut best: Option<Selected> = None;
         for origin in Origin::ALL {
             let Some((prefix, row)) = self.layer(origin).and_then(|l| l.lookup(dst)) else { continue };
             if origin == Origin::Gateway && self.gateway_prefix_suppressed(&prefix) {
+                continue;
+            }
+            if origin == Origin::PrivateEndpoint && self.endpoint_overridden(&prefix, row) {
                 continue;
             }
             let better = match &best {
@@ -122,8 +137,9 @@ impl SubnetRoutes {
     /// Whether a layer of higher precedence than `origin` carries exactly `prefix`.
     fn outranked(&self, origin: Origin, prefix: &Ipv4Net) -> bool {
         Origin::ALL.into_iter().filter(|o| o.rank() > origin.rank()).any(|o| {
-            self.layer(o).is_some_and(|l| l.trie.get(prefix).is_some())
-                && !(o == Origin::Gateway && self.gateway_prefix_suppressed(prefix))
+            self.layer(o).and_then(|l| l.trie.get(prefix).map(|i| &l.rows[*i as usize])).is_some_and(|row| {
+                !(o == Origin::Gateway && self.gateway_prefix_suppressed(prefix)) && !(o == Origin::PrivateEndpoint && self.endpoint_overridden(prefix, row))
+            })
         })
     }
 
@@ -136,7 +152,7 @@ impl SubnetRoutes {
                 if origin == Origin::Gateway && self.gateway_prefix_suppressed(&row.prefixes[0]) {
                     continue;
                 }
-                let active = row.prefixes.iter().any(|p| layer.owns(p, i) && !self.outranked(origin, p));
+                let active = row.prefixes.iter().any(|p| layer.owns(p, i) && !self.outranked(origin, p) && !(origin == Origin::PrivateEndpoint && self.endpoint_overridden(p, row)));
                 out.push(EffectiveRoute {
                     source: origin.source(),
                     state: if active { RouteState::Active } else { RouteState::Invalid },

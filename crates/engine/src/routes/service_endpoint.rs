@@ -25,7 +25,7 @@ pub fn service_endpoint_layer(t: &Topology, subnet: SubnetId, tags: &ServiceTags
         }
         prefixes.sort_unstable();
         prefixes.dedup();
-        layer.push(Row { prefixes, next_hop_type: NextHopType::VirtualNetworkServiceEndpoint, next_hop_ips: Vec::new(), name: None, route_table: None }, first_wins);
+        layer.push(Row { prefixes, next_hop_type: NextHopType::VirtualNetworkServiceEndpoint, next_hop_ips: Vec::new(), name: None, route_table: None, policy_len: None }, first_wins);
     }
     Some(layer)
 }

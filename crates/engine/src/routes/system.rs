@@ -11,7 +11,7 @@ use vnetlab_model::NextHopType;
 pub const RESERVED_RANGES: [&str; 4] = ["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16"];
 
 fn row(prefix: Ipv4Net, next_hop_type: NextHopType) -> Row {
-    Row { prefixes: vec![prefix], next_hop_type, next_hop_ips: Vec::new(), name: None, route_table: None }
+    Row { prefixes: vec![prefix], next_hop_type, next_hop_ips: Vec::new(), name: None, route_table: None, policy_len: None }
 }
 
 /// VnetLocal rows, then the peering rows (already built), then 0.0.0.0/0 Internet.

@@ -22,6 +22,7 @@ pub fn user_layer(t: &Topology, table: RouteTableId, tags: &ServiceTags) -> Laye
             next_hop_ips: route.next_hop_ip.into_iter().collect(),
             name: Some(route.name.clone()),
             route_table: Some(table),
+            policy_len: None,
         };
         layer.push(row, |existing| rank < ranks[existing as usize]);
         ranks.push(rank);

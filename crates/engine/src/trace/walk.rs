@@ -271,6 +271,10 @@ impl<'w, 'a> Walker<'w, 'a> {
             NextHopType::VirtualNetworkServiceEndpoint => {
                 self.deliver("service endpoint".into(), "VirtualNetworkServiceEndpoint", "reaches the Azure service over the backbone, from the VM's private address".into(), packet);
             }
+            NextHopType::InterfaceEndpoint => {
+                let pe = t.private_endpoints.iter().find(|p| p.ip == packet.dst).map(|p| p.name.clone()).unwrap_or_default();
+                self.deliver(format!("privateEndpoints/{pe}"), "InterfaceEndpoint", format!("delivered to private endpoint '{pe}': the service behind it answers"), packet);
+            }
             NextHopType::None => {}
         }
     }

@@ -134,12 +134,21 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
         }
     }
     let mut pending = std::mem::take(&mut b.pending);
-    pending.sort_by_key(|p| match *p { Pending::Nic { order, .. } | Pending::Frontend { order, .. } => order });
+    for pe in &topo.private_endpoints {
+        if !pe.ip.is_unspecified() {
+            alloc_for(&mut pools, pe.subnet, topo.subnets[pe.subnet.index()].prefix).claim(pe.ip);
+        }
+    }
+    pending.sort_by_key(|p| match *p { Pending::Nic { order, .. } | Pending::Frontend { order, .. } | Pending::PrivateEndpoint { order, .. } => order });
     for p in pending {
         let (subnet, origin, path) = match p {
             Pending::Nic { nic, config, .. } => {
                 let n = &topo.nics[nic.index()];
                 (n.ip_configurations[config].subnet, n.origin.clone(), format!("properties.ipConfigurations[{config}].properties.subnet.id"))
+            }
+            Pending::PrivateEndpoint { endpoint, .. } => {
+                let pe = &topo.private_endpoints[endpoint];
+                (pe.subnet, pe.origin.clone(), "properties.subnet.id".to_string())
             }
             Pending::Frontend { lb, frontend, .. } => {
                 let l = &topo.load_balancers[lb.index()];
@@ -153,6 +162,7 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
         };
         match p {
             Pending::Nic { nic, config, .. } => topo.nics[nic.index()].ip_configurations[config].private_ip = ip,
+            Pending::PrivateEndpoint { endpoint, .. } => topo.private_endpoints[endpoint].ip = ip,
             Pending::Frontend { lb, frontend, .. } => {
                 if let Some(private) = topo.load_balancers[lb.index()].frontends[frontend].private.as_mut() {
                     private.1 = ip;

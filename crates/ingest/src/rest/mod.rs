@@ -5,6 +5,7 @@ mod gateway;
 mod interface;
 mod load_balancer;
 mod network;
+mod private_endpoint;
 mod public_ip;
 mod routing;
 mod security;
@@ -83,6 +84,7 @@ pub(crate) struct Builder<'a> {
 pub(crate) enum Pending {
     Nic { order: usize, nic: NicId, config: usize },
     Frontend { order: usize, lb: LoadBalancerId, frontend: usize },
+    PrivateEndpoint { order: usize, endpoint: usize },
 }
 
 impl<'a> Builder<'a> {
@@ -185,6 +187,7 @@ pub fn build(raws: &[RawResource]) -> (Topology, Vec<Diagnostic>) {
     gateway::build_gateways(&mut b);
     gateway::build_connections(&mut b);
     load_balancer::build_load_balancers(&mut b);
+    private_endpoint::build_private_endpoints(&mut b);
     interface::build_nics(&mut b);
     interface::build_vms(&mut b);
     interface::allocate_addresses(&mut b);

@@ -88,6 +88,7 @@ pub(super) fn build_subnets(b: &mut Builder) {
         let nsg_ref = r.reference("properties.networkSecurityGroup");
         let nat_ref = r.reference("properties.natGateway");
         let default_outbound_access = r.bool("properties.defaultOutboundAccess", true);
+        let private_endpoint_route_policies = r.str("properties.privateEndpointNetworkPolicies").is_some_and(|p| p.eq_ignore_ascii_case("RouteTableEnabled") || p.eq_ignore_ascii_case("Enabled"));
         let mut service_endpoints = Vec::new();
         for (i, se) in r.array("properties.serviceEndpoints").iter().enumerate() {
             let service = crate::value::at(se, "service").and_then(|v| v.as_str());
@@ -117,6 +118,7 @@ pub(super) fn build_subnets(b: &mut Builder) {
             nat_gateway,
             service_endpoints,
             default_outbound_access,
+            private_endpoint_route_policies,
             origin,
         });
     }

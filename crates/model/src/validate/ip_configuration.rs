@@ -1,6 +1,6 @@
 //! Static private addresses (dataplane.md 4.2-4.3, [PRIV]): a static address must lie inside
 //! its subnet, must not be one of the five reserved addresses, and must not be in use in the
-//! same VNet (separate VNets may reuse addresses).
+//! same VNet (separate VNets may reuse addresses). Private endpoints' addresses count too.
 
 use crate::addressing::reserved_reason;
 use crate::diagnostic::Diagnostic;
@@ -9,7 +9,19 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
-    let mut used: HashMap<(crate::ids::VnetId, Ipv4Addr), &str> = HashMap::with_capacity(t.nics.len());
+    for pe in &t.private_endpoints {
+        let subnet = t.subnet(pe.subnet);
+        let property = "properties.ipConfigurations[0].properties.privateIPAddress";
+        if !subnet.prefix.contains(&pe.ip) {
+            out.push(Diagnostic::error(&pe.origin, property, format!("address {} is outside subnet '{}' ({})", pe.ip, subnet.name, subnet.prefix)));
+        } else if let Some(reason) = reserved_reason(subnet.prefix, pe.ip) {
+            out.push(Diagnostic::error(&pe.origin, property, format!("address {} is reserved by Azure in subnet {} ({reason})", pe.ip, subnet.prefix)));
+        }
+    }
+    let mut used: HashMap<(crate::ids::VnetId, Ipv4Addr), Holder> = HashMap::with_capacity(t.nics.len());
+    for pe in &t.private_endpoints {
+        used.insert((t.subnet(pe.subnet).vnet, pe.ip), Holder::Endpoint(&pe.name));
+    }
     for nic in &t.nics {
         for (i, cfg) in nic.ip_configurations.iter().enumerate() {
             let subnet = t.subnet(cfg.subnet);
@@ -31,9 +43,24 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                     continue;
                 }
             }
-            if let Some(previous) = used.insert((subnet.vnet, ip), &nic.name) {
-                out.push(Diagnostic::error(&nic.origin, &property(), format!("address {ip} is already used by network interface '{previous}'")));
+            if let Some(previous) = used.insert((subnet.vnet, ip), Holder::Nic(&nic.name)) {
+                out.push(Diagnostic::error(&nic.origin, &property(), format!("address {ip} is already used by {previous}")));
             }
+        }
+    }
+}
+
+/// What holds an address, for the duplicate message.
+enum Holder<'a> {
+    Nic(&'a str),
+    Endpoint(&'a str),
+}
+
+impl std::fmt::Display for Holder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Holder::Nic(n) => write!(f, "network interface '{n}'"),
+            Holder::Endpoint(n) => write!(f, "private endpoint '{n}'"),
         }
     }
 }
