@@ -87,7 +87,8 @@ impl<'t> DependencyIndex<'t> {
         DependencyIndex { t, subnets: (0..t.subnets.len()).map(|_| OnceLock::new()).collect(), subnets_by_vnet, nics_by_name, others_by_name }
     }
 
-    fn subnet(&self, s: SubnetId) -> Arc<BTreeSet<String>> {
+    /// Everything a subnet's routes and NSG tags are made of.
+    pub fn subnet_set(&self, s: SubnetId) -> Arc<BTreeSet<String>> {
         self.subnets[s.index()].get_or_init(|| {
             let mut set = BTreeSet::new();
             subnet_dependencies(self.t, s, &mut set);
@@ -103,7 +104,7 @@ impl<'t> DependencyIndex<'t> {
         let mut seen_subnets = HashSet::new();
         let mut add_subnet = |s: SubnetId, sets: &mut Vec<Arc<BTreeSet<String>>>| {
             if seen_subnets.insert(s) {
-                sets.push(self.subnet(s));
+                sets.push(self.subnet_set(s));
             }
         };
         for hop in tr.forward.hops.iter().chain(tr.reply.iter().flat_map(|r| r.hops.iter())) {

@@ -1,11 +1,16 @@
 //! `vnetlab diff OLD NEW`: the flows whose verdict changes between two versions of a topology
 //! (Trace issue, "Intents and diffs"): what a route or NSG change breaks or opens. Parties are
-//! matched by name; each probe's matrix is computed for the old version, and for the new one only
-//! the flows whose traces depend on a changed resource are traced again (the rest are reused).
-//! The changed cells are listed with the new trace.
+//! matched by name; each probe's matrix is computed for the old version, and in the new one only
+//! the flows whose traces depend on a changed resource are traced again, reusing the NSGs the old
+//! version compiled where nothing they depend on changed. The changed cells are listed with the
+//! new trace.
 
 use crate::dependencies::{self, Dependencies};
-use crate::reach::{matrix, matrix_reusing, parties, Matrix, Party};
+use crate::reach::{self, matrix, parties, Cell, Matrix, Party};
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use vnetlab_model::{NsgId, SubnetId};
 use crate::trace::{probe_name, run, to_json, JsonTrace};
 use crate::Analysis;
 use serde::Serialize;
@@ -31,60 +36,79 @@ pub struct Change {
 
 pub fn diff(old: &Analysis, new: &Analysis, probes: &[Probe]) -> Vec<Change> {
     let before: Vec<Matrix> = probes.iter().map(|p| matrix(old, *p)).collect();
-    diff_from(&before, &dependencies::fingerprints(old.topology), new, probes).0
+    diff_from(&before, old, &dependencies::fingerprints(old.topology), new, parties(new), probes).0
 }
 
-/// The changes given the old matrices (one per probe) and fingerprints; also returns how many
-/// traces the new version needed.
-pub fn diff_from(before: &[Matrix], old_fingerprints: &HashMap<String, u64>, new: &Analysis, probes: &[Probe]) -> (Vec<Change>, usize) {
+/// Whether an NSG compiled for a subnet in the old version serves the new one unchanged: same
+/// positions, the NSG and everything the subnet's tags are made of unchanged, and no changed
+/// NIC or ASG when the NSG's rules name ASGs (their members are addresses).
+fn compiled_unchanged(old: &Analysis, new: &Analysis, changed: &HashSet<String>, nsg: NsgId, subnet: SubnetId) -> bool {
+    let (o, n) = (old.topology, new.topology);
+    let aligned = o.nsgs.get(nsg.index()).is_some_and(|g| g.id == n.nsgs[nsg.index()].id) && o.subnets.get(subnet.index()).is_some_and(|s| s.id == n.subnets[subnet.index()].id);
+    let names_asgs = n.nsgs[nsg.index()].rules.iter().any(|r| !r.source_asgs.is_empty() || !r.destination_asgs.is_empty());
+    let members_changed = changed.iter().any(|k| k.contains("/networkinterfaces/") || k.contains("/applicationsecuritygroups/"));
+    aligned && !changed.contains(&n.nsgs[nsg.index()].id.key()) && !new.dependencies().subnet_set(subnet).iter().any(|k| changed.contains(k)) && !(names_asgs && members_changed)
+}
+
+/// The changes given the old matrices (one per probe), the old analysis and its fingerprints;
+/// also returns how many flows were traced again. Only cells whose dependencies (or parties)
+/// changed are traced in the new version; a dependency set is checked once however many cells
+/// share it.
+pub fn diff_from(before: &[Matrix], old: &Analysis, old_fingerprints: &HashMap<String, u64>, new: &Analysis, parties_new: Vec<Party>, probes: &[Probe]) -> (Vec<Change>, usize) {
     let changed = dependencies::changed(old_fingerprints, &dependencies::fingerprints(new.topology));
+    new.security.adopt(&old.security, |nsg, subnet| compiled_unchanged(old, new, &changed, nsg, subnet));
+    let mut touched: HashMap<*const BTreeSet<String>, bool> = HashMap::new();
+    let mut touches = |d: &Dependencies| d.0.iter().any(|set| *touched.entry(Arc::as_ptr(set)).or_insert_with(|| changed.iter().any(|c| set.contains(c))));
     let mut out = Vec::new();
     let mut traced = 0;
     for (p, before) in probes.iter().zip(before) {
-        let index = |parties: &[Party]| parties.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect::<HashMap<_, _>>();
-        let old_index = index(&before.parties);
-        let untouched = |deps: &Dependencies| !deps.touches(&changed);
-        let after = matrix_reusing(new, *p, parties(new), |from, to| {
-            if !untouched(&from.depends_on) || !untouched(&to.depends_on) {
-                return None;
-            }
-            let cell = before.cells[*old_index.get(&from.name)?][*old_index.get(&to.name)?].clone()?;
-            untouched(&cell.depends_on).then_some(cell)
-        });
-        traced += after.traces_run;
-        for (i, row) in after.cells.iter().enumerate() {
-            for (j, cell) in row.iter().enumerate() {
-                let Some(cell) = cell else { continue };
-                let (from, to) = (&after.parties[i], &after.parties[j]);
-                let previous = old_index.get(&from.name).zip(old_index.get(&to.name)).and_then(|(a, b)| before.cells[*a][*b].clone());
-                let (was, why_before) = match &previous {
-                    Some(c) => (c.verdict.as_str(), c.reason.to_string()),
-                    None => ("Absent", "the endpoint is new".to_string()),
-                };
-                if previous.as_ref().is_some_and(|c| c.verdict == cell.verdict) {
+        let old_index: HashMap<&str, usize> = before.parties.iter().enumerate().map(|(i, p)| (p.name.as_str(), i)).collect();
+        // The pairs to trace again: new parties, changed parties, and cells a change touches.
+        let mut pairs: Vec<(usize, usize, Option<Cell>)> = Vec::new();
+        let party_changed: Vec<bool> = parties_new.iter().map(|party| old_index.get(party.name.as_str()).is_none() || touches(&party.depends_on)).collect();
+        for (i, from) in parties_new.iter().enumerate() {
+            for (j, to) in parties_new.iter().enumerate() {
+                if !reach::traced(from, to) {
                     continue;
                 }
-                let Some(dst) = crate::reach::target(from, to) else { continue };
+                let old_cell = old_index.get(from.name.as_str()).zip(old_index.get(to.name.as_str())).and_then(|(a, b)| before.cells[*a][*b].as_ref());
+                match old_cell {
+                    Some(cell) if !party_changed[i] && !party_changed[j] && !touches(&cell.depends_on) => {}
+                    _ => pairs.push((i, j, old_cell.cloned())),
+                }
+            }
+        }
+        traced += pairs.len();
+        let results: Vec<Option<Change>> = pairs
+            .par_iter()
+            .map(|(i, j, old_cell)| {
+                let (from, to) = (&parties_new[*i], &parties_new[*j]);
+                let tr = reach::target(from, to).map(|dst| run(new, from.source, dst, *p));
+                let verdict = tr.as_ref().map_or(Verdict::Dropped, |t| t.verdict());
+                if old_cell.as_ref().is_some_and(|c| c.verdict == verdict) {
+                    return None;
+                }
                 let (protocol, port) = probe_name(*p);
-                out.push(Change {
+                let tr = tr?;
+                Some(Change {
                     from: from.name.clone(),
                     to: to.name.clone(),
                     protocol,
                     port,
-                    before: was,
-                    after: cell.verdict.as_str(),
-                    reason_before: why_before,
-                    reason_after: cell.reason.to_string(),
-                    trace: to_json(&run(new, from.source, dst, *p)),
-                });
-            }
-        }
+                    before: old_cell.as_ref().map_or("Absent", |c| c.verdict.as_str()),
+                    after: verdict.as_str(),
+                    reason_before: old_cell.as_ref().map_or("the endpoint is new".to_string(), |c| c.reason.to_string()),
+                    reason_after: reach::reason(new, &tr),
+                    trace: to_json(&tr),
+                })
+            })
+            .collect();
+        out.extend(results.into_iter().flatten());
     }
     (out, traced)
 }
 
-pub fn to_text(changes: &[Change]) -> String {
-    if changes.is_empty() {
+pub fn to_text(changes: &[Change]) -> String {    if changes.is_empty() {
         return "No flow changes its verdict.\n".into();
     }
     let mut out = String::new();

@@ -141,12 +141,11 @@ pub struct Matrix {
 }
 
 pub fn matrix(a: &Analysis, probe: Probe) -> Matrix {
-    matrix_reusing(a, probe, parties(a), |_, _| None)
+    matrix_for(a, probe, parties(a))
 }
 
-/// The matrix for given parties, taking a cell from `reuse` when it returns one (a diff's
-/// unchanged flows).
-pub fn matrix_reusing(a: &Analysis, probe: Probe, parties: Vec<Party>, mut reuse: impl FnMut(&Party, &Party) -> Option<Cell>) -> Matrix {
+/// The matrix between given parties.
+pub fn matrix_for(a: &Analysis, probe: Probe, parties: Vec<Party>) -> Matrix {
     enum Pending {
         Done(Option<Cell>),
         /// The index of the class pair to trace.
@@ -165,9 +164,6 @@ pub fn matrix_reusing(a: &Analysis, probe: Probe, parties: Vec<Party>, mut reuse
                 .map(|(j, to)| {
                     if !traced(from, to) {
                         return Pending::Done(None);
-                    }
-                    if let Some(cell) = reuse(from, to) {
-                        return Pending::Done(Some(cell));
                     }
                     if target(from, to).is_none() {
                         let depends_on = to.depends_on.clone();

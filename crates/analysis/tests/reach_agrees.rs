@@ -147,7 +147,7 @@ proptest! {
         let (a, b) = (Analysis::new(&old.topology, ServiceTags::bundled()), Analysis::new(&new.topology, ServiceTags::bundled()));
         let probe = Probe { protocol: 6, port };
         let before = reach::matrix(&a, probe);
-        let (incremental, _) = vnetlab_analysis::diff::diff_from(std::slice::from_ref(&before), &vnetlab_analysis::dependencies::fingerprints(&old.topology), &b, &[probe]);
+        let (incremental, _) = vnetlab_analysis::diff::diff_from(std::slice::from_ref(&before), &a, &vnetlab_analysis::dependencies::fingerprints(&old.topology), &b, reach::parties(&b), &[probe]);
         let after = reach::matrix(&b, probe);
         let mut full = Vec::new();
         for (i, row) in after.cells.iter().enumerate() {

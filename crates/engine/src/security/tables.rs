@@ -1,18 +1,19 @@
 //! The compiled NSGs of a topology: one per (NSG, subnet) association, since an NSG's
 //! `VirtualNetwork` tag depends on the subnet it filters (D11). Each is compiled on first use
-//! and kept, so a trace or the lab pays only for the NSGs it meets.
+//! and kept, so a trace or the lab pays only for the NSGs it meets; a diff's new version takes
+//! over the unchanged ones.
 
 use super::evaluate::NicNsgs;
 use super::{compile, CompiledNsg};
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::{NicId, NsgId, PublicIpSku, SubnetId, Topology};
 
 pub struct SecurityTables<'t> {
     topology: &'t Topology,
     tags: &'t ServiceTags,
-    compiled: HashMap<(NsgId, SubnetId), OnceLock<CompiledNsg>>,
+    compiled: HashMap<(NsgId, SubnetId), OnceLock<Arc<CompiledNsg>>>,
 }
 
 impl<'t> SecurityTables<'t> {
@@ -33,7 +34,17 @@ impl<'t> SecurityTables<'t> {
     }
 
     fn get(&self, nsg: NsgId, subnet: SubnetId) -> Option<&CompiledNsg> {
-        self.compiled.get(&(nsg, subnet)).map(|cell| cell.get_or_init(|| compile(self.topology, nsg, subnet, self.tags)))
+        self.compiled.get(&(nsg, subnet)).map(|cell| cell.get_or_init(|| Arc::new(compile(self.topology, nsg, subnet, self.tags))).as_ref())
+    }
+
+    /// Takes over what another version of the topology already compiled, for the associations
+    /// `unchanged` vouches for (a diff re-traces a few flows without recompiling every NSG).
+    pub fn adopt(&self, old: &SecurityTables, unchanged: impl Fn(NsgId, SubnetId) -> bool) {
+        for (key, cell) in &self.compiled {
+            if let Some(done) = old.compiled.get(key).and_then(OnceLock::get).filter(|_| unchanged(key.0, key.1)) {
+                let _ = cell.set(done.clone());
+            }
+        }
     }
 
     /// The NSGs that filter a NIC's traffic, in Azure's terms.
