@@ -6,7 +6,7 @@
 //! new trace.
 
 use crate::dependencies::{self, Dependencies};
-use crate::reach::{self, matrix, parties, Cell, Matrix, Party};
+use crate::reach::{self, matrix_for, parties, Cell, Matrix, Party};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -35,7 +35,8 @@ pub struct Change {
 }
 
 pub fn diff(old: &Analysis, new: &Analysis, probes: &[Probe]) -> Vec<Change> {
-    let before: Vec<Matrix> = probes.iter().map(|p| matrix(old, *p)).collect();
+    let old_parties = parties(old);
+    let before: Vec<Matrix> = probes.iter().map(|p| matrix_for(old, *p, old_parties.clone())).collect();
     diff_from(&before, old, &dependencies::fingerprints(old.topology), new, parties(new), probes).0
 }
 

@@ -3,7 +3,7 @@
 //! flow passes an appliance), `only` (delivered on the listed protocols and ports, on no other).
 //! A violation comes with its trace.
 
-use crate::reach::INTERNET_HOST;
+use crate::reach::{representative, INTERNET_HOST};
 use crate::trace::{probe, probe_name, run, to_json, JsonTrace};
 use crate::{Analysis, QueryError};
 use ipnet::Ipv4Net;
@@ -56,14 +56,6 @@ fn select(a: &Analysis, what: &str, as_destination: bool) -> Result<Vec<(String,
     }
     let side = if as_destination { "to" } else { "from" };
     Err(QueryError { message: format!("intent {side} '{what}' names nothing in the topology"), hint: Some("use a VM, a VNet, vnet/subnet, a site (local network gateway), internet, any, an address or a CIDR".into()) })
-}
-
-/// A host inside a prefix: its tenth address (the network itself for /31 and /32).
-fn representative(p: Ipv4Net) -> Ipv4Addr {
-    if p.prefix_len() >= 31 {
-        return p.network();
-    }
-    Ipv4Addr::from(u32::from(p.network()) + 10.min((1u32 << (32 - p.prefix_len())) - 2))
 }
 
 /// The address a flow to a party targets: from the Internet, a VM's public IP.

@@ -43,6 +43,14 @@ pub enum PartyKind {
     Internet,
 }
 
+/// A host inside a prefix: its tenth address (the network itself for /31 and /32).
+pub fn representative(p: Ipv4Net) -> Ipv4Addr {
+    if p.prefix_len() >= 31 {
+        return p.network();
+    }
+    Ipv4Addr::from(u32::from(p.network()) + 10.min((1u32 << (32 - p.prefix_len())) - 2))
+}
+
 /// The parties: VMs in input order, then sites, then the Internet.
 pub fn parties(a: &Analysis) -> Vec<Party> {
     let t = a.topology;
@@ -87,7 +95,7 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
     for (i, lng) in t.local_gateways.iter().enumerate() {
         let Some(prefix) = lng.address_prefixes.iter().chain(&lng.bgp_advertised).next() else { continue };
         // A host inside the site's first prefix.
-        let host = Ipv4Addr::from(u32::from(prefix.network()) + if prefix.prefix_len() >= 31 { 0 } else { 10.min((1u32 << (32 - prefix.prefix_len())) - 2) });
+        let host = representative(*prefix);
         out.push(Party { name: lng.name.clone(), source: host, target: host, public: None, kind: PartyKind::Site, class: class_of(format!("site {i}")), depends_on: Dependencies::of([lng.id.key()]) });
     }
     out.push(Party { name: "Internet".into(), source: INTERNET_HOST, target: INTERNET_HOST, public: None, kind: PartyKind::Internet, class: class_of("internet".into()), depends_on: Dependencies::default() });
