@@ -60,7 +60,8 @@ pub fn internet() -> &'static [Ipv4Net] {
 
 /// Whether an address is in the Internet tag (D12).
 pub fn is_internet(ip: Ipv4Addr) -> bool {
-    !NOT_INTERNET.iter().any(|n| n.parse::<Ipv4Net>().expect("constant").contains(&ip))
+    static EXCLUDED: std::sync::OnceLock<Vec<Ipv4Net>> = std::sync::OnceLock::new();
+    !EXCLUDED.get_or_init(|| NOT_INTERNET.iter().map(|n| n.parse().expect("constant")).collect()).iter().any(|n| n.contains(&ip))
 }
 
 fn internet_prefixes() -> Vec<Ipv4Net> {
