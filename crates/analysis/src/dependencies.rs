@@ -15,7 +15,7 @@ use vnetlab_model::{ConnectionKind, SubnetId, Topology};
 /// What a trace depends on: sets of resource ID keys (lower-cased), shared between traces (a
 /// subnet's set is built once).
 #[derive(Debug, Clone, Default)]
-pub struct Dependencies(pub Vec<Arc<BTreeSet<String>>>);
+pub struct Dependencies(pub Vec<KeySet>);
 
 impl Dependencies {
     pub fn of(keys: impl IntoIterator<Item = String>) -> Dependencies {
@@ -54,13 +54,18 @@ fn subnet_dependencies(t: &Topology, s: SubnetId, out: &mut BTreeSet<String>) {
     }
 }
 
-/// Looks up the resources a trace's hops name, and each subnet's dependencies, once.
+/// A shared set of resource keys.
+pub type KeySet = Arc<BTreeSet<String>>;
+
+/// Looks up the resources a trace's hops name, and each subnet's and NIC's dependencies, once:
+/// every trace's dependencies are made of these shared sets, so a diff can index them.
 pub struct DependencyIndex<'t> {
     t: &'t Topology,
-    subnets: Vec<OnceLock<Arc<BTreeSet<String>>>>,
+    subnets: Vec<OnceLock<KeySet>>,
+    nics: Vec<OnceLock<KeySet>>,
     subnets_by_vnet: HashMap<&'t str, Vec<SubnetId>>,
     nics_by_name: HashMap<&'t str, Vec<usize>>,
-    others_by_name: HashMap<&'t str, Vec<String>>,
+    others_by_name: HashMap<&'t str, KeySet>,
 }
 
 impl<'t> DependencyIndex<'t> {
@@ -73,7 +78,7 @@ impl<'t> DependencyIndex<'t> {
         for (i, n) in t.nics.iter().enumerate() {
             nics_by_name.entry(n.name.as_str()).or_default().push(i);
         }
-        let mut others_by_name: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut others: HashMap<&str, BTreeSet<String>> = HashMap::new();
         let all = t.route_tables.iter().map(|r| (&r.name, &r.id))
             .chain(t.nsgs.iter().map(|r| (&r.name, &r.id)))
             .chain(t.gateways.iter().map(|r| (&r.name, &r.id)))
@@ -82,13 +87,15 @@ impl<'t> DependencyIndex<'t> {
             .chain(t.nat_gateways.iter().map(|r| (&r.name, &r.id)))
             .chain(t.load_balancers.iter().map(|r| (&r.name, &r.id)));
         for (name, id) in all {
-            others_by_name.entry(name.as_str()).or_default().push(id.key());
+            others.entry(name.as_str()).or_default().insert(id.key());
         }
-        DependencyIndex { t, subnets: (0..t.subnets.len()).map(|_| OnceLock::new()).collect(), subnets_by_vnet, nics_by_name, others_by_name }
+        let others_by_name = others.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        let cells = |n: usize| (0..n).map(|_| OnceLock::new()).collect();
+        DependencyIndex { t, subnets: cells(t.subnets.len()), nics: cells(t.nics.len()), subnets_by_vnet, nics_by_name, others_by_name }
     }
 
     /// Everything a subnet's routes and NSG tags are made of.
-    pub fn subnet_set(&self, s: SubnetId) -> Arc<BTreeSet<String>> {
+    pub fn subnet_set(&self, s: SubnetId) -> KeySet {
         self.subnets[s.index()].get_or_init(|| {
             let mut set = BTreeSet::new();
             subnet_dependencies(self.t, s, &mut set);
@@ -96,15 +103,24 @@ impl<'t> DependencyIndex<'t> {
         }).clone()
     }
 
+    /// A NIC, its NSG and its public IPs.
+    fn nic_set(&self, i: usize) -> KeySet {
+        self.nics[i].get_or_init(|| {
+            let (t, n) = (self.t, &self.t.nics[i]);
+            let mut set = BTreeSet::from([n.id.key()]);
+            set.extend(n.nsg.map(|g| t.nsgs[g.index()].id.key()));
+            set.extend(n.ip_configurations.iter().filter_map(|c| c.public_ip).map(|p| t.public_ips[p.index()].id.key()));
+            Arc::new(set)
+        }).clone()
+    }
+
     /// The resources a trace's verdict depends on.
     pub fn of_trace(&self, tr: &Trace) -> Dependencies {
         let t = self.t;
-        let mut own = BTreeSet::new();
-        let mut sets: Vec<Arc<BTreeSet<String>>> = Vec::new();
-        let mut seen_subnets = HashSet::new();
-        let mut add_subnet = |s: SubnetId, sets: &mut Vec<Arc<BTreeSet<String>>>| {
-            if seen_subnets.insert(s) {
-                sets.push(self.subnet_set(s));
+        let mut sets: Vec<KeySet> = Vec::new();
+        let mut add = |set: KeySet| {
+            if !sets.iter().any(|s| Arc::ptr_eq(s, &set)) {
+                sets.push(set);
             }
         };
         for hop in tr.forward.hops.iter().chain(tr.reply.iter().flat_map(|r| r.hops.iter())) {
@@ -113,12 +129,9 @@ impl<'t> DependencyIndex<'t> {
             match kind {
                 "networkInterfaces" => {
                     for i in self.nics_by_name.get(name).into_iter().flatten() {
-                        let n = &t.nics[*i];
-                        own.insert(n.id.key());
-                        own.extend(n.nsg.map(|g| t.nsgs[g.index()].id.key()));
-                        for cfg in &n.ip_configurations {
-                            add_subnet(cfg.subnet, &mut sets);
-                            own.extend(cfg.public_ip.map(|p| t.public_ips[p.index()].id.key()));
+                        add(self.nic_set(*i));
+                        for cfg in &t.nics[*i].ip_configurations {
+                            add(self.subnet_set(cfg.subnet));
                         }
                     }
                 }
@@ -126,14 +139,17 @@ impl<'t> DependencyIndex<'t> {
                     let subnet = rest.split("/subnets/").nth(1);
                     for s in self.subnets_by_vnet.get(name).into_iter().flatten() {
                         if subnet.is_none_or(|n| n == t.subnet(*s).name) {
-                            add_subnet(*s, &mut sets);
+                            add(self.subnet_set(*s));
                         }
                     }
                 }
-                _ => own.extend(self.others_by_name.get(name).into_iter().flatten().cloned()),
+                _ => {
+                    if let Some(set) = self.others_by_name.get(name) {
+                        add(set.clone());
+                    }
+                }
             }
         }
-        sets.push(Arc::new(own));
         Dependencies(sets)
     }
 }

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
-use vnetlab_engine::trace::{Probe, Trace, Verdict};
+use vnetlab_engine::trace::{NsgCheck, Probe, Trace, Verdict};
 use vnetlab_model::{AddressPrefix, NicId, RoutePrefix};
 
 /// The representative Internet host of the matrix (D15: documentation range).
@@ -109,6 +109,8 @@ pub struct Cell {
     /// Shared: many cells of a matrix carry the same reason.
     pub reason: Arc<str>,
     pub depends_on: Dependencies,
+    /// The NSG checks of the trace behind it (none for a cell decided without a trace).
+    pub nsg_checks: Arc<[NsgCheck]>,
 }
 
 /// Why a trace ended as it did, in one line.
@@ -175,7 +177,7 @@ pub fn matrix_for(a: &Analysis, probe: Probe, parties: Vec<Party>) -> Matrix {
                     }
                     if target(from, to).is_none() {
                         let depends_on = to.depends_on.clone();
-                        return Pending::Done(Some(Cell { verdict: Verdict::Dropped, reason: format!("{} has no public IP: the Internet cannot reach it", to.name).into(), depends_on }));
+                        return Pending::Done(Some(Cell { verdict: Verdict::Dropped, reason: format!("{} has no public IP: the Internet cannot reach it", to.name).into(), depends_on, nsg_checks: Arc::new([]) }));
                     }
                     // Same-class pairs need their own trace (a class may reach itself or not).
                     let key = (from.class, to.class, from.class == to.class);
@@ -196,7 +198,7 @@ pub fn matrix_for(a: &Analysis, probe: Probe, parties: Vec<Party>) -> Matrix {
             let (from, to) = (&parties[*i], &parties[*j]);
             let dst = target(from, to).expect("checked above");
             let tr = run(a, from.source, dst, probe);
-            Cell { verdict: tr.verdict(), reason: reason(a, &tr).into(), depends_on: a.dependencies().of_trace(&tr) }
+            Cell { verdict: tr.verdict(), reason: reason(a, &tr).into(), depends_on: a.dependencies().of_trace(&tr), nsg_checks: tr.nsg_checks().copied().collect() }
         })
         .collect();
     let cells = pending

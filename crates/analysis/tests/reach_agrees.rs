@@ -146,8 +146,9 @@ proptest! {
         let (old, new) = (load(&s), load(&changed));
         let (a, b) = (Analysis::new(&old.topology, ServiceTags::bundled()), Analysis::new(&new.topology, ServiceTags::bundled()));
         let probe = Probe { protocol: 6, port };
-        let before = reach::matrix(&a, probe);
-        let (incremental, _) = vnetlab_analysis::diff::diff_from(std::slice::from_ref(&before), &a, &vnetlab_analysis::dependencies::fingerprints(&old.topology), &b, reach::parties(&b), &[probe]);
+        let base = vnetlab_analysis::diff::Baseline::new(&a, vec![reach::matrix(&a, probe)]);
+        let (incremental, _) = base.diff(&a, &b, reach::parties(&b), &[probe]);
+        let before = &base.matrices[0];
         // A fresh analysis of the new version: nothing adopted from the old one.
         let fresh = Analysis::new(&new.topology, ServiceTags::bundled());
         let after = reach::matrix(&fresh, probe);

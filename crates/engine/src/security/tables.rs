@@ -40,8 +40,8 @@ impl<'t> SecurityTables<'t> {
     /// Takes over what another version of the topology already compiled, for the associations
     /// `unchanged` vouches for (a diff re-traces a few flows without recompiling every NSG).
     pub fn adopt(&self, old: &SecurityTables, unchanged: impl Fn(NsgId, SubnetId) -> bool) {
-        for (key, cell) in &self.compiled {
-            if let Some(done) = old.compiled.get(key).and_then(OnceLock::get).filter(|_| unchanged(key.0, key.1)) {
+        for (key, done) in old.compiled.iter().filter_map(|(k, cell)| Some((k, cell.get()?))) {
+            if let Some(cell) = self.compiled.get(key).filter(|_| unchanged(key.0, key.1)) {
                 let _ = cell.set(done.clone());
             }
         }

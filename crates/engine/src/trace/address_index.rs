@@ -1,13 +1,14 @@
 //! Who holds an address: NIC private addresses (per VNet, since separate VNets may reuse one),
-//! public IPs in front of NICs, load balancer frontends, and the sites behind gateways. Built
-//! once per topology so a trace finds each hop's holder without scanning every resource.
+//! public IPs in front of NICs, load balancer frontends, the sites behind gateways, and which
+//! VNets are peered. Built once per topology so a trace finds each hop's holder without
+//! scanning every resource (a hub may have hundreds of peerings).
 
 use crate::routes::gateway::{gateway_prefixes, PrefixSource};
 use ipnet::Ipv4Net;
 use prefix_trie::PrefixMap;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use vnetlab_model::{GatewayId, LoadBalancerId, LocalGatewayId, NicId, Topology, VnetId};
+use vnetlab_model::{GatewayId, LoadBalancerId, LocalGatewayId, NicId, Peering, PeeringId, Topology, VnetId};
 
 #[derive(Debug, Default)]
 pub struct AddressIndex {
@@ -18,6 +19,10 @@ pub struct AddressIndex {
     sites: PrefixMap<Ipv4Net, (LocalGatewayId, GatewayId)>,
     /// Per gateway: its prefixes and where each comes from.
     gateway_prefixes: HashMap<GatewayId, PrefixMap<Ipv4Net, PrefixSource>>,
+    /// The peering from a VNet to a remote one.
+    peerings: HashMap<(VnetId, VnetId), PeeringId>,
+    /// The VNets whose address space holds a prefix (unpeered VNets may overlap).
+    vnet_spaces: PrefixMap<Ipv4Net, Vec<VnetId>>,
 }
 
 impl AddressIndex {
@@ -55,6 +60,14 @@ impl AddressIndex {
             }
             index.gateway_prefixes.insert(gateway, own);
         }
+        for (i, p) in t.peerings.iter().enumerate() {
+            index.peerings.entry((p.vnet, p.remote)).or_insert(PeeringId(i as u32));
+        }
+        for (i, v) in t.vnets.iter().enumerate() {
+            for space in &v.address_space {
+                index.vnet_spaces.entry(*space).or_default().push(VnetId(i as u32));
+            }
+        }
         index
     }
 
@@ -80,5 +93,21 @@ impl AddressIndex {
 
     pub fn site(&self, ip: Ipv4Addr) -> Option<(LocalGatewayId, GatewayId)> {
         self.sites.get_lpm(&Ipv4Net::new(ip, 32).expect("/32")).map(|(_, v)| *v)
+    }
+
+    /// The peering from `vnet` to `remote`.
+    pub fn peering<'t>(&self, t: &'t Topology, vnet: VnetId, remote: VnetId) -> Option<&'t Peering> {
+        self.peerings.get(&(vnet, remote)).map(|p| &t.peerings[p.index()])
+    }
+
+    /// Whether two VNets are peered both ways (a connected peering).
+    pub fn peered(&self, a: VnetId, b: VnetId) -> bool {
+        self.peerings.contains_key(&(a, b)) && self.peerings.contains_key(&(b, a))
+    }
+
+    /// The VNet peered from `vnet` whose address space holds an address.
+    pub fn peer_holding(&self, vnet: VnetId, ip: Ipv4Addr) -> Option<VnetId> {
+        let host = Ipv4Net::new(ip, 32).expect("/32");
+        self.vnet_spaces.cover(&host).flat_map(|(_, vnets)| vnets.iter().copied()).find(|remote| self.peerings.contains_key(&(vnet, *remote)))
     }
 }

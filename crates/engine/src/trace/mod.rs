@@ -17,7 +17,7 @@ use crate::routes::RoutingTables;
 use crate::security::tables::SecurityTables;
 use endpoint::Endpoint;
 use std::net::Ipv4Addr;
-use vnetlab_model::{NicId, Topology};
+use vnetlab_model::{Access, Direction, NicId, Topology};
 
 /// The layer a hop belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +95,19 @@ pub struct Path {
     pub hops: Vec<Hop>,
     /// Appliances (NICs with IP forwarding) the packet went through.
     pub appliances: Vec<NicId>,
+    /// Every NSG pipeline the walk asked, with its answer.
+    pub nsg_checks: Vec<NsgCheck>,
+}
+
+/// One question the walk asked a NIC's NSGs (its NIC and subnet NSGs together), and the answer.
+/// The walk takes no other input from NSGs: when every check answers the same under changed NSG
+/// rules, the trace is the same, so a diff re-evaluates these instead of walking again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NsgCheck {
+    pub nic: NicId,
+    pub direction: Direction,
+    pub packet: FiveTuple,
+    pub access: Access,
 }
 
 impl Path {
@@ -133,6 +146,11 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// The NSG checks of the request and of its reply.
+    pub fn nsg_checks(&self) -> impl Iterator<Item = &NsgCheck> {
+        self.forward.nsg_checks.iter().chain(self.reply.iter().flat_map(|r| r.nsg_checks.iter()))
+    }
+
     /// Delivered only when the request arrives and its reply comes back the same way.
     pub fn verdict(&self) -> Verdict {
         match (&self.forward.verdict, &self.reply, &self.asymmetric) {

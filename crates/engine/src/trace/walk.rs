@@ -11,12 +11,12 @@
 //! leaves by another address than the public one the request came in on, is asymmetric.
 
 use super::endpoint::{resolve, Endpoint};
-use super::{Fabric, Hop, Layer, Path, Probe, Trace, Verdict, SOURCE_PORT};
+use super::{Fabric, Hop, Layer, NsgCheck, Path, Probe, Trace, Verdict, SOURCE_PORT};
 use crate::flow::FiveTuple;
 use crate::routes::gateway::{serving_vnet, PrefixSource};
 use crate::routes::selection::Origin;
 use crate::routes::SubnetRoutes;
-use crate::security::evaluate::{Level, Reason};
+use crate::security::evaluate::{Decision, Level, Reason};
 use crate::security::tags::{is_internet, IMDS, WIRESERVER};
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
@@ -29,6 +29,7 @@ struct Walker<'w, 'a> {
     f: &'w Fabric<'a>,
     hops: Vec<Hop>,
     appliances: Vec<NicId>,
+    nsg_checks: Vec<NsgCheck>,
     visited: HashSet<(NicId, FiveTuple)>,
     /// NICs whose NSGs hold the flow's state: the reply passes them without rules.
     stateful: Option<&'w HashSet<NicId>>,
@@ -66,7 +67,7 @@ enum Snat {
 
 impl<'w, 'a> Walker<'w, 'a> {
     fn new(f: &'w Fabric<'a>, stateful: Option<&'w HashSet<NicId>>) -> Self {
-        Walker { f, hops: Vec::new(), appliances: Vec::new(), visited: HashSet::new(), stateful, allowed_at: HashSet::new(), reply_via: None, delivered: false, delivered_to: None, snat: None, lb_flow: None }
+        Walker { f, hops: Vec::new(), appliances: Vec::new(), nsg_checks: Vec::new(), visited: HashSet::new(), stateful, allowed_at: HashSet::new(), reply_via: None, delivered: false, delivered_to: None, snat: None, lb_flow: None }
     }
 
     fn hop(&mut self, resource: String, layer: Layer, decision: impl Into<String>, detail: impl Into<String>, packet: FiveTuple, passed: bool) -> bool {
@@ -94,7 +95,7 @@ impl<'w, 'a> Walker<'w, 'a> {
     /// Delivered only when the walk reached the destination and no hop dropped the packet.
     fn path(self) -> Path {
         let delivered = self.delivered && self.hops.iter().all(|h| h.passed);
-        Path { verdict: if delivered { Verdict::Delivered } else { Verdict::Dropped }, hops: self.hops, appliances: self.appliances }
+        Path { verdict: if delivered { Verdict::Delivered } else { Verdict::Dropped }, hops: self.hops, appliances: self.appliances, nsg_checks: self.nsg_checks }
     }
 
     fn start(&mut self, from: Endpoint, packet: FiveTuple) {
@@ -178,7 +179,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             self.hop(self.nic_name(nic), layer, "flow state", "the reply of an allowed flow: NSGs are stateful", packet, true);
             return;
         }
-        let decision = self.f.security.nic(nic).evaluate(direction, &packet);
+        let decision = self.evaluate_nsgs(nic, direction, packet);
         for v in &decision.evaluated {
             let at = if v.level == Level::Nic { "the NIC's NSG" } else { "the subnet's NSG" };
             let allowed = v.rule.written.access == Access::Allow;
@@ -249,7 +250,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         match kind {
             NextHopType::VnetLocal => self.deliver_in(vnet, packet),
             NextHopType::VNetPeering | NextHopType::VNetGlobalPeering => {
-                let remote = t.vnet(vnet).peerings.iter().map(|p| t.peerings[p.index()].remote).find(|r| t.vnet(*r).address_space.iter().any(|a| a.contains(&packet.dst)));
+                let remote = self.f.addresses.peer_holding(vnet, packet.dst);
                 match remote {
                     Some(remote) => {
                         self.cross_peering(vnet, remote, packet, from_gateway);
@@ -282,7 +283,7 @@ impl<'w, 'a> Walker<'w, 'a> {
     /// Crossing a peering into `to` (routing.md 7; D8, D9). Returns whether it passed.
     fn cross_peering(&mut self, from: VnetId, to: VnetId, packet: FiveTuple, from_gateway: bool) -> bool {
         let t = self.f.topology;
-        let Some(back) = t.peering_between(to, from) else { return false };
+        let Some(back) = self.f.addresses.peering(t, to, from) else { return false };
         let resource = format!("virtualNetworks/{}/virtualNetworkPeerings/{}", t.vnet(to).name, back.name);
         let originated = t.vnet(from).address_space.iter().any(|a| a.contains(&packet.src));
         // D9: traffic an appliance forwarded (its source outside the sending VNet) needs
@@ -349,7 +350,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             }
         };
         if target_vnet != vnet {
-            let peered = t.peering_between(vnet, target_vnet).is_some() && t.peering_between(target_vnet, vnet).is_some();
+            let peered = self.f.addresses.peered(vnet, target_vnet);
             if !peered {
                 let resource = nic.map(|n| self.nic_name(n)).unwrap_or_else(|| format!("virtualNetworks/{}", t.vnet(target_vnet).name));
                 self.hop(resource, Layer::Appliance, "nextHopIpAddress", format!("the next hop {ip} is neither in this VNet nor in a peered one: not directly reachable"), packet, false);
@@ -637,18 +638,25 @@ fn lb_rule<'t>(l: &'t LoadBalancer, frontend: usize, packet: &FiveTuple) -> Opti
     l.rules.iter().find(|r| r.frontend == frontend && proto_matches(&r.protocol) && (r.frontend_port == packet.dst_port || r.frontend_port == 0))
 }
 
-/// The members of a backend pool, in input order, with their addresses.
-impl Walker<'_, '_> {
+impl<'w> Walker<'w, '_> {
     /// Whether a rule's health probe sees a backend up: the probe comes from 168.63.129.16 to
     /// the probe port, and the backend's inbound NSGs must let it in (dataplane.md 1.5, 6.1;
     /// scenario 19). The service behind the port is taken to answer.
-    fn probe_up(&self, l: &LoadBalancer, rule: &LoadBalancingRule, nic: NicId, ip: Ipv4Addr) -> bool {
+    fn probe_up(&mut self, l: &LoadBalancer, rule: &LoadBalancingRule, nic: NicId, ip: Ipv4Addr) -> bool {
         let Some(probe) = rule.probe.map(|p| &l.probes[p]) else { return true };
         let flow = FiveTuple { src: WIRESERVER, dst: ip, protocol: FiveTuple::TCP, src_port: SOURCE_PORT, dst_port: probe.port };
-        self.f.security.nic(nic).evaluate(Direction::Inbound, &flow).access == Access::Allow
+        self.evaluate_nsgs(nic, Direction::Inbound, flow).access == Access::Allow
+    }
+
+    /// Asks a NIC's NSGs, and notes the question and the answer.
+    fn evaluate_nsgs(&mut self, nic: NicId, direction: Direction, packet: FiveTuple) -> Decision<'w> {
+        let decision = self.f.security.nic(nic).evaluate(direction, &packet);
+        self.nsg_checks.push(NsgCheck { nic, direction, packet, access: decision.access });
+        decision
     }
 }
 
+/// The members of a backend pool, in input order, with their addresses.
 fn pool_members(t: &Topology, lb: LoadBalancerId, pool: usize) -> impl Iterator<Item = (NicId, Ipv4Addr)> + '_ {
     t.nics.iter().enumerate().filter_map(move |(i, n)| n.ip_configurations.iter().find(|c| c.backend_pools.contains(&(lb, pool))).map(|c| (NicId(i as u32), c.private_ip)))
 }
