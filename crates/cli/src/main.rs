@@ -12,6 +12,7 @@ macro_rules! outln {
 }
 
 mod demo;
+mod lab;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::borrow::Cow;
@@ -158,6 +159,48 @@ enum Command {
         #[arg(short, long, value_enum, default_value = "table")]
         output: Output,
     },
+    /// Bring a topology up as a live lab: every VM a network namespace on the vnetlab switch.
+    /// Returns once every VM has its DHCP lease (the switch goes on in the background).
+    Up {
+        file: PathBuf,
+        /// The lab's name (default: the file's name); namespaces are named `vl-<lab>-<vm>`.
+        #[arg(long)]
+        name: Option<String>,
+        /// Run the switch in this process until Ctrl-C, then remove the lab.
+        #[arg(long)]
+        foreground: bool,
+        /// Record every NIC's frames to DIR/<nic>.pcap.
+        #[arg(long, value_name = "DIR")]
+        pcap_dir: Option<PathBuf>,
+    },
+    /// Run a command inside a VM of a running lab; its exit code is passed through.
+    Exec {
+        lab: String,
+        vm: String,
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// A running lab's VMs, addresses and switch counters.
+    Status {
+        lab: String,
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// Record what a NIC (or a VM's primary NIC) sees, as pcap.
+    Capture {
+        lab: String,
+        nic: String,
+        #[arg(short = 'w', value_name = "FILE")]
+        write: PathBuf,
+        /// Stop after N frames.
+        #[arg(short = 'c', long)]
+        count: Option<usize>,
+        /// Stop after S seconds.
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
+    /// Remove a lab: its switch, namespaces and devices (also after a crash).
+    Down { lab: String },
     /// The built-in home lab: on-premises, S2S VPN, a hub, peered spokes and an IDS appliance.
     Demo {
         /// Write the demo topology to FILE (YAML) instead of analysing it.
@@ -311,6 +354,14 @@ fn run(cli: Cli) -> Result<(), Failed> {
             }
             Ok(())
         }
+        Command::Up { file, name, foreground, pcap_dir } => {
+            let loaded = load(&file, &tags)?;
+            lab::up(&file, &loaded.topology, &tags, name.as_deref(), foreground, pcap_dir)
+        }
+        Command::Exec { lab: name, vm, command } => lab::exec(&name, &vm, &command),
+        Command::Status { lab: name, output } => lab::status(&name, matches!(output, Output::Json)),
+        Command::Capture { lab: name, nic, write, count, seconds } => lab::capture(&name, &nic, &write, count, seconds),
+        Command::Down { lab: name } => lab::down(&name),
         Command::Demo { write: Some(path) } => demo::write(&path),
         Command::Demo { write: None } => demo::run(&tags),
         Command::Schema => {

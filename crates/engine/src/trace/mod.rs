@@ -17,7 +17,7 @@ use crate::routes::RoutingTables;
 use crate::security::tables::SecurityTables;
 use endpoint::Endpoint;
 use std::net::Ipv4Addr;
-use vnetlab_model::{Access, Direction, NicId, Topology};
+use vnetlab_model::{Access, Direction, LocalGatewayId, NicId, Topology};
 
 /// The layer a hop belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +161,50 @@ impl Trace {
     }
 }
 
+/// Where the fabric hands a packet at the end of a walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Egress {
+    /// A VM's NIC: its own address, or an appliance that routes the packet on.
+    Nic(NicId),
+    /// An on-premises site, through the VPN gateway.
+    Site(LocalGatewayId),
+    Internet,
+    /// An Azure service behind a service or private endpoint.
+    Service,
+    /// The host answers itself: 168.63.129.16, 169.254.169.254, a Standard frontend's ping.
+    Host,
+}
+
+/// What one real packet's walk decided (the live lab's switch).
+#[derive(Debug, Clone)]
+pub struct Forwarding {
+    pub path: Path,
+    pub egress: Option<Egress>,
+    /// The packet as it leaves the fabric (addresses after any NAT).
+    pub packet: FiveTuple,
+    /// What the packet's replies will find: pass it when walking them.
+    pub state: FlowState,
+}
+
+/// The state a request leaves in the fabric for its replies: the NICs whose NSGs allowed it
+/// (NSGs are stateful), the load balancer's translation, and the public address it came in by.
+#[derive(Debug, Clone, Default)]
+pub struct FlowState {
+    pub allowed_at: std::collections::HashSet<NicId>,
+    lb_flow: Option<walk::LbFlow>,
+    reply_via: Option<Ipv4Addr>,
+}
+
+impl FlowState {
+    /// Adds what another leg of the same flow left (a request through an appliance passes
+    /// the fabric twice: to the appliance, then on from it).
+    pub fn merge(&mut self, other: FlowState) {
+        self.allowed_at.extend(other.allowed_at);
+        self.lb_flow = self.lb_flow.or(other.lb_flow);
+        self.reply_via = self.reply_via.or(other.reply_via);
+    }
+}
+
 /// What a trace needs: the topology and its compiled routes and NSGs.
 pub struct Fabric<'a> {
     pub topology: &'a Topology,
@@ -183,6 +227,12 @@ impl Fabric<'_> {
     /// Traces a packet from one address to another.
     pub fn trace(&self, from: Ipv4Addr, to: Ipv4Addr, probe: Probe) -> Trace {
         walk::trace(self, endpoint::resolve(self.addresses, from), endpoint::resolve(self.addresses, to), probe)
+    }
+
+    /// One real packet entering the fabric from `from` (the live lab): where it goes next. A
+    /// reply passes `request`, the state its request left.
+    pub fn forward(&self, from: Endpoint, packet: FiveTuple, request: Option<&FlowState>) -> Forwarding {
+        walk::forward(self, from, packet, request)
     }
 
     /// Traces between resolved endpoints.

@@ -11,7 +11,7 @@
 //! leaves by another address than the public one the request came in on, is asymmetric.
 
 use super::endpoint::{resolve, Endpoint};
-use super::{Fabric, Hop, Layer, NsgCheck, Path, Probe, Trace, Verdict, SOURCE_PORT};
+use super::{Egress, Fabric, FlowState, Forwarding, Hop, Layer, NsgCheck, Path, Probe, Trace, Verdict, SOURCE_PORT};
 use crate::flow::FiveTuple;
 use crate::routes::gateway::{serving_vnet, PrefixSource};
 use crate::routes::selection::Origin;
@@ -44,11 +44,15 @@ struct Walker<'w, 'a> {
     lb_flow: Option<LbFlow>,
     /// The NIC the packet was delivered to.
     delivered_to: Option<NicId>,
+    /// Where the packet was handed at the end of the walk.
+    egress: Option<Egress>,
+    /// The live lab's walk: it ends at the next VM, an appliance included (its guest routes).
+    to_next_vm: bool,
 }
 
 /// A load balancer's translation of one flow (dataplane.md 6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct LbFlow {
+pub(super) struct LbFlow {
     lb: LoadBalancerId,
     frontend: Ipv4Addr,
     frontend_port: u16,
@@ -67,7 +71,7 @@ enum Snat {
 
 impl<'w, 'a> Walker<'w, 'a> {
     fn new(f: &'w Fabric<'a>, stateful: Option<&'w HashSet<NicId>>) -> Self {
-        Walker { f, hops: Vec::new(), appliances: Vec::new(), nsg_checks: Vec::new(), visited: HashSet::new(), stateful, allowed_at: HashSet::new(), reply_via: None, delivered: false, delivered_to: None, snat: None, lb_flow: None }
+        Walker { f, hops: Vec::new(), appliances: Vec::new(), nsg_checks: Vec::new(), visited: HashSet::new(), stateful, allowed_at: HashSet::new(), reply_via: None, delivered: false, delivered_to: None, snat: None, lb_flow: None, egress: None, to_next_vm: false }
     }
 
     fn hop(&mut self, resource: String, layer: Layer, decision: impl Into<String>, detail: impl Into<String>, packet: FiveTuple, passed: bool) -> bool {
@@ -86,8 +90,9 @@ impl<'w, 'a> Walker<'w, 'a> {
 
     /// The packet reached its destination: the last hop. After a soft block the walk went on to
     /// show the rest of the path, so the hop says where the packet would have gone.
-    fn deliver(&mut self, resource: String, decision: &str, what: String, packet: FiveTuple) {
+    fn deliver(&mut self, to: Egress, resource: String, decision: &str, what: String, packet: FiveTuple) {
         self.delivered = true;
+        self.egress = Some(to);
         let detail = if self.hops.iter().any(|h| !h.passed) { format!("{what}, were it not dropped above") } else { what };
         self.hop(resource, Layer::Delivery, decision, detail, packet, true);
     }
@@ -156,7 +161,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         // by the host; routes never apply to them.
         if own && (packet.dst == WIRESERVER || packet.dst == IMDS) {
             let what = if packet.dst == WIRESERVER { "168.63.129.16 is the host's virtual IP (DNS, DHCP, health, the VM agent): the host answers it and routes never apply" } else { "169.254.169.254 is the instance metadata service: the host answers it and routes never apply" };
-            return self.deliver("Azure platform".into(), "", what.to_string(), packet);
+            return self.deliver(Egress::Host, "Azure platform".into(), "", what.to_string(), packet);
         }
         // The reply of a load-balanced flow: the host turns the backend's address back into the
         // frontend's (dataplane.md 6.1; Floating IP keeps the frontend address, nothing to do).
@@ -270,11 +275,11 @@ impl<'w, 'a> Walker<'w, 'a> {
             NextHopType::VirtualNetworkGateway => self.gateway(vnet, packet),
             NextHopType::Internet => self.internet(subnet, egress, packet),
             NextHopType::VirtualNetworkServiceEndpoint => {
-                self.deliver("service endpoint".into(), "VirtualNetworkServiceEndpoint", "reaches the Azure service over the backbone, from the VM's private address".into(), packet);
+                self.deliver(Egress::Service, "service endpoint".into(), "VirtualNetworkServiceEndpoint", "reaches the Azure service over the backbone, from the VM's private address".into(), packet);
             }
             NextHopType::InterfaceEndpoint => {
                 let pe = t.private_endpoints.iter().find(|p| p.ip == packet.dst).map(|p| p.name.clone()).unwrap_or_default();
-                self.deliver(format!("privateEndpoints/{pe}"), "InterfaceEndpoint", format!("delivered to private endpoint '{pe}': the service behind it answers"), packet);
+                self.deliver(Egress::Service, format!("privateEndpoints/{pe}"), "InterfaceEndpoint", format!("delivered to private endpoint '{pe}': the service behind it answers"), packet);
             }
             NextHopType::None => {}
         }
@@ -391,12 +396,16 @@ impl<'w, 'a> Walker<'w, 'a> {
         if floating_ip || n.ip_configurations.iter().any(|c| c.private_ip == packet.dst) {
             let what = format!("delivered to {}", self.vm_of(nic));
             self.delivered_to = Some(nic);
-            return self.deliver(self.nic_name(nic), "", what, packet);
+            return self.deliver(Egress::Nic(nic), self.nic_name(nic), "", what, packet);
         }
         let ok = n.enable_ip_forwarding;
         let detail = if ok { "the NIC forwards IP: the appliance receives traffic for other addresses" } else { "the packet is for another address and the NIC's IP forwarding is off: Azure drops it" };
         self.hop(self.nic_name(nic), Layer::IpForwarding, "enableIPForwarding", detail, packet, ok);
         self.appliances.push(nic);
+        if self.to_next_vm && ok {
+            let what = format!("handed to {}, whose guest routes it on", self.vm_of(nic));
+            return self.deliver(Egress::Nic(nic), self.nic_name(nic), "", what, packet);
+        }
         let what = format!("{} routes it on, as a Linux router, by its subnet's effective routes", self.vm_of(nic));
         self.hop(self.nic_name(nic), Layer::Appliance, "", what, packet, true);
         self.leave(nic, packet);
@@ -427,7 +436,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             PrefixSource::Static(site) | PrefixSource::Bgp(site) | PrefixSource::DefaultSite(site) => {
                 let lng = &t.local_gateways[site.index()].name;
                 self.hop(resource, Layer::Gateway, format!("localNetworkGateways/{lng}"), format!("through the VPN tunnel to site '{lng}'"), packet, true);
-                self.deliver(format!("localNetworkGateways/{lng}"), "", format!("delivered to on-premises site '{lng}'"), packet);
+                self.deliver(Egress::Site(site), format!("localNetworkGateways/{lng}"), "", format!("delivered to on-premises site '{lng}'"), packet);
             }
             PrefixSource::Vnet2Vnet(remote) => {
                 self.hop(resource, Layer::Gateway, format!("virtualNetworkGateways/{}", t.gateway(remote).name), "through the VNet-to-VNet tunnel", packet, true);
@@ -524,7 +533,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         match resolve(self.f.addresses, out.dst) {
             // The destination is a lab public address: the packet comes back in from the Internet.
             Endpoint::PublicIp { .. } | Endpoint::LoadBalancer { .. } => self.from_internet(out),
-            _ => self.deliver("Internet".into(), "", format!("delivered to the Internet host {}", out.dst), out),
+            _ => self.deliver(Egress::Internet, "Internet".into(), "", format!("delivered to the Internet host {}", out.dst), out),
         }
     }
 
@@ -576,7 +585,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             }
             if has_backend {
                 let what = format!("the Standard load balancer answers ping on its public frontend {} itself; the backends never see it", packet.dst);
-                return self.deliver(resource, "frontend", what, packet);
+                return self.deliver(Egress::Host, resource, "frontend", what, packet);
             }
             self.hop(resource, Layer::LoadBalancer, "frontend", format!("no rule of frontend '{}' has a backend: the ping goes unanswered", l.frontends[frontend].name), packet, false);
             return;
@@ -787,4 +796,23 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
 fn outbound_rule(t: &Topology, nic: NicId, src: Ipv4Addr) -> Option<(LoadBalancerId, &vnetlab_model::OutboundRule)> {
     let cfg = t.nic(nic).ip_configurations.iter().find(|c| c.private_ip == src)?;
     cfg.backend_pools.iter().find_map(|(lb, pool)| t.load_balancers[lb.index()].outbound_rules.iter().find(|r| r.backend_pool == *pool).map(|r| (*lb, r)))
+}
+
+/// One real packet (the live lab): walked from where it entered to the next VM, site, Internet
+/// host or the host itself, with the state a request leaves for its replies.
+pub(super) fn forward(f: &Fabric, from: Endpoint, packet: FiveTuple, request: Option<&FlowState>) -> Forwarding {
+    let mut w = Walker::new(f, request.map(|r| &r.allowed_at));
+    w.to_next_vm = true;
+    if let Some(r) = request {
+        w.lb_flow = r.lb_flow;
+        w.reply_via = r.reply_via;
+    }
+    w.start(from, packet);
+    let reply_via = match (from, resolve(f.addresses, packet.dst)) {
+        (Endpoint::Internet(_), Endpoint::PublicIp { public, .. }) => Some(public),
+        _ => None,
+    };
+    let state = FlowState { allowed_at: std::mem::take(&mut w.allowed_at), lb_flow: w.lb_flow, reply_via };
+    let (egress, last) = (w.egress, w.hops.last().map_or(packet, |h| h.packet));
+    Forwarding { path: w.path(), egress, packet: last, state }
 }

@@ -1,0 +1,56 @@
+//! Network namespaces, the lab's VMs, sites and Internet, driven through iproute2's `ip`.
+//! Host safety (Live lab issue): each namespace gets `/etc/netns/<ns>/resolv.conf` before
+//! anything runs in it, so a DHCP client's hook never touches the host's `/etc/resolv.conf`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Runs `ip` with arguments; an error carries the command and what it printed.
+pub fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip").args(args).output().map_err(|e| format!("cannot run `ip`: {e} (is iproute2 installed?)"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("`ip {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
+    }
+}
+
+/// The lab's namespaces that exist now.
+pub fn list(prefix: &str) -> Vec<String> {
+    let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else { return Vec::new() };
+    String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split_whitespace().next()).filter(|n| n.starts_with(prefix)).map(str::to_string).collect()
+}
+
+fn etc_dir(ns: &str) -> PathBuf {
+    PathBuf::from("/etc/netns").join(ns)
+}
+
+/// Creates a namespace with its own resolv.conf (Azure's resolver 168.63.129.16, dataplane.md 4.6)
+/// and its loopback up.
+pub fn create(ns: &str) -> Result<(), String> {
+    let dir = etc_dir(ns);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::write(dir.join("resolv.conf"), "nameserver 168.63.129.16\nsearch internal.cloudapp.net\n").map_err(|e| format!("cannot write {}/resolv.conf: {e}", dir.display()))?;
+    ip(&["netns", "add", ns])?;
+    ip(&["-n", ns, "link", "set", "lo", "up"])
+}
+
+/// Removes a namespace and its files; a missing one is not an error.
+pub fn delete(ns: &str) {
+    let _ = ip(&["netns", "delete", ns]);
+    let _ = std::fs::remove_dir_all(etc_dir(ns));
+}
+
+/// Moves a host device into a namespace as `name`, with a MAC, and brings it up.
+pub fn adopt_device(dev: &str, ns: &str, name: &str, mac: &str) -> Result<(), String> {
+    ip(&["link", "set", "dev", dev, "netns", ns])?;
+    ip(&["-n", ns, "link", "set", "dev", dev, "name", name])?;
+    ip(&["-n", ns, "link", "set", "dev", name, "address", mac, "up"])
+}
+
+/// A command to run inside a namespace.
+pub fn exec(ns: &str, program: &str) -> Command {
+    let mut c = Command::new("ip");
+    c.args(["netns", "exec", ns, program]);
+    c
+}
