@@ -94,13 +94,14 @@ pub fn set_macs(frame: &mut [u8], src: [u8; 6], dst: [u8; 6]) {
     frame[6..12].copy_from_slice(&src);
 }
 
-/// Rewrites addresses and ports to `to` (NAT) and recomputes the checksums.
+/// Rewrites addresses and ports to `to` (NAT) and recomputes the checksums. The sums are of
+/// native-endian words (etherparse's), so they are stored native-endian too.
 pub fn translate(frame: &mut [u8], f: &Ipv4Frame, to: &FiveTuple) {
     frame[ETH + 12..ETH + 16].copy_from_slice(&to.src.octets());
     frame[ETH + 16..ETH + 20].copy_from_slice(&to.dst.octets());
     frame[ETH + 10..ETH + 12].fill(0);
     let sum = Sum16BitWords::new().add_slice(&frame[ETH..f.l4]).ones_complement();
-    frame[ETH + 10..ETH + 12].copy_from_slice(&sum.to_be_bytes());
+    frame[ETH + 10..ETH + 12].copy_from_slice(&sum.to_ne_bytes());
     let checksum_at = match to.protocol {
         FiveTuple::TCP => f.l4 + 16,
         FiveTuple::UDP => f.l4 + 6,
@@ -117,7 +118,7 @@ pub fn translate(frame: &mut [u8], f: &Ipv4Frame, to: &FiveTuple) {
     if to.protocol == FiveTuple::UDP && sum == 0 {
         sum = 0xffff;
     }
-    frame[checksum_at..checksum_at + 2].copy_from_slice(&sum.to_be_bytes());
+    frame[checksum_at..checksum_at + 2].copy_from_slice(&sum.to_ne_bytes());
 }
 
 #[cfg(test)]
@@ -140,6 +141,10 @@ mod tests {
         let to = FiveTuple { src: Ipv4Addr::new(198, 51, 100, 4), ..f.tuple };
         translate(&mut frame, &f, &to);
         assert_eq!(parse_ipv4(&frame).unwrap().tuple, to, "the translated frame parses, checksums valid");
+        // And the checksums are the ones a fresh frame of the translated flow carries.
+        let mut fresh = Vec::new();
+        PacketBuilder::ethernet2([0, 0x0d, 0x3a, 0, 0, 1], [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc]).ipv4([198, 51, 100, 4], [192, 0, 2, 10], 64).tcp(49152, 443, 1, 1000).write(&mut fresh, b"hello").unwrap();
+        assert_eq!(frame, fresh);
     }
 
     #[test]

@@ -1,0 +1,207 @@
+//! The live lab's observations (Live lab issue, "The seed author's observations"), each checked
+//! against Azure's answer in shared/azure-semantics: DHCP from the model (dataplane.md 4.3),
+//! ARP by 12:34:56:78:9a:bc (D1), D2's direct frames, D3's invisible fabric, spoofing drops
+//! (4.5), no broadcast (4.4), NSGs that see only private addresses (scenario 14), pcap
+//! capture, malformed frames, and a `down` that leaves nothing, even after `kill -9`.
+
+mod common;
+
+use common::{lab_possible, text, vnetlab, Lab};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The demo topology (hub with the IDS, spokes, on-premises), written for a test.
+fn demo(tag: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("vnetlab-lab-{tag}-{}.yaml", std::process::id()));
+    let out = vnetlab(&["demo", "--write", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    path
+}
+
+fn ok(out: &std::process::Output) -> bool {
+    out.status.success()
+}
+
+#[test]
+fn a_vm_gets_its_address_by_dhcp_and_every_arp_answer_is_the_fabrics() {
+    if !lab_possible() {
+        return;
+    }
+    let lab = Lab::up(&demo("l2"), "obsl2");
+    // dataplane.md 4.3: DHCP hands the NIC's address; the default route is the subnet's .1.
+    let addr = text(&lab.exec("web1", &["ip", "-4", "-o", "addr", "show", "dev", "eth0"]));
+    assert!(addr.contains("inet 10.1.0.4/24"), "{addr}");
+    let routes = text(&lab.exec("web1", &["ip", "route"]));
+    assert!(routes.contains("default via 10.1.0.1 dev eth0"), "{routes}");
+    // D1: whatever the VM asks ARP for, 12:34:56:78:9a:bc answers.
+    assert!(ok(&lab.exec("web1", &["ping", "-c", "1", "-W", "2", "10.2.0.4"])));
+    let neigh = text(&lab.exec("web1", &["ip", "neigh"]));
+    assert!(neigh.contains("10.1.0.1 dev eth0 lladdr 12:34:56:78:9a:bc"), "{neigh}");
+    // D3: the default gateway never answers ping.
+    assert!(!ok(&lab.exec("web1", &["ping", "-c", "1", "-W", "1", "10.1.0.1"])));
+    // dataplane.md 4.6: 168.63.129.16 resolves the VMs' names.
+    let dns = text(&lab.exec("web1", &["busybox", "nslookup", "app1", "168.63.129.16"]));
+    assert!(dns.contains("Address: 10.2.0.4"), "{dns}");
+}
+
+#[test]
+fn traceroute_shows_the_destination_as_hop_one_and_only_appliances_add_hops() {
+    if !lab_possible() {
+        return;
+    }
+    let lab = Lab::up(&demo("tr"), "obstr");
+    let hops = |vm: &str, to: &str| -> Vec<String> {
+        let out = text(&lab.exec(vm, &["traceroute", "-n", "-w", "1", "-q", "1", "-m", "6", to]));
+        out.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1).map(str::to_string)).collect()
+    };
+    // D3: from the hub to a spoke, across a peering, the destination is hop 1.
+    assert_eq!(hops("dc1", "10.1.0.4"), ["10.1.0.4"]);
+    // Spoke to spoke goes through the IDS appliance (route table rt-spoke1): it is the one hop.
+    assert_eq!(hops("web1", "10.2.0.4"), ["10.0.1.4", "10.2.0.4"]);
+}
+
+#[test]
+fn tcpdump_in_a_vm_sees_the_peer_vms_mac() {
+    if !lab_possible() {
+        return;
+    }
+    let lab = Lab::up(&demo("mac"), "obsmac");
+    // D2: VM-to-VM frames arrive with the sending NIC's MAC (dc1's NIC is the topology's second).
+    let ns = "vl-obsmac-web1";
+    let capture = Command::new("ip").args(["netns", "exec", ns, "tcpdump", "-e", "-n", "-c", "1", "-i", "eth0", "icmp[icmptype] == icmp-echo"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert!(ok(&lab.exec("dc1", &["ping", "-c", "2", "-W", "2", "10.1.0.4"])));
+    let seen = String::from_utf8_lossy(&capture.wait_with_output().unwrap().stdout).to_string();
+    assert!(seen.starts_with_ignoring_time("00:0d:3a:00:00:02 > 00:0d:3a:00:00:03"), "{seen}");
+}
+
+trait TcpdumpLine {
+    fn starts_with_ignoring_time(&self, what: &str) -> bool;
+}
+
+impl TcpdumpLine for String {
+    fn starts_with_ignoring_time(&self, what: &str) -> bool {
+        self.lines().any(|l| l.split_once(' ').is_some_and(|(_, rest)| rest.starts_with(what)))
+    }
+}
+
+#[test]
+fn an_address_set_statically_in_the_guest_loses_connectivity() {
+    if !lab_possible() {
+        return;
+    }
+    let lab = Lab::up(&demo("static"), "obsstatic");
+    assert!(ok(&lab.exec("dc1", &["ping", "-c", "1", "-W", "2", "10.1.0.4"])));
+    // dataplane.md 4.3/4.5: an address other than the NIC's is a spoofed source; Azure drops it.
+    assert!(ok(&lab.sh("web1", "ip addr flush dev eth0 && ip addr add 10.1.0.50/24 dev eth0 && ip route add default via 10.1.0.1")));
+    let dropped_before = lab.counters()["droppedByPolicy"].as_u64().unwrap();
+    assert!(!ok(&lab.exec("web1", &["ping", "-c", "2", "-W", "1", "10.0.2.4"])));
+    assert!(lab.counters()["droppedByPolicy"].as_u64().unwrap() > dropped_before);
+}
+
+#[test]
+fn a_broadcast_does_not_arrive_and_nsgs_see_only_private_addresses() {
+    if !lab_possible() {
+        return;
+    }
+    let lab = Lab::up(&root().join("tests/lab/public-ip-nsg.yaml"), "obsnsg");
+    // dataplane.md 4.4: broadcast is not carried; myVm2 (same subnet) hears nothing.
+    let listen = Command::new("ip").args(["netns", "exec", "vl-obsnsg-myVm2", "timeout", "3", "tcpdump", "-n", "-c", "1", "-i", "eth0", "icmp"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let before = lab.counters()["droppedBroadcastMulticast"].as_u64().unwrap();
+    lab.exec("myVm", &["ping", "-b", "-c", "2", "-W", "1", "10.0.0.255"]);
+    let heard = String::from_utf8_lossy(&listen.wait_with_output().unwrap().stdout).to_string();
+    assert!(heard.trim().is_empty(), "a broadcast arrived: {heard}");
+    assert!(lab.counters()["droppedBroadcastMulticast"].as_u64().unwrap() >= before + 2);
+    // Scenario 14: from the Internet (192.0.2.10), the rule written for myVm's public IP never
+    // matches; myVm2's rule for its private address does.
+    for vm in ["myVm", "myVm2"] {
+        assert!(ok(&lab.sh(vm, "nc -l -k -p 80 >/dev/null 2>&1 </dev/null & sleep 0.3")));
+    }
+    let probe = |ip: &str| Command::new("ip").args(["netns", "exec", "vl-obsnsg-internet", "nc", "-z", "-w", "2", ip, "80"]).status().unwrap().success();
+    assert!(!probe("198.51.100.20"), "the rule for the public IP matched");
+    assert!(probe("198.51.100.21"), "the rule for the private IP did not let the connection in");
+}
+
+#[test]
+fn capture_writes_a_pcap_that_matches_tcpdump_inside_the_vm() {
+    if !lab_possible() {
+        return;
+    }
+    let lab = Lab::up(&demo("pcap"), "obspcap");
+    let dir = std::env::temp_dir().join(format!("vnetlab-pcap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (switch_side, guest_side) = (dir.join("switch.pcap"), dir.join("guest.pcap"));
+    let capture = Command::new(env!("CARGO_BIN_EXE_vnetlab")).args(["capture", "obspcap", "web1", "-w", switch_side.to_str().unwrap(), "--seconds", "4"]).spawn().unwrap();
+    let kernel = Command::new("ip").args(["netns", "exec", "vl-obspcap-web1", "timeout", "4", "tcpdump", "-n", "-i", "eth0", "-w", guest_side.to_str().unwrap(), "icmp"]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    assert!(ok(&lab.exec("web1", &["ping", "-c", "3", "-i", "0.2", "-W", "2", "10.2.0.4"])));
+    assert!(capture.wait_with_output().unwrap().status.success());
+    kernel.wait_with_output().unwrap();
+    let read = |p: &Path| -> Vec<String> {
+        let out = Command::new("tcpdump").args(["-n", "-r", p.to_str().unwrap(), "icmp"]).output().unwrap();
+        assert!(out.status.success(), "tcpdump -r {}: {}", p.display(), String::from_utf8_lossy(&out.stderr));
+        // Without the timestamp: what each frame is.
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| l.split_once(' ').map_or(l, |(_, r)| r).to_string()).collect()
+    };
+    let (switch_frames, guest_frames) = (read(&switch_side), read(&guest_side));
+    assert_eq!(switch_frames.len(), 6, "3 echo requests and 3 replies: {switch_frames:?}");
+    assert_eq!(switch_frames, guest_frames);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn malformed_frames_are_dropped_and_counted_and_the_switch_goes_on() {
+    if !lab_possible() {
+        return;
+    }
+    let lab = Lab::up(&demo("junk"), "obsjunk");
+    // Random bytes, truncated IPv4 and a corrupted checksum from a raw socket inside a VM.
+    let script = r#"
+import os, random, socket, struct
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+rnd = random.Random(7)
+fab = bytes.fromhex("123456789abc"); me = open("/sys/class/net/eth0/address").read().strip().replace(":", "")
+head = fab + bytes.fromhex(me)
+for _ in range(300):
+    s.send(head + bytes([0x08, 0x00]) + bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(0, 200))))
+ip = bytes.fromhex("450000540001000040010000") + socket.inet_aton("10.1.0.4") + socket.inet_aton("10.2.0.4")
+s.send(head + bytes([0x08, 0x00]) + ip[:12])
+s.send(head + bytes([0x08, 0x00]) + ip + bytes(64))
+"#;
+    let sent = lab.exec("web1", &["python3", "-c", script]);
+    assert!(ok(&sent), "{}", text(&sent));
+    let c = lab.counters();
+    assert!(c["droppedMalformed"].as_u64().unwrap() + c["droppedBadChecksum"].as_u64().unwrap() >= 300, "{c}");
+    assert!(ok(&lab.exec("web1", &["ping", "-c", "1", "-W", "2", "10.2.0.4"])), "the switch still forwards");
+}
+
+#[test]
+fn down_leaves_nothing_behind_even_after_the_switch_is_killed() {
+    if !lab_possible() {
+        return;
+    }
+    let lab = Lab::up(&demo("kill"), "obskill");
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string("/run/vnetlab/obskill/state.json").unwrap()).unwrap();
+    let pid = state["pid"].as_u64().unwrap().to_string();
+    assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+    let out = vnetlab(&["down", "obskill"]);
+    assert!(ok(&out), "{}", text(&out));
+    let namespaces = String::from_utf8_lossy(&Command::new("ip").args(["netns", "list"]).output().unwrap().stdout).to_string();
+    assert!(!namespaces.contains("vl-obskill-"), "{namespaces}");
+    let links = String::from_utf8_lossy(&Command::new("ip").args(["-o", "link"]).output().unwrap().stdout).to_string();
+    assert!(!links.contains(&vnetlab_lab_tap_prefix("obskill")), "{links}");
+    assert!(!Path::new("/run/vnetlab/obskill").exists());
+    assert!(std::fs::read_dir("/etc/netns").map_or(true, |d| d.flatten().all(|e| !e.file_name().to_string_lossy().starts_with("vl-obskill-"))));
+    drop(lab);
+}
+
+fn vnetlab_lab_tap_prefix(lab: &str) -> String {
+    let tap = vnetlab_lab::naming::LabName::parse(lab).unwrap().tap(0);
+    tap.trim_end_matches('0').to_string()
+}
