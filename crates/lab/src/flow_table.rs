@@ -3,9 +3,12 @@
 //! so later packets take one lookup. A request's state (the NSGs that allowed it, its NAT) is
 //! kept for its replies: NSGs are stateful (dataplane.md 1.3). Flows expire when idle (TCP
 //! 4 minutes, others 30 s); a NIC holds at most 500,000 flows, as in Azure. A full table
-//! refuses new flows and never evicts a live one early.
+//! refuses new flows and never evicts a live one early. Shared source NAT (a NAT gateway, an
+//! outbound rule, default outbound access: dataplane.md 5.3) picks each flow a source port of
+//! the shared address, and maps the replies back by it.
 
 use std::collections::HashMap;
+use std::net::Ipv4Addr;
 use vnetlab_engine::flow::FiveTuple;
 use vnetlab_engine::security::connection_tracking::{OTHER_IDLE_SECONDS, TCP_IDLE_SECONDS};
 use vnetlab_engine::trace::FlowState;
@@ -32,8 +35,15 @@ pub struct FlowTable {
     per_port: Vec<usize>,
     /// Per request (as delivered), the state its replies find.
     requests: HashMap<FiveTuple, (FlowState, u64)>,
+    /// Shared SNAT: per (address, protocol, port), the port the request came from and the
+    /// request as the VM sent it.
+    snat: HashMap<(Ipv4Addr, u8, u16), (usize, FiveTuple)>,
+    next_snat_port: u16,
     limit: usize,
 }
+
+/// The source ports shared SNAT hands out.
+const SNAT_PORTS: std::ops::RangeInclusive<u16> = 1024..=65535;
 
 fn idle_limit(t: &FiveTuple) -> u64 {
     if t.protocol == FiveTuple::TCP { TCP_IDLE_SECONDS } else { OTHER_IDLE_SECONDS }
@@ -41,7 +51,7 @@ fn idle_limit(t: &FiveTuple) -> u64 {
 
 impl FlowTable {
     pub fn new(ports: usize, limit: usize) -> FlowTable {
-        FlowTable { flows: HashMap::new(), per_port: vec![0; ports], requests: HashMap::new(), limit }
+        FlowTable { flows: HashMap::new(), per_port: vec![0; ports], requests: HashMap::new(), snat: HashMap::new(), next_snat_port: *SNAT_PORTS.start(), limit }
     }
 
     /// The cached action of a packet's flow, refreshed.
@@ -85,6 +95,33 @@ impl FlowTable {
         true
     }
 
+    /// Shared SNAT of a request from `port` (`sent`, as the VM sent it; `translated`, with the
+    /// shared address): the same flow with a free source port of that address. TCP and UDP
+    /// only (ICMP keeps its identifier). None when every port is taken.
+    pub fn snat_port(&mut self, port: usize, sent: FiveTuple, translated: FiveTuple) -> Option<FiveTuple> {
+        if !matches!(translated.protocol, FiveTuple::TCP | FiveTuple::UDP) {
+            self.snat.insert((translated.src, translated.protocol, 0), (port, sent));
+            return Some(translated);
+        }
+        for _ in SNAT_PORTS {
+            let candidate = self.next_snat_port;
+            self.next_snat_port = if candidate == *SNAT_PORTS.end() { *SNAT_PORTS.start() } else { candidate + 1 };
+            if let std::collections::hash_map::Entry::Vacant(e) = self.snat.entry((translated.src, translated.protocol, candidate)) {
+                e.insert((port, sent));
+                return Some(FiveTuple { src_port: candidate, ..translated });
+            }
+        }
+        None
+    }
+
+    /// A reply to a shared SNAT address: the port its request came from, and the reply as the
+    /// VM must get it.
+    pub fn unsnat(&self, reply: &FiveTuple) -> Option<(usize, FiveTuple)> {
+        let port = if matches!(reply.protocol, FiveTuple::TCP | FiveTuple::UDP) { reply.dst_port } else { 0 };
+        let (origin, sent) = self.snat.get(&(reply.dst, reply.protocol, port))?;
+        Some((*origin, FiveTuple { dst: sent.src, dst_port: sent.src_port, ..*reply }))
+    }
+
     /// Forgets idle flows; returns how many.
     pub fn expire(&mut self, now: u64) -> usize {
         let before = self.flows.len();
@@ -97,6 +134,8 @@ impl FlowTable {
             live
         });
         self.requests.retain(|t, (_, seen)| now.saturating_sub(*seen) <= idle_limit(t));
+        let flows = &self.flows;
+        self.snat.retain(|_, (port, sent)| flows.contains_key(&(*port, *sent)));
         before - self.flows.len()
     }
 
@@ -112,7 +151,6 @@ impl FlowTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::Ipv4Addr;
 
     fn tcp(port: u16) -> FiveTuple {
         FiveTuple { src: Ipv4Addr::new(10, 0, 0, 4), dst: Ipv4Addr::new(10, 0, 0, 5), protocol: FiveTuple::TCP, src_port: port, dst_port: 80 }
@@ -143,5 +181,18 @@ mod tests {
         assert!(table.request_of(&request.reversed(), 100).is_some());
         assert!(table.request_of(&request, 100).is_none(), "the request is not its own reply");
         assert!(table.request_of(&request.reversed(), TCP_IDLE_SECONDS + 1).is_none());
+    }
+
+    #[test]
+    fn shared_snat_gives_each_flow_its_own_port_and_maps_replies_back() {
+        let mut table = FlowTable::new(2, 10);
+        let shared = Ipv4Addr::new(198, 51, 100, 254);
+        let (a, b) = (tcp(40000), FiveTuple { src: Ipv4Addr::new(10, 0, 0, 6), ..tcp(40000) });
+        let out_a = table.snat_port(0, a, FiveTuple { src: shared, ..a }).unwrap();
+        let out_b = table.snat_port(1, b, FiveTuple { src: shared, ..b }).unwrap();
+        // Two VMs with the same source port share the address on different ports.
+        assert_ne!(out_a.src_port, out_b.src_port);
+        let (origin, arrives) = table.unsnat(&out_b.reversed()).unwrap();
+        assert_eq!((origin, arrives), (1, b.reversed()));
     }
 }

@@ -166,6 +166,23 @@ fn outside(ports: &mut Vec<Port>, lab: &LabName, ns: &str, attachment: Attachmen
     Ok(())
 }
 
+/// The emulated Internet's web server (Live lab issue: "a small web server to curl"):
+/// busybox httpd on 192.0.2.10:80, answering with a page that says where it is. It runs in
+/// the Internet namespace, so `down` stops it with the namespace.
+fn web_server(dir: &Path, ns: &str) -> Result<(), String> {
+    let root = dir.join("www");
+    std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+    write_file(&root.join("index.html"), &format!("Hello from the emulated Internet ({INTERNET_HOST})\n"))?;
+    netns::exec(ns, "busybox")
+        .args(["httpd", "-f", "-p", "80", "-h"])
+        .arg(&root)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| format!("cannot start the Internet's web server (busybox httpd): {e}"))
+}
+
 fn sysctl(ns: &str, key: &str) -> Result<(), String> {
     let out = netns::exec(ns, "sysctl").args(["-q", "-w", key]).output().map_err(|e| format!("cannot run sysctl: {e}"))?;
     if out.status.success() {
@@ -252,6 +269,7 @@ fn serve(t: &Topology, tags: &ServiceTags, opts: &UpOptions, dir: &Path, signals
     write_file(&state_file(&opts.lab), &serde_json::to_string_pretty(&provisional).expect("serialisable"))?;
     let plan = build(t, &opts.lab, &opts.file)?;
     write_file(&state_file(&opts.lab), &serde_json::to_string_pretty(&plan.state).expect("serialisable"))?;
+    web_server(dir, &opts.lab.internet_namespace())?;
     let (routes, security, addresses) = (RoutingTables::compute(t, tags), SecurityTables::new(t, tags), AddressIndex::new(t));
     let fabric = Fabric { topology: t, routes: &routes, security: &security, addresses: &addresses };
     let counters = Counters::default();

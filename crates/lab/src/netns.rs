@@ -35,8 +35,15 @@ pub fn create(ns: &str) -> Result<(), String> {
     ip(&["-n", ns, "link", "set", "lo", "up"])
 }
 
-/// Removes a namespace and its files; a missing one is not an error.
+/// Removes a namespace and its files, first killing what still runs in it (a namespace lives
+/// on while a process holds it); a missing one is not an error.
 pub fn delete(ns: &str) {
+    if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
+        for pid in String::from_utf8_lossy(&out.stdout).split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+            // SAFETY: kills a process running inside the lab's own namespace.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
     let _ = ip(&["netns", "delete", ns]);
     let _ = std::fs::remove_dir_all(etc_dir(ns));
 }

@@ -231,6 +231,14 @@ impl<'a> Switch<'a> {
             Attachment::Internet => Endpoint::Internet(t.src),
             Attachment::Site(site) => Endpoint::OnPremises { site, ip: t.src },
         };
+        // A reply to a shared SNAT address comes back by the NAT's own state (as `trace`
+        // has it: such replies are not walked).
+        if self.ports[port].attachment == Attachment::Internet {
+            if let Some((origin, arrives)) = self.flows.unsnat(t) {
+                let action = Action { egress: Some(origin), packet: arrives, direct: false };
+                return self.flows.insert(port, *t, action, None, now).then_some(action);
+            }
+        }
         let request = self.flows.request_of(t, now).cloned();
         let fwd = self.fabric.forward(from, *t, request.as_ref());
         let delivered = fwd.path.verdict == vnetlab_engine::trace::Verdict::Delivered;
@@ -244,7 +252,11 @@ impl<'a> Switch<'a> {
         // from outside they come from the fabric's.
         let via_fabric = fwd.path.hops.iter().any(|h| matches!(h.layer, Layer::Gateway | Layer::LoadBalancer | Layer::PublicIp));
         let direct = matches!(self.ports[port].attachment, Attachment::Nic(_)) && matches!(fwd.egress, Some(Egress::Nic(_))) && !via_fabric;
-        let action = Action { egress, packet: fwd.packet, direct };
+        let mut packet = fwd.packet;
+        if fwd.shared_snat && egress.is_some() {
+            packet = self.flows.snat_port(port, *t, packet)?;
+        }
+        let action = Action { egress, packet, direct };
         let state = (delivered && request.is_none()).then_some(fwd.state);
         self.flows.insert(port, *t, action, state, now).then_some(action)
     }

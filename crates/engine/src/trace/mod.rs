@@ -184,6 +184,10 @@ pub struct Forwarding {
     pub packet: FiveTuple,
     /// What the packet's replies will find: pass it when walking them.
     pub state: FlowState,
+    /// The source was translated to an address many flows share (a NAT gateway, a load
+    /// balancer's outbound rule, default outbound access): the NAT picks the source port, and
+    /// replies come back by the NAT's own state.
+    pub shared_snat: bool,
 }
 
 /// The state a request leaves in the fabric for its replies: the NICs whose NSGs allowed it

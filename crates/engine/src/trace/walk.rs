@@ -524,8 +524,10 @@ impl<'w, 'a> Walker<'w, 'a> {
                 }
             }
         } else if s.default_outbound_access {
+            out.src = self.f.addresses.default_outbound;
             self.snat = Some(Snat::Shared);
-            self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name), Layer::OutboundSnat, "defaultOutboundAccess", "default outbound access: an implicit address Azure owns replaces the source", out, true);
+            let detail = format!("default outbound access: an implicit address Azure owns ({}) replaces the source", out.src);
+            self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name), Layer::OutboundSnat, "defaultOutboundAccess", detail, out, true);
         } else {
             self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name), Layer::OutboundSnat, "defaultOutboundAccess", "a private subnet (defaultOutboundAccess: false) with no NAT gateway or public IP has no way out", packet, false);
             return;
@@ -813,6 +815,6 @@ pub(super) fn forward(f: &Fabric, from: Endpoint, packet: FiveTuple, request: Op
         _ => None,
     };
     let state = FlowState { allowed_at: std::mem::take(&mut w.allowed_at), lb_flow: w.lb_flow, reply_via };
-    let (egress, last) = (w.egress, w.hops.last().map_or(packet, |h| h.packet));
-    Forwarding { path: w.path(), egress, packet: last, state }
+    let (egress, last, shared_snat) = (w.egress, w.hops.last().map_or(packet, |h| h.packet), w.snat == Some(Snat::Shared));
+    Forwarding { path: w.path(), egress, packet: last, state, shared_snat }
 }
