@@ -205,3 +205,43 @@ fn vnetlab_lab_tap_prefix(lab: &str) -> String {
     let tap = vnetlab_lab::naming::LabName::parse(lab).unwrap().tap(0);
     tap.trim_end_matches('0').to_string()
 }
+
+#[test]
+fn the_internet_is_reached_through_source_nat() {
+    if !lab_possible() {
+        return;
+    }
+    let lab = Lab::up(&root().join("tests/lab/public-ip-nsg.yaml"), "obssnat");
+    // What the Internet host sees as the source of a VM's connection.
+    let seen_source = |vm: &str| -> String {
+        let listen = Command::new("ip").args(["netns", "exec", "vl-obssnat-internet", "timeout", "4", "tcpdump", "-n", "-c", "1", "-i", "eth0", "tcp dst port 80 and tcp[tcpflags] & tcp-syn != 0"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        let page = text(&lab.sh(vm, "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 192.0.2.10 80"));
+        assert!(page.contains("Hello from the emulated Internet"), "{vm}: {page}");
+        let line = String::from_utf8_lossy(&listen.wait_with_output().unwrap().stdout).to_string();
+        line.split_whitespace().nth(2).and_then(|a| a.rsplit_once('.')).map(|(ip, _)| ip.to_string()).unwrap_or(line)
+    };
+    // dataplane.md 5.2/5.3: a VM with an instance public IP leaves by it.
+    assert_eq!(seen_source("myVm2"), "198.51.100.21");
+    // Predicted by trace too: the same engine.
+    let out = vnetlab(&["trace", root().join("tests/lab/public-ip-nsg.yaml").to_str().unwrap(), "--from", "myVm2", "--to", "192.0.2.10", "--protocol", "tcp", "--port", "80", "-o", "json"]);
+    let trace: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let snat = trace["hops"].as_array().unwrap().iter().find(|h| h["layer"] == "OutboundSnat").cloned().unwrap_or_default();
+    assert_eq!(snat["packet"]["source"], "198.51.100.21", "{trace}");
+}
+
+#[test]
+fn default_outbound_access_shares_one_address_between_vms() {
+    if !lab_possible() {
+        return;
+    }
+    let lab = Lab::up(&demo("doa"), "obsdoa");
+    // dataplane.md 5.4 (D15 in the lab): without a public IP or NAT gateway, dc1 leaves by the
+    // implicit address 198.51.100.254; web1's traffic goes through the IDS (rt-spoke1), which
+    // leaves the same way. Both fetch the page at once: shared SNAT keeps them apart.
+    let fetch = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 192.0.2.10 80";
+    for vm in ["dc1", "web1"] {
+        let page = text(&lab.sh(vm, fetch));
+        assert!(page.contains("Hello from the emulated Internet"), "{vm}: {page}");
+    }
+}
