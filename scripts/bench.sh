@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p vnetlab-bench --bins
+# The Live lab benchmark runs the release `vnetlab` binary, next to its own.
+cargo build --release -p vnetlab-cli
 ./target/release/vnetlab-bench "$@"
 echo
 # The Security benchmark: one NSG of 1,000 rules over AzureCloud, Storage and ASGs.
@@ -13,3 +15,9 @@ echo
 echo
 # The Trace benchmark: traces, reach between 1,000 VMs, and a diff after one NSG rule change.
 ./target/release/vnetlab-bench-trace
+echo
+# The Live lab benchmark (needs root, iperf3, ping, nft, iproute2; skipped without them): iperf3
+# and ping between two VMs in peered VNets through the vnetlab switch and through the kernel
+# (veth, bridge, nftables), and `vnetlab up` of 50 VMs. `--profile` adds a perf profile of the
+# switch under iperf3.
+./target/release/vnetlab-bench-lab
