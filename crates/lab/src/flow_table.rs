@@ -74,6 +74,11 @@ impl FlowTable {
         self.requests.get(&reply.reversed()).filter(|(_, seen)| now.saturating_sub(*seen) <= idle_limit(reply)).map(|(s, _)| s)
     }
 
+    /// The state of a live request, by the request itself (what an ICMP error quotes).
+    pub fn request(&self, request: &FiveTuple, now: u64) -> Option<&FlowState> {
+        self.request_of(&request.reversed(), now)
+    }
+
     /// Caches a new flow's action; for a request that was delivered, keeps its state (merged
     /// with what other legs of the same flow left). Returns false when the port's table is
     /// full of live flows: the flow is refused.

@@ -115,8 +115,9 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
             let tap = Tap::create(&lab.tap(ports.len())).map_err(|e| format!("cannot create a TAP device for NIC '{}': {e} (this needs root and /dev/net/tun)", n.name))?;
             netns::adopt_device(&tap.name, &ns, &device, &mac_string(mac))?;
             if n.enable_ip_forwarding {
-                // An appliance routes in its guest; it must not redirect its senders elsewhere.
-                for key in ["net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0", &format!("net.ipv4.conf.{device}.send_redirects=0")] {
+                // An appliance routes in its guest; it must not redirect its senders elsewhere,
+                // and it answers every traceroute probe (Linux would rate-limit its errors).
+                for key in ["net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0", &format!("net.ipv4.conf.{device}.send_redirects=0"), "net.ipv4.icmp_ratelimit=0"] {
                     sysctl(&ns, key)?;
                 }
             }

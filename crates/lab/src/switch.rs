@@ -9,8 +9,8 @@ use crate::capture::Recorder;
 use crate::dhcp::{self, Lease};
 use crate::flow_table::{Action, FlowTable, FLOWS_PER_NIC};
 use crate::frame::{udp_frame, FABRIC_MAC};
-use crate::packet::{self, Unroutable, ETHERTYPE_ARP, ETHERTYPE_IPV4};
-use crate::tap::Tap;
+use crate::packet::{self, Checksums, Unroutable, ETHERTYPE_ARP, ETHERTYPE_IPV4};
+use crate::tap::{Tap, NEEDS_CSUM, VNET_HDR_LEN};
 use crate::{arp, dns};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -123,7 +123,8 @@ impl<'a> Switch<'a> {
     /// Runs until `stop` is set.
     pub fn run(&mut self, stop: &AtomicBool) {
         let mut fds: Vec<libc::pollfd> = self.ports.iter().map(|p| libc::pollfd { fd: p.tap.as_fd().as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
-        let mut buf = vec![0u8; 65536];
+        // A virtio-net header, then a frame of up to 64 KiB (segmentation offload).
+        let mut buf = vec![0u8; VNET_HDR_LEN + 65550];
         let mut last_expiry = 0;
         while !stop.load(Ordering::Relaxed) {
             // SAFETY: `fds` is a valid array of pollfd for the call's duration.
@@ -156,16 +157,28 @@ impl<'a> Switch<'a> {
         self.started.elapsed().as_secs()
     }
 
+    /// Sends a frame the host made (complete checksums: an empty virtio-net header).
     fn send(&self, port: usize, frame: &[u8]) {
-        self.recorder.record(port, frame);
-        if self.ports[port].tap.write(frame).is_ok() {
+        let mut out = vec![0u8; VNET_HDR_LEN];
+        out.extend_from_slice(frame);
+        self.forward_to(port, &out);
+    }
+
+    /// Sends a frame with its virtio-net header.
+    fn forward_to(&self, port: usize, with_header: &[u8]) {
+        self.recorder.record(port, &with_header[VNET_HDR_LEN..]);
+        if self.ports[port].tap.write(with_header).is_ok() {
             bump(&self.counters.frames_out);
         }
     }
 
-    /// One frame from a port.
-    pub fn handle(&mut self, port: usize, frame: &mut [u8]) {
+    /// One frame from a port, with its virtio-net header.
+    pub fn handle(&mut self, port: usize, with_header: &mut [u8]) {
         bump(&self.counters.frames_in);
+        if with_header.len() <= VNET_HDR_LEN {
+            return bump(&self.counters.dropped_malformed);
+        }
+        let frame = &with_header[VNET_HDR_LEN..];
         self.recorder.record(port, frame);
         match packet::ethertype(frame) {
             Some(ETHERTYPE_ARP) => match arp::reply(frame) {
@@ -176,13 +189,15 @@ impl<'a> Switch<'a> {
                 }
                 None => bump(&self.counters.dropped_broadcast),
             },
-            Some(ETHERTYPE_IPV4) => self.ipv4(port, frame),
+            Some(ETHERTYPE_IPV4) => self.ipv4(port, with_header),
             Some(_) => bump(&self.counters.dropped_protocol),
             None => bump(&self.counters.dropped_malformed),
         }
     }
 
-    fn ipv4(&mut self, port: usize, frame: &mut [u8]) {
+    fn ipv4(&mut self, port: usize, with_header: &mut [u8]) {
+        let (header, frame) = with_header.split_at_mut(VNET_HDR_LEN);
+        let sums = if header[0] & NEEDS_CSUM != 0 { Checksums::Partial { segmented: header[1] != 0 } } else { Checksums::Complete };
         if packet::group_destination(frame) {
             // DHCP is the host's; any other broadcast or multicast goes nowhere (dataplane.md 4.4).
             match self.ports[port].lease.as_ref().and_then(|lease| dhcp::reply(frame, lease)) {
@@ -194,7 +209,7 @@ impl<'a> Switch<'a> {
             }
             return;
         }
-        let f = match packet::parse_ipv4(frame) {
+        let f = match packet::parse_ipv4(frame, sums) {
             Ok(f) => f,
             Err(Unroutable::BadChecksum) => return bump(&self.counters.dropped_checksum),
             Err(_) => return bump(&self.counters.dropped_malformed),
@@ -209,23 +224,24 @@ impl<'a> Switch<'a> {
         let now = self.now();
         let action = match self.flows.lookup(port, &t, now) {
             Some(a) => a,
-            None => match self.decide(port, &t, now) {
+            None => match self.decide(port, &f, now) {
                 Some(a) => a,
                 None => return bump(&self.counters.dropped_flow_limit),
             },
         };
         let Some(egress) = action.egress else { return bump(&self.counters.dropped_by_policy) };
         if action.packet != t {
-            packet::translate(frame, &f, &action.packet);
+            packet::translate(frame, &f, &action.packet, sums);
         }
         let src = if action.direct { self.ports[port].mac } else { FABRIC_MAC };
         packet::set_macs(frame, src, self.ports[egress].mac);
-        self.send(egress, frame);
+        self.forward_to(egress, with_header);
     }
 
     /// The first packet of a flow: the engine decides, and the decision is cached. None when
     /// the port's flow table is full.
-    fn decide(&mut self, port: usize, t: &FiveTuple, now: u64) -> Option<Action> {
+    fn decide(&mut self, port: usize, f: &packet::Ipv4Frame, now: u64) -> Option<Action> {
+        let t = &f.tuple;
         let from = match self.ports[port].attachment {
             Attachment::Nic(nic) => Endpoint::Nic { nic, ip: t.src },
             Attachment::Internet => Endpoint::Internet(t.src),
@@ -239,7 +255,8 @@ impl<'a> Switch<'a> {
                 return self.flows.insert(port, *t, action, None, now).then_some(action);
             }
         }
-        let request = self.flows.request_of(t, now).cloned();
+        // A reply finds its request's state; an ICMP error, the state of the flow it quotes.
+        let request = self.flows.request_of(t, now).or_else(|| f.related.and_then(|q| self.flows.request(&q, now))).cloned();
         let fwd = self.fabric.forward(from, *t, request.as_ref());
         let delivered = fwd.path.verdict == vnetlab_engine::trace::Verdict::Delivered;
         let egress = fwd.egress.filter(|_| delivered).and_then(|e| match e {
