@@ -31,7 +31,10 @@ fn a_vm_gets_its_address_by_dhcp_and_every_arp_answer_is_the_fabrics() {
     if !lab_possible() {
         return;
     }
+    let host_resolv = std::fs::read("/etc/resolv.conf").ok();
     let lab = Lab::up(&demo("l2"), "obsl2");
+    // The Live lab issue's host safety: the DHCP clients never touched the host's resolver.
+    assert_eq!(std::fs::read("/etc/resolv.conf").ok(), host_resolv);
     // dataplane.md 4.3: DHCP hands the NIC's address; the default route is the subnet's .1.
     let addr = text(&lab.exec("web1", &["ip", "-4", "-o", "addr", "show", "dev", "eth0"]));
     assert!(addr.contains("inet 10.1.0.4/24"), "{addr}");
@@ -173,11 +176,19 @@ for _ in range(300):
 ip = bytes.fromhex("450000540001000040010000") + socket.inet_aton("10.1.0.4") + socket.inet_aton("10.2.0.4")
 s.send(head + bytes([0x08, 0x00]) + ip[:12])
 s.send(head + bytes([0x08, 0x00]) + ip + bytes(64))
+# A well-formed GRE packet (protocol 47): Azure does not carry GRE (dataplane.md 4.4).
+gre = bytearray.fromhex("450000280002000040" + "2f" + "0000") + socket.inet_aton("10.1.0.4") + socket.inet_aton("10.2.0.4")
+total = sum(int.from_bytes(gre[i:i + 2], "big") for i in range(0, 20, 2))
+total = (total & 0xffff) + (total >> 16)
+gre[10:12] = (~total & 0xffff).to_bytes(2, "big")
+s.send(head + bytes([0x08, 0x00]) + bytes(gre) + bytes(20))
 "#;
+    let protocol_before = lab.counters()["droppedProtocol"].as_u64().unwrap();
     let sent = lab.exec("web1", &["python3", "-c", script]);
     assert!(ok(&sent), "{}", text(&sent));
     let c = lab.counters();
     assert!(c["droppedMalformed"].as_u64().unwrap() + c["droppedBadChecksum"].as_u64().unwrap() >= 300, "{c}");
+    assert!(c["droppedProtocol"].as_u64().unwrap() > protocol_before, "the GRE packet is dropped: {c}");
     assert!(ok(&lab.exec("web1", &["ping", "-c", "1", "-W", "2", "10.2.0.4"])), "the switch still forwards");
 }
 
@@ -244,4 +255,24 @@ fn default_outbound_access_shares_one_address_between_vms() {
         let page = text(&lab.sh(vm, fetch));
         assert!(page.contains("Hello from the emulated Internet"), "{vm}: {page}");
     }
+}
+
+#[test]
+fn up_with_a_pcap_dir_records_every_nic() {
+    if !lab_possible() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("vnetlab-pcapdir-{}", std::process::id()));
+    let lab = Lab::up_with(&demo("dir"), "obsdir", &["--pcap-dir", dir.to_str().unwrap()]);
+    assert!(ok(&lab.exec("dc1", &["ping", "-c", "2", "-W", "2", "10.1.0.4"])));
+    drop(lab);
+    // One file per NIC, each a pcap tcpdump reads; web1's holds dc1's echo requests.
+    let out = Command::new("tcpdump").args(["-n", "-r", dir.join("web1-nic.pcap").to_str().unwrap(), "icmp"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(lines.matches("10.0.2.4 > 10.1.0.4: ICMP echo request").count(), 2, "{lines}");
+    for nic in ["ids-1-nic", "dc1-nic", "app1-nic", "internet"] {
+        assert!(dir.join(format!("{nic}.pcap")).exists(), "{nic}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

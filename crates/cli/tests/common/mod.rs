@@ -38,9 +38,16 @@ pub struct Lab {
 impl Lab {
     /// `vnetlab up FILE --name NAME`; panics with the output when it fails.
     pub fn up(file: &Path, name: &str) -> Lab {
+        Lab::up_with(file, name, &[])
+    }
+
+    /// `vnetlab up FILE --name NAME EXTRA...`.
+    pub fn up_with(file: &Path, name: &str, extra: &[&str]) -> Lab {
         // A lab left by an earlier run of the same test goes first.
         vnetlab(&["down", name]);
-        let out = vnetlab(&["up", file.to_str().expect("utf-8 path"), "--name", name]);
+        let mut args = vec!["up", file.to_str().expect("utf-8 path"), "--name", name];
+        args.extend_from_slice(extra);
+        let out = vnetlab(&args);
         let lab = Lab { name: name.to_string() };
         assert!(out.status.success(), "vnetlab up failed:\n{}", text(&out));
         lab
