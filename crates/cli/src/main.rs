@@ -35,9 +35,31 @@ struct Cli {
     /// A service-tag file (ServiceTags_Public_*.json) to use instead of the bundled 2025-11-09 snapshot.
     #[arg(long, global = true, value_name = "FILE")]
     service_tags: Option<PathBuf>,
+    #[command(flatten)]
+    deployment: DeploymentArgs,
     #[command(subcommand)]
     command: Command,
 }
+
+/// How an ARM template is deployed, as `az deployment group create` takes it.
+#[derive(clap::Args)]
+struct DeploymentArgs {
+    /// A template's parameters: a parameters file (FILE or @FILE) or NAME=VALUE; repeatable.
+    #[arg(long = "parameters", global = true, value_name = "FILE|NAME=VALUE")]
+    parameters: Vec<String>,
+    /// The subscription ID subscription() and resourceId() return.
+    #[arg(long, global = true, value_name = "ID")]
+    subscription: Option<String>,
+    /// The resource group resourceGroup() and resourceId() return.
+    #[arg(long, global = true, value_name = "NAME")]
+    resource_group: Option<String>,
+    /// The location resourceGroup().location returns.
+    #[arg(long, global = true, value_name = "REGION")]
+    location: Option<String>,
+}
+
+/// This invocation's template options: every command reads its topology with them.
+static DEPLOYMENT: std::sync::OnceLock<vnetlab_ingest::Options> = std::sync::OnceLock::new();
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Output {
@@ -201,6 +223,13 @@ enum Command {
     },
     /// Remove a lab: its switch, namespaces and devices (also after a crash).
     Down { lab: String },
+    /// Convert a topology (an ARM template with its --parameters, an export) to the YAML lab file.
+    Import {
+        file: PathBuf,
+        /// Write the lab file here instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// The built-in home lab: on-premises, S2S VPN, a hub, peered spokes and an IDS appliance.
     Demo {
         /// Write the demo topology to FILE (YAML) instead of analysing it.
@@ -224,6 +253,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Failed> {
     let tags = load_tags(cli.service_tags.as_deref())?;
+    let d = cli.deployment;
+    let _ = DEPLOYMENT.set(vnetlab_ingest::Options { parameters: d.parameters, subscription: d.subscription, resource_group: d.resource_group, location: d.location });
     match cli.command {
         Command::Validate { file } => {
             let loaded = load(&file, &tags)?;
@@ -362,6 +393,21 @@ fn run(cli: Cli) -> Result<(), Failed> {
         Command::Status { lab: name, output } => lab::status(&name, matches!(output, Output::Json)),
         Command::Capture { lab: name, nic, write, count, seconds } => lab::capture(&name, &nic, &write, count, seconds),
         Command::Down { lab: name } => lab::down(&name),
+        Command::Import { file, output } => {
+            let loaded = load(&file, &tags)?;
+            let yaml = vnetlab_ingest::lab_file::export::to_yaml(&loaded.topology);
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, yaml).map_err(|e| {
+                        eprintln!("error: cannot write {}: {e}", path.display());
+                        Failed
+                    })?;
+                    outln!("wrote {} ({} VNets, {} VMs) from {}", path.display(), loaded.topology.vnets.len(), loaded.topology.vms.len(), file.display());
+                }
+                None => out!("{yaml}"),
+            }
+            Ok(())
+        }
         Command::Demo { write: Some(path) } => demo::write(&path),
         Command::Demo { write: None } => demo::run(&tags),
         Command::Schema => {
@@ -404,7 +450,7 @@ fn load_tags(path: Option<&Path>) -> Result<Cow<'static, ServiceTags>, Failed> {
 }
 
 fn load(file: &Path, tags: &ServiceTags) -> Result<Loaded, Failed> {
-    match vnetlab_ingest::load_path(file, tags) {
+    match vnetlab_ingest::load_path_with(file, tags, DEPLOYMENT.get_or_init(Default::default)) {
         Ok(loaded) => {
             for w in &loaded.warnings {
                 eprintln!("{w}");

@@ -1,6 +1,8 @@
-//! Ingest: reads a topology file (REST/`az` export JSON, a literal ARM template, or the vnetlab
-//! YAML lab file), builds the model, validates it, and reports every problem with its place.
+//! Ingest: reads a topology file (REST/`az` export JSON, an ARM template with its parameters,
+//! or the vnetlab YAML lab file), builds the model, validates it, and reports every problem
+//! with its place.
 
+pub mod arm;
 pub mod intents;
 pub mod json;
 pub mod lab_file;
@@ -40,8 +42,23 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// How an ARM template is deployed: its parameters (each a parameters file, or `name=value`,
+/// as `az deployment group create --parameters` takes them) and the deployment's context.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub parameters: Vec<String>,
+    pub subscription: Option<String>,
+    pub resource_group: Option<String>,
+    pub location: Option<String>,
+}
+
 /// Reads and validates a file. On failure, returns every diagnostic (errors and warnings).
 pub fn load_path(path: &Path, tags: &ServiceTags) -> Result<Loaded, Vec<Diagnostic>> {
+    load_path_with(path, tags, &Options::default())
+}
+
+/// Reads and validates a file, deploying a template with the given options.
+pub fn load_path_with(path: &Path, tags: &ServiceTags, options: &Options) -> Result<Loaded, Vec<Diagnostic>> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         vec![Diagnostic::file_error("", format!("cannot read {file}: {e}")).with_hint("check the path and that the file is readable")]
@@ -56,36 +73,120 @@ pub fn load_path(path: &Path, tags: &ServiceTags) -> Result<Loaded, Vec<Diagnost
                 .with_hint("vnetlab reads JSON exports, ARM templates and YAML lab files")
         }]
     })?;
-    load_text(&text, &file, Format::detect(path, &text), tags)
+    let input = Input { text: &text, file: &file, options, base_dir: path.parent() };
+    input.load(Format::detect(path, &text), tags)
 }
 
 pub fn load_text(text: &str, file: &str, format: Format, tags: &ServiceTags) -> Result<Loaded, Vec<Diagnostic>> {
-    match format {
-        Format::Json => {
-            let doc: Json = serde_json::from_str(text).map_err(|e| {
-                let what = match e.classify() {
-                    serde_json::error::Category::Eof => "the file ends before the JSON is complete",
-                    _ => "the file is not valid JSON",
+    Input { text, file, options: &Options::default(), base_dir: None }.load(format, tags)
+}
+
+/// A file's text, and how to deploy it if it is a template.
+struct Input<'a> {
+    text: &'a str,
+    file: &'a str,
+    options: &'a Options,
+    /// Where linked templates (`relativePath`) are read from.
+    base_dir: Option<&'a Path>,
+}
+
+/// An ARM template rather than an export of resources: its schema says so, or it has
+/// resources beside parameters, variables or a content version.
+fn is_template(doc: &Json) -> bool {
+    let schema = doc.member("$schema").and_then(Json::as_str).unwrap_or_default().to_ascii_lowercase();
+    schema.contains("deploymenttemplate") || (doc.member("resources").is_some() && ["parameters", "variables", "contentVersion"].iter().any(|k| doc.member(k).is_some()))
+}
+
+impl Input<'_> {
+    fn load(&self, format: Format, tags: &ServiceTags) -> Result<Loaded, Vec<Diagnostic>> {
+        let (text, file) = (self.text, self.file);
+        match format {
+            Format::Json => {
+                let strict = serde_json::from_str::<Json>(text);
+                if let Ok(doc) = &strict {
+                    if !is_template(doc) {
+                        return from_document(doc, tags, || JsonLocator::new(file, text));
+                    }
+                }
+                // A template, or JSON with comments or multi-line strings (JSONC).
+                let value = match (arm::template::parse_jsonc(text), strict) {
+                    (Ok(v), _) => v,
+                    (Err(_), Err(e)) => return Err(vec![json_error(&e, file)]),
+                    (Err(e), Ok(_)) => return Err(vec![Diagnostic::file_error("", e)]),
                 };
-                vec![Diagnostic {
-                    location: Some(Location { file: file.to_string(), line: e.line().max(1), column: e.column().max(1) }),
-                    ..Diagnostic::file_error("", format!("{what}: {e}"))
-                        .with_hint("vnetlab reads JSON exports (az ... list/show), ARM templates, and YAML lab files (.yaml)")
-                }]
-            })?;
-            let locator = || JsonLocator::new(file, text);
-            from_document(&doc, tags, locator)
-        }
-        Format::Yaml => {
-            let (doc, locator) = lab_file::to_document(text, file)?;
-            from_document(&Json::from_value(doc), tags, || locator)
+                let doc = Json::from_value(value.clone());
+                if !is_template(&doc) {
+                    return from_document(&doc, tags, || JsonLocator::new(file, text));
+                }
+                let resources = self.deploy(&value).map_err(|d| located(vec![d], &JsonLocator::new(file, text)))?;
+                from_document(&Json::from_value(serde_json::json!({ "resources": resources })), tags, || JsonLocator::new(file, text))
+            }
+            Format::Yaml => {
+                let (doc, locator) = lab_file::to_document(text, file)?;
+                from_document(&Json::from_value(doc), tags, || locator)
+            }
         }
     }
+
+    /// Deploys the template: its parameters from the options, checked, then its resources.
+    fn deploy(&self, template: &serde_json::Value) -> Result<Vec<serde_json::Value>, Diagnostic> {
+        use arm::template::{deploy, parameter_pair, parameters_file, parse_jsonc, Settings};
+        let mut given = serde_json::Map::new();
+        for p in &self.options.parameters {
+            // A parameters file (relative to the working directory, as az reads it), or a pair.
+            let file = Path::new(p.trim_start_matches('@'));
+            if file.is_file() {
+                let text = std::fs::read_to_string(&file).map_err(|e| Diagnostic::file_error("", format!("cannot read the parameters file {}: {e}", file.display())))?;
+                let values = parse_jsonc(&text).and_then(|v| parameters_file(&v)).map_err(|e| Diagnostic::file_error("", format!("{}: {e}", file.display())).with_hint("a parameters file looks like {\"parameters\": {\"name\": {\"value\": ...}}}"))?;
+                given.extend(values);
+            } else {
+                let (name, value) = parameter_pair(p).map_err(|e| Diagnostic::file_error("", e).with_hint("give a parameters file that exists, or name=value"))?;
+                given.insert(name, value);
+            }
+        }
+        let defaults = Settings::default();
+        let stem = Path::new(self.file).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or(defaults.deployment_name.clone());
+        let settings = Settings {
+            subscription_id: self.options.subscription.clone().unwrap_or(defaults.subscription_id),
+            resource_group: self.options.resource_group.clone().unwrap_or(defaults.resource_group),
+            location: self.options.location.clone().unwrap_or(defaults.location),
+            deployment_name: stem,
+        };
+        deploy(template, given, settings, self.base_dir).map_err(|e| {
+            let d = Diagnostic::file_error(e.path, e.message);
+            match e.hint {
+                Some(h) => d.with_hint(h),
+                None => d,
+            }
+        })
+    }
+}
+
+fn json_error(e: &serde_json::Error, file: &str) -> Diagnostic {
+    let what = match e.classify() {
+        serde_json::error::Category::Eof => "the file ends before the JSON is complete",
+        _ => "the file is not valid JSON",
+    };
+    Diagnostic {
+        location: Some(Location { file: file.to_string(), line: e.line().max(1), column: e.column().max(1) }),
+        ..Diagnostic::file_error("", format!("{what}: {e}")).with_hint("vnetlab reads JSON exports (az ... list/show), ARM templates, and YAML lab files (.yaml)")
+    }
+}
+
+/// Gives diagnostics their line and column.
+fn located<L: Locator>(mut diags: Vec<Diagnostic>, locator: &L) -> Vec<Diagnostic> {
+    for d in &mut diags {
+        if let Some((loc, display)) = locator.locate(&d.path) {
+            d.location = Some(loc);
+            d.display_path = display;
+        }
+    }
+    diags
 }
 
 /// Builds and validates a document of REST resources; positions are looked up only on failure.
 fn from_document<L: Locator>(doc: &Json, tags: &ServiceTags, locator: impl FnOnce() -> L) -> Result<Loaded, Vec<Diagnostic>> {
-    let mut diags = match rest::document::flatten(doc) {
+    let diags = match rest::document::flatten(doc) {
         Ok(raws) => {
             let (topology, mut diags) = rest::build(&raws);
             if !diags.iter().any(Diagnostic::is_error) {
@@ -101,12 +202,5 @@ fn from_document<L: Locator>(doc: &Json, tags: &ServiceTags, locator: impl FnOnc
         }
         Err(d) => vec![d],
     };
-    let locator = locator();
-    for d in &mut diags {
-        if let Some((loc, display)) = locator.locate(&d.path) {
-            d.location = Some(loc);
-            d.display_path = display;
-        }
-    }
-    Err(diags)
+    Err(located(diags, &locator()))
 }

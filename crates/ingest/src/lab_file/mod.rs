@@ -3,6 +3,7 @@
 //! every diagnostic pointing back at the YAML.
 
 mod convert;
+pub mod export;
 pub mod schema;
 
 use crate::locate::RecordedLocator;

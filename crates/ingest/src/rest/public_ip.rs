@@ -16,10 +16,11 @@ pub(super) fn build_public_ips(b: &mut Builder) {
         let mut r = Reader::new(raw.object, &origin, &mut b.diags);
         let sku = match r.str("sku.name") {
             None => PublicIpSku::Standard,
-            Some(s) if s.eq_ignore_ascii_case("standard") => PublicIpSku::Standard,
+            // StandardV2 (the NAT gateway v2 generation) is secure by default like Standard.
+            Some(s) if s.eq_ignore_ascii_case("standard") || s.eq_ignore_ascii_case("standardv2") => PublicIpSku::Standard,
             Some(s) if s.eq_ignore_ascii_case("basic") => PublicIpSku::Basic,
             Some(s) => {
-                r.error("sku.name", format!("unknown public IP SKU '{s}'")).hint = Some("use Basic or Standard".into());
+                r.error("sku.name", format!("unknown public IP SKU '{s}'")).hint = Some("use Basic, Standard or StandardV2".into());
                 PublicIpSku::Standard
             }
         };

@@ -1,0 +1,3 @@
+pub mod expression;
+pub mod functions;
+pub mod template;

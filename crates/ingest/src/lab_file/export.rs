@@ -1,0 +1,823 @@
+//! The reverse of the lab file reader: writes a loaded topology (from any input format) as a
+//! YAML lab file that reads back into the same effective routes and NSG answers.
+//!
+//! The output mirrors `schema` with serializable types of its own (the schema's `At` and
+//! `Named` wrappers cannot serialize without changing the committed JSON Schema), and
+//! serde-saphyr does the quoting. Every address the reader would otherwise allocate is written
+//! explicitly: NIC private addresses (so dynamic allocation cannot differ) and public IP
+//! addresses. What the model holds but the lab file cannot say is listed in a leading comment.
+
+use super::schema::{Access as LabAccess, Direction as LabDirection, GatewayType as LabGatewayType, NextHop, Protocol as LabProtocol, PublicIpSku as LabSku, VpnType};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_saphyr::{FlowMap, FlowSeq};
+use std::collections::{HashMap, HashSet};
+use vnetlab_model::{
+    Access, AddressPrefix, ConnectionKind, Direction, GatewayType, NextHopType, PortRange, Protocol, PublicIpSku, RoutePrefix, Topology,
+};
+
+/// The ASN Azure gives a gateway when none is set (the lab file's default too).
+const DEFAULT_ASN: u32 = 65515;
+
+const UNIQUE: &str = "names are unique in a lab file";
+
+/// Writes the topology as a lab file. Anything the lab file cannot express is named in a
+/// leading `# not expressible in the lab file:` comment.
+pub fn to_yaml(t: &Topology) -> String {
+    let mut e = Exporter::new(t);
+    let lab = e.lab();
+    let mut options = serde_saphyr::SerializerOptions::default();
+    // Long names stay plain scalars rather than folded blocks.
+    options.prefer_block_scalars = false;
+    let body = serde_saphyr::to_string_with_options(&lab, options).expect("the lab file's types always serialize");
+    let mut out = String::from("# vnetlab lab file written from a loaded topology (vnetlab import).\n");
+    let comment = |out: &mut String, line: &str| {
+        let one_line: String = line.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        out.push_str(&format!("#   - {one_line}\n"));
+    };
+    if !e.notes.is_empty() || !e.renames.is_empty() {
+        out.push_str("# not expressible in the lab file:\n");
+        e.notes.iter().for_each(|n| comment(&mut out, n));
+        if !e.renames.is_empty() {
+            out.push_str("#   names the lab file derives or must keep unique:\n");
+            e.renames.iter().for_each(|n| comment(&mut out, n));
+        }
+    }
+    out.push_str(&body);
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The output shape: `schema`'s keys, in its order, with defaults left out.
+
+/// Entries keyed by name, in order (a YAML mapping).
+struct Map<T>(Vec<(String, T)>);
+
+impl<T> Map<T> {
+    fn new() -> Self {
+        Map(Vec::new())
+    }
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    fn push(&mut self, name: impl Into<String>, value: T) {
+        self.0.push((name.into(), value));
+    }
+}
+
+impl<T: Serialize> Serialize for Map<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+type List = FlowSeq<Vec<String>>;
+
+fn list_is_empty(l: &List) -> bool {
+    l.0.is_empty()
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+#[derive(Serialize)]
+struct LabOut {
+    location: String,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    vnets: Map<VnetOut>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    vms: Map<VmOut>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    route_tables: Map<RouteTableOut>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    nsgs: Map<NsgOut>,
+    #[serde(skip_serializing_if = "list_is_empty")]
+    asgs: List,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    public_ips: Map<FlowMap<PublicIpOut>>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    nat_gateways: Map<FlowMap<NatGatewayOut>>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    sites: Map<SiteOut>,
+}
+
+#[derive(Serialize)]
+struct VnetOut {
+    address_space: List,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gateway: Option<GatewayOut>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    subnets: Map<SubnetOut>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    peerings: Map<FlowMap<PeeringOut>>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum SubnetOut {
+    Short(String),
+    Full(Box<SubnetFull>),
+}
+
+#[derive(Serialize)]
+struct SubnetFull {
+    prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route_table: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nsg: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nat_gateway: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    service_endpoints: Vec<ServiceEndpointOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_outbound_access: Option<bool>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    vms: Map<FlowMap<NicOut>>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ServiceEndpointOut {
+    Short(String),
+    Full(FlowMap<ServiceEndpointFull>),
+}
+
+#[derive(Serialize)]
+struct ServiceEndpointFull {
+    service: String,
+    locations: List,
+}
+
+#[derive(Serialize)]
+struct NicOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subnet: Option<String>,
+    ip: String,
+    #[serde(skip_serializing_if = "is_false")]
+    ip_forwarding: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nsg: Option<String>,
+    #[serde(skip_serializing_if = "list_is_empty")]
+    asgs: List,
+}
+
+#[derive(Serialize)]
+struct VmOut {
+    nics: Vec<FlowMap<NicOut>>,
+}
+
+#[derive(Serialize)]
+struct GatewayOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: LabGatewayType,
+    sku: String,
+    vpn_type: VpnType,
+    #[serde(skip_serializing_if = "is_false")]
+    active_active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bgp: Option<FlowMap<GatewayBgpOut>>,
+}
+
+#[derive(Serialize)]
+struct GatewayBgpOut {
+    asn: u32,
+}
+
+#[derive(Serialize)]
+struct PeeringOut {
+    #[serde(skip_serializing_if = "is_true")]
+    allow_virtual_network_access: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    allow_forwarded_traffic: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    allow_gateway_transit: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    use_remote_gateways: bool,
+}
+
+#[derive(Serialize)]
+struct RouteTableOut {
+    #[serde(skip_serializing_if = "is_false")]
+    disable_bgp_route_propagation: bool,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    routes: Map<FlowMap<RouteOut>>,
+}
+
+#[derive(Serialize)]
+struct RouteOut {
+    prefix: String,
+    next_hop: NextHop,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<String>,
+}
+
+#[derive(Serialize)]
+struct NsgOut {
+    rules: Vec<FlowMap<RuleOut>>,
+}
+
+#[derive(Serialize)]
+struct RuleOut {
+    name: String,
+    priority: u32,
+    direction: LabDirection,
+    access: LabAccess,
+    protocol: LabProtocol,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<OneOrManyOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_ports: Option<OneOrManyOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination: Option<OneOrManyOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination_ports: Option<OneOrManyOut>,
+    #[serde(skip_serializing_if = "list_is_empty")]
+    source_asgs: List,
+    #[serde(skip_serializing_if = "list_is_empty")]
+    destination_asgs: List,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum OneOrManyOut {
+    One(String),
+    Many(List),
+}
+
+#[derive(Serialize)]
+struct PublicIpOut {
+    address: String,
+    sku: LabSku,
+}
+
+#[derive(Serialize)]
+struct NatGatewayOut {
+    public_ips: List,
+}
+
+#[derive(Serialize)]
+struct SiteOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gateway_ip: Option<String>,
+    #[serde(skip_serializing_if = "list_is_empty")]
+    address_space: List,
+    connect_to: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bgp: Option<FlowMap<SiteBgpOut>>,
+}
+
+#[derive(Serialize)]
+struct SiteBgpOut {
+    asn: u32,
+    peer_ip: String,
+    #[serde(skip_serializing_if = "list_is_empty")]
+    advertises: List,
+}
+
+// ---------------------------------------------------------------------------------------------
+// From the model.
+
+/// Names unique within one kind of resource, case-insensitively (as the reader matches them).
+#[derive(Default)]
+struct NameSet(HashSet<String>);
+
+impl NameSet {
+    fn taken(&self, name: &str) -> bool {
+        self.0.contains(&name.to_ascii_lowercase())
+    }
+
+    /// `name`, or `name-2`, `name-3`, ... when it is taken.
+    fn claim(&mut self, name: &str) -> String {
+        let mut candidate = name.to_string();
+        let mut k = 2;
+        while self.taken(&candidate) {
+            candidate = format!("{name}-{k}");
+            k += 1;
+        }
+        self.0.insert(candidate.to_ascii_lowercase());
+        candidate
+    }
+}
+
+struct Exporter<'t> {
+    t: &'t Topology,
+    notes: Vec<String>,
+    renames: Vec<String>,
+    vnet_names: Vec<String>,
+    route_table_names: Vec<String>,
+    nsg_names: Vec<String>,
+    asg_names: Vec<String>,
+    nat_names: Vec<String>,
+    pip_names: Vec<String>,
+    /// The gateway written for each VNet: the first one of the model.
+    vnet_gateway: HashMap<usize, usize>,
+    gateway_names: HashMap<usize, String>,
+}
+
+impl<'t> Exporter<'t> {
+    fn new(t: &'t Topology) -> Self {
+        let mut e = Exporter {
+            t,
+            notes: Vec::new(),
+            renames: Vec::new(),
+            vnet_names: Vec::new(),
+            route_table_names: Vec::new(),
+            nsg_names: Vec::new(),
+            asg_names: Vec::new(),
+            nat_names: Vec::new(),
+            pip_names: Vec::new(),
+            vnet_gateway: HashMap::new(),
+            gateway_names: HashMap::new(),
+        };
+        e.vnet_names = e.unique("virtual network", t.vnets.iter().map(|v| v.name.as_str()));
+        e.route_table_names = e.unique("route table", t.route_tables.iter().map(|r| r.name.as_str()));
+        e.nsg_names = e.unique("network security group", t.nsgs.iter().map(|n| n.name.as_str()));
+        e.asg_names = e.unique("application security group", t.asgs.iter().map(|a| a.name.as_str()));
+        e.nat_names = e.unique("NAT gateway", t.nat_gateways.iter().map(|n| n.name.as_str()));
+        e.plan_gateways();
+        e
+    }
+
+    /// Something the lab file cannot hold: dropped or changed.
+    fn note(&mut self, s: String) {
+        self.notes.push(s);
+    }
+
+    /// A name the lab file cannot keep (it derives it, or names must be unique).
+    fn rename(&mut self, what: String, to: &str, why: &str) {
+        let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
+        self.renames.push(format!("{what} is written as '{to}'{why}"));
+    }
+
+    /// Export names for one kind of resource: duplicates (the same name in two resource groups)
+    /// get a suffix, since the lab file names every resource once.
+    fn unique<'a>(&mut self, kind: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+        let mut set = NameSet::default();
+        names
+            .map(|n| {
+                let out = set.claim(n);
+                if out != n {
+                    self.rename(format!("the second {kind} named '{n}'"), &out, UNIQUE);
+                }
+                out
+            })
+            .collect()
+    }
+
+    /// One gateway per VNet; its public IPs are named `<gateway>-pip` and `<gateway>-pip2`.
+    fn plan_gateways(&mut self) {
+        let t = self.t;
+        let mut gateway_set = NameSet::default();
+        // Public IP names the lab file derives from the gateways', with the public IP each takes.
+        let mut reserved: Vec<(String, Option<usize>)> = Vec::new();
+        for (gi, g) in t.gateways.iter().enumerate() {
+            let vnet = g.vnet.index();
+            if let Some(&first) = self.vnet_gateway.get(&vnet) {
+                self.note(format!(
+                    "gateway '{}': a lab file VNet has one gateway, so only '{}' of VNet '{}' is written (with its connections)",
+                    g.name, t.gateways[first].name, t.vnets[vnet].name
+                ));
+                continue;
+            }
+            self.vnet_gateway.insert(vnet, gi);
+            let name = gateway_set.claim(&g.name);
+            if name != g.name {
+                self.rename(format!("the second gateway named '{}'", g.name), &name, UNIQUE);
+            }
+            let wanted = if g.active_active { vec![format!("{name}-pip"), format!("{name}-pip2")] } else { vec![format!("{name}-pip")] };
+            for (k, pip_name) in wanted.iter().enumerate() {
+                match g.public_ips.get(k) {
+                    Some(p) => reserved.push((pip_name.clone(), Some(p.index()))),
+                    None => {
+                        reserved.push((pip_name.clone(), None));
+                        self.note(format!("gateway '{}' has no public IP {}; the lab file gives it '{pip_name}' with an allocated address", g.name, k + 1));
+                    }
+                }
+            }
+            for p in g.public_ips.iter().skip(wanted.len()) {
+                self.note(format!("public IP '{}' of gateway '{}': the lab file gives a gateway {} public IP(s), so it is written unattached", t.public_ips[p.index()].name, g.name, wanted.len()));
+            }
+            if g.default_site.is_some() {
+                let site = g.default_site.map(|s| t.local_gateways[s.index()].name.clone()).unwrap_or_default();
+                self.note(format!("gateway '{}': its default site (gatewayDefaultSite '{site}', forced tunnelling) is dropped", g.name));
+            }
+            self.gateway_names.insert(gi, name);
+        }
+        // Public IP names: a gateway's take the derived names, the others keep theirs.
+        let mut set = NameSet::default();
+        for (n, _) in &reserved {
+            set.claim(n);
+        }
+        let by_pip: HashMap<usize, String> = reserved.iter().filter_map(|(n, p)| p.map(|p| (p, n.clone()))).collect();
+        let mut names = Vec::new();
+        for (i, p) in t.public_ips.iter().enumerate() {
+            let out = match by_pip.get(&i) {
+                Some(n) => n.clone(),
+                None => set.claim(&p.name),
+            };
+            if out != p.name {
+                let why = if by_pip.contains_key(&i) { "the lab file names a gateway's public IPs after the gateway" } else { "its name is taken" };
+                self.rename(format!("public IP '{}'", p.name), &out, why);
+            }
+            names.push(out);
+        }
+        self.pip_names = names;
+    }
+
+    fn lab(&mut self) -> LabOut {
+        let t = self.t;
+        let location = most_common_location(t);
+        let mut lab = LabOut {
+            location: location.clone(),
+            vnets: Map::new(),
+            vms: Map::new(),
+            route_tables: Map::new(),
+            nsgs: Map::new(),
+            asgs: FlowSeq(self.asg_names.clone()),
+            public_ips: Map::new(),
+            nat_gateways: Map::new(),
+            sites: Map::new(),
+        };
+        let mut subnets: Vec<SubnetFull> = t.subnets.iter().enumerate().map(|(i, _)| self.subnet(i)).collect();
+        self.machines(&mut lab, &mut subnets);
+        let mut subnets: Vec<Option<SubnetFull>> = subnets.into_iter().map(Some).collect();
+        for (vi, v) in t.vnets.iter().enumerate() {
+            let name = self.vnet_names[vi].clone();
+            if v.address_space.is_empty() {
+                self.note(format!("VNet '{}' has no address range; the lab file requires one", v.name));
+            }
+            let mut out = VnetOut {
+                address_space: FlowSeq(v.address_space.iter().map(|p| p.to_string()).collect()),
+                location: (v.location != location).then(|| v.location.clone()),
+                gateway: self.vnet_gateway.get(&vi).copied().map(|g| self.gateway(g)),
+                subnets: Map::new(),
+                peerings: Map::new(),
+            };
+            for s in &v.subnets {
+                let Some(full) = subnets[s.index()].take() else { continue };
+                let short = full.route_table.is_none() && full.nsg.is_none() && full.nat_gateway.is_none() && full.service_endpoints.is_empty() && full.default_outbound_access.is_none() && full.vms.is_empty();
+                let value = if short { SubnetOut::Short(full.prefix) } else { SubnetOut::Full(Box::new(full)) };
+                out.subnets.push(t.subnet(*s).name.clone(), value);
+            }
+            let mut remotes = HashSet::new();
+            for p in v.peerings.iter().map(|p| &t.peerings[p.index()]) {
+                let remote = self.vnet_names[p.remote.index()].clone();
+                if !remotes.insert(remote.to_ascii_lowercase()) {
+                    self.note(format!("peering '{}' of VNet '{}': a second peering to VNet '{}' cannot be written (peerings are keyed by the remote VNet)", p.name, v.name, t.vnets[p.remote.index()].name));
+                    continue;
+                }
+                let derived = format!("{name}-to-{remote}");
+                if p.name != derived {
+                    self.rename(format!("peering '{}' of VNet '{}'", p.name, v.name), &derived, "");
+                }
+                out.peerings.push(remote, FlowMap(PeeringOut {
+                    allow_virtual_network_access: p.allow_virtual_network_access,
+                    allow_forwarded_traffic: p.allow_forwarded_traffic,
+                    allow_gateway_transit: p.allow_gateway_transit,
+                    use_remote_gateways: p.use_remote_gateways,
+                }));
+            }
+            lab.vnets.push(name, out);
+        }
+        for (i, rt) in t.route_tables.iter().enumerate() {
+            lab.route_tables.push(self.route_table_names[i].clone(), self.route_table(rt));
+        }
+        for (i, nsg) in t.nsgs.iter().enumerate() {
+            let rules = nsg.rules.iter().map(|r| FlowMap(self.rule(r))).collect();
+            lab.nsgs.push(self.nsg_names[i].clone(), NsgOut { rules });
+        }
+        for (i, p) in t.public_ips.iter().enumerate() {
+            let sku = match p.sku {
+                PublicIpSku::Basic => LabSku::Basic,
+                PublicIpSku::Standard => LabSku::Standard,
+            };
+            lab.public_ips.push(self.pip_names[i].clone(), FlowMap(PublicIpOut { address: p.address.to_string(), sku }));
+        }
+        for (i, n) in t.nat_gateways.iter().enumerate() {
+            let public_ips = n.public_ips.iter().map(|p| self.pip_names[p.index()].clone()).collect();
+            lab.nat_gateways.push(self.nat_names[i].clone(), FlowMap(NatGatewayOut { public_ips: FlowSeq(public_ips) }));
+        }
+        lab.sites = self.sites();
+        self.unexpressible();
+        lab
+    }
+
+    fn subnet(&mut self, i: usize) -> SubnetFull {
+        let t = self.t;
+        let s = &t.subnets[i];
+        if s.private_endpoint_route_policies {
+            self.note(format!(
+                "subnet '{}/{}': privateEndpointNetworkPolicies (route tables may override its private endpoints' routes) is dropped",
+                t.vnets[s.vnet.index()].name, s.name
+            ));
+        }
+        SubnetFull {
+            prefix: s.prefix.to_string(),
+            route_table: s.route_table.map(|r| self.route_table_names[r.index()].clone()),
+            nsg: s.nsg.map(|n| self.nsg_names[n.index()].clone()),
+            nat_gateway: s.nat_gateway.map(|n| self.nat_names[n.index()].clone()),
+            service_endpoints: s
+                .service_endpoints
+                .iter()
+                .map(|e| {
+                    if e.locations.is_empty() {
+                        ServiceEndpointOut::Short(e.service.clone())
+                    } else {
+                        ServiceEndpointOut::Full(FlowMap(ServiceEndpointFull { service: e.service.clone(), locations: FlowSeq(e.locations.clone()) }))
+                    }
+                })
+                .collect(),
+            default_outbound_access: (!s.default_outbound_access).then_some(false),
+            vms: Map::new(),
+        }
+    }
+
+    /// VMs with one NIC go under their subnet (NIC `<vm>-nic`), the others in `vms`
+    /// (`<vm>-nic0`, ...).
+    fn machines(&mut self, lab: &mut LabOut, subnets: &mut [SubnetFull]) {
+        let t = self.t;
+        let mut vm_set = NameSet::default();
+        for vm in &t.vms {
+            let name = vm_set.claim(&vm.name);
+            if name != vm.name {
+                self.rename(format!("the second VM named '{}'", vm.name), &name, UNIQUE);
+            }
+            if vm.nics.is_empty() {
+                self.note(format!("VM '{}' has no network interface; the lab file requires one, so it is dropped", vm.name));
+                continue;
+            }
+            let single = vm.nics.len() == 1 && t.nic(vm.nics[0]).name != format!("{name}-nic0");
+            let derived = |k: usize| if single { format!("{name}-nic") } else { format!("{name}-nic{k}") };
+            for (k, nic) in vm.nics.iter().enumerate() {
+                let n = t.nic(*nic);
+                if n.name != derived(k) {
+                    self.rename(format!("network interface '{}' of VM '{}'", n.name, vm.name), &derived(k), "");
+                }
+            }
+            if single {
+                let nic = self.nic(vm.nics[0], false);
+                let subnet = t.nic(vm.nics[0]).primary_ip_configuration().subnet;
+                subnets[subnet.index()].vms.push(name, FlowMap(nic));
+            } else {
+                let nics = vm.nics.iter().map(|n| FlowMap(self.nic(*n, true))).collect();
+                lab.vms.push(name, VmOut { nics });
+            }
+        }
+        // A NIC without a VM is written with a VM of its own, so its routes and rules are kept.
+        for (i, n) in t.nics.iter().enumerate().filter(|(_, n)| n.vm.is_none()) {
+            let base = n.name.strip_suffix("-nic").filter(|b| !b.is_empty()).unwrap_or(&n.name);
+            let name = vm_set.claim(base);
+            self.note(format!("network interface '{}' is not attached to a VM; the lab file declares NICs with their VMs, so it is written with a new VM '{name}'", n.name));
+            let derived = format!("{name}-nic");
+            if n.name != derived {
+                self.rename(format!("network interface '{}'", n.name), &derived, "");
+            }
+            let nic = self.nic(vnetlab_model::NicId(i as u32), false);
+            subnets[n.primary_ip_configuration().subnet.index()].vms.push(name, FlowMap(nic));
+        }
+    }
+
+    fn nic(&mut self, id: vnetlab_model::NicId, with_subnet: bool) -> NicOut {
+        let t = self.t;
+        let n = t.nic(id);
+        let cfg = n.primary_ip_configuration();
+        let others: Vec<String> = n.ip_configurations.iter().filter(|c| !std::ptr::eq(*c, cfg)).map(|c| format!("{} ({})", c.name, c.private_ip)).collect();
+        if !others.is_empty() {
+            self.note(format!("network interface '{}': the lab file gives a NIC one IP configuration, so {} is dropped", n.name, others.join(", ")));
+        }
+        let s = t.subnet(cfg.subnet);
+        NicOut {
+            subnet: with_subnet.then(|| format!("{}/{}", self.vnet_names[s.vnet.index()], s.name)),
+            ip: cfg.private_ip.to_string(),
+            ip_forwarding: n.enable_ip_forwarding,
+            public_ip: cfg.public_ip.map(|p| self.pip_names[p.index()].clone()),
+            nsg: n.nsg.map(|g| self.nsg_names[g.index()].clone()),
+            asgs: FlowSeq(cfg.asgs.iter().map(|a| self.asg_names[a.index()].clone()).collect()),
+        }
+    }
+
+    fn gateway(&mut self, gi: usize) -> GatewayOut {
+        let g = &self.t.gateways[gi];
+        let name = self.gateway_names[&gi].clone();
+        let vnet = self.vnet_names[g.vnet.index()].clone();
+        let vpn_type = if g.vpn_type.eq_ignore_ascii_case("PolicyBased") {
+            VpnType::PolicyBased
+        } else {
+            if !g.vpn_type.eq_ignore_ascii_case("RouteBased") {
+                self.note(format!("gateway '{}': vpnType '{}' is written as RouteBased", g.name, g.vpn_type));
+            }
+            VpnType::RouteBased
+        };
+        if !g.enable_bgp && g.asn != DEFAULT_ASN {
+            self.note(format!("gateway '{}': ASN {} without BGP (the lab file sets an ASN only with `bgp`)", g.name, g.asn));
+        }
+        GatewayOut {
+            name: (name != format!("{vnet}-gw")).then_some(name),
+            kind: match g.gateway_type {
+                GatewayType::Vpn => LabGatewayType::Vpn,
+                GatewayType::ExpressRoute => LabGatewayType::ExpressRoute,
+            },
+            sku: g.sku.clone(),
+            vpn_type,
+            active_active: g.active_active,
+            bgp: g.enable_bgp.then_some(FlowMap(GatewayBgpOut { asn: g.asn })),
+        }
+    }
+
+    fn route_table(&mut self, rt: &vnetlab_model::RouteTable) -> RouteTableOut {
+        let mut routes = Map::new();
+        for r in &rt.routes {
+            let next_hop = match r.next_hop_type {
+                NextHopType::VirtualAppliance => NextHop::VirtualAppliance,
+                NextHopType::VirtualNetworkGateway => NextHop::VirtualNetworkGateway,
+                NextHopType::VnetLocal => NextHop::VnetLocal,
+                NextHopType::Internet => NextHop::Internet,
+                NextHopType::None => NextHop::None,
+                other => {
+                    self.note(format!("route '{}' of route table '{}': next hop type {other} is not allowed in a user route", r.name, rt.name));
+                    continue;
+                }
+            };
+            let prefix = match &r.prefix {
+                RoutePrefix::Cidr(net) => net.to_string(),
+                RoutePrefix::ServiceTag(tag) => tag.clone(),
+            };
+            routes.push(r.name.clone(), FlowMap(RouteOut { prefix, next_hop, ip: r.next_hop_ip.map(|ip| ip.to_string()) }));
+        }
+        RouteTableOut { disable_bgp_route_propagation: rt.disable_bgp_route_propagation, routes }
+    }
+
+    fn rule(&self, r: &vnetlab_model::SecurityRule) -> RuleOut {
+        // An omitted address means `*` unless ASGs are given, so the side is written whenever
+        // it differs from what omitting it would read as.
+        let addresses = |list: &[AddressPrefix], asgs: bool| -> Option<OneOrManyOut> {
+            match list {
+                [] if asgs => None,
+                [AddressPrefix::Any] if !asgs => None,
+                [one] => Some(OneOrManyOut::One(one.to_string())),
+                many => Some(OneOrManyOut::Many(FlowSeq(many.iter().map(|p| p.to_string()).collect()))),
+            }
+        };
+        let ports = |list: &[PortRange]| -> Option<OneOrManyOut> {
+            let text = |p: &PortRange| match *p {
+                PortRange::ALL => "*".to_string(),
+                PortRange { low, high } if low == high => low.to_string(),
+                PortRange { low, high } => format!("{low}-{high}"),
+            };
+            match list {
+                [PortRange::ALL] => None,
+                [one] => Some(OneOrManyOut::One(text(one))),
+                many => Some(OneOrManyOut::Many(FlowSeq(many.iter().map(text).collect()))),
+            }
+        };
+        let asgs = |list: &[vnetlab_model::AsgId]| FlowSeq(list.iter().map(|a| self.asg_names[a.index()].clone()).collect());
+        RuleOut {
+            name: r.name.clone(),
+            priority: r.priority,
+            direction: match r.direction {
+                Direction::Inbound => LabDirection::Inbound,
+                Direction::Outbound => LabDirection::Outbound,
+            },
+            access: match r.access {
+                Access::Allow => LabAccess::Allow,
+                Access::Deny => LabAccess::Deny,
+            },
+            protocol: match r.protocol {
+                Protocol::Tcp => LabProtocol::Tcp,
+                Protocol::Udp => LabProtocol::Udp,
+                Protocol::Icmp => LabProtocol::Icmp,
+                Protocol::Esp => LabProtocol::Esp,
+                Protocol::Ah => LabProtocol::Ah,
+                Protocol::Any => LabProtocol::Any,
+            },
+            source: addresses(&r.source, !r.source_asgs.is_empty()),
+            source_ports: ports(&r.source_ports),
+            destination: addresses(&r.destination, !r.destination_asgs.is_empty()),
+            destination_ports: ports(&r.destination_ports),
+            source_asgs: asgs(&r.source_asgs),
+            destination_asgs: asgs(&r.destination_asgs),
+        }
+    }
+
+    /// Each site is a local network gateway with its one IPsec connection `<site>-connection`
+    /// to the gateway of `connect_to`; BGP on the connection goes with the site's `bgp`.
+    fn sites(&mut self) -> Map<SiteOut> {
+        let t = self.t;
+        let mut sites = Map::new();
+        let mut set = NameSet::default();
+        let written_gateway: HashSet<usize> = self.vnet_gateway.values().copied().collect();
+        let mut used = vec![false; t.connections.len()];
+        for (li, lng) in t.local_gateways.iter().enumerate() {
+            let connection = t.connections.iter().enumerate().find(|(ci, c)| {
+                !used[*ci] && written_gateway.contains(&c.gateway.index()) && matches!(c.kind, ConnectionKind::IPsec { local_gateway } if local_gateway.index() == li)
+            });
+            let Some((ci, c)) = connection else {
+                self.note(format!("local network gateway '{}' has no IPsec connection to a written gateway; a site needs `connect_to`, so it is dropped", lng.name));
+                continue;
+            };
+            used[ci] = true;
+            let name = set.claim(&lng.name);
+            if name != lng.name {
+                self.rename(format!("the second local network gateway named '{}'", lng.name), &name, UNIQUE);
+            }
+            if c.name != format!("{name}-connection") {
+                self.rename(format!("connection '{}'", c.name), &format!("{name}-connection"), "");
+            }
+            let bgp = match (&lng.bgp, c.enable_bgp) {
+                (Some(peer), true) => Some(FlowMap(SiteBgpOut {
+                    asn: peer.asn,
+                    peer_ip: peer.peering_address.to_string(),
+                    advertises: FlowSeq(lng.bgp_advertised.iter().map(|p| p.to_string()).collect()),
+                })),
+                (Some(_), false) => {
+                    self.note(format!("local network gateway '{}': its BGP settings are dropped, since its connection '{}' does not run BGP", lng.name, c.name));
+                    None
+                }
+                (None, true) => {
+                    self.note(format!("connection '{}' runs BGP, but local network gateway '{}' has no BGP settings (ASN, peer address); BGP is dropped", c.name, lng.name));
+                    None
+                }
+                (None, false) => None,
+            };
+            if bgp.is_none() && !lng.bgp_advertised.is_empty() {
+                self.note(format!("local network gateway '{}': its BGP-advertised prefixes are dropped (no BGP)", lng.name));
+            }
+            let vnet = t.gateway(c.gateway).vnet.index();
+            sites.push(name, SiteOut {
+                gateway_ip: lng.gateway_ip.map(|ip| ip.to_string()),
+                address_space: FlowSeq(lng.address_prefixes.iter().map(|p| p.to_string()).collect()),
+                connect_to: self.vnet_names[vnet].clone(),
+                bgp,
+            });
+        }
+        for c in t.connections.iter().zip(&used).filter(|(_, used)| !**used).map(|(c, _)| c) {
+            let g = &t.gateway(c.gateway).name;
+            let note = match &c.kind {
+                ConnectionKind::IPsec { local_gateway } => {
+                    let lng = &t.local_gateways[local_gateway.index()].name;
+                    let why = if written_gateway.contains(&c.gateway.index()) { format!("site '{lng}' already has its one connection") } else { format!("gateway '{g}' is not written") };
+                    format!("IPsec connection '{}' (gateway '{g}' to local network gateway '{lng}'): {why}", c.name)
+                }
+                ConnectionKind::Vnet2Vnet { remote_gateway } => {
+                    format!("VNet-to-VNet connection '{}' (gateway '{g}' to gateway '{}'): the lab file connects gateways to sites only", c.name, t.gateway(*remote_gateway).name)
+                }
+                ConnectionKind::ExpressRoute => format!("ExpressRoute connection '{}' (gateway '{g}'): the lab file connects gateways to sites only", c.name),
+            };
+            self.note(note);
+        }
+        sites
+    }
+
+    /// Resource kinds the lab file has no key for.
+    fn unexpressible(&mut self) {
+        let t = self.t;
+        for lb in &t.load_balancers {
+            self.note(format!(
+                "load balancer '{}' ({} SKU; {} frontend(s), {} backend pool(s), {} rule(s), {} outbound rule(s), {} probe(s)) and its backend pool memberships",
+                lb.name,
+                lb.sku,
+                lb.frontends.len(),
+                lb.backend_pools.len(),
+                lb.rules.len(),
+                lb.outbound_rules.len(),
+                lb.probes.len()
+            ));
+        }
+        for pe in &t.private_endpoints {
+            let s = t.subnet(pe.subnet);
+            self.note(format!("private endpoint '{}' ({} in {}/{})", pe.name, pe.ip, t.vnets[s.vnet.index()].name, s.name));
+        }
+    }
+}
+
+/// The region most VNets use (the first of equals), `westeurope` when there is no VNet.
+fn most_common_location(t: &Topology) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for v in &t.vnets {
+        match counts.iter_mut().find(|(l, _)| *l == v.location) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((&v.location, 1)),
+        }
+    }
+    let best = counts.iter().fold(None::<(&str, usize)>, |best, &(l, n)| match best {
+        Some((_, m)) if m >= n => best,
+        _ => Some((l, n)),
+    });
+    best.map_or_else(|| "westeurope".to_string(), |(l, _)| l.to_string())
+}
