@@ -1,0 +1,45 @@
+//! `vnetlab import TEMPLATE --parameters ... -o lab.yaml` (ARM issue, "Commands"): the lab file
+//! it writes gives the same effective routes and NSG answers as the template, NIC by NIC (the
+//! lab file names a VM's NIC `<vm>-nic`, so NICs are paired through their VMs).
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn vnetlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vnetlab")).args(args).output().expect("the binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// A template's dummy values for its required parameters (as the corpus tests give them).
+const PARAMETERS: [&str; 6] = ["--parameters", "adminUsername=azureuser", "--parameters", "adminPassword=Dummy-Passw0rd-1", "--parameters", "uniqueDnsPrefixForVM=lab1"];
+
+#[test]
+fn an_imported_template_keeps_its_routes_and_nsg_answers() {
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/arm-corpus/userdefined-routes-appliance/azuredeploy.json");
+    let template = template.to_str().unwrap();
+    let yaml = std::env::temp_dir().join(format!("vnetlab-import-{}.yaml", std::process::id()));
+    let mut args = vec!["import", template];
+    args.extend(PARAMETERS);
+    args.extend(["-o", yaml.to_str().unwrap()]);
+    stdout(&vnetlab(&args));
+    // The template's VMs Dynamic0-2 with NICs Nic0-2 (userdefined-routes-appliance).
+    for i in 0..3 {
+        let (nic, vm_nic) = (format!("Nic{i}"), format!("Dynamic{i}-nic"));
+        for command in ["routes", "nsg"] {
+            let mut from_template = vec![command, template, "--nic", &nic, "-o", "json"];
+            from_template.extend(PARAMETERS);
+            let a: Value = serde_json::from_str(&stdout(&vnetlab(&from_template))).unwrap();
+            let b: Value = serde_json::from_str(&stdout(&vnetlab(&[command, yaml.to_str().unwrap(), "--nic", &vm_nic, "-o", "json"]))).unwrap();
+            assert_eq!(a, b, "{command} of {nic}");
+        }
+    }
+    // Frontend traffic to the backend goes through the appliance (the template's route).
+    let routes = stdout(&vnetlab(&["routes", yaml.to_str().unwrap(), "--nic", "Dynamic0-nic", "-o", "json"]));
+    assert!(routes.contains("\"nextHopType\": \"VirtualAppliance\"") && routes.contains("10.1.1.4"), "{routes}");
+    let _ = std::fs::remove_file(yaml);
+}
