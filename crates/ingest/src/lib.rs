@@ -118,8 +118,18 @@ impl Input<'_> {
                 if !is_template(&doc) {
                     return from_document(&doc, tags, || JsonLocator::new(file, text));
                 }
-                let resources = self.deploy(&value).map_err(|d| located(vec![d], &JsonLocator::new(file, text)))?;
-                from_document(&Json::from_value(serde_json::json!({ "resources": resources })), tags, || JsonLocator::new(file, text))
+                let deployed = self.deploy(&value).map_err(|d| located(vec![d], &JsonLocator::new(file, text)))?;
+                let warnings = located(deployed.warnings.into_iter().map(|(path, message)| Diagnostic { severity: vnetlab_model::diagnostic::Severity::Warning, ..Diagnostic::file_error(path, message) }).collect(), &JsonLocator::new(file, text));
+                match from_document(&Json::from_value(serde_json::json!({ "resources": deployed.resources })), tags, || JsonLocator::new(file, text)) {
+                    Ok(mut loaded) => {
+                        loaded.warnings.splice(0..0, warnings);
+                        Ok(loaded)
+                    }
+                    Err(mut diags) => {
+                        diags.splice(0..0, warnings);
+                        Err(diags)
+                    }
+                }
             }
             Format::Yaml => {
                 let (doc, locator) = lab_file::to_document(text, file)?;
@@ -129,7 +139,7 @@ impl Input<'_> {
     }
 
     /// Deploys the template: its parameters from the options, checked, then its resources.
-    fn deploy(&self, template: &serde_json::Value) -> Result<Vec<serde_json::Value>, Diagnostic> {
+    fn deploy(&self, template: &serde_json::Value) -> Result<arm::template::Deployed, Diagnostic> {
         use arm::template::{deploy, parameter_pair, parameters_file, parse_jsonc, Settings};
         let mut given = serde_json::Map::new();
         for p in &self.options.parameters {

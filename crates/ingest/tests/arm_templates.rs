@@ -180,3 +180,13 @@ fn errors_name_the_json_path_line_column_and_function() {
     let unsupported = template(json!({}), json!({}), json!([vnet("[utcNow()]", "10.0.0.0/16")]));
     assert!(err(&unsupported, &[]).contains("unsupported function 'utcNow'"));
 }
+
+#[test]
+fn a_resource_referring_to_an_existing_resource_outside_the_template_is_left_out() {
+    let nic = json!({"type": "Microsoft.Network/networkInterfaces", "apiVersion": "2023-09-01", "name": "nic1", "location": "eastus",
+        "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": "[parameters('subnetId')]"}}}]}});
+    let t = template(json!({"subnetId": {"type": "string"}}), json!({}), json!([vnet("hub", "10.0.0.0/16"), nic]));
+    let l = ok(&t, &["subnetId=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/existing/subnets/app"]);
+    assert_eq!((l.topology.vnets.len(), l.topology.nics.len()), (1, 0));
+    assert!(l.warnings.iter().any(|w| w.to_string().contains("resource 'nic1' refers to") && w.to_string().contains("existing/subnets/app")), "{:?}", l.warnings);
+}

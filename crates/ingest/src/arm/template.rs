@@ -618,8 +618,14 @@ impl TemplateError {
     }
 }
 
+/// What a deployment creates: its resources as REST JSON, and warnings with their JSON paths.
+pub struct Deployed {
+    pub resources: Vec<Value>,
+    pub warnings: Vec<(String, String)>,
+}
+
 /// Deploys a template: the resources it creates, as REST JSON.
-pub fn deploy(template: &Value, given: Map<String, Value>, settings: Settings, base_dir: Option<&Path>) -> Result<Vec<Value>, TemplateError> {
+pub fn deploy(template: &Value, given: Map<String, Value>, settings: Settings, base_dir: Option<&Path>) -> Result<Deployed, TemplateError> {
     for (name, _) in &given {
         let declared = member(template, "parameters").and_then(Value::as_object).is_some_and(|p| p.keys().any(|k| k.eq_ignore_ascii_case(name)));
         if !declared {
@@ -636,10 +642,63 @@ pub fn deploy(template: &Value, given: Map<String, Value>, settings: Settings, b
     let mut out = Vec::new();
     for i in 0..deployment.instances.len() {
         if !deployment.instances[i].existing {
-            out.push(deployment.body(i)?);
+            out.push((deployment.body(i)?, deployment.instances[i].path.clone()));
         }
     }
-    Ok(merge_exported_children(out))
+    Ok(leave_out_outside_references(merge_exported_children(out)))
+}
+
+/// The full type a resource ID names (`Microsoft.Network/virtualNetworks/subnets`).
+fn type_of_id(id: &str) -> Option<String> {
+    let (_, provider) = id.split_once("/providers/")?;
+    let parts: Vec<&str> = provider.split('/').collect();
+    let namespace = parts.first()?;
+    let types: Vec<&str> = parts.iter().skip(1).step_by(2).copied().collect();
+    Some(std::iter::once(*namespace).chain(types).collect::<Vec<_>>().join("/"))
+}
+
+/// Every resource ID a value refers to (`{"id": ...}` objects below its top level).
+fn references<'v>(v: &'v Value, top: bool, out: &mut Vec<&'v str>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                match (k.eq_ignore_ascii_case("id"), child) {
+                    (true, Value::String(id)) if !top => out.push(id),
+                    _ => references(child, false, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| references(i, false, out)),
+        _ => {}
+    }
+}
+
+/// A template that deploys into existing infrastructure refers to modelled resources it does
+/// not deploy (a subnet given by parameter): vnetlab cannot see them, so a resource that
+/// refers to one is left out, with a warning, rather than refusing the whole template.
+fn leave_out_outside_references(resources: Vec<(Value, String)>) -> Deployed {
+    let mut deployed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for (r, _) in &resources {
+        let id = r["id"].as_str().unwrap_or_default().to_ascii_lowercase();
+        for (property, _) in INLINE {
+            for child in r["properties"][property].as_array().into_iter().flatten() {
+                deployed.insert(format!("{id}/{}/{}", property.to_ascii_lowercase(), child["name"].as_str().unwrap_or_default().to_ascii_lowercase()));
+            }
+        }
+        deployed.insert(id);
+    }
+    let modelled = |id: &str| type_of_id(id).is_some_and(|t| crate::rest::document::MODELLED.iter().any(|m| m.eq_ignore_ascii_case(&t)));
+    let mut kept = Vec::new();
+    let mut warnings = Vec::new();
+    for (r, path) in resources {
+        let mut refs = Vec::new();
+        references(&r, true, &mut refs);
+        match refs.into_iter().find(|id| modelled(id) && !deployed.contains(&id.trim_end_matches('/').to_ascii_lowercase())) {
+            Some(outside) => warnings.push((path, format!("resource '{}' refers to {outside}, which this template does not deploy (an existing resource vnetlab cannot see): it is left out", r["name"].as_str().unwrap_or_default()))),
+            None => kept.push(r),
+        }
+    }
+    Deployed { resources: kept, warnings }
 }
 
 /// Inline child collections and the child types exports repeat them as.
@@ -647,15 +706,16 @@ const INLINE: [(&str, &str); 4] = [("subnets", "Microsoft.Network/virtualNetwork
 
 /// `az group export` declares subnets (and rules, routes, peerings) inline and again as child
 /// resources: a child resource whose parent holds the same child inline is merged into it.
-fn merge_exported_children(mut resources: Vec<Value>) -> Vec<Value> {
+/// Each resource comes with its path in the template.
+fn merge_exported_children(mut resources: Vec<(Value, String)>) -> Vec<(Value, String)> {
     let mut merged = vec![false; resources.len()];
     for i in 0..resources.len() {
-        let (full_type, name) = (resources[i]["type"].as_str().unwrap_or_default().to_string(), resources[i]["name"].as_str().unwrap_or_default().to_string());
+        let (full_type, name) = (resources[i].0["type"].as_str().unwrap_or_default().to_string(), resources[i].0["name"].as_str().unwrap_or_default().to_string());
         let Some((property, _)) = INLINE.iter().find(|(_, t)| t.eq_ignore_ascii_case(&full_type)) else { continue };
         let Some((parent_name, child_name)) = name.rsplit_once('/') else { continue };
         let parent_type = full_type.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
-        let child_props = resources[i].get("properties").cloned().unwrap_or(Value::Null);
-        let parent = resources.iter_mut().find(|r| r["type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case(&parent_type)) && r["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(parent_name)));
+        let child_props = resources[i].0.get("properties").cloned().unwrap_or(Value::Null);
+        let parent = resources.iter_mut().map(|(r, _)| r).find(|r| r["type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case(&parent_type)) && r["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(parent_name)));
         let inline = parent.and_then(|p| p.get_mut("properties")).and_then(|p| p.get_mut(*property)).and_then(Value::as_array_mut).and_then(|items| items.iter_mut().find(|c| c["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(child_name))));
         if let Some(inline) = inline {
             if let (Some(target), Value::Object(extra)) = (inline.as_object_mut().map(|o| o.entry("properties").or_insert_with(|| Value::Object(Map::new()))), child_props) {
