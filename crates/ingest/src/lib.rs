@@ -118,10 +118,13 @@ impl Input<'_> {
                 if !is_template(&doc) {
                     return from_document(&doc, tags, || JsonLocator::new(file, text));
                 }
-                let deployed = self.deploy(&value).map_err(|d| located(vec![d], &JsonLocator::new(file, text)))?;
+                let deployed = self.deploy(&value).map_err(|d| located(d, &JsonLocator::new(file, text)))?;
                 let warnings = located(deployed.warnings.into_iter().map(|(path, message)| Diagnostic { severity: vnetlab_model::diagnostic::Severity::Warning, ..Diagnostic::file_error(path, message) }).collect(), &JsonLocator::new(file, text));
-                match from_document(&Json::from_value(serde_json::json!({ "resources": deployed.resources })), tags, || JsonLocator::new(file, text)) {
+                let locator = || TemplateLocator { file: JsonLocator::new(file, text), paths: deployed.paths.clone() };
+                match from_document(&Json::from_value(serde_json::json!({ "resources": deployed.resources })), tags, locator) {
                     Ok(mut loaded) => {
+                        // A template is small: its warnings get their places too.
+                        loaded.warnings = located(std::mem::take(&mut loaded.warnings), &locator());
                         loaded.warnings.splice(0..0, warnings);
                         Ok(loaded)
                     }
@@ -139,18 +142,18 @@ impl Input<'_> {
     }
 
     /// Deploys the template: its parameters from the options, checked, then its resources.
-    fn deploy(&self, template: &serde_json::Value) -> Result<arm::template::Deployed, Diagnostic> {
+    fn deploy(&self, template: &serde_json::Value) -> Result<arm::template::Deployed, Vec<Diagnostic>> {
         use arm::template::{deploy, parameter_pair, parameters_file, parse_jsonc, Settings};
         let mut given = serde_json::Map::new();
         for p in &self.options.parameters {
             // A parameters file (relative to the working directory, as az reads it), or a pair.
             let file = Path::new(p.trim_start_matches('@'));
             if file.is_file() {
-                let text = std::fs::read_to_string(&file).map_err(|e| Diagnostic::file_error("", format!("cannot read the parameters file {}: {e}", file.display())))?;
-                let values = parse_jsonc(&text).and_then(|v| parameters_file(&v)).map_err(|e| Diagnostic::file_error("", format!("{}: {e}", file.display())).with_hint("a parameters file looks like {\"parameters\": {\"name\": {\"value\": ...}}}"))?;
+                let text = std::fs::read_to_string(file).map_err(|e| vec![Diagnostic::file_error("", format!("cannot read the parameters file {}: {e}", file.display()))])?;
+                let values = parse_jsonc(&text).and_then(|v| parameters_file(&v)).map_err(|e| vec![Diagnostic::file_error("", format!("{}: {e}", file.display())).with_hint("a parameters file looks like {\"parameters\": {\"name\": {\"value\": ...}}}")])?;
                 given.extend(values);
             } else {
-                let (name, value) = parameter_pair(p).map_err(|e| Diagnostic::file_error("", e).with_hint("give a parameters file that exists, or name=value"))?;
+                let (name, value) = parameter_pair(p).map_err(|e| vec![Diagnostic::file_error("", e).with_hint("give a parameters file that exists, or name=value")])?;
                 given.insert(name, value);
             }
         }
@@ -162,13 +165,35 @@ impl Input<'_> {
             location: self.options.location.clone().unwrap_or(defaults.location),
             deployment_name: stem,
         };
-        deploy(template, given, settings, self.base_dir).map_err(|e| {
-            let d = Diagnostic::file_error(e.path, e.message);
-            match e.hint {
-                Some(h) => d.with_hint(h),
-                None => d,
-            }
+        deploy(template, given, settings, self.base_dir).map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| {
+                    let d = Diagnostic::file_error(e.path, e.message);
+                    match e.hint {
+                        Some(h) => d.with_hint(h),
+                        None => d,
+                    }
+                })
+                .collect()
         })
+    }
+}
+
+/// Locates a deployed resource's diagnostics in the template: `resources[N]` of the deployed
+/// list is the declaration it came from (a copy loop's copies share theirs).
+struct TemplateLocator<'a> {
+    file: JsonLocator<'a>,
+    paths: Vec<String>,
+}
+
+impl Locator for TemplateLocator<'_> {
+    fn locate(&self, path: &str) -> Option<(Location, Option<String>)> {
+        let rest = path.strip_prefix("resources[")?;
+        let (index, tail) = rest.split_once(']')?;
+        let declared = format!("{}{tail}", self.paths.get(index.parse::<usize>().ok()?)?);
+        let (location, _) = self.file.locate(&declared)?;
+        Some((location, Some(declared)))
     }
 }
 

@@ -618,31 +618,40 @@ impl TemplateError {
     }
 }
 
-/// What a deployment creates: its resources as REST JSON, and warnings with their JSON paths.
+/// What a deployment creates: its resources as REST JSON with the path of each in the
+/// template (copies share their declaration's), and warnings with their JSON paths.
 pub struct Deployed {
     pub resources: Vec<Value>,
+    pub paths: Vec<String>,
     pub warnings: Vec<(String, String)>,
 }
 
 /// Deploys a template: the resources it creates, as REST JSON.
-pub fn deploy(template: &Value, given: Map<String, Value>, settings: Settings, base_dir: Option<&Path>) -> Result<Deployed, TemplateError> {
+/// Every problem of the parameters is reported at once, as ARM lists them.
+pub fn deploy(template: &Value, given: Map<String, Value>, settings: Settings, base_dir: Option<&Path>) -> Result<Deployed, Vec<TemplateError>> {
+    let mut problems = Vec::new();
     for (name, _) in &given {
         let declared = member(template, "parameters").and_then(Value::as_object).is_some_and(|p| p.keys().any(|k| k.eq_ignore_ascii_case(name)));
         if !declared {
-            return Err(error("parameters", format!("parameter '{name}' is given but the template does not declare it")));
+            problems.push(error("parameters", format!("parameter '{name}' is given but the template does not declare it")));
         }
     }
     let scope = Rc::new(Scope { template: template.clone(), path: String::new(), settings: Rc::new(settings), given, parameters: Default::default(), variables: Default::default(), resolving: Default::default(), base_dir: base_dir.map(Path::to_path_buf) });
     // Every parameter is checked, used or not (as ARM validates a deployment).
     let mut deployment = Deployment::default();
     for name in scope.section("parameters").map(|p| p.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
-        scope.parameter(&name, &deployment).map_err(|m| error(&format!("parameters.{name}"), m))?;
+        if let Err(m) = scope.parameter(&name, &deployment) {
+            problems.push(error(&format!("parameters.{name}"), m));
+        }
     }
-    Planner { deployment: &mut deployment }.template(scope, Vec::new())?;
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Planner { deployment: &mut deployment }.template(scope, Vec::new()).map_err(|e| vec![e])?;
     let mut out = Vec::new();
     for i in 0..deployment.instances.len() {
         if !deployment.instances[i].existing {
-            out.push((deployment.body(i)?, deployment.instances[i].path.clone()));
+            out.push((deployment.body(i).map_err(|e| vec![e])?, deployment.instances[i].path.clone()));
         }
     }
     Ok(leave_out_outside_references(merge_exported_children(out)))
@@ -680,25 +689,29 @@ fn leave_out_outside_references(resources: Vec<(Value, String)>) -> Deployed {
     let mut deployed: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (r, _) in &resources {
         let id = r["id"].as_str().unwrap_or_default().to_ascii_lowercase();
-        for (property, _) in INLINE {
-            for child in r["properties"][property].as_array().into_iter().flatten() {
-                deployed.insert(format!("{id}/{}/{}", property.to_ascii_lowercase(), child["name"].as_str().unwrap_or_default().to_ascii_lowercase()));
+        // Named sub-resources declared inline (subnets, a load balancer's pools, frontends,
+        // probes and rules, a NIC's IP configurations) exist with their parent.
+        for (property, items) in r["properties"].as_object().into_iter().flatten() {
+            for name in items.as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()) {
+                deployed.insert(format!("{id}/{}/{}", property.to_ascii_lowercase(), name.to_ascii_lowercase()));
             }
         }
         deployed.insert(id);
     }
     let modelled = |id: &str| type_of_id(id).is_some_and(|t| crate::rest::document::MODELLED.iter().any(|m| m.eq_ignore_ascii_case(&t)));
-    let mut kept = Vec::new();
-    let mut warnings = Vec::new();
+    let (mut kept, mut paths, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
     for (r, path) in resources {
         let mut refs = Vec::new();
         references(&r, true, &mut refs);
         match refs.into_iter().find(|id| modelled(id) && !deployed.contains(&id.trim_end_matches('/').to_ascii_lowercase())) {
             Some(outside) => warnings.push((path, format!("resource '{}' refers to {outside}, which this template does not deploy (an existing resource vnetlab cannot see): it is left out", r["name"].as_str().unwrap_or_default()))),
-            None => kept.push(r),
+            None => {
+                kept.push(r);
+                paths.push(path);
+            }
         }
     }
-    Deployed { resources: kept, warnings }
+    Deployed { resources: kept, paths, warnings }
 }
 
 /// Inline child collections and the child types exports repeat them as.

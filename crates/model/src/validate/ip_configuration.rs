@@ -5,18 +5,22 @@
 use crate::addressing::reserved_reason;
 use crate::diagnostic::Diagnostic;
 use crate::topology::{AllocationMethod, Topology};
+use crate::{Origin, SubnetId};
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
+/// A fixed address Azure refuses in a subnet: outside it, or one of its reserved five.
+pub(super) fn refused(t: &Topology, origin: &Origin, property: &str, subnet: SubnetId, ip: Ipv4Addr) -> Option<Diagnostic> {
+    let subnet = t.subnet(subnet);
+    if !subnet.prefix.contains(&ip) {
+        return Some(Diagnostic::error(origin, property, format!("address {ip} is outside subnet '{}' ({})", subnet.name, subnet.prefix)));
+    }
+    reserved_reason(subnet.prefix, ip).map(|reason| Diagnostic::error(origin, property, format!("address {ip} is reserved by Azure in subnet {} ({reason})", subnet.prefix)))
+}
+
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     for pe in &t.private_endpoints {
-        let subnet = t.subnet(pe.subnet);
-        let property = "properties.ipConfigurations[0].properties.privateIPAddress";
-        if !subnet.prefix.contains(&pe.ip) {
-            out.push(Diagnostic::error(&pe.origin, property, format!("address {} is outside subnet '{}' ({})", pe.ip, subnet.name, subnet.prefix)));
-        } else if let Some(reason) = reserved_reason(subnet.prefix, pe.ip) {
-            out.push(Diagnostic::error(&pe.origin, property, format!("address {} is reserved by Azure in subnet {} ({reason})", pe.ip, subnet.prefix)));
-        }
+        out.extend(refused(t, &pe.origin, "properties.ipConfigurations[0].properties.privateIPAddress", pe.subnet, pe.ip));
     }
     let mut used: HashMap<(crate::ids::VnetId, Ipv4Addr), Holder> = HashMap::with_capacity(t.nics.len());
     for pe in &t.private_endpoints {

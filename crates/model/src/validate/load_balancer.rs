@@ -1,5 +1,6 @@
-//! Load balancer rules (dataplane.md 6.1, [PROBE]): HTTP(S) health probes are refused on the
-//! ports Azure reserves for them.
+//! Load balancers (dataplane.md 6.1, [PROBE]; 4.2 for addresses): HTTP(S) health probes are
+//! refused on the ports Azure reserves for them, and an internal frontend's private address
+//! must lie in its subnet outside the five reserved addresses, as a NIC's must.
 
 use crate::diagnostic::Diagnostic;
 use crate::topology::Topology;
@@ -9,6 +10,11 @@ pub const HTTP_PROBE_REFUSED_PORTS: [u16; 9] = [19, 21, 25, 70, 110, 119, 143, 2
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     for lb in &t.load_balancers {
+        for (i, frontend) in lb.frontends.iter().enumerate() {
+            if let Some((subnet, ip)) = frontend.private {
+                out.extend(super::ip_configuration::refused(t, &lb.origin, &format!("properties.frontendIPConfigurations[{i}].properties.privateIPAddress"), subnet, ip));
+            }
+        }
         for (i, probe) in lb.probes.iter().enumerate() {
             let http = probe.protocol.eq_ignore_ascii_case("http") || probe.protocol.eq_ignore_ascii_case("https");
             if http && HTTP_PROBE_REFUSED_PORTS.contains(&probe.port) {
