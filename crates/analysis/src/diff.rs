@@ -200,7 +200,7 @@ fn compiled_unchanged(old: &Analysis, new: &Analysis, changed: &HashSet<String>,
     }
     let names_asgs = n.nsgs[nsg.index()].rules.iter().any(|r| !r.source_asgs.is_empty() || !r.destination_asgs.is_empty());
     let members_changed = changed.iter().any(|k| k.contains("/networkinterfaces/") || k.contains("/applicationsecuritygroups/"));
-    !new.dependencies().subnet_set(subnet).iter().any(|k| changed.contains(k)) && !(names_asgs && members_changed)
+    !new.dependencies().subnet_set(subnet).iter().any(|k| changed.contains(k)) && (!names_asgs || !members_changed)
 }
 
 pub fn to_text(changes: &[Change]) -> String {
