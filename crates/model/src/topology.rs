@@ -107,6 +107,8 @@ pub struct IpConfiguration {
     pub asgs: Vec<AsgId>,
     /// Backend pools this configuration belongs to: (load balancer, pool index).
     pub backend_pools: Vec<(LoadBalancerId, usize)>,
+    /// Inbound NAT rules that forward to this configuration: (load balancer, rule index).
+    pub inbound_nat_rules: Vec<(LoadBalancerId, usize)>,
 }
 
 #[derive(Debug, Clone, Hash)]
@@ -281,7 +283,21 @@ pub struct LoadBalancer {
     pub rules: Vec<LoadBalancingRule>,
     pub outbound_rules: Vec<OutboundRule>,
     pub probes: Vec<HealthProbe>,
+    pub inbound_nat_rules: Vec<InboundNatRule>,
     pub origin: Origin,
+}
+
+/// An inbound NAT rule: a frontend port forwarded to one VM's port (dataplane.md 6.1,
+/// [LBC]); the VM is the IP configuration that names the rule.
+#[derive(Debug, Clone, Hash)]
+pub struct InboundNatRule {
+    pub name: String,
+    pub frontend: usize,
+    /// `Tcp`, `Udp` or `All`.
+    pub protocol: String,
+    pub frontend_port: u16,
+    pub backend_port: u16,
+    pub enable_floating_ip: bool,
 }
 
 /// An outbound rule: a backend pool's outbound connections take a frontend's public address

@@ -592,8 +592,25 @@ impl<'w, 'a> Walker<'w, 'a> {
             self.hop(resource, Layer::LoadBalancer, "frontend", format!("no rule of frontend '{}' has a backend: the ping goes unanswered", l.frontends[frontend].name), packet, false);
             return;
         }
+        // An inbound NAT rule forwards one frontend port to one VM ([LBC]).
+        if let Some((index, rule)) = l.inbound_nat_rules.iter().enumerate().find(|(_, r)| r.frontend == frontend && protocol_matches(&r.protocol, &packet) && r.frontend_port == packet.dst_port) {
+            let rule_name = format!("inboundNatRules/{}", rule.name);
+            let target = t.nics.iter().enumerate().find_map(|(i, n)| n.ip_configurations.iter().find(|c| c.inbound_nat_rules.contains(&(lb, index))).map(|c| (NicId(i as u32), c.private_ip)));
+            let Some((nic, ip)) = target else {
+                self.hop(resource, Layer::LoadBalancer, rule_name, "no VM's IP configuration names this inbound NAT rule", packet, false);
+                return;
+            };
+            let mut inside = packet;
+            if !rule.enable_floating_ip {
+                inside.dst = ip;
+                inside.dst_port = rule.backend_port;
+            }
+            self.lb_flow = Some(LbFlow { lb, frontend: packet.dst, frontend_port: packet.dst_port, backend: inside.dst, backend_port: inside.dst_port, floating_ip: rule.enable_floating_ip });
+            self.hop(resource, Layer::LoadBalancer, rule_name, format!("forwarded to {} port {}", self.vm_of(nic), rule.backend_port), inside, true);
+            return self.arrive(nic, inside, rule.enable_floating_ip, standard);
+        }
         let Some(rule) = lb_rule(l, frontend, &packet) else {
-            self.hop(resource, Layer::LoadBalancer, "loadBalancingRules", format!("no load-balancing rule of frontend '{}' takes {}", l.frontends[frontend].name, flow_name(&packet)), packet, false);
+            self.hop(resource, Layer::LoadBalancer, "loadBalancingRules", format!("no load-balancing rule or inbound NAT rule of frontend '{}' takes {}", l.frontends[frontend].name, flow_name(&packet)), packet, false);
             return;
         };
         let rule_name = format!("loadBalancingRules/{}", rule.name);
@@ -640,13 +657,17 @@ fn frontend_public_ip(t: &Topology, lb: LoadBalancerId, frontend: usize) -> Opti
 /// for both) and frontend port, or port 0 (HA ports). Load balancers forward TCP and UDP only
 /// (dataplane.md 6.1).
 fn lb_rule<'t>(l: &'t LoadBalancer, frontend: usize, packet: &FiveTuple) -> Option<&'t LoadBalancingRule> {
-    let proto_matches = |p: &str| match p.to_ascii_lowercase().as_str() {
+    l.rules.iter().find(|r| r.frontend == frontend && protocol_matches(&r.protocol, packet) && (r.frontend_port == packet.dst_port || r.frontend_port == 0))
+}
+
+/// Whether a load balancer rule's protocol (`Tcp`, `Udp`, `All`) takes a packet.
+fn protocol_matches(protocol: &str, packet: &FiveTuple) -> bool {
+    match protocol.to_ascii_lowercase().as_str() {
         "tcp" => packet.protocol == FiveTuple::TCP,
         "udp" => packet.protocol == FiveTuple::UDP,
         "all" | "*" => Protocol::has_ports(packet.protocol),
         _ => false,
-    };
-    l.rules.iter().find(|r| r.frontend == frontend && proto_matches(&r.protocol) && (r.frontend_port == packet.dst_port || r.frontend_port == 0))
+    }
 }
 
 impl<'w> Walker<'w, '_> {

@@ -715,7 +715,14 @@ fn leave_out_outside_references(resources: Vec<(Value, String)>) -> Deployed {
 }
 
 /// Inline child collections and the child types exports repeat them as.
-const INLINE: [(&str, &str); 4] = [("subnets", "Microsoft.Network/virtualNetworks/subnets"), ("virtualNetworkPeerings", "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"), ("securityRules", "Microsoft.Network/networkSecurityGroups/securityRules"), ("routes", "Microsoft.Network/routeTables/routes")];
+const INLINE: [(&str, &str); 6] = [
+    ("subnets", "Microsoft.Network/virtualNetworks/subnets"),
+    ("virtualNetworkPeerings", "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"),
+    ("securityRules", "Microsoft.Network/networkSecurityGroups/securityRules"),
+    ("routes", "Microsoft.Network/routeTables/routes"),
+    ("inboundNatRules", "Microsoft.Network/loadBalancers/inboundNatRules"),
+    ("backendAddressPools", "Microsoft.Network/loadBalancers/backendAddressPools"),
+];
 
 /// `az group export` declares subnets (and rules, routes, peerings) inline and again as child
 /// resources: a child resource whose parent holds the same child inline is merged into it.

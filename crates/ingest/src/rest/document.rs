@@ -40,7 +40,7 @@ impl RawResource<'_> {
 }
 
 /// The resource kinds vnetlab models, by lower-cased type.
-pub const MODELLED: [&str; 18] = [
+pub const MODELLED: [&str; 19] = [
     "microsoft.network/virtualnetworks",
     "microsoft.network/virtualnetworks/subnets",
     "microsoft.network/virtualnetworks/virtualnetworkpeerings",
@@ -58,6 +58,7 @@ pub const MODELLED: [&str; 18] = [
     "microsoft.network/natgateways",
     "microsoft.network/loadbalancers",
     "microsoft.network/loadbalancers/backendaddresspools",
+    "microsoft.network/loadbalancers/inboundnatrules",
     "microsoft.network/privateendpoints",
 ];
 

@@ -52,28 +52,21 @@ pub(super) fn build_nics(b: &mut Builder) {
             let pip_ref = cr.reference("properties.publicIPAddress");
             let asg_refs: Vec<(String, &str)> = cr.array("properties.applicationSecurityGroups").iter().enumerate()
                 .filter_map(|(j, v)| at(v, "id").and_then(|v| v.as_str()).map(|id| (format!("{base}.applicationSecurityGroups[{j}].id"), id))).collect();
-            let pool_refs: Vec<(String, &str)> = cr.array("properties.loadBalancerBackendAddressPools").iter().enumerate()
-                .filter_map(|(j, v)| at(v, "id").and_then(|v| v.as_str()).map(|id| (format!("{base}.loadBalancerBackendAddressPools[{j}].id"), id))).collect();
+            let mut refs = |key: &str| -> Vec<(String, String)> {
+                cr.array(&format!("properties.{key}")).iter().enumerate().filter_map(|(j, v)| at(v, "id").and_then(|v| v.as_str()).map(|id| (format!("{base}.{key}[{j}].id"), id.to_string()))).collect()
+            };
+            let (pool_refs, nat_refs) = (refs("loadBalancerBackendAddressPools"), refs("loadBalancerInboundNatRules"));
             let subnet = subnet_ref.and_then(|id| b.resolve(&origin, &format!("{base}.subnet.id"), id, "subnet", pick!(Subnet)));
             let public_ip = pip_ref.and_then(|id| b.resolve(&origin, &format!("{base}.publicIPAddress.id"), id, "public IP address", pick!(PublicIp)));
             let asgs = asg_refs.iter().filter_map(|(p, id)| b.resolve(&origin, p, id, "application security group", pick!(Asg))).collect();
-            let backend_pools = pool_refs.iter().filter_map(|(p, id)| {
-                let lb_id = vnetlab_model::ResourceId::new(*id).parent();
-                let lb = b.resolve(&origin, p, &lb_id, "load balancer", pick!(LoadBalancer))?;
-                match child_index(&b.topo.load_balancers[lb.index()].backend_pools, id) {
-                    Some(pool) => Some((lb, pool)),
-                    None => {
-                        b.diags.push(Diagnostic::error(&origin, p, format!("reference to a backend pool that does not exist: {id}")));
-                        None
-                    }
-                }
-            }).collect();
+            let backend_pools = lb_children(b, &origin, &pool_refs, "backend pool", |lb| lb.backend_pools.clone());
+            let inbound_nat_rules = lb_children(b, &origin, &nat_refs, "inbound NAT rule", |lb| lb.inbound_nat_rules.iter().map(|r| r.name.clone()).collect());
             let Some(subnet) = subnet else { continue };
             if allocation == AllocationMethod::Dynamic {
                 b.pending.push(Pending::Nic { order: raw.order, nic: nic_id, config: ip_configurations.len() });
             }
             let private_ip = if allocation == AllocationMethod::Static { ip.unwrap_or(Ipv4Addr::UNSPECIFIED) } else { Ipv4Addr::UNSPECIFIED };
-            ip_configurations.push(IpConfiguration { name, subnet, private_ip, allocation, primary, public_ip, asgs, backend_pools });
+            ip_configurations.push(IpConfiguration { name, subnet, private_ip, allocation, primary, public_ip, asgs, backend_pools, inbound_nat_rules });
         }
         if ip_configurations.is_empty() {
             continue;
@@ -174,4 +167,22 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
 
 fn alloc_for(pools: &mut HashMap<SubnetId, SubnetAllocator>, subnet: SubnetId, prefix: ipnet::Ipv4Net) -> &mut SubnetAllocator {
     pools.entry(subnet).or_insert_with(|| SubnetAllocator::new(prefix))
+}
+
+/// References to children of load balancers (backend pools, inbound NAT rules), as
+/// (load balancer, index among `names`).
+fn lb_children(b: &mut Builder, origin: &vnetlab_model::Origin, refs: &[(String, String)], what: &str, names: impl Fn(&vnetlab_model::LoadBalancer) -> Vec<String>) -> Vec<(vnetlab_model::LoadBalancerId, usize)> {
+    refs.iter()
+        .filter_map(|(p, id)| {
+            let lb_id = vnetlab_model::ResourceId::new(id.as_str()).parent();
+            let lb = b.resolve(origin, p, &lb_id, "load balancer", pick!(LoadBalancer))?;
+            match child_index(&names(&b.topo.load_balancers[lb.index()]), id) {
+                Some(i) => Some((lb, i)),
+                None => {
+                    b.diags.push(Diagnostic::error(origin, p, format!("reference to a {what} that does not exist: {id}")));
+                    None
+                }
+            }
+        })
+        .collect()
 }

@@ -1,17 +1,23 @@
 //! Load balancers from the REST shape (dataplane.md 6.1; loadBalancer.json): frontends (public
-//! or private), backend pools, load-balancing rules, outbound rules and health probes.
+//! or private), backend pools, load-balancing rules, inbound NAT rules (inline or as child
+//! resources), outbound rules and health probes.
 
 use super::{pick, Builder, Pending, Target};
 use crate::value::{at, Reader};
 use std::net::Ipv4Addr;
 use vnetlab_model::ids::*;
-use vnetlab_model::{Frontend, HealthProbe, LoadBalancer, LoadBalancingRule, OutboundRule};
+use vnetlab_model::{Frontend, HealthProbe, InboundNatRule, LoadBalancer, LoadBalancingRule, OutboundRule};
 
 /// The index of a child (`.../frontendIPConfigurations/fe1`) by its last segment, matched
 /// case-insensitively as Azure matches IDs.
 pub(crate) fn child_index(names: &[String], id: &str) -> Option<usize> {
     let last = id.trim_end_matches('/').rsplit('/').next()?;
     names.iter().position(|n| n.eq_ignore_ascii_case(last))
+}
+
+/// The inline inbound NAT rules of a load balancer.
+fn nat_values<'a>(lb: &'a crate::json::Json<'a>) -> Vec<&'a crate::json::Json<'a>> {
+    at(lb, "properties.inboundNatRules").and_then(|v| v.as_array()).map(|items| items.iter().collect()).unwrap_or_default()
 }
 
 pub(super) fn build_load_balancers(b: &mut Builder) {
@@ -94,7 +100,29 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
                 _ => b.diags.push(vnetlab_model::Diagnostic::error(&origin, &base, "an outbound rule needs frontendIPConfigurations and a backendAddressPool of this load balancer")),
             }
         }
+        // Inbound NAT rules, inline and as child resources (`lb/rule`).
+        let children: Vec<(&crate::json::Json, String, vnetlab_model::Origin)> = b
+            .of_kind("microsoft.network/loadbalancers/inboundnatrules")
+            .filter(|c| c.id.key().starts_with(&format!("{}/", raw.id.key())))
+            .map(|c| (c.object, c.short_name().to_string(), c.origin("inbound NAT rule")))
+            .collect();
+        let inline_values = nat_values(raw.object);
+        // An export declares a rule inline and again as a child: the inline one is kept.
+        let children: Vec<_> = children.into_iter().filter(|(_, name, _)| !inline_values.iter().any(|v| name_of(v).eq_ignore_ascii_case(name))).collect();
+        let inline = inline_values.into_iter().map(|v| (v, name_of(v), origin.clone()));
+        let mut inbound_nat_rules = Vec::new();
+        for (i, (value, name, at_origin)) in inline.chain(children).enumerate() {
+            let mut rr = Reader::new(value, &at_origin, &mut b.diags);
+            let frontend = rr.reference("properties.frontendIPConfiguration").and_then(|id| child_index(&frontend_names, id));
+            let protocol = rr.str("properties.protocol").unwrap_or("Tcp").to_string();
+            let (frontend_port, backend_port) = (rr.u32("properties.frontendPort").and_then(|p| u16::try_from(p).ok()), rr.u32("properties.backendPort").and_then(|p| u16::try_from(p).ok()));
+            let enable_floating_ip = rr.bool("properties.enableFloatingIP", false);
+            match (frontend, frontend_port, backend_port) {
+                (Some(frontend), Some(frontend_port), Some(backend_port)) => inbound_nat_rules.push(InboundNatRule { name, frontend, protocol, frontend_port, backend_port, enable_floating_ip }),
+                _ => b.diags.push(vnetlab_model::Diagnostic::error(&at_origin, &format!("properties.inboundNatRules[{i}].properties"), "an inbound NAT rule needs a frontendIPConfiguration of this load balancer, a frontendPort and a backendPort")),
+            }
+        }
         b.register(raw, Target::LoadBalancer(lb_id));
-        b.topo.load_balancers.push(LoadBalancer { id: raw.id.clone(), name: raw.name.to_string(), sku, frontends, backend_pools, rules, outbound_rules, probes, origin });
+        b.topo.load_balancers.push(LoadBalancer { id: raw.id.clone(), name: raw.name.to_string(), sku, frontends, backend_pools, rules, outbound_rules, probes, inbound_nat_rules, origin });
     }
 }
