@@ -28,13 +28,20 @@ pub fn endpoint_address(a: &Analysis, what: &str) -> Result<Ipv4Addr, QueryError
     }
 }
 
+/// IP protocols a probe may name besides TCP, UDP and ICMP (dataplane.md 4.4: ESP and AH are
+/// carried; GRE and IP-in-IP are not).
+const OTHER_PROTOCOLS: [(&str, u8); 4] = [("esp", 50), ("ah", 51), ("gre", 47), ("ipip", 4)];
+
 /// Parses `--protocol` and `--port`: TCP and UDP default to port 443... as a browser would.
 pub fn probe(protocol: &str, port: Option<u16>) -> Result<Probe, QueryError> {
     let protocol = match protocol.to_ascii_lowercase().as_str() {
         "tcp" => FiveTuple::TCP,
         "udp" => FiveTuple::UDP,
         "icmp" => FiveTuple::ICMP,
-        other => return Err(QueryError { message: format!("unknown protocol '{other}'"), hint: Some("use tcp, udp or icmp".into()) }),
+        other => match OTHER_PROTOCOLS.iter().find(|(n, _)| *n == other) {
+            Some((_, number)) => *number,
+            None => return Err(QueryError { message: format!("unknown protocol '{other}'"), hint: Some("use tcp, udp, icmp, esp, ah, gre or ipip".into()) }),
+        },
     };
     Ok(Probe { protocol, port: port.unwrap_or(443) })
 }
@@ -104,6 +111,10 @@ fn protocol_name(p: u8) -> &'static str {
         FiveTuple::TCP => "Tcp",
         FiveTuple::UDP => "Udp",
         FiveTuple::ICMP => "Icmp",
+        50 => "Esp",
+        51 => "Ah",
+        47 => "Gre",
+        4 => "IpInIp",
         _ => "Other",
     }
 }

@@ -70,7 +70,7 @@ enum Output {
 /// The flow a trace or a matrix follows.
 #[derive(clap::Args)]
 struct ProbeArgs {
-    /// tcp, udp or icmp.
+    /// tcp, udp, icmp, esp, ah, gre or ipip (GRE and IP-in-IP are not carried in a VNet).
     #[arg(long, default_value = "tcp")]
     protocol: String,
     /// Destination port for tcp and udp (default 443).
@@ -173,7 +173,7 @@ enum Command {
     Diff {
         old: PathBuf,
         new: PathBuf,
-        /// Compare one protocol (tcp, udp, icmp) instead of the default set of probes.
+        /// Compare one protocol (tcp, udp, icmp, esp, ah, gre, ipip) instead of the default set of probes.
         #[arg(long)]
         protocol: Option<String>,
         #[arg(long)]

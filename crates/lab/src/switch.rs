@@ -1,7 +1,7 @@
 //! The switch: Azure's host SDN for the lab's VMs (Live lab issue, "The switch"). One
 //! data-plane thread reads every TAP; each frame is answered by the host (ARP D1, DHCP, DNS at
-//! 168.63.129.16), dropped (broadcast, multicast, GRE, IP-in-IP, malformed), or routed: the
-//! first packet of a flow walks the engine's pipeline (`Fabric::forward`, the same code as
+//! 168.63.129.16), dropped (broadcast, multicast, malformed), or routed: the first packet of a
+//! flow walks the engine's pipeline (which also drops GRE, IP-in-IP and spoofed sources) (`Fabric::forward`, the same code as
 //! `trace`) and the decision is cached in the flow table. Frames are delivered with D2's MACs
 //! and their TTL untouched (D3).
 
@@ -92,11 +92,6 @@ pub struct Switch<'a> {
     recorder: &'a Recorder,
     started: Instant,
 }
-
-/// IP protocols Azure does not carry (dataplane.md 4.4): IP-in-IP and GRE.
-const BLOCKED_PROTOCOLS: [u8; 2] = [4, 47];
-/// The UDP source port Azure keeps for the host (dataplane.md 4.4).
-const HOST_UDP_PORT: u16 = 65330;
 
 impl<'a> Switch<'a> {
     pub fn new(fabric: Fabric<'a>, ports: Vec<Port>, counters: &'a Counters, recorder: &'a Recorder) -> Switch<'a> {
@@ -213,9 +208,6 @@ impl<'a> Switch<'a> {
             Err(_) => return bump(&self.counters.dropped_malformed),
         };
         let t = f.tuple;
-        if BLOCKED_PROTOCOLS.contains(&t.protocol) || (t.protocol == FiveTuple::UDP && t.src_port == HOST_UDP_PORT) {
-            return bump(&self.counters.dropped_protocol);
-        }
         if t.dst == dhcp::SERVER && t.protocol == FiveTuple::UDP {
             return self.host_udp(port, frame, &f);
         }

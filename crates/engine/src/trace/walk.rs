@@ -109,7 +109,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             Endpoint::Nic { nic, .. } => {
                 let what = format!("{} sends it", self.vm_of(nic));
                 self.hop(self.nic_name(nic), Layer::Source, "", what, packet, true);
-                if let Some((decision, detail)) = not_unicast(t, t.nic(nic).primary_ip_configuration().subnet, packet.dst) {
+                if let Some((decision, detail)) = not_carried(&packet).or_else(|| not_unicast(t, t.nic(nic).primary_ip_configuration().subnet, packet.dst)) {
                     self.hop(self.nic_name(nic), Layer::Source, decision, detail, packet, false);
                     return;
                 }
@@ -722,6 +722,20 @@ fn site_name(t: &Topology, site: vnetlab_model::LocalGatewayId) -> String {
 /// dataplane.md 4.4 ([FAQ]): VNets carry unicast only; broadcast (255.255.255.255 or the
 /// sender's subnet's last address, 4.2) and multicast (224.0.0.0/4) are dropped where they are
 /// sent.
+/// IP-in-IP and GRE are not carried, and UDP from source port 65330 is the host's
+/// (dataplane.md 4.4); the live lab's switch drops them by this walk too.
+fn not_carried(packet: &FiveTuple) -> Option<(&'static str, String)> {
+    match packet.protocol {
+        4 => Some(("protocol", "IP-in-IP (protocol 4) is not carried in a VNet (dataplane.md 4.4)".to_string())),
+        47 => Some(("protocol", "GRE (protocol 47) is not carried in a VNet (dataplane.md 4.4)".to_string())),
+        FiveTuple::UDP if packet.src_port == HOST_UDP_PORT => Some(("sourcePort", format!("UDP source port {HOST_UDP_PORT} is reserved for the host: Azure drops it (dataplane.md 4.4)"))),
+        _ => None,
+    }
+}
+
+/// The UDP source port Azure keeps for the host (dataplane.md 4.4).
+pub const HOST_UDP_PORT: u16 = 65330;
+
 fn not_unicast(t: &Topology, subnet: SubnetId, dst: Ipv4Addr) -> Option<(&'static str, String)> {
     if dst.is_broadcast() {
         return Some(("broadcast", format!("{dst} is the limited broadcast address: VNets carry unicast only and drop broadcast (dataplane.md 4.4)")));
