@@ -157,9 +157,6 @@ const LOSSY: &[(&str, &str)] = &[
     // A private endpoint's /32 InterfaceEndpoint route (routing.md 3.2 E5) is gone.
     ("tests/conformance/t38-private-endpoint/", "private endpoint 'pe-storage'"),
     ("tests/conformance/t38-private-endpoint-network-policies/", "private endpoint 'pe-storage'"),
-    // The gateway's default site: 0.0.0.0/0 to the gateway (forced tunnelling) is gone.
-    ("tests/conformance/t39-forced-tunneling-default-site/", "its default site"),
-    ("tests/conformance/trace-forced-tunnel/", "its default site"),
 ];
 
 #[test]
@@ -382,7 +379,6 @@ fn what_the_lab_file_cannot_express_is_listed_and_the_rest_is_kept() {
     assert!(header.contains(NOT_EXPRESSIBLE), "{yaml}");
     for expected in [
         "gateway 'gw1er': a lab file VNet has one gateway",
-        "gateway 'gw1': its default site (gatewayDefaultSite 'site1'",
         "gateway 'gw1': ASN 65001 without BGP",
         "local network gateway 'lonely' has no IPsec connection",
         "local network gateway 'site1': its BGP settings are dropped",
@@ -407,9 +403,10 @@ fn what_the_lab_file_cannot_express_is_listed_and_the_rest_is_kept() {
     let orphan = reloaded.find_nic("orphan-nic").expect("the NIC without a VM is kept");
     assert_eq!(reloaded.nic(orphan).primary_ip_configuration().private_ip.to_string(), "10.0.1.10");
     assert_eq!(reloaded.vm(reloaded.nic(orphan).vm.expect("a VM of its own")).name, "orphan");
-    // Its NSGs and rules are unchanged (the expansion of VirtualNetwork is not: the dropped
-    // default site's 0.0.0.0/0 was part of it); the second 'dup' NSG keeps its rules under its
-    // new name.
+    // The gateway keeps its default site (forced tunnelling).
+    assert!(!header.contains("default site"), "{yaml}");
+    assert!(reloaded.gateways.iter().any(|g| g.default_site.is_some()), "{yaml}");
+    // Its NSGs and rules are unchanged; the second 'dup' NSG keeps its rules under its new name.
     let rules = |t: &Topology, nic: NicId| {
         let a = Analysis::new(t, tags);
         let mut v = serde_json::to_value(effective_security_rules::to_json(&a, nic)).expect("JSON");

@@ -287,3 +287,15 @@ proptest! {
         let _ = load(&format!("vnets:\n  hub:\n    address_space: [10.0.0.0/16]\n    {body}"));
     }
 }
+
+#[test]
+fn a_gateway_default_site_forces_tunnelling_and_must_name_a_site() {
+    // routing.md 5.6 (T39): a Default Site takes the VNet's Internet-bound traffic.
+    let lab = |site: &str| format!("location: westeurope\nvnets:\n  hub:\n    address_space: [10.0.0.0/16]\n    gateway: {{ sku: VpnGw1, default_site: {site} }}\n    subnets:\n      GatewaySubnet: 10.0.255.0/27\n      app: {{ prefix: 10.0.1.0/24, vms: {{ vm1: {{}} }} }}\nsites:\n  onprem:\n    connect_to: hub\n    gateway_ip: 198.51.100.9\n    address_space: [192.168.0.0/16]\n");
+    let l = load(&lab("onprem")).unwrap_or_else(|d| panic!("{d:?}"));
+    let t = &l.topology;
+    assert_eq!(t.gateways[0].default_site.map(|s| t.local_gateways[s.index()].name.as_str()), Some("onprem"));
+    let e = first_error(&lab("nowhere"));
+    assert!(e.message.contains("local network gateway that does not exist") && e.message.contains("nowhere"), "{e}");
+    assert_eq!(e.display_path.as_deref(), Some("vnets.hub.gateway"));
+}

@@ -393,6 +393,7 @@ impl<'l> Converter<'l> {
                 "enableBgp": g.bgp.is_some(),
                 "bgpSettings": g.bgp.as_ref().map(|b| json!({ "asn": b.asn })),
                 "ipConfigurations": configs,
+                "gatewayDefaultSite": g.default_site.as_deref().map(|site| reference(LOCAL_GATEWAY, site)),
             } });
             self.push(GATEWAY, &name, self.region(vnet), body, g.pos(), format!("vnets.{}.gateway", vnet.value));
         }

@@ -192,6 +192,8 @@ struct GatewayOut {
     active_active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     bgp: Option<FlowMap<GatewayBgpOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_site: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -413,10 +415,6 @@ impl<'t> Exporter<'t> {
             for p in g.public_ips.iter().skip(wanted.len()) {
                 self.note(format!("public IP '{}' of gateway '{}': the lab file gives a gateway {} public IP(s), so it is written unattached", t.public_ips[p.index()].name, g.name, wanted.len()));
             }
-            if g.default_site.is_some() {
-                let site = g.default_site.map(|s| t.local_gateways[s.index()].name.clone()).unwrap_or_default();
-                self.note(format!("gateway '{}': its default site (gatewayDefaultSite '{site}', forced tunnelling) is dropped", g.name));
-            }
             self.gateway_names.insert(gi, name);
         }
         // Public IP names: a gateway's take the derived names, the others keep theirs.
@@ -637,6 +635,7 @@ impl<'t> Exporter<'t> {
             vpn_type,
             active_active: g.active_active,
             bgp: g.enable_bgp.then_some(FlowMap(GatewayBgpOut { asn: g.asn })),
+            default_site: g.default_site.map(|s| self.t.local_gateways[s.index()].name.clone()),
         }
     }
 

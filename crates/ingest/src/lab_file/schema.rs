@@ -161,6 +161,9 @@ pub struct Gateway {
     pub active_active: bool,
     /// Present: the gateway runs BGP.
     pub bgp: Option<GatewayBgp>,
+    /// A site that takes all Internet-bound traffic of the VNet and the VNets using this
+    /// gateway (`gatewayDefaultSite`, forced tunnelling; routing.md 5.6).
+    pub default_site: Option<String>,
 }
 
 fn default_sku() -> String {
