@@ -43,3 +43,24 @@ fn an_imported_template_keeps_its_routes_and_nsg_answers() {
     assert!(routes.contains("\"nextHopType\": \"VirtualAppliance\"") && routes.contains("10.1.1.4"), "{routes}");
     let _ = std::fs::remove_file(yaml);
 }
+
+#[test]
+fn an_imported_load_balancer_forwards_as_the_original() {
+    // The inbound NAT rules and load-balancing rules of the conformance topologies survive the
+    // lab file: the same trace through the load balancer (dataplane.md 6.1).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
+    for (case, port) in [("trace-lb-inbound-nat-rule", "50002"), ("trace-lb-health-probe", "80")] {
+        let original = root.join(case).join("topology.json");
+        let yaml = std::env::temp_dir().join(format!("vnetlab-import-{case}-{}.yaml", std::process::id()));
+        stdout(&vnetlab(&["import", original.to_str().unwrap(), "-o", yaml.to_str().unwrap()]));
+        let trace = |file: &Path| -> Value {
+            let lb_ip = if case == "trace-lb-inbound-nat-rule" { "198.51.100.60" } else { "198.51.100.50" };
+            serde_json::from_str(&stdout(&vnetlab(&["trace", file.to_str().unwrap(), "--from", "192.0.2.10", "--to", lb_ip, "--protocol", "tcp", "--port", port, "-o", "json"]))).unwrap()
+        };
+        let (a, b) = (trace(&original), trace(&yaml));
+        assert_eq!(a["verdict"], b["verdict"], "{case}");
+        let last = |t: &Value| t["hops"].as_array().and_then(|h| h.last()).map(|h| (h["resource"].clone(), h["packet"].clone()));
+        assert_eq!(last(&a), last(&b), "{case}: delivered to the same NIC and address");
+        let _ = std::fs::remove_file(yaml);
+    }
+}

@@ -387,7 +387,6 @@ fn what_the_lab_file_cannot_express_is_listed_and_the_rest_is_kept() {
         "network interface 'orphan-nic' is not attached to a VM",
         "network interface 'multi-nic': the lab file gives a NIC one IP configuration, so ipconfig2 (10.0.1.21) is dropped",
         "VM 'empty' has no network interface",
-        "load balancer 'lb1'",
         "private endpoint 'pe1' (10.0.1.30 in v1/s1)",
         "subnet 'v1/s1': privateEndpointNetworkPolicies",
         "the second network security group named 'dup' is written as 'dup-2' (names are unique in a lab file)",
@@ -403,6 +402,9 @@ fn what_the_lab_file_cannot_express_is_listed_and_the_rest_is_kept() {
     let orphan = reloaded.find_nic("orphan-nic").expect("the NIC without a VM is kept");
     assert_eq!(reloaded.nic(orphan).primary_ip_configuration().private_ip.to_string(), "10.0.1.10");
     assert_eq!(reloaded.vm(reloaded.nic(orphan).vm.expect("a VM of its own")).name, "orphan");
+    // The load balancer and its pool membership are kept.
+    assert_eq!(reloaded.load_balancers.len(), original.load_balancers.len(), "{yaml}");
+    assert!(!header.contains("load balancer"), "{yaml}");
     // The gateway keeps its default site (forced tunnelling).
     assert!(!header.contains("default site"), "{yaml}");
     assert!(reloaded.gateways.iter().any(|g| g.default_site.is_some()), "{yaml}");

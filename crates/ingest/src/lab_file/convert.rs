@@ -20,6 +20,7 @@ const LOCAL_GATEWAY: &str = "Microsoft.Network/localNetworkGateways";
 const CONNECTION: &str = "Microsoft.Network/connections";
 const NIC: &str = "Microsoft.Network/networkInterfaces";
 const VM: &str = "Microsoft.Compute/virtualMachines";
+const LOAD_BALANCER: &str = "Microsoft.Network/loadBalancers";
 
 /// REST path -> (line, column, YAML path).
 pub type Positions = HashMap<String, (usize, usize, String)>;
@@ -34,6 +35,17 @@ fn opt_pos<T>(at: &Option<At<T>>) -> Pos {
 /// `{"id": ...}` of a resource, as the REST builder derives its ID.
 fn reference(kind: &str, name: &str) -> Value {
     json!({ "id": ResourceId::from_type_and_name(kind, name).as_str() })
+}
+
+/// A load balancer's child: `lb/pool` style names, or a child of `lb` by its own name.
+fn lb_child_reference(lb: &str, child_type: &str, child: &str) -> Value {
+    json!({ "id": ResourceId::from_type_and_name(LOAD_BALANCER, lb).child(child_type, child).as_str() })
+}
+
+/// `<load balancer>/<child>` as NICs name pools and NAT rules.
+fn lb_member_reference(qualified: &str, child_type: &str) -> Value {
+    let (lb, child) = qualified.split_once('/').unwrap_or((qualified, ""));
+    lb_child_reference(lb, child_type, child)
 }
 
 fn subnet_reference(vnet: &str, subnet: &str) -> Value {
@@ -105,7 +117,8 @@ struct Converter<'l> {
 }
 
 /// Generates the resources in the order public IPs, ASGs, NSGs, route tables, NAT gateways,
-/// VNets, gateways, local network gateways, connections, then NICs and VMs in file order.
+/// VNets, gateways, local network gateways, connections, NICs and VMs in file order, then load
+/// balancers (so their dynamic frontends take addresses after the NICs').
 pub fn convert(lab: &Lab, file: &str) -> Converted {
     let mut c = Converter { lab, file, machines: Vec::new(), out: Converted::default() };
     c.plan_machines();
@@ -118,6 +131,7 @@ pub fn convert(lab: &Lab, file: &str) -> Converted {
     c.gateways();
     c.sites();
     c.machines();
+    c.load_balancers();
     c.out
 }
 
@@ -224,6 +238,13 @@ impl<'l> Converter<'l> {
         for (nat, n) in &lab.nat_gateways.0 {
             for (k, pip) in n.public_ips.iter().enumerate() {
                 implied.push((pip.value.clone(), &lab.location, pip.pos(), format!("nat_gateways.{}.public_ips[{k}]", nat.value)));
+            }
+        }
+        for (lb, l) in &lab.load_balancers.0 {
+            for (fe, f) in &l.frontends.0 {
+                if let Some(pip) = &f.public_ip {
+                    implied.push((pip.value.clone(), &lab.location, pip.pos(), format!("load_balancers.{}.frontends.{}.public_ip", lb.value, fe.value)));
+                }
             }
         }
         for nic in self.machines.iter().flat_map(|m| &m.nics) {
@@ -458,6 +479,8 @@ impl<'l> Converter<'l> {
             "subnet": subnet_reference(plan.vnet, plan.subnet),
             "publicIPAddress": plan.public_ip().map(|p| reference(PUBLIC_IP, p)),
             "applicationSecurityGroups": nic.asgs.iter().map(|a| reference(ASG, a)).collect::<Vec<_>>(),
+            "loadBalancerBackendAddressPools": nic.lb_pools.iter().map(|p| lb_member_reference(p, "backendAddressPools")).collect::<Vec<_>>(),
+            "loadBalancerInboundNatRules": nic.lb_nat_rules.iter().map(|r| lb_member_reference(r, "inboundNatRules")).collect::<Vec<_>>(),
         } });
         let body = json!({ "properties": {
             "enableIPForwarding": nic.ip_forwarding,
@@ -472,5 +495,46 @@ impl<'l> Converter<'l> {
         self.mark(format!("{cfg}.publicIPAddress.id"), opt_pos(&nic.public_ip), format!("{yaml}.public_ip"));
         self.mark(format!("{base}.properties.networkSecurityGroup.id"), opt_pos(&nic.nsg), format!("{yaml}.nsg"));
         self.mark_list(&format!("{cfg}.applicationSecurityGroups"), ".id", &nic.asgs, &format!("{yaml}.asgs"));
+        self.mark_list(&format!("{cfg}.loadBalancerBackendAddressPools"), ".id", &nic.lb_pools, &format!("{yaml}.lb_pools"));
+        self.mark_list(&format!("{cfg}.loadBalancerInboundNatRules"), ".id", &nic.lb_nat_rules, &format!("{yaml}.lb_nat_rules"));
+    }
+
+    fn load_balancers(&mut self) {
+        let lab = self.lab;
+        for (name, lb) in &lab.load_balancers.0 {
+            let yaml = format!("load_balancers.{}", name.value);
+            let child = |kind: &str, n: &str| lb_child_reference(name, kind, n);
+            let frontends: Vec<Value> = lb.frontends.0.iter().map(|(fe, f)| {
+                let subnet = f.subnet.as_ref().and_then(|s| s.split_once('/')).map(|(v, s)| subnet_reference(v, s));
+                json!({ "name": fe.value, "properties": {
+                    "publicIPAddress": f.public_ip.as_ref().map(|p| reference(PUBLIC_IP, p)),
+                    "subnet": subnet,
+                    "privateIPAddress": f.ip.as_deref(),
+                    "privateIPAllocationMethod": if f.ip.is_some() { "Static" } else { "Dynamic" },
+                } })
+            }).collect();
+            let probes: Vec<Value> = lb.probes.0.iter().map(|(n, p)| json!({ "name": n.value, "properties": { "protocol": p.protocol, "port": p.port } })).collect();
+            let rules: Vec<Value> = lb.rules.0.iter().map(|(n, r)| json!({ "name": n.value, "properties": {
+                "frontendIPConfiguration": child("frontendIPConfigurations", &r.frontend),
+                "backendAddressPool": child("backendAddressPools", &r.pool),
+                "probe": r.probe.as_ref().map(|p| child("probes", p)),
+                "protocol": r.protocol, "frontendPort": r.frontend_port, "backendPort": r.backend_port, "enableFloatingIP": r.floating_ip,
+            } })).collect();
+            let outbound: Vec<Value> = lb.outbound_rules.0.iter().map(|(n, r)| json!({ "name": n.value, "properties": {
+                "frontendIPConfigurations": r.frontends.iter().map(|f| child("frontendIPConfigurations", f)).collect::<Vec<_>>(),
+                "backendAddressPool": child("backendAddressPools", &r.pool),
+                "protocol": r.protocol,
+            } })).collect();
+            let nat_rules: Vec<Value> = lb.inbound_nat_rules.0.iter().map(|(n, r)| json!({ "name": n.value, "properties": {
+                "frontendIPConfiguration": child("frontendIPConfigurations", &r.frontend),
+                "protocol": r.protocol, "frontendPort": r.frontend_port, "backendPort": r.backend_port, "enableFloatingIP": r.floating_ip,
+            } })).collect();
+            let pools: Vec<Value> = lb.pools.iter().map(|p| json!({ "name": p.value })).collect();
+            let body = json!({ "sku": { "name": lb.sku }, "properties": {
+                "frontendIPConfigurations": frontends, "backendAddressPools": pools, "probes": probes,
+                "loadBalancingRules": rules, "outboundRules": outbound, "inboundNatRules": nat_rules,
+            } });
+            self.push(LOAD_BALANCER, name, &lab.location, body, name.pos(), yaml);
+        }
     }
 }

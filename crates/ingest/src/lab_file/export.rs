@@ -107,7 +107,71 @@ struct LabOut {
     #[serde(skip_serializing_if = "Map::is_empty")]
     nat_gateways: Map<FlowMap<NatGatewayOut>>,
     #[serde(skip_serializing_if = "Map::is_empty")]
+    load_balancers: Map<LoadBalancerOut>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
     sites: Map<SiteOut>,
+}
+
+#[derive(Serialize)]
+struct LoadBalancerOut {
+    sku: String,
+    frontends: Map<FlowMap<FrontendOut>>,
+    #[serde(skip_serializing_if = "list_is_empty")]
+    pools: List,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    probes: Map<FlowMap<ProbeOut>>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    rules: Map<FlowMap<LbRuleOut>>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    outbound_rules: Map<FlowMap<OutboundRuleOut>>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    inbound_nat_rules: Map<FlowMap<NatRuleOut>>,
+}
+
+#[derive(Serialize)]
+struct FrontendOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subnet: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ProbeOut {
+    protocol: String,
+    port: u16,
+}
+
+#[derive(Serialize)]
+struct LbRuleOut {
+    frontend: String,
+    pool: String,
+    protocol: String,
+    frontend_port: u16,
+    backend_port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probe: Option<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    floating_ip: bool,
+}
+
+#[derive(Serialize)]
+struct OutboundRuleOut {
+    frontends: List,
+    pool: String,
+    protocol: String,
+}
+
+#[derive(Serialize)]
+struct NatRuleOut {
+    frontend: String,
+    protocol: String,
+    frontend_port: u16,
+    backend_port: u16,
+    #[serde(skip_serializing_if = "is_false")]
+    floating_ip: bool,
 }
 
 #[derive(Serialize)]
@@ -173,6 +237,10 @@ struct NicOut {
     nsg: Option<String>,
     #[serde(skip_serializing_if = "list_is_empty")]
     asgs: List,
+    #[serde(skip_serializing_if = "list_is_empty")]
+    lb_pools: List,
+    #[serde(skip_serializing_if = "list_is_empty")]
+    lb_nat_rules: List,
 }
 
 #[derive(Serialize)]
@@ -450,6 +518,7 @@ impl<'t> Exporter<'t> {
             asgs: FlowSeq(self.asg_names.clone()),
             public_ips: Map::new(),
             nat_gateways: Map::new(),
+            load_balancers: Map::new(),
             sites: Map::new(),
         };
         let mut subnets: Vec<SubnetFull> = t.subnets.iter().enumerate().map(|(i, _)| self.subnet(i)).collect();
@@ -511,9 +580,44 @@ impl<'t> Exporter<'t> {
             let public_ips = n.public_ips.iter().map(|p| self.pip_names[p.index()].clone()).collect();
             lab.nat_gateways.push(self.nat_names[i].clone(), FlowMap(NatGatewayOut { public_ips: FlowSeq(public_ips) }));
         }
+        for lb in &t.load_balancers {
+            lab.load_balancers.push(lb.name.clone(), self.load_balancer(lb));
+        }
         lab.sites = self.sites();
         self.unexpressible();
         lab
+    }
+
+    fn load_balancer(&self, lb: &vnetlab_model::LoadBalancer) -> LoadBalancerOut {
+        let t = self.t;
+        let fe = |i: usize| lb.frontends[i].name.clone();
+        let mut frontends = Map::new();
+        for f in &lb.frontends {
+            let (subnet, ip) = match f.private {
+                Some((s, ip)) => (Some(format!("{}/{}", self.vnet_names[t.subnet(s).vnet.index()], t.subnet(s).name)), Some(ip.to_string())),
+                None => (None, None),
+            };
+            frontends.push(f.name.clone(), FlowMap(FrontendOut { public_ip: f.public_ip.map(|p| self.pip_names[p.index()].clone()), subnet, ip }));
+        }
+        let mut probes = Map::new();
+        for p in &lb.probes {
+            probes.push(p.name.clone(), FlowMap(ProbeOut { protocol: p.protocol.clone(), port: p.port }));
+        }
+        let mut rules = Map::new();
+        for r in &lb.rules {
+            let pool = r.backend_pool.map(|p| lb.backend_pools[p].clone()).unwrap_or_default();
+            let probe = r.probe.map(|p| lb.probes[p].name.clone());
+            rules.push(r.name.clone(), FlowMap(LbRuleOut { frontend: fe(r.frontend), pool, protocol: r.protocol.clone(), frontend_port: r.frontend_port, backend_port: r.backend_port, probe, floating_ip: r.enable_floating_ip }));
+        }
+        let mut outbound_rules = Map::new();
+        for r in &lb.outbound_rules {
+            outbound_rules.push(r.name.clone(), FlowMap(OutboundRuleOut { frontends: FlowSeq(r.frontends.iter().map(|f| fe(*f)).collect()), pool: lb.backend_pools[r.backend_pool].clone(), protocol: r.protocol.clone() }));
+        }
+        let mut inbound_nat_rules = Map::new();
+        for r in &lb.inbound_nat_rules {
+            inbound_nat_rules.push(r.name.clone(), FlowMap(NatRuleOut { frontend: fe(r.frontend), protocol: r.protocol.clone(), frontend_port: r.frontend_port, backend_port: r.backend_port, floating_ip: r.enable_floating_ip }));
+        }
+        LoadBalancerOut { sku: lb.sku.clone(), frontends, pools: FlowSeq(lb.backend_pools.clone()), probes, rules, outbound_rules, inbound_nat_rules }
     }
 
     fn subnet(&mut self, i: usize) -> SubnetFull {
@@ -607,6 +711,8 @@ impl<'t> Exporter<'t> {
             public_ip: cfg.public_ip.map(|p| self.pip_names[p.index()].clone()),
             nsg: n.nsg.map(|g| self.nsg_names[g.index()].clone()),
             asgs: FlowSeq(cfg.asgs.iter().map(|a| self.asg_names[a.index()].clone()).collect()),
+            lb_pools: FlowSeq(cfg.backend_pools.iter().map(|(lb, p)| format!("{}/{}", t.load_balancers[lb.index()].name, t.load_balancers[lb.index()].backend_pools[*p])).collect()),
+            lb_nat_rules: FlowSeq(cfg.inbound_nat_rules.iter().map(|(lb, r)| format!("{}/{}", t.load_balancers[lb.index()].name, t.load_balancers[lb.index()].inbound_nat_rules[*r].name)).collect()),
         }
     }
 
@@ -786,18 +892,6 @@ impl<'t> Exporter<'t> {
     /// Resource kinds the lab file has no key for.
     fn unexpressible(&mut self) {
         let t = self.t;
-        for lb in &t.load_balancers {
-            self.note(format!(
-                "load balancer '{}' ({} SKU; {} frontend(s), {} backend pool(s), {} rule(s), {} outbound rule(s), {} probe(s)) and its backend pool memberships",
-                lb.name,
-                lb.sku,
-                lb.frontends.len(),
-                lb.backend_pools.len(),
-                lb.rules.len(),
-                lb.outbound_rules.len(),
-                lb.probes.len()
-            ));
-        }
         for pe in &t.private_endpoints {
             let s = t.subnet(pe.subnet);
             self.note(format!("private endpoint '{}' ({} in {}/{})", pe.name, pe.ip, t.vnets[s.vnet.index()].name, s.name));

@@ -43,6 +43,10 @@ pub struct Lab {
     /// NAT gateways by name.
     #[serde(default)]
     pub nat_gateways: Named<NatGateway>,
+    /// Load balancers by name; VMs join their pools and inbound NAT rules with `lb_pools` and
+    /// `lb_nat_rules`.
+    #[serde(default)]
+    pub load_balancers: Named<LoadBalancer>,
     /// On-premises sites by name: each becomes a local network gateway and an IPsec connection
     /// named `<site>-connection`.
     #[serde(default)]
@@ -127,6 +131,12 @@ pub struct Nic {
     /// Names of application security groups in `asgs`.
     #[serde(default)]
     pub asgs: Vec<At<String>>,
+    /// Backend pools the NIC joins, as `<load balancer>/<pool>`.
+    #[serde(default)]
+    pub lb_pools: Vec<At<String>>,
+    /// Inbound NAT rules that forward to the NIC, as `<load balancer>/<rule>`.
+    #[serde(default)]
+    pub lb_nat_rules: Vec<At<String>>,
 }
 
 /// `true` for a new public IP, or the name of one.
@@ -324,6 +334,99 @@ pub struct NatGateway {
     /// Names of public IPs.
     #[serde(default)]
     pub public_ips: Vec<At<String>>,
+}
+
+/// A load balancer (dataplane.md 6.1): frontends, backend pools, health probes, rules,
+/// outbound rules and inbound NAT rules, each referring to the others by name.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancer {
+    /// Basic or Standard.
+    #[serde(default = "standard")]
+    pub sku: String,
+    /// Frontends by name: a public IP, or a private address in a subnet (internal).
+    pub frontends: Named<LbFrontend>,
+    /// Backend pool names.
+    #[serde(default)]
+    pub pools: Vec<At<String>>,
+    #[serde(default)]
+    pub probes: Named<LbProbe>,
+    #[serde(default)]
+    pub rules: Named<LbRule>,
+    #[serde(default)]
+    pub outbound_rules: Named<LbOutboundRule>,
+    #[serde(default)]
+    pub inbound_nat_rules: Named<LbNatRule>,
+}
+
+fn standard() -> String {
+    "Standard".into()
+}
+
+fn tcp() -> String {
+    "Tcp".into()
+}
+
+fn all() -> String {
+    "All".into()
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LbFrontend {
+    /// The name of a public IP (a public frontend).
+    pub public_ip: Option<At<String>>,
+    /// The subnet of an internal frontend, as `<vnet>/<subnet>`.
+    pub subnet: Option<At<String>>,
+    /// An internal frontend's static address; default: dynamic.
+    pub ip: Option<At<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LbProbe {
+    /// Tcp, Http or Https.
+    #[serde(default = "tcp")]
+    pub protocol: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LbRule {
+    pub frontend: At<String>,
+    pub pool: At<String>,
+    /// Tcp, Udp or All.
+    #[serde(default = "tcp")]
+    pub protocol: String,
+    pub frontend_port: u16,
+    pub backend_port: u16,
+    pub probe: Option<At<String>>,
+    #[serde(default)]
+    pub floating_ip: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LbOutboundRule {
+    pub frontends: Vec<At<String>>,
+    pub pool: At<String>,
+    /// Tcp, Udp or All.
+    #[serde(default = "all")]
+    pub protocol: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LbNatRule {
+    pub frontend: At<String>,
+    /// Tcp, Udp or All.
+    #[serde(default = "tcp")]
+    pub protocol: String,
+    pub frontend_port: u16,
+    pub backend_port: u16,
+    #[serde(default)]
+    pub floating_ip: bool,
 }
 
 /// An on-premises site reached over an IPsec connection.
