@@ -1,5 +1,5 @@
-//! ARM's object functions (createObject, items, json, null, objectKeys), per Microsoft's
-//! reference (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-object).
+//! ARM's object functions (createObject, items, json, null, objectKeys, shallowMerge, tryGet),
+//! per Microsoft's reference (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-object).
 //! json() reads JSON as leniently as ARM's Json.NET does (single quotes, comments). contains,
 //! empty, intersection, length and union also take objects; they are in `array`.
 
@@ -13,6 +13,8 @@ pub(super) const FUNCTIONS: &[(&str, Builtin)] = &[
     ("json", json),
     ("null", null),
     ("objectkeys", object_keys),
+    ("shallowmerge", shallow_merge),
+    ("tryget", try_get),
 ];
 
 /// JSON text to a value, leniently.
@@ -51,6 +53,33 @@ fn null(args: &Args) -> Result<Value, String> {
     Ok(Value::Null)
 }
 
+/// The objects of an array merged, later ones winning, nested objects not merged.
+fn shallow_merge(args: &Args) -> Result<Value, String> {
+    args.arity(1, 1)?;
+    let mut out = Map::new();
+    for (i, item) in args.array(0)?.iter().enumerate() {
+        let Value::Object(members) = item else { return Err(format!("element {i} of the array is not an object")) };
+        out.extend(members.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    Ok(Value::Object(out))
+}
+
+/// The value at a chain of keys (objects) or indices (arrays), or null where one is missing.
+fn try_get(args: &Args) -> Result<Value, String> {
+    if args.all().len() < 2 {
+        return Err(format!("expects at least 2 arguments, got {}", args.all().len()));
+    }
+    let mut current = args.value(0)?.clone();
+    for key in &args.all()[1..] {
+        current = match (&current, key) {
+            (Value::Object(m), Value::String(k)) => super::args::entry(m, k).map(|(_, v)| v.clone()).unwrap_or(Value::Null),
+            (Value::Array(items), Value::Number(n)) => n.as_u64().and_then(|i| items.get(i as usize)).cloned().unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+    }
+    Ok(current)
+}
+
 fn object_keys(args: &Args) -> Result<Value, String> {
     args.arity(1, 1)?;
     Ok(Value::Array(args.object(0)?.keys().map(|k| Value::String(k.clone())).collect()))
@@ -62,6 +91,17 @@ mod tests {
     use serde_json::json;
 
     // Examples from Microsoft's "Object functions for ARM templates" page unless noted.
+
+    #[test]
+    fn shallow_merge_and_try_get() {
+        assert_eq!(eval("shallowMerge(createArray(createObject('one', 'a'), createObject('two', 'b'), createObject('two', 'c')))"), json!({"one": "a", "two": "c"}));
+        // Nested objects are replaced, not merged.
+        assert_eq!(eval("shallowMerge(createArray(createObject('one', 'a', 'nested', createObject('a', 1, 'nested', createObject('c', 3))), createObject('two', 'b', 'nested', createObject('b', 2))))"), json!({"one": "a", "nested": {"b": 2}, "two": "b"}));
+        assert_eq!(eval("tryGet(createObject('foo', 'bar'), 'foo')"), json!("bar"));
+        assert_eq!(eval("tryGet(createObject('foo', 'bar'), 'baz')"), json!(null));
+        assert_eq!(eval("tryGet(createObject('a', createArray(1, 2)), 'a', 1)"), json!(2));
+        assert!(eval_err("shallowMerge(createArray(1))").message.contains("not an object"));
+    }
 
     #[test]
     fn create_object() {
