@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use vnetlab_engine::flow::FiveTuple;
-use vnetlab_engine::security::connection_tracking::{OTHER_IDLE_SECONDS, TCP_IDLE_SECONDS};
+use vnetlab_engine::security::connection_tracking::ConnectionTable;
 use vnetlab_engine::trace::FlowState;
 
 /// Azure's limit of flows per NIC (dataplane.md; the Live lab issue).
@@ -45,9 +45,6 @@ pub struct FlowTable {
 /// The source ports shared SNAT hands out.
 const SNAT_PORTS: std::ops::RangeInclusive<u16> = 1024..=65535;
 
-fn idle_limit(t: &FiveTuple) -> u64 {
-    if t.protocol == FiveTuple::TCP { TCP_IDLE_SECONDS } else { OTHER_IDLE_SECONDS }
-}
 
 impl FlowTable {
     pub fn new(ports: usize, limit: usize) -> FlowTable {
@@ -57,7 +54,7 @@ impl FlowTable {
     /// The cached action of a packet's flow, refreshed.
     pub fn lookup(&mut self, port: usize, packet: &FiveTuple, now: u64) -> Option<Action> {
         let entry = self.flows.get_mut(&(port, *packet))?;
-        if now.saturating_sub(entry.last_seen) > idle_limit(packet) {
+        if now.saturating_sub(entry.last_seen) > ConnectionTable::idle_limit(packet) {
             return None;
         }
         entry.last_seen = now;
@@ -71,7 +68,7 @@ impl FlowTable {
 
     /// The state a reply finds: the request it answers, if that is still alive.
     pub fn request_of(&self, reply: &FiveTuple, now: u64) -> Option<&FlowState> {
-        self.requests.get(&reply.reversed()).filter(|(_, seen)| now.saturating_sub(*seen) <= idle_limit(reply)).map(|(s, _)| s)
+        self.requests.get(&reply.reversed()).filter(|(_, seen)| now.saturating_sub(*seen) <= ConnectionTable::idle_limit(reply)).map(|(s, _)| s)
     }
 
     /// The state of a live request, by the request itself (what an ICMP error quotes).
@@ -132,13 +129,13 @@ impl FlowTable {
         let before = self.flows.len();
         let per_port = &mut self.per_port;
         self.flows.retain(|(port, t), e| {
-            let live = now.saturating_sub(e.last_seen) <= idle_limit(t);
+            let live = now.saturating_sub(e.last_seen) <= ConnectionTable::idle_limit(t);
             if !live {
                 per_port[*port] -= 1;
             }
             live
         });
-        self.requests.retain(|t, (_, seen)| now.saturating_sub(*seen) <= idle_limit(t));
+        self.requests.retain(|t, (_, seen)| now.saturating_sub(*seen) <= ConnectionTable::idle_limit(t));
         let flows = &self.flows;
         self.snat.retain(|_, (port, sent)| flows.contains_key(&(*port, *sent)));
         before - self.flows.len()
@@ -156,6 +153,7 @@ impl FlowTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vnetlab_engine::security::connection_tracking::TCP_IDLE_SECONDS;
 
     fn tcp(port: u16) -> FiveTuple {
         FiveTuple { src: Ipv4Addr::new(10, 0, 0, 4), dst: Ipv4Addr::new(10, 0, 0, 5), protocol: FiveTuple::TCP, src_port: port, dst_port: 80 }

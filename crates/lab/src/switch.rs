@@ -127,8 +127,10 @@ impl<'a> Switch<'a> {
             if ready <= 0 {
                 continue;
             }
-            let readable: Vec<usize> = fds.iter().enumerate().filter(|(_, f)| f.revents & libc::POLLIN != 0).map(|(i, _)| i).collect();
-            for i in readable {
+            for (i, fd) in fds.iter().enumerate() {
+                if fd.revents & libc::POLLIN == 0 {
+                    continue;
+                }
                 // Drain the port, a bounded batch at a time so no port starves the others.
                 for _ in 0..64 {
                     match self.ports[i].tap.read(&mut buf) {

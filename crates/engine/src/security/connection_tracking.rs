@@ -15,7 +15,8 @@ pub struct ConnectionTable {
 }
 
 impl ConnectionTable {
-    fn idle_limit(flow: &FiveTuple) -> u64 {
+    /// How long a flow may stay idle before its state is forgotten.
+    pub fn idle_limit(flow: &FiveTuple) -> u64 {
         if flow.protocol == FiveTuple::TCP { TCP_IDLE_SECONDS } else { OTHER_IDLE_SECONDS }
     }
 

@@ -27,19 +27,13 @@ pub struct AddressIndex {
     pub default_outbound: Ipv4Addr,
 }
 
-impl Default for AddressIndex {
-    fn default() -> Self {
-        AddressIndex { private: HashMap::new(), public: HashMap::new(), frontends: HashMap::new(), sites: PrefixMap::new(), gateway_prefixes: HashMap::new(), peerings: HashMap::new(), vnet_spaces: PrefixMap::new(), default_outbound: Ipv4Addr::UNSPECIFIED }
-    }
-}
-
 impl AddressIndex {
     pub fn new(t: &Topology) -> AddressIndex {
         // D15: the address Azure owns for default outbound access is, in the lab, the highest
         // address of 198.51.100.0/24 that no public IP of the topology holds.
         let taken: std::collections::HashSet<Ipv4Addr> = t.public_ips.iter().map(|p| p.address).collect();
         let default_outbound = (1..=254u8).rev().map(|h| Ipv4Addr::new(198, 51, 100, h)).find(|a| !taken.contains(a)).unwrap_or(Ipv4Addr::new(198, 51, 100, 254));
-        let mut index = AddressIndex { default_outbound, ..AddressIndex::default() };
+        let mut index = AddressIndex { private: HashMap::new(), public: HashMap::new(), frontends: HashMap::new(), sites: PrefixMap::new(), gateway_prefixes: HashMap::new(), peerings: HashMap::new(), vnet_spaces: PrefixMap::new(), default_outbound };
         for (i, nic) in t.nics.iter().enumerate() {
             let id = NicId(i as u32);
             for c in &nic.ip_configurations {

@@ -385,6 +385,19 @@ impl<'w, 'a> Walker<'w, 'a> {
         self.arrive(nva, packet, false, false);
     }
 
+    /// A load balancer's translation of a packet to a backend (dataplane.md 6.1): the backend's
+    /// address and port, or with Floating IP the packet unchanged; the flow is kept for the
+    /// reply.
+    fn to_backend(&mut self, lb: LoadBalancerId, packet: FiveTuple, ip: Ipv4Addr, port: Option<u16>, floating_ip: bool) -> FiveTuple {
+        let mut inside = packet;
+        if !floating_ip {
+            inside.dst = ip;
+            inside.dst_port = port.unwrap_or(packet.dst_port);
+        }
+        self.lb_flow = Some(LbFlow { lb, frontend: packet.dst, frontend_port: packet.dst_port, backend: inside.dst, backend_port: inside.dst_port, floating_ip });
+        inside
+    }
+
     /// A packet arrives at a NIC: the inbound NSGs; delivered if it is the NIC's address,
     /// otherwise the NIC must forward IP and the VM routes it on.
     /// `floating_ip`: a load balancer kept its frontend address as the destination;
@@ -600,12 +613,7 @@ impl<'w, 'a> Walker<'w, 'a> {
                 self.hop(resource, Layer::LoadBalancer, rule_name, "no VM's IP configuration names this inbound NAT rule", packet, false);
                 return;
             };
-            let mut inside = packet;
-            if !rule.enable_floating_ip {
-                inside.dst = ip;
-                inside.dst_port = rule.backend_port;
-            }
-            self.lb_flow = Some(LbFlow { lb, frontend: packet.dst, frontend_port: packet.dst_port, backend: inside.dst, backend_port: inside.dst_port, floating_ip: rule.enable_floating_ip });
+            let inside = self.to_backend(lb, packet, ip, Some(rule.backend_port), rule.enable_floating_ip);
             self.hop(resource, Layer::LoadBalancer, rule_name, format!("forwarded to {} port {}", self.vm_of(nic), rule.backend_port), inside, true);
             return self.arrive(nic, inside, rule.enable_floating_ip, standard);
         }
@@ -634,14 +642,8 @@ impl<'w, 'a> Walker<'w, 'a> {
             self.hop(resource, Layer::LoadBalancer, format!("probes/{probe}"), "every backend is probed down: the NSGs of the backends do not let the probe from 168.63.129.16 (AzureLoadBalancer) in", packet, false);
             return;
         };
-        let mut inside = packet;
-        if !rule.enable_floating_ip {
-            inside.dst = ip;
-            if rule.backend_port != 0 {
-                inside.dst_port = rule.backend_port;
-            }
-        }
-        self.lb_flow = Some(LbFlow { lb, frontend: packet.dst, frontend_port: packet.dst_port, backend: inside.dst, backend_port: inside.dst_port, floating_ip: rule.enable_floating_ip });
+        // Backend port 0 (HA ports) keeps the packet's own port.
+        let inside = self.to_backend(lb, packet, ip, (rule.backend_port != 0).then_some(rule.backend_port), rule.enable_floating_ip);
         let how = if rule.enable_floating_ip { "Floating IP keeps the frontend address as destination" } else { "the destination becomes the backend's address and port" };
         self.hop(resource, Layer::LoadBalancer, rule_name, format!("to backend {} ({how})", self.vm_of(nic)), inside, true);
         self.arrive(nic, inside, rule.enable_floating_ip, standard);
