@@ -6,8 +6,8 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
 use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 use vnetlab_engine::routes::gateway::serving_vnet;
 use vnetlab_engine::trace::Trace;
 use vnetlab_model::{ConnectionKind, SubnetId, Topology};
@@ -24,7 +24,9 @@ impl Dependencies {
 
     /// Whether any changed resource is among these.
     pub fn touches(&self, changed: &HashSet<String>) -> bool {
-        changed.iter().any(|c| self.0.iter().any(|set| set.contains(c)))
+        changed
+            .iter()
+            .any(|c| self.0.iter().any(|set| set.contains(c)))
     }
 }
 
@@ -33,7 +35,16 @@ fn subnet_dependencies(t: &Topology, s: SubnetId, out: &mut BTreeSet<String>) {
     out.insert(subnet.id.key());
     let vnet = t.vnet(subnet.vnet);
     out.insert(vnet.id.key());
-    for id in [subnet.route_table.map(|r| t.route_table(r).id.key()), subnet.nsg.map(|n| t.nsgs[n.index()].id.key()), subnet.nat_gateway.map(|n| t.nat_gateways[n.index()].id.key())].into_iter().flatten() {
+    for id in [
+        subnet.route_table.map(|r| t.route_table(r).id.key()),
+        subnet.nsg.map(|n| t.nsgs[n.index()].id.key()),
+        subnet
+            .nat_gateway
+            .map(|n| t.nat_gateways[n.index()].id.key()),
+    ]
+    .into_iter()
+    .flatten()
+    {
         out.insert(id);
     }
     for p in vnet.peerings.iter().map(|p| &t.peerings[p.index()]) {
@@ -72,14 +83,20 @@ impl<'t> DependencyIndex<'t> {
     pub fn new(t: &'t Topology) -> Self {
         let mut subnets_by_vnet: HashMap<&str, Vec<SubnetId>> = HashMap::new();
         for (i, s) in t.subnets.iter().enumerate() {
-            subnets_by_vnet.entry(t.vnet(s.vnet).name.as_str()).or_default().push(SubnetId(i as u32));
+            subnets_by_vnet
+                .entry(t.vnet(s.vnet).name.as_str())
+                .or_default()
+                .push(SubnetId(i as u32));
         }
         let mut nics_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, n) in t.nics.iter().enumerate() {
             nics_by_name.entry(n.name.as_str()).or_default().push(i);
         }
         let mut others: HashMap<&str, BTreeSet<String>> = HashMap::new();
-        let all = t.route_tables.iter().map(|r| (&r.name, &r.id))
+        let all = t
+            .route_tables
+            .iter()
+            .map(|r| (&r.name, &r.id))
             .chain(t.nsgs.iter().map(|r| (&r.name, &r.id)))
             .chain(t.gateways.iter().map(|r| (&r.name, &r.id)))
             .chain(t.local_gateways.iter().map(|r| (&r.name, &r.id)))
@@ -91,27 +108,43 @@ impl<'t> DependencyIndex<'t> {
         }
         let others_by_name = others.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
         let cells = |n: usize| (0..n).map(|_| OnceLock::new()).collect();
-        DependencyIndex { t, subnets: cells(t.subnets.len()), nics: cells(t.nics.len()), subnets_by_vnet, nics_by_name, others_by_name }
+        DependencyIndex {
+            t,
+            subnets: cells(t.subnets.len()),
+            nics: cells(t.nics.len()),
+            subnets_by_vnet,
+            nics_by_name,
+            others_by_name,
+        }
     }
 
     /// Everything a subnet's routes and NSG tags are made of.
     pub fn subnet_set(&self, s: SubnetId) -> KeySet {
-        self.subnets[s.index()].get_or_init(|| {
-            let mut set = BTreeSet::new();
-            subnet_dependencies(self.t, s, &mut set);
-            Arc::new(set)
-        }).clone()
+        self.subnets[s.index()]
+            .get_or_init(|| {
+                let mut set = BTreeSet::new();
+                subnet_dependencies(self.t, s, &mut set);
+                Arc::new(set)
+            })
+            .clone()
     }
 
     /// A NIC, its NSG and its public IPs.
     fn nic_set(&self, i: usize) -> KeySet {
-        self.nics[i].get_or_init(|| {
-            let (t, n) = (self.t, &self.t.nics[i]);
-            let mut set = BTreeSet::from([n.id.key()]);
-            set.extend(n.nsg.map(|g| t.nsgs[g.index()].id.key()));
-            set.extend(n.ip_configurations.iter().filter_map(|c| c.public_ip).map(|p| t.public_ips[p.index()].id.key()));
-            Arc::new(set)
-        }).clone()
+        self.nics[i]
+            .get_or_init(|| {
+                let (t, n) = (self.t, &self.t.nics[i]);
+                let mut set = BTreeSet::from([n.id.key()]);
+                set.extend(n.nsg.map(|g| t.nsgs[g.index()].id.key()));
+                set.extend(
+                    n.ip_configurations
+                        .iter()
+                        .filter_map(|c| c.public_ip)
+                        .map(|p| t.public_ips[p.index()].id.key()),
+                );
+                Arc::new(set)
+            })
+            .clone()
     }
 
     /// The resources a trace's verdict depends on.
@@ -123,8 +156,15 @@ impl<'t> DependencyIndex<'t> {
                 sets.push(set);
             }
         };
-        for hop in tr.forward.hops.iter().chain(tr.reply.iter().flat_map(|r| r.hops.iter())) {
-            let Some((kind, rest)) = hop.resource.split_once('/') else { continue };
+        for hop in tr
+            .forward
+            .hops
+            .iter()
+            .chain(tr.reply.iter().flat_map(|r| r.hops.iter()))
+        {
+            let Some((kind, rest)) = hop.resource.split_once('/') else {
+                continue;
+            };
             let name = rest.split('/').next().unwrap_or_default();
             match kind {
                 "networkInterfaces" => {
@@ -172,13 +212,32 @@ pub fn fingerprints(t: &Topology) -> HashMap<String, u64> {
             }
         )*};
     }
-    add!(vnets, subnets, peerings, nics, vms, route_tables, nsgs, asgs, public_ips, gateways, local_gateways, connections, nat_gateways, load_balancers);
+    add!(
+        vnets,
+        subnets,
+        peerings,
+        nics,
+        vms,
+        route_tables,
+        nsgs,
+        asgs,
+        public_ips,
+        gateways,
+        local_gateways,
+        connections,
+        nat_gateways,
+        load_balancers
+    );
     out
 }
 
 /// The resources added, removed or changed between two versions.
 pub fn changed(old: &HashMap<String, u64>, new: &HashMap<String, u64>) -> HashSet<String> {
-    let mut out: HashSet<String> = old.iter().filter(|(k, v)| new.get(*k) != Some(v)).map(|(k, _)| k.clone()).collect();
+    let mut out: HashSet<String> = old
+        .iter()
+        .filter(|(k, v)| new.get(*k) != Some(v))
+        .map(|(k, _)| k.clone())
+        .collect();
     out.extend(new.keys().filter(|k| !old.contains_key(*k)).cloned());
     out
 }

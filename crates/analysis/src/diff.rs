@@ -9,18 +9,19 @@
 
 use crate::dependencies;
 use crate::reach::{self, matrix_for, parties, Cell, Matrix, Party};
-use rayon::prelude::*;
-use std::collections::{BTreeSet, HashSet};
-use std::sync::Arc;
-use vnetlab_model::{NicId, NsgId, SubnetId};
 use crate::trace::{probe_name, run, to_json, JsonTrace};
 use crate::Analysis;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 use vnetlab_engine::trace::{Probe, Verdict};
+use vnetlab_model::{NicId, NsgId, SubnetId};
 
 /// The probes a diff compares when none is given.
-pub const DEFAULT_PROBES: [(u8, u16); 6] = [(6, 22), (6, 80), (6, 443), (6, 3389), (17, 53), (1, 0)];
+pub const DEFAULT_PROBES: [(u8, u16); 6] =
+    [(6, 22), (6, 80), (6, 443), (6, 3389), (17, 53), (1, 0)];
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -38,7 +39,13 @@ pub struct Change {
 
 pub fn diff(old: &Analysis, new: &Analysis, probes: &[Probe]) -> Vec<Change> {
     let old_parties = parties(old);
-    let base = Baseline::new(old, probes.iter().map(|p| matrix_for(old, *p, old_parties.clone())).collect());
+    let base = Baseline::new(
+        old,
+        probes
+            .iter()
+            .map(|p| matrix_for(old, *p, old_parties.clone()))
+            .collect(),
+    );
     base.diff(old, new, parties(new), probes).0
 }
 
@@ -80,40 +87,90 @@ impl Baseline {
                 }
             }
         }
-        Baseline { matrices, fingerprints: dependencies::fingerprints(old.topology), sets_by_key, cells_by_set }
+        Baseline {
+            matrices,
+            fingerprints: dependencies::fingerprints(old.topology),
+            sets_by_key,
+            cells_by_set,
+        }
     }
 
     /// The cells whose traces depend on a changed resource (a cell may come more than once).
     fn touched<'s>(&'s self, changed: &'s HashSet<String>) -> impl Iterator<Item = CellAt> + 's {
-        changed.iter().flat_map(|k| self.sets_by_key.get(k).into_iter().flatten()).flat_map(|set| self.cells_by_set[*set as usize].iter().copied())
+        changed
+            .iter()
+            .flat_map(|k| self.sets_by_key.get(k).into_iter().flatten())
+            .flat_map(|set| self.cells_by_set[*set as usize].iter().copied())
     }
 
     /// The changes between the old version this baseline was built from and a new one; also
     /// returns how many flows were traced again.
-    pub fn diff(&self, old: &Analysis, new: &Analysis, parties_new: Vec<Party>, probes: &[Probe]) -> (Vec<Change>, usize) {
+    pub fn diff(
+        &self,
+        old: &Analysis,
+        new: &Analysis,
+        parties_new: Vec<Party>,
+        probes: &[Probe],
+    ) -> (Vec<Change>, usize) {
         self.recheck(old, new, &self.changed(new), parties_new, probes)
     }
 
     /// The resources added, removed or changed in a new version.
     pub fn changed(&self, new: &Analysis) -> HashSet<String> {
-        dependencies::changed(&self.fingerprints, &dependencies::fingerprints(new.topology))
+        dependencies::changed(
+            &self.fingerprints,
+            &dependencies::fingerprints(new.topology),
+        )
     }
 
     /// Re-checks what the changed resources touch: the cells whose traces depend on one, and
     /// the rows and columns of new or changed parties. Returns the changes and how many cells
     /// were re-checked.
-    pub fn recheck(&self, old: &Analysis, new: &Analysis, changed: &HashSet<String>, parties_new: Vec<Party>, probes: &[Probe]) -> (Vec<Change>, usize) {
+    pub fn recheck(
+        &self,
+        old: &Analysis,
+        new: &Analysis,
+        changed: &HashSet<String>,
+        parties_new: Vec<Party>,
+        probes: &[Probe],
+    ) -> (Vec<Change>, usize) {
         // Only NSG rules changed: what tags are made of did not, so an unchanged NSG compiles
         // and answers as before.
-        let rules_only = changed.iter().all(|k| k.contains("/networksecuritygroups/"));
-        let nsg_changed: Vec<bool> = new.topology.nsgs.iter().map(|g| changed.contains(&g.id.key())).collect();
+        let rules_only = changed
+            .iter()
+            .all(|k| k.contains("/networksecuritygroups/"));
+        let nsg_changed: Vec<bool> = new
+            .topology
+            .nsgs
+            .iter()
+            .map(|g| changed.contains(&g.id.key()))
+            .collect();
         // The NSGs the old version compiled are taken over before the first full trace (a
         // re-check that finds every answer unchanged needs none of them).
         let adopted = std::sync::Once::new();
-        let adopt = || adopted.call_once(|| new.security.adopt(&old.security, |nsg, subnet| compiled_unchanged(old, new, changed, &nsg_changed, !rules_only, nsg, subnet)));
-        let new_index: HashMap<&str, usize> = parties_new.iter().enumerate().map(|(i, p)| (p.name.as_str(), i)).collect();
+        let adopt = || {
+            adopted.call_once(|| {
+                new.security.adopt(&old.security, |nsg, subnet| {
+                    compiled_unchanged(old, new, changed, &nsg_changed, !rules_only, nsg, subnet)
+                })
+            })
+        };
+        let new_index: HashMap<&str, usize> = parties_new
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.as_str(), i))
+            .collect();
         // Per probe, each old party's position in the new version.
-        let old_to_new: Vec<Vec<Option<usize>>> = self.matrices.iter().map(|m| m.parties.iter().map(|q| new_index.get(q.name.as_str()).copied()).collect()).collect();
+        let old_to_new: Vec<Vec<Option<usize>>> = self
+            .matrices
+            .iter()
+            .map(|m| {
+                m.parties
+                    .iter()
+                    .map(|q| new_index.get(q.name.as_str()).copied())
+                    .collect()
+            })
+            .collect();
         let mut pairs: BTreeSet<(usize, usize, usize)> = BTreeSet::new();
         // Cells a change touches, found through the index, in the new version's positions.
         for (p, i, j) in self.touched(changed) {
@@ -123,10 +180,21 @@ impl Baseline {
             }
         }
         // The rows and columns of parties that are new or changed.
-        let old_indices: Vec<HashMap<&str, usize>> = self.matrices.iter().map(|m| m.parties.iter().enumerate().map(|(i, q)| (q.name.as_str(), i)).collect()).collect();
+        let old_indices: Vec<HashMap<&str, usize>> = self
+            .matrices
+            .iter()
+            .map(|m| {
+                m.parties
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| (q.name.as_str(), i))
+                    .collect()
+            })
+            .collect();
         for (p, old_index) in old_indices.iter().enumerate() {
             for (i, party) in parties_new.iter().enumerate() {
-                if !old_index.contains_key(party.name.as_str()) || party.depends_on.touches(changed) {
+                if !old_index.contains_key(party.name.as_str()) || party.depends_on.touches(changed)
+                {
                     pairs.extend((0..parties_new.len()).flat_map(|j| [(p, i, j), (p, j, i)]));
                 }
             }
@@ -142,16 +210,34 @@ impl Baseline {
         let t = new.topology;
         let filtered_by_changed = |nic: NicId| {
             let n = t.nic(nic);
-            n.nsg.into_iter().chain(t.subnet(n.primary_ip_configuration().subnet).nsg).any(|g| nsg_changed[g.index()])
+            n.nsg
+                .into_iter()
+                .chain(t.subnet(n.primary_ip_configuration().subnet).nsg)
+                .any(|g| nsg_changed[g.index()])
         };
         let answers_as_before = |cell: &Cell| {
             rules_only
                 && cell.nsg_checks.iter().all(|c| {
-                    let same_nic = old.topology.nics.get(c.nic.index()).zip(t.nics.get(c.nic.index())).is_some_and(|(o, n)| o.id == n.id);
-                    same_nic && (!filtered_by_changed(c.nic) || new.security.nic(c.nic).evaluate(c.direction, &c.packet).access == c.access)
+                    let same_nic = old
+                        .topology
+                        .nics
+                        .get(c.nic.index())
+                        .zip(t.nics.get(c.nic.index()))
+                        .is_some_and(|(o, n)| o.id == n.id);
+                    same_nic
+                        && (!filtered_by_changed(c.nic)
+                            || new
+                                .security
+                                .nic(c.nic)
+                                .evaluate(c.direction, &c.packet)
+                                .access
+                                == c.access)
                 })
         };
-        let pairs: Vec<_> = pairs.into_iter().filter(|(_, i, j)| reach::traced(&parties_new[*i], &parties_new[*j])).collect();
+        let pairs: Vec<_> = pairs
+            .into_iter()
+            .filter(|(_, i, j)| reach::traced(&parties_new[*i], &parties_new[*j]))
+            .collect();
         let changes: Vec<Change> = pairs
             .par_iter()
             .filter_map(|(p, i, j)| {
@@ -175,7 +261,8 @@ impl Baseline {
                     port,
                     before: old_cell.map_or("Absent", |c| c.verdict.as_str()),
                     after: verdict.as_str(),
-                    reason_before: old_cell.map_or("the endpoint is new".to_string(), |c| c.reason.to_string()),
+                    reason_before: old_cell
+                        .map_or("the endpoint is new".to_string(), |c| c.reason.to_string()),
                     reason_after: reach::reason(new, &tr),
                     trace: to_json(&tr),
                 })
@@ -189,18 +276,41 @@ impl Baseline {
 /// positions, the NSG unchanged, and (when what tags are made of changed) nothing the subnet's
 /// tags are made of changed, and no changed NIC or ASG when the NSG's rules name ASGs (their
 /// members are addresses).
-fn compiled_unchanged(old: &Analysis, new: &Analysis, changed: &HashSet<String>, nsg_changed: &[bool], tags_changed: bool, nsg: NsgId, subnet: SubnetId) -> bool {
+fn compiled_unchanged(
+    old: &Analysis,
+    new: &Analysis,
+    changed: &HashSet<String>,
+    nsg_changed: &[bool],
+    tags_changed: bool,
+    nsg: NsgId,
+    subnet: SubnetId,
+) -> bool {
     let (o, n) = (old.topology, new.topology);
-    let aligned = o.nsgs.get(nsg.index()).is_some_and(|g| g.id == n.nsgs[nsg.index()].id) && o.subnets.get(subnet.index()).is_some_and(|s| s.id == n.subnets[subnet.index()].id);
+    let aligned = o
+        .nsgs
+        .get(nsg.index())
+        .is_some_and(|g| g.id == n.nsgs[nsg.index()].id)
+        && o.subnets
+            .get(subnet.index())
+            .is_some_and(|s| s.id == n.subnets[subnet.index()].id);
     if !aligned || nsg_changed[nsg.index()] {
         return false;
     }
     if !tags_changed {
         return true;
     }
-    let names_asgs = n.nsgs[nsg.index()].rules.iter().any(|r| !r.source_asgs.is_empty() || !r.destination_asgs.is_empty());
-    let members_changed = changed.iter().any(|k| k.contains("/networkinterfaces/") || k.contains("/applicationsecuritygroups/"));
-    !new.dependencies().subnet_set(subnet).iter().any(|k| changed.contains(k)) && (!names_asgs || !members_changed)
+    let names_asgs = n.nsgs[nsg.index()]
+        .rules
+        .iter()
+        .any(|r| !r.source_asgs.is_empty() || !r.destination_asgs.is_empty());
+    let members_changed = changed
+        .iter()
+        .any(|k| k.contains("/networkinterfaces/") || k.contains("/applicationsecuritygroups/"));
+    !new.dependencies()
+        .subnet_set(subnet)
+        .iter()
+        .any(|k| changed.contains(k))
+        && (!names_asgs || !members_changed)
 }
 
 pub fn to_text(changes: &[Change]) -> String {
@@ -210,8 +320,22 @@ pub fn to_text(changes: &[Change]) -> String {
     let mut out = String::new();
     for c in changes {
         let port = c.port.map(|p| format!("/{p}")).unwrap_or_default();
-        let what = if c.after == Verdict::Delivered.as_str() { "OPENED" } else { "BROKEN" };
-        out += &format!("{what} {} -> {} {}{}: {} -> {}\n  before: {}\n  after:  {}\n", c.from, c.to, c.protocol.to_ascii_lowercase(), port, c.before, c.after, c.reason_before, c.reason_after);
+        let what = if c.after == Verdict::Delivered.as_str() {
+            "OPENED"
+        } else {
+            "BROKEN"
+        };
+        out += &format!(
+            "{what} {} -> {} {}{}: {} -> {}\n  before: {}\n  after:  {}\n",
+            c.from,
+            c.to,
+            c.protocol.to_ascii_lowercase(),
+            port,
+            c.before,
+            c.after,
+            c.reason_before,
+            c.reason_after
+        );
     }
     out += &format!("\n{} flows change their verdict\n", changes.len());
     out

@@ -13,7 +13,11 @@ pub fn find_nic(t: &Topology, nic: &str) -> Result<NicId, QueryError> {
         let names: Vec<&str> = t.nics.iter().map(|n| n.name.as_str()).take(20).collect();
         QueryError {
             message: format!("no network interface named '{nic}'"),
-            hint: Some(if names.is_empty() { "the topology has no network interfaces".into() } else { format!("network interfaces in this topology: {}", names.join(", ")) }),
+            hint: Some(if names.is_empty() {
+                "the topology has no network interfaces".into()
+            } else {
+                format!("network interfaces in this topology: {}", names.join(", "))
+            }),
         }
     })
 }
@@ -65,19 +69,41 @@ pub fn to_table(routes: &[EffectiveRoute]) -> String {
     let rows: Vec<Vec<String>> = routes
         .iter()
         .map(|r| {
-            let mut prefixes: Vec<String> = r.address_prefixes.iter().take(TABLE_PREFIXES).map(|p| p.to_string()).collect();
+            let mut prefixes: Vec<String> = r
+                .address_prefixes
+                .iter()
+                .take(TABLE_PREFIXES)
+                .map(|p| p.to_string())
+                .collect();
             if r.address_prefixes.len() > TABLE_PREFIXES {
-                prefixes.push(format!("... ({} more)", r.address_prefixes.len() - TABLE_PREFIXES));
+                prefixes.push(format!(
+                    "... ({} more)",
+                    r.address_prefixes.len() - TABLE_PREFIXES
+                ));
             }
             vec![
                 r.source.portal_label().to_string(),
                 r.state.as_str().to_string(),
                 prefixes.join(", "),
                 r.next_hop_type.portal_label().to_string(),
-                r.next_hop_ips.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+                r.next_hop_ips
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 r.name.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    table::render(&["Source", "State", "Address Prefixes", "Next Hop Type", "Next Hop IP Address", "User Defined Route Name"], &rows)
+    table::render(
+        &[
+            "Source",
+            "State",
+            "Address Prefixes",
+            "Next Hop Type",
+            "Next Hop IP Address",
+            "User Defined Route Name",
+        ],
+        &rows,
+    )
 }

@@ -74,7 +74,8 @@ fn single(v: &[String]) -> Option<String> {
 }
 
 fn texts(v: &Option<Vec<Ipv4Net>>) -> Option<Vec<String>> {
-    v.as_ref().map(|list| list.iter().map(|n| n.to_string()).collect())
+    v.as_ref()
+        .map(|list| list.iter().map(|n| n.to_string()).collect())
 }
 
 fn json_rule(e: &ExpandedRule) -> JsonRule {
@@ -110,12 +111,30 @@ pub fn to_json(a: &Analysis, nic: NicId) -> JsonNsgList {
     let value = sec
         .associated()
         .map(|(level, c)| JsonNsg {
-            network_security_group: IdRef { id: t.nsgs[c.nsg.index()].id.to_string() },
-            association: match level {
-                Level::Nic => Association { subnet: None, network_interface: Some(IdRef { id: n.id.to_string() }) },
-                Level::Subnet => Association { subnet: Some(IdRef { id: subnet.id.to_string() }), network_interface: None },
+            network_security_group: IdRef {
+                id: t.nsgs[c.nsg.index()].id.to_string(),
             },
-            effective_security_rules: c.inbound.rules.iter().chain(&c.outbound.rules).map(json_rule).collect(),
+            association: match level {
+                Level::Nic => Association {
+                    subnet: None,
+                    network_interface: Some(IdRef {
+                        id: n.id.to_string(),
+                    }),
+                },
+                Level::Subnet => Association {
+                    subnet: Some(IdRef {
+                        id: subnet.id.to_string(),
+                    }),
+                    network_interface: None,
+                },
+            },
+            effective_security_rules: c
+                .inbound
+                .rules
+                .iter()
+                .chain(&c.outbound.rules)
+                .map(json_rule)
+                .collect(),
         })
         .collect();
     JsonNsgList { value }
@@ -131,7 +150,10 @@ pub fn to_table(a: &Analysis, nic: NicId) -> String {
             Level::Nic => "network interface",
             Level::Subnet => "subnet",
         };
-        out += &format!("Network security group {} (attached to the {at})\n", t.nsgs[c.nsg.index()].name);
+        out += &format!(
+            "Network security group {} (attached to the {at})\n",
+            t.nsgs[c.nsg.index()].name
+        );
         for d in [Direction::Inbound, Direction::Outbound] {
             out += &format!("\n{} rules\n", d.as_str());
             let rows: Vec<Vec<String>> = c
@@ -157,7 +179,19 @@ pub fn to_table(a: &Analysis, nic: NicId) -> String {
                     ]
                 })
                 .collect();
-            out += &table::render(&["Priority", "Name", "Source ports", "Destination ports", "Protocol", "Source", "Destination", "Access"], &rows);
+            out += &table::render(
+                &[
+                    "Priority",
+                    "Name",
+                    "Source ports",
+                    "Destination ports",
+                    "Protocol",
+                    "Source",
+                    "Destination",
+                    "Access",
+                ],
+                &rows,
+            );
         }
         out += "\n";
     }

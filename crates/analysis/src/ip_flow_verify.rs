@@ -33,27 +33,62 @@ pub struct Query {
 }
 
 /// The NIC the query is about: named, or the one holding the local address.
-pub fn target_nic(a: &Analysis, vm: VmId, nic: Option<&str>, local: Ipv4Addr) -> Result<NicId, QueryError> {
+pub fn target_nic(
+    a: &Analysis,
+    vm: VmId,
+    nic: Option<&str>,
+    local: Ipv4Addr,
+) -> Result<NicId, QueryError> {
     let t = a.topology;
     let v = t.vm(vm);
     if let Some(name) = nic {
         let id = crate::effective_routes::find_nic(t, name)?;
         if !v.nics.contains(&id) {
-            return Err(QueryError { message: format!("NIC '{name}' is not attached to VM '{}'", v.name), hint: None });
+            return Err(QueryError {
+                message: format!("NIC '{name}' is not attached to VM '{}'", v.name),
+                hint: None,
+            });
         }
         return Ok(id);
     }
     if v.nics.len() > 1 && v.nics.iter().any(|n| t.nic(*n).enable_ip_forwarding) {
         let names: Vec<&str> = v.nics.iter().map(|n| t.nic(*n).name.as_str()).collect();
         return Err(QueryError {
-            message: format!("VM '{}' has several NICs and one forwards IP, so the NIC must be named", v.name),
+            message: format!(
+                "VM '{}' has several NICs and one forwards IP, so the NIC must be named",
+                v.name
+            ),
             hint: Some(format!("add --nic with one of: {}", names.join(", "))),
         });
     }
-    v.nics.iter().copied().find(|n| t.nic(*n).ip_configurations.iter().any(|c| c.private_ip == local)).ok_or_else(|| {
-        let ips: Vec<String> = v.nics.iter().flat_map(|n| t.nic(*n).ip_configurations.iter().map(|c| c.private_ip.to_string())).collect();
-        QueryError { message: format!("{local} is not an address of VM '{}'", v.name), hint: Some(format!("the local address is the VM's private address: {}", ips.join(", "))) }
-    })
+    v.nics
+        .iter()
+        .copied()
+        .find(|n| {
+            t.nic(*n)
+                .ip_configurations
+                .iter()
+                .any(|c| c.private_ip == local)
+        })
+        .ok_or_else(|| {
+            let ips: Vec<String> = v
+                .nics
+                .iter()
+                .flat_map(|n| {
+                    t.nic(*n)
+                        .ip_configurations
+                        .iter()
+                        .map(|c| c.private_ip.to_string())
+                })
+                .collect();
+            QueryError {
+                message: format!("{local} is not an address of VM '{}'", v.name),
+                hint: Some(format!(
+                    "the local address is the VM's private address: {}",
+                    ips.join(", ")
+                )),
+            }
+        })
 }
 
 pub fn verify(a: &Analysis, nic: NicId, q: &Query) -> Result<Verified, QueryError> {
@@ -70,13 +105,29 @@ pub fn verify(a: &Analysis, nic: NicId, q: &Query) -> Result<Verified, QueryErro
     };
     let ((local, lport), (remote, rport)) = (q.local, q.remote);
     let flow = match q.direction {
-        Direction::Inbound => FiveTuple { src: remote, dst: local, protocol, src_port: rport, dst_port: lport },
-        Direction::Outbound => FiveTuple { src: local, dst: remote, protocol, src_port: lport, dst_port: rport },
+        Direction::Inbound => FiveTuple {
+            src: remote,
+            dst: local,
+            protocol,
+            src_port: rport,
+            dst_port: lport,
+        },
+        Direction::Outbound => FiveTuple {
+            src: local,
+            dst: remote,
+            protocol,
+            src_port: lport,
+            dst_port: rport,
+        },
     };
     let decision = a.security.nic(nic).evaluate(q.direction, &flow);
     let t = a.topology;
     let nsg = decision.rule.map(|v| {
-        let at = if v.level == Level::Nic { "network interface" } else { "subnet" };
+        let at = if v.level == Level::Nic {
+            "network interface"
+        } else {
+            "subnet"
+        };
         format!("{} (attached to the {at})", t.nsgs[v.nsg.index()].name)
     });
     let why = match decision.reason {
@@ -89,5 +140,12 @@ pub fn verify(a: &Analysis, nic: NicId, q: &Query) -> Result<Verified, QueryErro
         Reason::PlatformTraffic => "traffic to 168.63.129.16 / 169.254.169.254 is not filtered unless a rule names AzurePlatformDNS, AzurePlatformIMDS or AzurePlatformLKM (and the VM agent's TCP 80/32526 to 168.63.129.16 never is)".to_string(),
         Reason::SecureByDefault => "a Standard public IP is closed to inbound traffic until an NSG allows it".to_string(),
     };
-    Ok(Verified { result: FlowResult { access: decision.access.as_str(), rule_name: decision.rule.map(|v| v.rule.name.clone()) }, nsg, why })
+    Ok(Verified {
+        result: FlowResult {
+            access: decision.access.as_str(),
+            rule_name: decision.rule.map(|v| v.rule.name.clone()),
+        },
+        nsg,
+        why,
+    })
 }

@@ -31,14 +31,22 @@ pub struct Analysis<'t> {
 
 impl<'t> Analysis<'t> {
     pub fn new(topology: &'t Topology, tags: &'t ServiceTags) -> Self {
-        Analysis { topology, tags, routes: RoutingTables::compute(topology, tags), security: SecurityTables::new(topology, tags), addresses: AddressIndex::new(topology), dependencies: Default::default() }
+        Analysis {
+            topology,
+            tags,
+            routes: RoutingTables::compute(topology, tags),
+            security: SecurityTables::new(topology, tags),
+            addresses: AddressIndex::new(topology),
+            dependencies: Default::default(),
+        }
     }
 }
 
 impl<'t> Analysis<'t> {
     /// What traces depend on, indexed on first use (reach and diff need it).
     pub fn dependencies(&self) -> &dependencies::DependencyIndex<'t> {
-        self.dependencies.get_or_init(|| dependencies::DependencyIndex::new(self.topology))
+        self.dependencies
+            .get_or_init(|| dependencies::DependencyIndex::new(self.topology))
     }
 }
 

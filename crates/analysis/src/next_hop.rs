@@ -27,15 +27,33 @@ fn watcher_name(t: NextHopType) -> &'static str {
 
 /// The NIC of a VM that owns `source`, as Network Watcher requires the source IP to be one of
 /// the VM's addresses.
-pub fn source_nic(a: &Analysis, vm: VmId, source: Ipv4Addr) -> Result<(NicId, SubnetId), QueryError> {
+pub fn source_nic(
+    a: &Analysis,
+    vm: VmId,
+    source: Ipv4Addr,
+) -> Result<(NicId, SubnetId), QueryError> {
     let t = a.topology;
     let v = t.vm(vm);
     for nic in &v.nics {
-        if let Some(cfg) = t.nic(*nic).ip_configurations.iter().find(|c| c.private_ip == source) {
+        if let Some(cfg) = t
+            .nic(*nic)
+            .ip_configurations
+            .iter()
+            .find(|c| c.private_ip == source)
+        {
             return Ok((*nic, cfg.subnet));
         }
     }
-    let ips: Vec<String> = v.nics.iter().flat_map(|n| t.nic(*n).ip_configurations.iter().map(|c| c.private_ip.to_string())).collect();
+    let ips: Vec<String> = v
+        .nics
+        .iter()
+        .flat_map(|n| {
+            t.nic(*n)
+                .ip_configurations
+                .iter()
+                .map(|c| c.private_ip.to_string())
+        })
+        .collect();
     Err(QueryError {
         message: format!("{source} is not an address of VM '{}'", v.name),
         hint: Some(format!("the VM's private addresses: {}", ips.join(", "))),
@@ -44,8 +62,20 @@ pub fn source_nic(a: &Analysis, vm: VmId, source: Ipv4Addr) -> Result<(NicId, Su
 
 pub fn find_vm(a: &Analysis, vm: &str) -> Result<VmId, QueryError> {
     a.topology.find_vm(vm).ok_or_else(|| {
-        let names: Vec<&str> = a.topology.vms.iter().map(|v| v.name.as_str()).take(20).collect();
-        QueryError { message: format!("no virtual machine named '{vm}'"), hint: Some(format!("virtual machines in this topology: {}", names.join(", "))) }
+        let names: Vec<&str> = a
+            .topology
+            .vms
+            .iter()
+            .map(|v| v.name.as_str())
+            .take(20)
+            .collect();
+        QueryError {
+            message: format!("no virtual machine named '{vm}'"),
+            hint: Some(format!(
+                "virtual machines in this topology: {}",
+                names.join(", ")
+            )),
+        }
     })
 }
 
@@ -53,7 +83,14 @@ pub fn next_hop(a: &Analysis, subnet: SubnetId, destination: Ipv4Addr) -> (NextH
     let t = a.topology;
     let Some(sel) = a.routes.subnet(subnet).lookup(destination) else {
         // Every VNet has 0.0.0.0/0; an empty table cannot happen, but say so rather than panic.
-        return (NextHop { next_hop_type: "None", next_hop_ip_address: None, route_table_id: "System Route".into() }, "no route matches".into());
+        return (
+            NextHop {
+                next_hop_type: "None",
+                next_hop_ip_address: None,
+                route_table_id: "System Route".into(),
+            },
+            "no route matches".into(),
+        );
     };
     let route_table_id = match sel.row.route_table {
         Some(rt) => t.route_table(rt).id.to_string(),
@@ -62,7 +99,9 @@ pub fn next_hop(a: &Analysis, subnet: SubnetId, destination: Ipv4Addr) -> (NextH
     let hop = NextHop {
         next_hop_type: watcher_name(sel.row.next_hop_type),
         next_hop_ip_address: match sel.row.next_hop_type {
-            NextHopType::VirtualAppliance | NextHopType::VirtualNetworkGateway => sel.next_hop_ips().first().map(|ip| ip.to_string()),
+            NextHopType::VirtualAppliance | NextHopType::VirtualNetworkGateway => {
+                sel.next_hop_ips().first().map(|ip| ip.to_string())
+            }
             _ => None,
         },
         route_table_id,
@@ -74,7 +113,12 @@ pub fn next_hop(a: &Analysis, subnet: SubnetId, destination: Ipv4Addr) -> (NextH
 pub fn reason(a: &Analysis, subnet: SubnetId, sel: &Selected) -> String {
     let t = a.topology;
     let prefix = sel.prefix;
-    let ips = sel.next_hop_ips().iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let ips = sel
+        .next_hop_ips()
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     match (sel.origin, sel.row.next_hop_type) {
         (Origin::User, kind) => {
             let rt = sel.row.route_table.map(|r| t.route_table(r).name.as_str()).unwrap_or_default();

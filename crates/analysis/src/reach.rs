@@ -7,10 +7,10 @@
 use crate::dependencies::Dependencies;
 use crate::trace::run;
 use crate::{table, Analysis};
-use serde::Serialize;
 use ipnet::Ipv4Net;
 use prefix_trie::PrefixMap;
 use rayon::prelude::*;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -58,10 +58,15 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
     let mut written: Vec<Ipv4Net> = Vec::new();
     for nsg in &t.nsgs {
         for r in &nsg.rules {
-            written.extend(r.source.iter().chain(&r.destination).filter_map(|p| match p {
-                AddressPrefix::Cidr(n) => Some(*n),
-                _ => None,
-            }));
+            written.extend(
+                r.source
+                    .iter()
+                    .chain(&r.destination)
+                    .filter_map(|p| match p {
+                        AddressPrefix::Cidr(n) => Some(*n),
+                        _ => None,
+                    }),
+            );
         }
     }
     for rt in &t.route_tables {
@@ -70,7 +75,11 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
             RoutePrefix::ServiceTag(_) => None,
         }));
     }
-    let written: PrefixMap<Ipv4Net, usize> = written.into_iter().enumerate().map(|(i, p)| (p, i)).collect();
+    let written: PrefixMap<Ipv4Net, usize> = written
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (p, i))
+        .collect();
     let mut classes: HashMap<String, usize> = HashMap::new();
     let mut class_of = |key: String| {
         let n = classes.len();
@@ -78,27 +87,79 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
     };
     let mut out = Vec::new();
     for vm in &t.vms {
-        let Some(nic) = vm.nics.first().copied() else { continue };
+        let Some(nic) = vm.nics.first().copied() else {
+            continue;
+        };
         let n = t.nic(nic);
         let cfg = n.primary_ip_configuration();
         let public = cfg.public_ip.map(|p| t.public_ips[p.index()].address);
-        let mut covering: Vec<usize> = written.cover(&Ipv4Net::new(cfg.private_ip, 32).expect("/32")).map(|(_, i)| *i).collect();
+        let mut covering: Vec<usize> = written
+            .cover(&Ipv4Net::new(cfg.private_ip, 32).expect("/32"))
+            .map(|(_, i)| *i)
+            .collect();
         covering.sort_unstable();
         let mut asgs = cfg.asgs.clone();
         asgs.sort();
-        let pip_sku = cfg.public_ip.map(|p| t.public_ips[p.index()].sku == vnetlab_model::PublicIpSku::Standard);
+        let pip_sku = cfg
+            .public_ip
+            .map(|p| t.public_ips[p.index()].sku == vnetlab_model::PublicIpSku::Standard);
         let pools = cfg.backend_pools.clone();
-        let key = format!("vm {:?} {:?} {:?} {} {:?} {:?} {:?} {}", cfg.subnet, n.nsg, asgs, n.enable_ip_forwarding, pip_sku, covering, pools, vm.nics.len());
-        let depends_on = Dependencies::of([n.id.key(), vm.id.key()].into_iter().chain(cfg.public_ip.map(|p| t.public_ips[p.index()].id.key())));
-        out.push(Party { name: vm.name.clone(), source: cfg.private_ip, target: cfg.private_ip, public, kind: PartyKind::Vm(nic), class: class_of(key), depends_on });
+        let key = format!(
+            "vm {:?} {:?} {:?} {} {:?} {:?} {:?} {}",
+            cfg.subnet,
+            n.nsg,
+            asgs,
+            n.enable_ip_forwarding,
+            pip_sku,
+            covering,
+            pools,
+            vm.nics.len()
+        );
+        let depends_on = Dependencies::of(
+            [n.id.key(), vm.id.key()]
+                .into_iter()
+                .chain(cfg.public_ip.map(|p| t.public_ips[p.index()].id.key())),
+        );
+        out.push(Party {
+            name: vm.name.clone(),
+            source: cfg.private_ip,
+            target: cfg.private_ip,
+            public,
+            kind: PartyKind::Vm(nic),
+            class: class_of(key),
+            depends_on,
+        });
     }
     for (i, lng) in t.local_gateways.iter().enumerate() {
-        let Some(prefix) = lng.address_prefixes.iter().chain(&lng.bgp_advertised).next() else { continue };
+        let Some(prefix) = lng
+            .address_prefixes
+            .iter()
+            .chain(&lng.bgp_advertised)
+            .next()
+        else {
+            continue;
+        };
         // A host inside the site's first prefix.
         let host = representative(*prefix);
-        out.push(Party { name: lng.name.clone(), source: host, target: host, public: None, kind: PartyKind::Site, class: class_of(format!("site {i}")), depends_on: Dependencies::of([lng.id.key()]) });
+        out.push(Party {
+            name: lng.name.clone(),
+            source: host,
+            target: host,
+            public: None,
+            kind: PartyKind::Site,
+            class: class_of(format!("site {i}")),
+            depends_on: Dependencies::of([lng.id.key()]),
+        });
     }
-    out.push(Party { name: "Internet".into(), source: INTERNET_HOST, target: INTERNET_HOST, public: None, kind: PartyKind::Internet, class: class_of("internet".into()), depends_on: Dependencies::default() });
+    out.push(Party {
+        name: "Internet".into(),
+        source: INTERNET_HOST,
+        target: INTERNET_HOST,
+        public: None,
+        kind: PartyKind::Internet,
+        class: class_of("internet".into()),
+        depends_on: Dependencies::default(),
+    });
     out
 }
 
@@ -124,8 +185,17 @@ pub fn reason(a: &Analysis, tr: &Trace) -> String {
     if let Some(d) = tr.reply.as_ref().and_then(|r| r.dropped_by()) {
         return format!("reply dropped by {}: {}", d.decision, d.resource);
     }
-    let via: Vec<&str> = tr.forward.appliances.iter().map(|n| a.topology.nic(*n).name.as_str()).collect();
-    if via.is_empty() { "delivered".into() } else { format!("delivered via {}", via.join(", ")) }
+    let via: Vec<&str> = tr
+        .forward
+        .appliances
+        .iter()
+        .map(|n| a.topology.nic(*n).name.as_str())
+        .collect();
+    if via.is_empty() {
+        "delivered".into()
+    } else {
+        format!("delivered via {}", via.join(", "))
+    }
 }
 
 /// Whether a pair is traced at all: the Internet and sites reach VMs only; a party never
@@ -177,7 +247,16 @@ pub fn matrix_for(a: &Analysis, probe: Probe, parties: Vec<Party>) -> Matrix {
                     }
                     if target(from, to).is_none() {
                         let depends_on = to.depends_on.clone();
-                        return Pending::Done(Some(Cell { verdict: Verdict::Dropped, reason: format!("{} has no public IP: the Internet cannot reach it", to.name).into(), depends_on, nsg_checks: Arc::new([]) }));
+                        return Pending::Done(Some(Cell {
+                            verdict: Verdict::Dropped,
+                            reason: format!(
+                                "{} has no public IP: the Internet cannot reach it",
+                                to.name
+                            )
+                            .into(),
+                            depends_on,
+                            nsg_checks: Arc::new([]),
+                        }));
                     }
                     // Same-class pairs need their own trace (a class may reach itself or not).
                     let key = (from.class, to.class, from.class == to.class);
@@ -198,7 +277,12 @@ pub fn matrix_for(a: &Analysis, probe: Probe, parties: Vec<Party>) -> Matrix {
             let (from, to) = (&parties[*i], &parties[*j]);
             let dst = target(from, to).expect("checked above");
             let tr = run(a, from.source, dst, probe);
-            Cell { verdict: tr.verdict(), reason: reason(a, &tr).into(), depends_on: a.dependencies().of_trace(&tr), nsg_checks: tr.nsg_checks().copied().collect() }
+            Cell {
+                verdict: tr.verdict(),
+                reason: reason(a, &tr).into(),
+                depends_on: a.dependencies().of_trace(&tr),
+                nsg_checks: tr.nsg_checks().copied().collect(),
+            }
         })
         .collect();
     let cells = pending
@@ -212,7 +296,11 @@ pub fn matrix_for(a: &Analysis, probe: Probe, parties: Vec<Party>) -> Matrix {
                 .collect()
         })
         .collect();
-    Matrix { parties, cells, traces_run: to_trace.len() }
+    Matrix {
+        parties,
+        cells,
+        traces_run: to_trace.len(),
+    }
 }
 
 #[derive(Serialize)]
@@ -238,12 +326,22 @@ pub fn to_json(m: &Matrix, probe: Probe) -> JsonMatrix {
     for (i, row) in m.cells.iter().enumerate() {
         for (j, c) in row.iter().enumerate() {
             if let Some(c) = c {
-                cells.push(JsonCell { from: m.parties[i].name.clone(), to: m.parties[j].name.clone(), verdict: c.verdict.as_str(), reason: c.reason.to_string() });
+                cells.push(JsonCell {
+                    from: m.parties[i].name.clone(),
+                    to: m.parties[j].name.clone(),
+                    verdict: c.verdict.as_str(),
+                    reason: c.reason.to_string(),
+                });
             }
         }
     }
     let (protocol, port) = crate::trace::probe_name(probe);
-    JsonMatrix { protocol, port, parties: m.parties.iter().map(|p| p.name.clone()).collect(), cells }
+    JsonMatrix {
+        protocol,
+        port,
+        parties: m.parties.iter().map(|p| p.name.clone()).collect(),
+        cells,
+    }
 }
 
 pub fn to_table(m: &Matrix) -> String {
@@ -268,10 +366,21 @@ pub fn to_table(m: &Matrix) -> String {
     for (i, row) in m.cells.iter().enumerate() {
         for (j, c) in row.iter().enumerate() {
             if let Some(c) = c {
-                out += &format!("  {} -> {}: {} ({})\n", m.parties[i].name, m.parties[j].name, c.verdict.as_str(), c.reason);
+                out += &format!(
+                    "  {} -> {}: {} ({})\n",
+                    m.parties[i].name,
+                    m.parties[j].name,
+                    c.verdict.as_str(),
+                    c.reason
+                );
             }
         }
     }
-    out += &format!("\n{} traces for {} cells ({} classes of endpoints)\n", m.traces_run, m.cells.iter().flatten().filter(|c| c.is_some()).count(), m.parties.iter().map(|p| p.class).max().map_or(0, |c| c + 1));
+    out += &format!(
+        "\n{} traces for {} cells ({} classes of endpoints)\n",
+        m.traces_run,
+        m.cells.iter().flatten().filter(|c| c.is_some()).count(),
+        m.parties.iter().map(|p| p.class).max().map_or(0, |c| c + 1)
+    );
     out
 }

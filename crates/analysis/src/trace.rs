@@ -18,12 +18,18 @@ pub fn endpoint_address(a: &Analysis, what: &str) -> Result<Ipv4Addr, QueryError
     let t = a.topology;
     match t.find_vm(what) {
         Some(vm) => {
-            let nic = t.vm(vm).nics.first().ok_or_else(|| QueryError { message: format!("VM '{what}' has no network interface"), hint: None })?;
+            let nic = t.vm(vm).nics.first().ok_or_else(|| QueryError {
+                message: format!("VM '{what}' has no network interface"),
+                hint: None,
+            })?;
             Ok(t.nic(*nic).primary_ip_configuration().private_ip)
         }
         None => {
             let names: Vec<&str> = t.vms.iter().map(|v| v.name.as_str()).take(20).collect();
-            Err(QueryError { message: format!("'{what}' is neither a VM nor an IPv4 address"), hint: Some(format!("VMs in this topology: {}", names.join(", "))) })
+            Err(QueryError {
+                message: format!("'{what}' is neither a VM nor an IPv4 address"),
+                hint: Some(format!("VMs in this topology: {}", names.join(", "))),
+            })
         }
     }
 }
@@ -40,19 +46,36 @@ pub fn probe(protocol: &str, port: Option<u16>) -> Result<Probe, QueryError> {
         "icmp" => FiveTuple::ICMP,
         other => match OTHER_PROTOCOLS.iter().find(|(n, _)| *n == other) {
             Some((_, number)) => *number,
-            None => return Err(QueryError { message: format!("unknown protocol '{other}'"), hint: Some("use tcp, udp, icmp, esp, ah, gre or ipip".into()) }),
+            None => {
+                return Err(QueryError {
+                    message: format!("unknown protocol '{other}'"),
+                    hint: Some("use tcp, udp, icmp, esp, ah, gre or ipip".into()),
+                })
+            }
         },
     };
-    Ok(Probe { protocol, port: port.unwrap_or(443) })
+    Ok(Probe {
+        protocol,
+        port: port.unwrap_or(443),
+    })
 }
 
 /// The probe as the outputs name it: protocol, and the port for TCP and UDP.
 pub fn probe_name(p: Probe) -> (&'static str, Option<u16>) {
-    (protocol_name(p.protocol), vnetlab_model::Protocol::has_ports(p.protocol).then_some(p.port))
+    (
+        protocol_name(p.protocol),
+        vnetlab_model::Protocol::has_ports(p.protocol).then_some(p.port),
+    )
 }
 
 pub fn run(a: &Analysis, from: Ipv4Addr, to: Ipv4Addr, probe: Probe) -> Trace {
-    Fabric { topology: a.topology, routes: &a.routes, security: &a.security, addresses: &a.addresses }.trace(from, to, probe)
+    Fabric {
+        topology: a.topology,
+        routes: &a.routes,
+        security: &a.security,
+        addresses: &a.addresses,
+    }
+    .trace(from, to, probe)
 }
 
 #[derive(Serialize)]
@@ -147,11 +170,18 @@ fn json_endpoint(e: Endpoint) -> JsonEndpoint {
         Endpoint::Internet(_) => "Internet",
         Endpoint::Unowned(_) => "Unowned",
     };
-    JsonEndpoint { address: e.ip().to_string(), kind }
+    JsonEndpoint {
+        address: e.ip().to_string(),
+        kind,
+    }
 }
 
 fn json_path(p: &Path) -> JsonPath {
-    JsonPath { verdict: p.verdict.as_str(), hops: p.hops.iter().map(json_hop).collect(), dropped_by: p.dropped_by().map(json_hop) }
+    JsonPath {
+        verdict: p.verdict.as_str(),
+        hops: p.hops.iter().map(json_hop).collect(),
+        dropped_by: p.dropped_by().map(json_hop),
+    }
 }
 
 pub fn to_json(tr: &Trace) -> JsonTrace {
@@ -189,7 +219,10 @@ pub fn to_table(tr: &Trace) -> String {
     let mut out = format!("Verdict: {}\n\n", tr.verdict().as_str());
     out += &table::render(&headers, &hop_rows(&tr.forward.hops));
     if let Some(d) = tr.forward.dropped_by() {
-        out += &format!("\nDropped by {} ({}): {}\n", d.resource, d.decision, d.detail);
+        out += &format!(
+            "\nDropped by {} ({}): {}\n",
+            d.resource, d.decision, d.detail
+        );
     }
     let others: Vec<&Hop> = tr.forward.other_blockers().collect();
     if !others.is_empty() {
@@ -202,7 +235,10 @@ pub fn to_table(tr: &Trace) -> String {
         out += &format!("\nReturn path: {}\n", r.verdict.as_str());
         out += &table::render(&headers, &hop_rows(&r.hops));
         if let Some(d) = r.dropped_by() {
-            out += &format!("\nReply dropped by {} ({}): {}\n", d.resource, d.decision, d.detail);
+            out += &format!(
+                "\nReply dropped by {} ({}): {}\n",
+                d.resource, d.decision, d.detail
+            );
         }
     }
     if let Some(a) = &tr.asymmetric {

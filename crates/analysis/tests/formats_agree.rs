@@ -40,16 +40,36 @@ fn spec() -> impl Strategy<Value = Spec> {
         .prop_map(|(vnets, peerings, routes, with_table, gateway, transit)| {
             let n = vnets.len();
             let mut seen = std::collections::HashSet::new();
-            let peerings = peerings.into_iter().filter(|(a, b)| a != b && *a < n && *b < n && seen.insert((*a, *b))).collect();
+            let peerings = peerings
+                .into_iter()
+                .filter(|(a, b)| a != b && *a < n && *b < n && seen.insert((*a, *b)))
+                .collect();
             let mut seen = std::collections::HashSet::new();
-            let routes = routes.into_iter().filter(|(o, _)| seen.insert(*o)).collect();
-            let with_table = with_table.into_iter().filter(|(v, s)| *v < n && *s < vnets[*v].len()).collect();
-            Spec { vnets, peerings, routes, with_table, gateway, transit }
+            let routes = routes
+                .into_iter()
+                .filter(|(o, _)| seen.insert(*o))
+                .collect();
+            let with_table = with_table
+                .into_iter()
+                .filter(|(v, s)| *v < n && *s < vnets[*v].len())
+                .collect();
+            Spec {
+                vnets,
+                peerings,
+                routes,
+                with_table,
+                gateway,
+                transit,
+            }
         })
 }
 
 fn route(octet: u8, kind: u8) -> (String, &'static str, Option<&'static str>) {
-    let prefix = if octet == 0 { "0.0.0.0/0".to_string() } else { format!("10.200.{octet}.0/24") };
+    let prefix = if octet == 0 {
+        "0.0.0.0/0".to_string()
+    } else {
+        format!("10.200.{octet}.0/24")
+    };
     match kind {
         0 => (prefix, "VirtualAppliance", Some("10.0.0.200")),
         1 => (prefix, "None", None),
@@ -80,7 +100,9 @@ fn yaml(spec: &Spec) -> String {
             }
             for (i, vm) in vms.iter().enumerate() {
                 match vm {
-                    Some(h) => y += &format!("          {}: {{ ip: 10.{v}.{s}.{h} }}\n", vm_name(v, s, i)),
+                    Some(h) => {
+                        y += &format!("          {}: {{ ip: 10.{v}.{s}.{h} }}\n", vm_name(v, s, i))
+                    }
                     None => y += &format!("          {}: {{}}\n", vm_name(v, s, i)),
                 }
             }
@@ -93,13 +115,23 @@ fn yaml(spec: &Spec) -> String {
         }
         for (a, b) in spec.peerings.iter().filter(|(a, _)| *a == v) {
             let transit = spec.gateway && spec.transit && *a == 0;
-            y += &format!("      v{b}: {{ allow_gateway_transit: {transit}, use_remote_gateways: {} }}\n", uses_transit(spec, *a, *b));
+            y += &format!(
+                "      v{b}: {{ allow_gateway_transit: {transit}, use_remote_gateways: {} }}\n",
+                uses_transit(spec, *a, *b)
+            );
         }
     }
-    y += if spec.routes.is_empty() { "route_tables:\n  rt: {}\n" } else { "route_tables:\n  rt:\n    routes:\n" };
+    y += if spec.routes.is_empty() {
+        "route_tables:\n  rt: {}\n"
+    } else {
+        "route_tables:\n  rt:\n    routes:\n"
+    };
     for (i, (o, k)) in spec.routes.iter().enumerate() {
         let (prefix, t, ip) = route(*o, *k);
-        y += &format!("      r{i}: {{ prefix: {prefix}, next_hop: {t}{} }}\n", ip.map(|ip| format!(", ip: {ip}")).unwrap_or_default());
+        y += &format!(
+            "      r{i}: {{ prefix: {prefix}, next_hop: {t}{} }}\n",
+            ip.map(|ip| format!(", ip: {ip}")).unwrap_or_default()
+        );
     }
     if spec.gateway {
         y += "sites:\n  site:\n    address_space: [192.168.0.0/16, 172.20.0.0/16]\n    connect_to: v0\n";
@@ -109,12 +141,19 @@ fn yaml(spec: &Spec) -> String {
 
 fn rest(spec: &Spec) -> Value {
     let mut out = vec![];
-    let routes: Vec<Value> = spec.routes.iter().enumerate().map(|(i, (o, k))| {
-        let (prefix, t, ip) = route(*o, *k);
-        let mut p = json!({"addressPrefix": prefix, "nextHopType": t});
-        if let Some(ip) = ip { p["nextHopIpAddress"] = json!(ip); }
-        json!({"name": format!("r{i}"), "properties": p})
-    }).collect();
+    let routes: Vec<Value> = spec
+        .routes
+        .iter()
+        .enumerate()
+        .map(|(i, (o, k))| {
+            let (prefix, t, ip) = route(*o, *k);
+            let mut p = json!({"addressPrefix": prefix, "nextHopType": t});
+            if let Some(ip) = ip {
+                p["nextHopIpAddress"] = json!(ip);
+            }
+            json!({"name": format!("r{i}"), "properties": p})
+        })
+        .collect();
     out.push(json!({"type": "Microsoft.Network/routeTables", "name": "rt", "properties": {"routes": routes}}));
     let mut nics = vec![];
     for (v, subnets) in spec.vnets.iter().enumerate() {
@@ -129,7 +168,9 @@ fn rest(spec: &Spec) -> Value {
             json!({"name": format!("s{s}"), "properties": p})
         }).collect();
         if v == 0 && spec.gateway {
-            subs.push(json!({"name": "GatewaySubnet", "properties": {"addressPrefix": "10.0.255.0/27"}}));
+            subs.push(
+                json!({"name": "GatewaySubnet", "properties": {"addressPrefix": "10.0.255.0/27"}}),
+            );
         }
         let peerings: Vec<Value> = spec.peerings.iter().filter(|(a, _)| *a == v).map(|(a, b)| json!({"name": format!("p{b}"), "properties": {
             "remoteVirtualNetwork": {"id": format!("{SUB}/virtualNetworks/v{b}")},
@@ -149,15 +190,30 @@ fn rest(spec: &Spec) -> Value {
 
 fn answers(l: &Loaded) -> Vec<(String, String, String)> {
     let a = Analysis::new(&l.topology, ServiceTags::bundled());
-    l.topology.nics.iter().enumerate().map(|(i, n)| {
-        let routes = effective_routes::for_nic(&a, vnetlab_model::NicId(i as u32));
-        (n.name.clone(), n.ip_configurations[0].private_ip.to_string(), serde_json::to_string(&effective_routes::to_json(&routes)).unwrap())
-    }).collect()
+    l.topology
+        .nics
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let routes = effective_routes::for_nic(&a, vnetlab_model::NicId(i as u32));
+            (
+                n.name.clone(),
+                n.ip_configurations[0].private_ip.to_string(),
+                serde_json::to_string(&effective_routes::to_json(&routes)).unwrap(),
+            )
+        })
+        .collect()
 }
 
-fn outcome(r: Result<Loaded, Vec<vnetlab_model::Diagnostic>>) -> Result<Vec<(String, String, String)>, Vec<String>> {
+fn outcome(
+    r: Result<Loaded, Vec<vnetlab_model::Diagnostic>>,
+) -> Result<Vec<(String, String, String)>, Vec<String>> {
     r.map(|l| answers(&l)).map_err(|d| {
-        let mut m: Vec<String> = d.iter().filter(|d| d.is_error()).map(|d| d.message.clone()).collect();
+        let mut m: Vec<String> = d
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.clone())
+            .collect();
         m.sort();
         m
     })

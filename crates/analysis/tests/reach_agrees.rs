@@ -23,18 +23,38 @@ struct Spec {
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
-    let vm = (prop_oneof![Just(None), (4u8..12).prop_map(Some)], any::<bool>(), any::<bool>());
+    let vm = (
+        prop_oneof![Just(None), (4u8..12).prop_map(Some)],
+        any::<bool>(),
+        any::<bool>(),
+    );
     let subnet = proptest::collection::vec(vm, 0..3);
     let vnet = proptest::collection::vec(subnet, 1..3);
     (
         proptest::collection::vec(vnet, 1..4),
         proptest::collection::vec((0usize..3, 0usize..3), 0..6),
-        proptest::collection::vec((0u8..50, any::<bool>(), any::<bool>(), prop_oneof![Just(22u16), Just(443), Just(80)], prop_oneof![Just(None), (4u8..10).prop_map(Some)]), 0..6),
+        proptest::collection::vec(
+            (
+                0u8..50,
+                any::<bool>(),
+                any::<bool>(),
+                prop_oneof![Just(22u16), Just(443), Just(80)],
+                prop_oneof![Just(None), (4u8..10).prop_map(Some)],
+            ),
+            0..6,
+        ),
         proptest::collection::vec((0usize..3, 0usize..3), 0..4),
         proptest::collection::vec((0usize..3, 0usize..3), 0..4),
         proptest::collection::vec((0u8..4, 0u8..3), 0..4),
     )
-        .prop_map(|(vnets, peerings, rules, nsg_on, rt_on, routes)| Spec { vnets, peerings, rules, nsg_on, rt_on, routes })
+        .prop_map(|(vnets, peerings, rules, nsg_on, rt_on, routes)| Spec {
+            vnets,
+            peerings,
+            rules,
+            nsg_on,
+            rt_on,
+            routes,
+        })
 }
 
 fn yaml(s: &Spec) -> String {
@@ -57,11 +77,20 @@ fn yaml(s: &Spec) -> String {
             for (i, (host, fwd, pip)) in vms.iter().enumerate() {
                 let name = format!("vm{v}{k}{i}");
                 first_vm.get_or_insert(name.clone());
-                let ip = host.filter(|h| used.insert(*h)).map(|h| format!("ip: 10.{v}.{k}.{h}, ")).unwrap_or_default();
-                y += &format!("          {name}: {{ {ip}ip_forwarding: {fwd}, public_ip: {pip} }}\n");
+                let ip = host
+                    .filter(|h| used.insert(*h))
+                    .map(|h| format!("ip: 10.{v}.{k}.{h}, "))
+                    .unwrap_or_default();
+                y += &format!(
+                    "          {name}: {{ {ip}ip_forwarding: {fwd}, public_ip: {pip} }}\n"
+                );
             }
         }
-        let peers: Vec<_> = s.peerings.iter().filter(|(a, b)| *a == v && *b != v && *b < s.vnets.len()).collect();
+        let peers: Vec<_> = s
+            .peerings
+            .iter()
+            .filter(|(a, b)| *a == v && *b != v && *b < s.vnets.len())
+            .collect();
         let mut seen = std::collections::HashSet::new();
         let peers: Vec<_> = peers.into_iter().filter(|(_, b)| seen.insert(*b)).collect();
         if !peers.is_empty() {
@@ -80,7 +109,9 @@ fn yaml(s: &Spec) -> String {
             continue;
         }
         any_rule = true;
-        let source = src.map(|h| format!("10.0.0.{h}")).unwrap_or_else(|| "*".into());
+        let source = src
+            .map(|h| format!("10.0.0.{h}"))
+            .unwrap_or_else(|| "*".into());
         y += &format!("      - {{ name: r{i}, priority: {}, direction: {dir}, access: {}, protocol: Tcp, source: '{source}', destination: '*', destination_ports: '{port}' }}\n", 100 + u32::from(*p), if *allow { "Allow" } else { "Deny" });
     }
     if !any_rule {
@@ -95,9 +126,14 @@ fn yaml(s: &Spec) -> String {
     } else {
         y += "    routes:\n";
         for (o, kind) in routes {
-            let prefix = if *o == 0 { "0.0.0.0/0".to_string() } else { format!("10.{}.0.0/16", o - 1) };
+            let prefix = if *o == 0 {
+                "0.0.0.0/0".to_string()
+            } else {
+                format!("10.{}.0.0/16", o - 1)
+            };
             let hop = match kind {
-                0 => "{ next_hop: VirtualAppliance, ip: 10.0.0.4 }".replace("{ ", &format!("{{ prefix: {prefix}, ")),
+                0 => "{ next_hop: VirtualAppliance, ip: 10.0.0.4 }"
+                    .replace("{ ", &format!("{{ prefix: {prefix}, ")),
                 1 => format!("{{ prefix: {prefix}, next_hop: None }}"),
                 _ => format!("{{ prefix: {prefix}, next_hop: Internet }}"),
             };

@@ -36,8 +36,14 @@ pub struct Plan {
 impl Plan {
     /// The Foundation benchmark: 1,000 VNets, 10,000 subnets, 50,000 NICs and VMs, 200 × 400
     /// routes, 4,000 gateway prefixes.
-    pub const FOUNDATION: Plan =
-        Plan { spokes: 999, subnets_per_vnet: 10, nics_per_subnet: 5, route_tables: 200, routes_per_table: 400, bgp_prefixes: 4000 };
+    pub const FOUNDATION: Plan = Plan {
+        spokes: 999,
+        subnets_per_vnet: 10,
+        nics_per_subnet: 5,
+        route_tables: 200,
+        routes_per_table: 400,
+        bgp_prefixes: 4000,
+    };
 
     pub fn vnets(&self) -> u32 {
         self.spokes + 1
@@ -52,12 +58,27 @@ impl Plan {
     }
 
     fn check(&self) {
-        assert!(self.spokes + 16 <= 4096, "spokes must fit in 10.0.0.0/8 as /20s");
-        assert!((2..=16).contains(&self.subnets_per_vnet), "a VNet holds 2 to 16 /24 subnets");
-        assert!((1..=125).contains(&self.nics_per_subnet), "the hub's nva subnet takes twice the NICs of a /24");
-        assert!(self.routes_per_table >= 1, "every table has at least its 0.0.0.0/0 route");
+        assert!(
+            self.spokes + 16 <= 4096,
+            "spokes must fit in 10.0.0.0/8 as /20s"
+        );
+        assert!(
+            (2..=16).contains(&self.subnets_per_vnet),
+            "a VNet holds 2 to 16 /24 subnets"
+        );
+        assert!(
+            (1..=125).contains(&self.nics_per_subnet),
+            "the hub's nva subnet takes twice the NICs of a /24"
+        );
+        assert!(
+            self.routes_per_table >= 1,
+            "every table has at least its 0.0.0.0/0 route"
+        );
         let user_routes = self.route_tables * (self.routes_per_table - 1);
-        assert!(user_routes / 3 < 32768, "too many routes for the address plan");
+        assert!(
+            user_routes / 3 < 32768,
+            "too many routes for the address plan"
+        );
         assert!(self.bgp_prefixes <= 4096, "at most 4,096 gateway prefixes");
     }
 }
@@ -67,7 +88,9 @@ pub const NVA_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 4);
 const LOCATION: &str = "westeurope";
 
 fn id(resource_type: &str, name: &str) -> String {
-    ResourceId::from_type_and_name(resource_type, name).as_str().to_string()
+    ResourceId::from_type_and_name(resource_type, name)
+        .as_str()
+        .to_string()
 }
 
 fn reference(resource_type: &str, name: &str) -> Value {
@@ -126,15 +149,36 @@ pub fn user_route(plan: &Plan, t: u32, r: u32) -> (&'static str, (u32, u8)) {
     let g = t * (plan.routes_per_table - 1) + (r - 1);
     let k = g / 3;
     match g % 3 {
-        0 => ("VirtualAppliance", (u32::from(Ipv4Addr::new(172, 16, 0, 0)) + k * 32, 27 + (k % 2) as u8)),
-        1 => ("None", (u32::from(Ipv4Addr::new(40, 0, 0, 0)) + k * 256, 24 + (k % 3) as u8)),
-        _ => ("VirtualNetworkGateway", (u32::from(Ipv4Addr::new(60, 0, 0, 0)) + k * 256, 24 + (k % 3) as u8)),
+        0 => (
+            "VirtualAppliance",
+            (
+                u32::from(Ipv4Addr::new(172, 16, 0, 0)) + k * 32,
+                27 + (k % 2) as u8,
+            ),
+        ),
+        1 => (
+            "None",
+            (
+                u32::from(Ipv4Addr::new(40, 0, 0, 0)) + k * 256,
+                24 + (k % 3) as u8,
+            ),
+        ),
+        _ => (
+            "VirtualNetworkGateway",
+            (
+                u32::from(Ipv4Addr::new(60, 0, 0, 0)) + k * 256,
+                24 + (k % 3) as u8,
+            ),
+        ),
     }
 }
 
 /// Gateway prefix `k`: a /22, /23 or /24 at the k-th /22 of 100.64.0.0/10.
 pub fn bgp_prefix(k: u32) -> (u32, u8) {
-    (u32::from(Ipv4Addr::new(100, 64, 0, 0)) + k * 1024, 22 + (k % 3) as u8)
+    (
+        u32::from(Ipv4Addr::new(100, 64, 0, 0)) + k * 1024,
+        22 + (k % 3) as u8,
+    )
 }
 
 /// The route table of spoke subnet `j` of spoke `v` (v ≥ 1).
@@ -155,7 +199,11 @@ fn route_table(plan: &Plan, t: u32) -> Value {
     let routes: Vec<Value> = (0..plan.routes_per_table)
         .map(|r| {
             let (kind, (base, len)) = user_route(plan, t, r);
-            let name = if r == 0 { "default-to-nva".to_string() } else { format!("r-{r:03}") };
+            let name = if r == 0 {
+                "default-to-nva".to_string()
+            } else {
+                format!("r-{r:03}")
+            };
             let mut props = json!({ "addressPrefix": net(base, len), "nextHopType": kind });
             if kind == "VirtualAppliance" {
                 props["nextHopIpAddress"] = json!(NVA_IP.to_string());
@@ -171,7 +219,11 @@ fn route_table(plan: &Plan, t: u32) -> Value {
 
 fn vnet(plan: &Plan, v: u32) -> Value {
     let name = vnet_name(v);
-    let space = if v == 0 { net(vnet_base(0), 16) } else { net(vnet_base(v), 20) };
+    let space = if v == 0 {
+        net(vnet_base(0), 16)
+    } else {
+        net(vnet_base(v), 20)
+    };
     let subnets: Vec<Value> = (0..plan.subnets_per_vnet)
         .map(|j| {
             let (base, len) = subnet_prefix(v, j);
@@ -265,9 +317,14 @@ pub fn resources(plan: Plan) -> impl Iterator<Item = Value> {
     let tables = (0..plan.route_tables).map(move |t| route_table(&plan, t));
     let vnets = (0..plan.vnets()).map(move |v| vnet(&plan, v));
     let machines = (0..plan.vnets()).flat_map(move |v| {
-        (0..plan.subnets_per_vnet).flat_map(move |j| (0..nics_in(&plan, v, j)).flat_map(move |k| [nic(v, j, k), vm(v, j, k)]))
+        (0..plan.subnets_per_vnet).flat_map(move |j| {
+            (0..nics_in(&plan, v, j)).flat_map(move |k| [nic(v, j, k), vm(v, j, k)])
+        })
     });
-    tables.chain(vnets).chain(gateway_resources(&plan)).chain(machines)
+    tables
+        .chain(vnets)
+        .chain(gateway_resources(&plan))
+        .chain(machines)
 }
 
 /// Writes the plan as a pretty-printed JSON array (as `az` prints it), streaming resource by
@@ -275,7 +332,9 @@ pub fn resources(plan: Plan) -> impl Iterator<Item = Value> {
 pub fn write(plan: Plan, out: impl Write) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
     let mut ser = serde_json::Serializer::pretty(&mut out);
-    (&mut ser).collect_seq(resources(plan)).map_err(std::io::Error::from)?;
+    (&mut ser)
+        .collect_seq(resources(plan))
+        .map_err(std::io::Error::from)?;
     out.write_all(b"\n")?;
     out.flush()
 }
@@ -288,7 +347,14 @@ mod tests {
     use vnetlab_model::service_tags::ServiceTags;
     use vnetlab_model::{NextHopType, SubnetId};
 
-    const SMALL: Plan = Plan { spokes: 4, subnets_per_vnet: 3, nics_per_subnet: 2, route_tables: 3, routes_per_table: 7, bgp_prefixes: 5 };
+    const SMALL: Plan = Plan {
+        spokes: 4,
+        subnets_per_vnet: 3,
+        nics_per_subnet: 2,
+        route_tables: 3,
+        routes_per_table: 7,
+        bgp_prefixes: 5,
+    };
 
     #[test]
     fn a_small_plan_loads_cleanly_and_routes_as_designed() {
@@ -296,11 +362,18 @@ mod tests {
         write(SMALL, &mut bytes).unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let tags = ServiceTags::bundled();
-        let loaded = load_text(&text, "small.json", Format::Json, tags).unwrap_or_else(|d| panic!("{d:#?}"));
+        let loaded =
+            load_text(&text, "small.json", Format::Json, tags).unwrap_or_else(|d| panic!("{d:#?}"));
         let t = &loaded.topology;
-        assert_eq!((t.vnets.len(), t.subnets.len(), t.nics.len(), t.vms.len()), (5, 15, 30, 30));
+        assert_eq!(
+            (t.vnets.len(), t.subnets.len(), t.nics.len(), t.vms.len()),
+            (5, 15, 30, 30)
+        );
         assert_eq!(t.peerings.len(), 8);
-        assert_eq!(t.route_tables.iter().map(|r| r.routes.len()).sum::<usize>(), 21);
+        assert_eq!(
+            t.route_tables.iter().map(|r| r.routes.len()).sum::<usize>(),
+            21
+        );
         assert_eq!(t.local_gateways[0].bgp_advertised.len(), 5);
         // The first NIC of the hub's nva subnet holds the NVA address.
         let nva = t.find_nic("nic-hub-nva-0").unwrap();
@@ -308,11 +381,27 @@ mod tests {
 
         let routes = RoutingTables::compute(t, tags);
         let spoke_subnet = SubnetId(SMALL.subnets_per_vnet); // spoke-0001/snet-00
-        let hop = |dst: Ipv4Addr| routes.subnet(spoke_subnet).lookup(dst).unwrap().row.next_hop_type;
+        let hop = |dst: Ipv4Addr| {
+            routes
+                .subnet(spoke_subnet)
+                .lookup(dst)
+                .unwrap()
+                .row
+                .next_hop_type
+        };
         assert_eq!(hop(Ipv4Addr::new(10, 0, 2, 9)), NextHopType::VNetPeering);
-        assert_eq!(hop(Ipv4Addr::from(bgp_prefix(1).0 + 1)), NextHopType::VirtualNetworkGateway);
-        assert_eq!(hop(Ipv4Addr::from(vnet_base(2) + 5)), NextHopType::VirtualAppliance);
-        assert_eq!(hop(Ipv4Addr::from(user_route(&SMALL, 0, 2).1 .0 + 1)), NextHopType::None);
+        assert_eq!(
+            hop(Ipv4Addr::from(bgp_prefix(1).0 + 1)),
+            NextHopType::VirtualNetworkGateway
+        );
+        assert_eq!(
+            hop(Ipv4Addr::from(vnet_base(2) + 5)),
+            NextHopType::VirtualAppliance
+        );
+        assert_eq!(
+            hop(Ipv4Addr::from(user_route(&SMALL, 0, 2).1 .0 + 1)),
+            NextHopType::None
+        );
     }
 
     #[test]
@@ -320,11 +409,15 @@ mod tests {
         let p = Plan::FOUNDATION;
         p.check();
         assert_eq!(net(vnet_base(p.spokes), 20), "10.63.96.0/20");
-        let mut prefixes: Vec<(u32, u8)> =
-            (0..p.route_tables).flat_map(|t| (1..p.routes_per_table).map(move |r| user_route(&p, t, r).1)).collect();
+        let mut prefixes: Vec<(u32, u8)> = (0..p.route_tables)
+            .flat_map(|t| (1..p.routes_per_table).map(move |r| user_route(&p, t, r).1))
+            .collect();
         prefixes.extend((0..p.bgp_prefixes).map(bgp_prefix));
         prefixes.sort_unstable();
         let last = |(b, l): (u32, u8)| b + ((1u64 << (32 - l)) - 1) as u32;
-        assert!(prefixes.windows(2).all(|w| last(w[0]) < w[1].0), "user and gateway prefixes are distinct and disjoint");
+        assert!(
+            prefixes.windows(2).all(|w| last(w[0]) < w[1].0),
+            "user and gateway prefixes are distinct and disjoint"
+        );
     }
 }

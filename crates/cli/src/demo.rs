@@ -19,7 +19,11 @@ pub fn write(path: &Path) -> Result<(), Failed> {
         .and_then(|_| std::fs::rename(&tmp, path));
     match result {
         Ok(()) => {
-            outln!("wrote the demo topology to {}; try: vnetlab routes {} --nic web1-nic", path.display(), path.display());
+            outln!(
+                "wrote the demo topology to {}; try: vnetlab routes {} --nic web1-nic",
+                path.display(),
+                path.display()
+            );
             Ok(())
         }
         Err(e) => {
@@ -45,16 +49,22 @@ pub fn run(tags: &ServiceTags) -> Result<(), Failed> {
         Failed
     })?;
     let file = dir.join("homelab.yaml");
-    let loaded = std::fs::write(&file, HOMELAB).map_err(|e| {
-        eprintln!("error: cannot write {}: {e}", file.display());
-        Failed
-    }).and_then(|_| load(&file, tags));
+    let loaded = std::fs::write(&file, HOMELAB)
+        .map_err(|e| {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            Failed
+        })
+        .and_then(|_| load(&file, tags));
     let _ = std::fs::remove_dir_all(&dir);
     let loaded = loaded?;
     let a = Analysis::new(&loaded.topology, tags);
     outln!("vnetlab demo: an Azure learner's home lab (on-premises, S2S VPN, hub, two spokes, an IDS appliance)");
     outln!("Write it out to edit it: vnetlab demo --write homelab.yaml\n");
-    for (vm_name, own_spoke) in [("dc1", None), ("web1", Some("spoke1")), ("app1", Some("spoke2"))] {
+    for (vm_name, own_spoke) in [
+        ("dc1", None),
+        ("web1", Some("spoke1")),
+        ("app1", Some("spoke2")),
+    ] {
         let vm = next_hop::find_vm(&a, vm_name).map_err(|e| {
             eprintln!("{e}");
             Failed
@@ -63,16 +73,30 @@ pub fn run(tags: &ServiceTags) -> Result<(), Failed> {
         let cfg = a.topology.nic(nic).primary_ip_configuration();
         let subnet = a.topology.subnet(cfg.subnet);
         let vnet = &a.topology.vnet(subnet.vnet).name;
-        outln!("== VM {vm_name} ({}) in {vnet}/{}: effective routes of NIC {}", cfg.private_ip, subnet.name, a.topology.nic(nic).name);
-        out!("{}", effective_routes::to_table(&effective_routes::for_nic(&a, nic)));
+        outln!(
+            "== VM {vm_name} ({}) in {vnet}/{}: effective routes of NIC {}",
+            cfg.private_ip,
+            subnet.name,
+            a.topology.nic(nic).name
+        );
+        out!(
+            "{}",
+            effective_routes::to_table(&effective_routes::for_nic(&a, nic))
+        );
         outln!();
         for (label, dst) in PROBES {
             if own_spoke.is_some_and(|s| label.starts_with(s)) {
                 continue;
             }
             let (hop, reason) = next_hop::next_hop(&a, cfg.subnet, dst);
-            let ip = hop.next_hop_ip_address.map(|ip| format!(" {ip}")).unwrap_or_default();
-            outln!("  to {label:<26} next hop {}{ip}: {reason}", hop.next_hop_type);
+            let ip = hop
+                .next_hop_ip_address
+                .map(|ip| format!(" {ip}"))
+                .unwrap_or_default();
+            outln!(
+                "  to {label:<26} next hop {}{ip}: {reason}",
+                hop.next_hop_type
+            );
         }
         outln!();
     }

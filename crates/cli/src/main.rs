@@ -19,7 +19,10 @@ use std::borrow::Cow;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use vnetlab_analysis::{diff, effective_routes, effective_security_rules, intents, ip_flow_verify, next_hop, reach, trace, Analysis, QueryError};
+use vnetlab_analysis::{
+    diff, effective_routes, effective_security_rules, intents, ip_flow_verify, next_hop, reach,
+    trace, Analysis, QueryError,
+};
 use vnetlab_ingest::Loaded;
 use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::Direction;
@@ -30,7 +33,11 @@ use vnetlab_model::Direction;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(name = "vnetlab", version, about = "Azure's virtual network on one Linux machine: effective routes, next hop, and more, answered as Azure answers them")]
+#[command(
+    name = "vnetlab",
+    version,
+    about = "Azure's virtual network on one Linux machine: effective routes, next hop, and more, answered as Azure answers them"
+)]
 struct Cli {
     /// A service-tag file (ServiceTags_Public_*.json) to use instead of the bundled 2025-11-09 snapshot.
     #[arg(long, global = true, value_name = "FILE")]
@@ -254,7 +261,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Failed> {
     let tags = load_tags(cli.service_tags.as_deref())?;
     let d = cli.deployment;
-    let _ = DEPLOYMENT.set(vnetlab_ingest::Options { parameters: d.parameters, subscription: d.subscription, resource_group: d.resource_group, location: d.location });
+    let _ = DEPLOYMENT.set(vnetlab_ingest::Options {
+        parameters: d.parameters,
+        subscription: d.subscription,
+        resource_group: d.resource_group,
+        location: d.location,
+    });
     match cli.command {
         Command::Validate { file } => {
             let loaded = load(&file, &tags)?;
@@ -276,7 +288,13 @@ fn run(cli: Cli) -> Result<(), Failed> {
             }
             Ok(())
         }
-        Command::NextHop { file, vm, source_ip, dest_ip, output } => {
+        Command::NextHop {
+            file,
+            vm,
+            source_ip,
+            dest_ip,
+            output,
+        } => {
             let loaded = load(&file, &tags)?;
             let a = Analysis::new(&loaded.topology, &tags);
             let vm = next_hop::find_vm(&a, &vm).map_err(report)?;
@@ -286,7 +304,10 @@ fn run(cli: Cli) -> Result<(), Failed> {
                 Output::Json => print_json(&hop),
                 Output::Table => {
                     outln!("Next hop type        {}", hop.next_hop_type);
-                    outln!("IP address           {}", hop.next_hop_ip_address.as_deref().unwrap_or("-"));
+                    outln!(
+                        "IP address           {}",
+                        hop.next_hop_ip_address.as_deref().unwrap_or("-")
+                    );
                     outln!("Route table ID       {}", hop.route_table_id);
                     outln!("Why                  {reason}");
                 }
@@ -303,11 +324,21 @@ fn run(cli: Cli) -> Result<(), Failed> {
             }
             Ok(())
         }
-        Command::TestIpFlow { file, vm, direction, protocol, local, remote, nic, output } => {
+        Command::TestIpFlow {
+            file,
+            vm,
+            direction,
+            protocol,
+            local,
+            remote,
+            nic,
+            output,
+        } => {
             let loaded = load(&file, &tags)?;
             let a = Analysis::new(&loaded.topology, &tags);
             let vm = next_hop::find_vm(&a, &vm).map_err(report)?;
-            let nic = ip_flow_verify::target_nic(&a, vm, nic.as_deref(), *local.ip()).map_err(report)?;
+            let nic =
+                ip_flow_verify::target_nic(&a, vm, nic.as_deref(), *local.ip()).map_err(report)?;
             let query = ip_flow_verify::Query {
                 direction: match direction {
                     FlowDirection::Inbound => Direction::Inbound,
@@ -322,14 +353,26 @@ fn run(cli: Cli) -> Result<(), Failed> {
                 Output::Json => print_json(&verified.result),
                 Output::Table => {
                     outln!("Access               {}", verified.result.access);
-                    outln!("Rule                 {}", verified.result.rule_name.as_deref().unwrap_or("-"));
-                    outln!("NSG                  {}", verified.nsg.as_deref().unwrap_or("-"));
+                    outln!(
+                        "Rule                 {}",
+                        verified.result.rule_name.as_deref().unwrap_or("-")
+                    );
+                    outln!(
+                        "NSG                  {}",
+                        verified.nsg.as_deref().unwrap_or("-")
+                    );
                     outln!("Why                  {}", verified.why);
                 }
             }
             Ok(())
         }
-        Command::Trace { file, from, to, probe, output } => {
+        Command::Trace {
+            file,
+            from,
+            to,
+            probe,
+            output,
+        } => {
             let loaded = load(&file, &tags)?;
             let a = Analysis::new(&loaded.topology, &tags);
             let from = trace::endpoint_address(&a, &from).map_err(report)?;
@@ -342,7 +385,11 @@ fn run(cli: Cli) -> Result<(), Failed> {
             }
             Ok(())
         }
-        Command::Reach { file, probe, output } => {
+        Command::Reach {
+            file,
+            probe,
+            output,
+        } => {
             let loaded = load(&file, &tags)?;
             let a = Analysis::new(&loaded.topology, &tags);
             let probe = trace::probe(&probe.protocol, probe.port).map_err(report)?;
@@ -353,30 +400,59 @@ fn run(cli: Cli) -> Result<(), Failed> {
             }
             Ok(())
         }
-        Command::Check { file, intents, output } => {
+        Command::Check {
+            file,
+            intents,
+            output,
+        } => {
             let loaded = load(&file, &tags)?;
             let a = Analysis::new(&loaded.topology, &tags);
             let text = std::fs::read_to_string(&intents).map_err(|e| {
                 eprintln!("error: cannot read {}: {e}", intents.display());
                 Failed
             })?;
-            let list = vnetlab_ingest::intents::parse(&text, &intents.display().to_string()).map_err(|d| {
-                eprintln!("{d}");
-                Failed
-            })?;
-            let results = list.iter().enumerate().map(|(i, intent)| intents::check(&a, intent, i)).collect::<Result<Vec<_>, _>>().map_err(report)?;
+            let list = vnetlab_ingest::intents::parse(&text, &intents.display().to_string())
+                .map_err(|d| {
+                    eprintln!("{d}");
+                    Failed
+                })?;
+            let results = list
+                .iter()
+                .enumerate()
+                .map(|(i, intent)| intents::check(&a, intent, i))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(report)?;
             match output {
                 Output::Json => print_json(&results),
                 Output::Table => out!("{}", intents::to_text(&results)),
             }
-            if results.iter().all(|r| r.passed) { Ok(()) } else { Err(Failed) }
+            if results.iter().all(|r| r.passed) {
+                Ok(())
+            } else {
+                Err(Failed)
+            }
         }
-        Command::Diff { old, new, protocol, port, output } => {
+        Command::Diff {
+            old,
+            new,
+            protocol,
+            port,
+            output,
+        } => {
             let (before, after) = (load(&old, &tags)?, load(&new, &tags)?);
-            let (a, b) = (Analysis::new(&before.topology, &tags), Analysis::new(&after.topology, &tags));
+            let (a, b) = (
+                Analysis::new(&before.topology, &tags),
+                Analysis::new(&after.topology, &tags),
+            );
             let probes = match protocol {
                 Some(p) => vec![trace::probe(&p, port).map_err(report)?],
-                None => diff::DEFAULT_PROBES.iter().map(|(protocol, port)| vnetlab_engine::trace::Probe { protocol: *protocol, port: *port }).collect(),
+                None => diff::DEFAULT_PROBES
+                    .iter()
+                    .map(|(protocol, port)| vnetlab_engine::trace::Probe {
+                        protocol: *protocol,
+                        port: *port,
+                    })
+                    .collect(),
             };
             let changes = diff::diff(&a, &b, &probes);
             match output {
@@ -385,13 +461,35 @@ fn run(cli: Cli) -> Result<(), Failed> {
             }
             Ok(())
         }
-        Command::Up { file, name, foreground, pcap_dir } => {
+        Command::Up {
+            file,
+            name,
+            foreground,
+            pcap_dir,
+        } => {
             let loaded = load(&file, &tags)?;
-            lab::up(&file, &loaded.topology, &tags, name.as_deref(), foreground, pcap_dir)
+            lab::up(
+                &file,
+                &loaded.topology,
+                &tags,
+                name.as_deref(),
+                foreground,
+                pcap_dir,
+            )
         }
-        Command::Exec { lab: name, vm, command } => lab::exec(&name, &vm, &command),
+        Command::Exec {
+            lab: name,
+            vm,
+            command,
+        } => lab::exec(&name, &vm, &command),
         Command::Status { lab: name, output } => lab::status(&name, matches!(output, Output::Json)),
-        Command::Capture { lab: name, nic, write, count, seconds } => lab::capture(&name, &nic, &write, count, seconds),
+        Command::Capture {
+            lab: name,
+            nic,
+            write,
+            count,
+            seconds,
+        } => lab::capture(&name, &nic, &write, count, seconds),
         Command::Down { lab: name } => lab::down(&name),
         Command::Import { file, output } => {
             let loaded = load(&file, &tags)?;
@@ -402,7 +500,13 @@ fn run(cli: Cli) -> Result<(), Failed> {
                         eprintln!("error: cannot write {}: {e}", path.display());
                         Failed
                     })?;
-                    outln!("wrote {} ({} VNets, {} VMs) from {}", path.display(), loaded.topology.vnets.len(), loaded.topology.vms.len(), file.display());
+                    outln!(
+                        "wrote {} ({} VNets, {} VMs) from {}",
+                        path.display(),
+                        loaded.topology.vnets.len(),
+                        loaded.topology.vms.len(),
+                        file.display()
+                    );
                 }
                 None => out!("{yaml}"),
             }
@@ -418,7 +522,10 @@ fn run(cli: Cli) -> Result<(), Failed> {
 }
 
 fn print_json<T: serde::Serialize>(value: &T) {
-    outln!("{}", serde_json::to_string_pretty(value).expect("serialising plain data cannot fail"));
+    outln!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serialising plain data cannot fail")
+    );
 }
 
 fn emit(args: std::fmt::Arguments) {
@@ -438,9 +545,14 @@ fn report(e: QueryError) -> Failed {
 }
 
 fn load_tags(path: Option<&Path>) -> Result<Cow<'static, ServiceTags>, Failed> {
-    let Some(path) = path else { return Ok(Cow::Borrowed(ServiceTags::bundled())) };
+    let Some(path) = path else {
+        return Ok(Cow::Borrowed(ServiceTags::bundled()));
+    };
     let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("error: cannot read service-tag file {}: {e}", path.display());
+        eprintln!(
+            "error: cannot read service-tag file {}: {e}",
+            path.display()
+        );
         Failed
     })?;
     ServiceTags::from_json(&text).map(Cow::Owned).map_err(|e| {
@@ -462,7 +574,11 @@ fn load(file: &Path, tags: &ServiceTags) -> Result<Loaded, Failed> {
             for d in &diags {
                 eprintln!("{d}");
             }
-            eprintln!("{}: {errors} error{} found", file.display(), if errors == 1 { "" } else { "s" });
+            eprintln!(
+                "{}: {errors} error{} found",
+                file.display(),
+                if errors == 1 { "" } else { "s" }
+            );
             Err(Failed)
         }
     }

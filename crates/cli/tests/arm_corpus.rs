@@ -75,7 +75,9 @@ fn template(folder: &str) -> PathBuf {
 }
 
 fn parameters_file(folder: &str) -> PathBuf {
-    corpus_dir().join(folder).join("azuredeploy.parameters.json")
+    corpus_dir()
+        .join(folder)
+        .join("azuredeploy.parameters.json")
 }
 
 fn scratch_dir() -> PathBuf {
@@ -101,14 +103,21 @@ fn vnetlab(cmd: &str, file: &Path, params: &[&str], extra: &[&str]) -> Output {
         args.push((*p).into());
     }
     args.extend(extra.iter().map(|s| s.to_string()));
-    Command::new(env!("CARGO_BIN_EXE_vnetlab")).args(&args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_vnetlab"))
+        .args(&args)
+        .output()
+        .expect("the binary runs")
 }
 
 fn describe(cmd: &str, file: &Path, params: &[&str], extra: &[&str], out: &Output) -> String {
     format!(
         "vnetlab {cmd} {} {} {}\nexit: {:?}\nstdout:\n{}\nstderr:\n{}",
         file.display(),
-        params.iter().map(|p| format!("--parameters {p}")).collect::<Vec<_>>().join(" "),
+        params
+            .iter()
+            .map(|p| format!("--parameters {p}"))
+            .collect::<Vec<_>>()
+            .join(" "),
         extra.join(" "),
         out.status.code(),
         String::from_utf8_lossy(&out.stdout),
@@ -121,24 +130,43 @@ fn json_of(cmd: &str, file: &Path, params: &[&str], extra: &[&str]) -> Value {
     let mut extra = extra.to_vec();
     extra.extend(["-o", "json"]);
     let out = vnetlab(cmd, file, params, &extra);
-    assert!(out.status.success(), "{}", describe(cmd, file, params, &extra, &out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", describe(cmd, file, params, &extra, &out)))
+    assert!(
+        out.status.success(),
+        "{}",
+        describe(cmd, file, params, &extra, &out)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            describe(cmd, file, params, &extra, &out)
+        )
+    })
 }
 
 /// `validate` must succeed and print exactly these counts.
 fn assert_counts(file: &Path, params: &[&str], counts: &str) {
     let out = vnetlab("validate", file, params, &[]);
     let text = describe("validate", file, params, &[], &out);
-    assert!(out.status.success(), "the template does not ingest:\n{text}");
+    assert!(
+        out.status.success(),
+        "the template does not ingest:\n{text}"
+    );
     let want = format!("valid ({counts})");
-    assert!(String::from_utf8_lossy(&out.stdout).contains(&want), "expected '{want}':\n{text}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&want),
+        "expected '{want}':\n{text}"
+    );
 }
 
 /// `validate` must refuse (exit 1) and stderr must name every needle.
 fn assert_refused(file: &Path, params: &[&str], needles: &[&str]) {
     let out = vnetlab("validate", file, params, &[]);
     let text = describe("validate", file, params, &[], &out);
-    assert_eq!(out.status.code(), Some(1), "Azure refuses this deployment; vnetlab should too:\n{text}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "Azure refuses this deployment; vnetlab should too:\n{text}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     for n in needles {
         assert!(stderr.contains(n), "stderr should name {n:?}:\n{text}");
@@ -159,7 +187,14 @@ struct Route {
     name: Option<String>,
 }
 
-fn r(source: &str, state: &str, prefix: &str, next_hop_type: &str, ips: &[&str], name: Option<&str>) -> Route {
+fn r(
+    source: &str,
+    state: &str,
+    prefix: &str,
+    next_hop_type: &str,
+    ips: &[&str],
+    name: Option<&str>,
+) -> Route {
     Route {
         source: source.into(),
         state: state.into(),
@@ -184,13 +219,22 @@ fn bare_defaults(vnet_range: &str) -> Vec<Route> {
 }
 
 fn strs(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `routes --nic NIC -o json`, parsed; also returns the raw rows.
 fn routes_raw(file: &Path, params: &[&str], nic: &str) -> Vec<Value> {
     let v = json_of("routes", file, params, &["--nic", nic]);
-    v["value"].as_array().unwrap_or_else(|| panic!("no value array: {v}")).clone()
+    v["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no value array: {v}"))
+        .clone()
 }
 
 fn parse_route(row: &Value) -> Route {
@@ -207,17 +251,29 @@ fn parse_route(row: &Value) -> Route {
 /// The effective routes of a NIC must be exactly `expected` (order aside: Azure's row order is
 /// not a documented fact, routing.md 1.3).
 fn assert_routes(file: &Path, params: &[&str], nic: &str, expected: Vec<Route>) {
-    let mut actual: Vec<Route> = routes_raw(file, params, nic).iter().map(parse_route).collect();
+    let mut actual: Vec<Route> = routes_raw(file, params, nic)
+        .iter()
+        .map(parse_route)
+        .collect();
     let mut expected = expected;
     actual.sort();
     expected.sort();
-    assert_eq!(actual, expected, "effective routes of NIC {nic} in {}", file.display());
+    assert_eq!(
+        actual,
+        expected,
+        "effective routes of NIC {nic} in {}",
+        file.display()
+    );
 }
 
 /// Every row of the NIC's table reports the route table's disableBgpRoutePropagation.
 fn assert_bgp_propagation_disabled(file: &Path, params: &[&str], nic: &str, disabled: bool) {
     for row in routes_raw(file, params, nic) {
-        assert_eq!(row["disableBgpRoutePropagation"], json!(disabled), "row {row} of NIC {nic}");
+        assert_eq!(
+            row["disableBgpRoutePropagation"],
+            json!(disabled),
+            "row {row} of NIC {nic}"
+        );
     }
 }
 
@@ -226,14 +282,34 @@ fn assert_bgp_propagation_disabled(file: &Path, params: &[&str], nic: &str, disa
 // ---------------------------------------------------------------------------------------------
 
 /// `next-hop --vm VM --source-ip SRC --dest-ip DST -o json` == (type, ip, routeTableId).
-fn assert_next_hop(file: &Path, params: &[&str], vm: &str, src: &str, dst: &str, want: (&str, Option<&str>, &str)) {
-    let v = json_of("next-hop", file, params, &["--vm", vm, "--source-ip", src, "--dest-ip", dst]);
-    let expected = json!({"nextHopType": want.0, "nextHopIpAddress": want.1, "routeTableId": want.2});
-    assert_eq!(v, expected, "next hop of {vm} {src} -> {dst} in {}", file.display());
+fn assert_next_hop(
+    file: &Path,
+    params: &[&str],
+    vm: &str,
+    src: &str,
+    dst: &str,
+    want: (&str, Option<&str>, &str),
+) {
+    let v = json_of(
+        "next-hop",
+        file,
+        params,
+        &["--vm", vm, "--source-ip", src, "--dest-ip", dst],
+    );
+    let expected =
+        json!({"nextHopType": want.0, "nextHopIpAddress": want.1, "routeTableId": want.2});
+    assert_eq!(
+        v,
+        expected,
+        "next hop of {vm} {src} -> {dst} in {}",
+        file.display()
+    );
 }
 
 fn route_table_id(name: &str) -> String {
-    format!("/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/routeTables/{name}")
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/routeTables/{name}"
+    )
 }
 
 fn nsg_id(name: &str) -> String {
@@ -242,10 +318,38 @@ fn nsg_id(name: &str) -> String {
 
 /// `test-ip-flow` (TCP unless `proto` says UDP) == (access, ruleName).
 #[allow(clippy::too_many_arguments)]
-fn assert_flow(file: &Path, params: &[&str], vm: &str, direction: &str, proto: &str, local: &str, remote: &str, want: (&str, &str)) {
-    let v = json_of("test-ip-flow", file, params, &["--vm", vm, "--direction", direction, "--protocol", proto, "--local", local, "--remote", remote]);
+fn assert_flow(
+    file: &Path,
+    params: &[&str],
+    vm: &str,
+    direction: &str,
+    proto: &str,
+    local: &str,
+    remote: &str,
+    want: (&str, &str),
+) {
+    let v = json_of(
+        "test-ip-flow",
+        file,
+        params,
+        &[
+            "--vm",
+            vm,
+            "--direction",
+            direction,
+            "--protocol",
+            proto,
+            "--local",
+            local,
+            "--remote",
+            remote,
+        ],
+    );
     assert_eq!(
-        (v["access"].as_str().unwrap_or_default(), v["ruleName"].as_str().unwrap_or_default()),
+        (
+            v["access"].as_str().unwrap_or_default(),
+            v["ruleName"].as_str().unwrap_or_default()
+        ),
         want,
         "ip flow {direction} {proto} local {local} remote {remote} of VM {vm} in {}: {v}",
         file.display()
@@ -255,12 +359,19 @@ fn assert_flow(file: &Path, params: &[&str], vm: &str, direction: &str, proto: &
 /// `nsg --nic NIC -o json`'s `value`.
 fn effective_nsgs(file: &Path, params: &[&str], nic: &str) -> Vec<Value> {
     let v = json_of("nsg", file, params, &["--nic", nic]);
-    v["value"].as_array().unwrap_or_else(|| panic!("no value array: {v}")).clone()
+    v["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no value array: {v}"))
+        .clone()
 }
 
 fn rule_names(element: &Value) -> Vec<String> {
-    let mut names: Vec<String> =
-        element["effectiveSecurityRules"].as_array().into_iter().flatten().map(|r| r["name"].as_str().unwrap_or_default().to_string()).collect();
+    let mut names: Vec<String> = element["effectiveSecurityRules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+        .collect();
     names.sort();
     names
 }
@@ -283,19 +394,60 @@ const DEFAULT_RULES: [&str; 6] = [
 
 /// The sorted names of the user rules given plus the six default rules.
 fn with_defaults(user: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = user.iter().map(|n| format!("securityRules/{n}")).chain(DEFAULT_RULES.iter().map(|s| s.to_string())).collect();
+    let mut v: Vec<String> = user
+        .iter()
+        .map(|n| format!("securityRules/{n}"))
+        .chain(DEFAULT_RULES.iter().map(|s| s.to_string()))
+        .collect();
     v.sort();
     v
 }
 
 /// A TCP 443 trace from VM to the Internet host 192.0.2.10 must be delivered, translated by
 /// `snat_resource` (a hop of layer OutboundSnat) with the decision `snat_decision`.
-fn assert_outbound_snat(file: &Path, params: &[&str], vm: &str, snat_resource: &str, snat_decision: &str) {
-    let v = json_of("trace", file, params, &["--from", vm, "--to", "192.0.2.10", "--protocol", "tcp", "--port", "443"]);
-    assert_eq!(v["verdict"], "Delivered", "trace {vm} -> Internet in {}: {v:#}", file.display());
-    let snat: Vec<&Value> = v["hops"].as_array().into_iter().flatten().filter(|h| h["layer"] == "OutboundSnat").collect();
+fn assert_outbound_snat(
+    file: &Path,
+    params: &[&str],
+    vm: &str,
+    snat_resource: &str,
+    snat_decision: &str,
+) {
+    let v = json_of(
+        "trace",
+        file,
+        params,
+        &[
+            "--from",
+            vm,
+            "--to",
+            "192.0.2.10",
+            "--protocol",
+            "tcp",
+            "--port",
+            "443",
+        ],
+    );
+    assert_eq!(
+        v["verdict"],
+        "Delivered",
+        "trace {vm} -> Internet in {}: {v:#}",
+        file.display()
+    );
+    let snat: Vec<&Value> = v["hops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|h| h["layer"] == "OutboundSnat")
+        .collect();
     assert_eq!(snat.len(), 1, "one outbound SNAT hop expected: {v:#}");
-    assert_eq!((snat[0]["resource"].as_str().unwrap_or_default(), snat[0]["decision"].as_str().unwrap_or_default()), (snat_resource, snat_decision), "{v:#}");
+    assert_eq!(
+        (
+            snat[0]["resource"].as_str().unwrap_or_default(),
+            snat[0]["decision"].as_str().unwrap_or_default()
+        ),
+        (snat_resource, snat_decision),
+        "{v:#}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,7 +501,10 @@ fn probe_vnet(name: &str, range: &str, subnet: &str, prefix: &str) -> Value {
 fn with_resources(folder: &str, out_name: &str, extra: Vec<Value>) -> PathBuf {
     let text = std::fs::read_to_string(template(folder)).expect("template readable");
     let mut doc: Value = serde_json::from_str(&text).expect("template is JSON");
-    doc["resources"].as_array_mut().expect("resources array").extend(extra);
+    doc["resources"]
+        .as_array_mut()
+        .expect("resources array")
+        .extend(extra);
     let path = scratch_dir().join(format!("{out_name}.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).expect("write probe copy");
     path
@@ -358,8 +513,12 @@ fn with_resources(folder: &str, out_name: &str, extra: Vec<Value>) -> PathBuf {
 /// A deploymentParameters file (for array values and IDs, which `name=value` cannot carry as
 /// plainly).
 fn write_parameters(out_name: &str, values: Value) -> PathBuf {
-    let params: serde_json::Map<String, Value> =
-        values.as_object().expect("object").iter().map(|(k, v)| (k.clone(), json!({"value": v}))).collect();
+    let params: serde_json::Map<String, Value> = values
+        .as_object()
+        .expect("object")
+        .iter()
+        .map(|(k, v)| (k.clone(), json!({"value": v})))
+        .collect();
     let doc = json!({
         "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
         "contentVersion": "1.0.0.0",
@@ -383,7 +542,11 @@ fn every_corpus_folder_has_a_test() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     found.sort();
-    assert_eq!(found, FOLDERS.to_vec(), "a corpus folder was added or removed: add or remove its test");
+    assert_eq!(
+        found,
+        FOLDERS.to_vec(),
+        "a corpus folder was added or removed: add or remove its test"
+    );
     for f in FOLDERS {
         assert!(template(f).exists(), "{f}/azuredeploy.json");
     }
@@ -402,12 +565,34 @@ fn every_corpus_folder_has_a_test() {
 #[test]
 fn vnet_two_subnets() {
     let t = template("vnet-two-subnets");
-    assert_counts(&t, &[], "1 VNets, 2 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        &[],
+        "1 VNets, 2 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 0 gateways",
+    );
 
-    let p = with_resources("vnet-two-subnets", "vnet-two-subnets-probe", probe("probe-nic", "probe-vm", "VNet1", "Subnet2", None));
+    let p = with_resources(
+        "vnet-two-subnets",
+        "vnet-two-subnets-probe",
+        probe("probe-nic", "probe-vm", "VNet1", "Subnet2", None),
+    );
     assert_routes(&p, &[], "probe-nic", bare_defaults("10.0.0.0/16"));
-    assert_next_hop(&p, &[], "probe-vm", "10.0.1.4", "10.0.0.9", ("VnetLocal", None, "System Route"));
-    assert_next_hop(&p, &[], "probe-vm", "10.0.1.4", "10.1.0.9", ("None", None, "System Route"));
+    assert_next_hop(
+        &p,
+        &[],
+        "probe-vm",
+        "10.0.1.4",
+        "10.0.0.9",
+        ("VnetLocal", None, "System Route"),
+    );
+    assert_next_hop(
+        &p,
+        &[],
+        "probe-vm",
+        "10.0.1.4",
+        "10.1.0.9",
+        ("None", None, "System Route"),
+    );
 }
 
 // =============================================================================================
@@ -427,25 +612,69 @@ fn vnet_two_subnets() {
 #[test]
 fn vnet_to_vnet_peering() {
     let t = template("vnet-to-vnet-peering");
-    assert_counts(&t, &[], "2 VNets, 2 subnets, 2 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        &[],
+        "2 VNets, 2 subnets, 2 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 0 gateways",
+    );
 
-    let p = with_resources("vnet-to-vnet-peering", "vnet-to-vnet-peering-probe", probe("probe-nic", "probe-vm", "vNet1", "subnet1", None));
+    let p = with_resources(
+        "vnet-to-vnet-peering",
+        "vnet-to-vnet-peering-probe",
+        probe("probe-nic", "probe-vm", "vNet1", "subnet1", None),
+    );
     let mut expected = bare_defaults("10.0.0.0/24");
-    expected.push(r("Default", "Active", "192.168.0.0/24", "VNetPeering", &[], None));
+    expected.push(r(
+        "Default",
+        "Active",
+        "192.168.0.0/24",
+        "VNetPeering",
+        &[],
+        None,
+    ));
     assert_routes(&p, &[], "probe-nic", expected.clone());
-    assert_next_hop(&p, &[], "probe-vm", "10.0.0.4", "192.168.0.10", ("VNetPeering", None, "System Route"));
+    assert_next_hop(
+        &p,
+        &[],
+        "probe-vm",
+        "10.0.0.4",
+        "192.168.0.10",
+        ("VNetPeering", None, "System Route"),
+    );
     // 192.168.1.10 is outside the peer's /24: the reserved 192.168.0.0/16 None drops it.
-    assert_next_hop(&p, &[], "probe-vm", "10.0.0.4", "192.168.1.10", ("None", None, "System Route"));
+    assert_next_hop(
+        &p,
+        &[],
+        "probe-vm",
+        "10.0.0.4",
+        "192.168.1.10",
+        ("None", None, "System Route"),
+    );
 }
 
 #[test]
 fn vnet_to_vnet_peering_with_its_parameters_file() {
     let params = s(&parameters_file("vnet-to-vnet-peering"));
     let t = template("vnet-to-vnet-peering");
-    assert_counts(&t, &[&params], "2 VNets, 2 subnets, 2 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 0 gateways");
-    let p = with_resources("vnet-to-vnet-peering", "vnet-to-vnet-peering-file-probe", probe("probe-nic", "probe-vm", "vNet1peeringtest", "subnet1", None));
+    assert_counts(
+        &t,
+        &[&params],
+        "2 VNets, 2 subnets, 2 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 0 gateways",
+    );
+    let p = with_resources(
+        "vnet-to-vnet-peering",
+        "vnet-to-vnet-peering-file-probe",
+        probe("probe-nic", "probe-vm", "vNet1peeringtest", "subnet1", None),
+    );
     let mut expected = bare_defaults("10.0.0.0/24");
-    expected.push(r("Default", "Active", "192.168.0.0/24", "VNetPeering", &[], None));
+    expected.push(r(
+        "Default",
+        "Active",
+        "192.168.0.0/24",
+        "VNetPeering",
+        &[],
+        None,
+    ));
     assert_routes(&p, &[&params], "probe-nic", expected);
 }
 
@@ -468,42 +697,122 @@ fn vnet_to_vnet_peering_with_its_parameters_file() {
 // Counts: 1 VNet, 3 subnets, 3 NICs, 3 VMs, 1 route table (1 route), 1 NSG (1 rule), 3 public IPs.
 // =============================================================================================
 
-const UDR_PARAMS: [&str; 3] = ["adminUsername=azureuser", "adminPassword=Dummy-Passw0rd!", "uniqueDnsPrefixForVM=udrdemo"];
+const UDR_PARAMS: [&str; 3] = [
+    "adminUsername=azureuser",
+    "adminPassword=Dummy-Passw0rd!",
+    "uniqueDnsPrefixForVM=udrdemo",
+];
 
 #[test]
 fn userdefined_routes_appliance() {
     let t = template("userdefined-routes-appliance");
     let p = &UDR_PARAMS;
-    assert_counts(&t, p, "1 VNets, 3 subnets, 0 peerings, 3 NICs, 3 VMs, 1 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        p,
+        "1 VNets, 3 subnets, 0 peerings, 3 NICs, 3 VMs, 1 route tables, 1 NSGs, 0 gateways",
+    );
 
     // FrontendSubnet: the six defaults plus the one user route (routing.md 4.3: different
     // prefixes, all Active).
     let mut front = bare_defaults("10.1.0.0/16");
-    front.push(r("User", "Active", "10.1.2.0/24", "VirtualAppliance", &["10.1.1.4"], Some("VirtualApplianceRouteToSubnet3")));
+    front.push(r(
+        "User",
+        "Active",
+        "10.1.2.0/24",
+        "VirtualAppliance",
+        &["10.1.1.4"],
+        Some("VirtualApplianceRouteToSubnet3"),
+    ));
     assert_routes(&t, p, "Nic0", front);
     // NVASubnet and BackendSubnet have no route table.
     assert_routes(&t, p, "Nic1", bare_defaults("10.1.0.0/16"));
     assert_routes(&t, p, "Nic2", bare_defaults("10.1.0.0/16"));
 
     // Frontend -> Backend goes to the appliance; Backend -> Frontend is direct (asymmetric).
-    assert_next_hop(&t, p, "Dynamic0", "10.1.0.4", "10.1.2.4", ("VirtualAppliance", Some("10.1.1.4"), &route_table_id("BasicNVA")));
-    assert_next_hop(&t, p, "Dynamic0", "10.1.0.4", "10.1.1.4", ("VnetLocal", None, "System Route"));
-    assert_next_hop(&t, p, "Dynamic2", "10.1.2.4", "10.1.0.4", ("VnetLocal", None, "System Route"));
+    assert_next_hop(
+        &t,
+        p,
+        "Dynamic0",
+        "10.1.0.4",
+        "10.1.2.4",
+        (
+            "VirtualAppliance",
+            Some("10.1.1.4"),
+            &route_table_id("BasicNVA"),
+        ),
+    );
+    assert_next_hop(
+        &t,
+        p,
+        "Dynamic0",
+        "10.1.0.4",
+        "10.1.1.4",
+        ("VnetLocal", None, "System Route"),
+    );
+    assert_next_hop(
+        &t,
+        p,
+        "Dynamic2",
+        "10.1.2.4",
+        "10.1.0.4",
+        ("VnetLocal", None, "System Route"),
+    );
 
     // DefaultNSG on the subnets (no NIC NSG): RDP from the Internet by rdp_rule, SSH denied,
     // RDP from inside the VNet is not "Internet" and falls to AllowVnetInBound.
-    assert_flow(&t, p, "Dynamic0", "Inbound", "TCP", "10.1.0.4:3389", "203.0.113.5:50000", ("Allow", "securityRules/rdp_rule"));
-    assert_flow(&t, p, "Dynamic0", "Inbound", "TCP", "10.1.0.4:22", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
-    assert_flow(&t, p, "Dynamic2", "Inbound", "TCP", "10.1.2.4:3389", "10.1.0.4:50000", ("Allow", "defaultSecurityRules/AllowVnetInBound"));
+    assert_flow(
+        &t,
+        p,
+        "Dynamic0",
+        "Inbound",
+        "TCP",
+        "10.1.0.4:3389",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/rdp_rule"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "Dynamic0",
+        "Inbound",
+        "TCP",
+        "10.1.0.4:22",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "Dynamic2",
+        "Inbound",
+        "TCP",
+        "10.1.2.4:3389",
+        "10.1.0.4:50000",
+        ("Allow", "defaultSecurityRules/AllowVnetInBound"),
+    );
     let nsgs = effective_nsgs(&t, p, "Nic0");
     assert_eq!(nsgs.len(), 1, "only the subnet's NSG: {nsgs:?}");
     assert_eq!(nsgs[0]["networkSecurityGroup"]["id"], nsg_id("DefaultNSG"));
     assert_eq!(rule_names(&nsgs[0]), with_defaults(&["rdp_rule"]));
     let rdp = rule(&nsgs[0], "securityRules/rdp_rule");
-    assert_eq!((rdp["protocol"].as_str(), rdp["destinationPortRange"].as_str(), rdp["priority"].as_i64()), (Some("Tcp"), Some("3389-3389"), Some(100)));
+    assert_eq!(
+        (
+            rdp["protocol"].as_str(),
+            rdp["destinationPortRange"].as_str(),
+            rdp["priority"].as_i64()
+        ),
+        (Some("Tcp"), Some("3389-3389"), Some(100))
+    );
 
     // Nic2 has the Basic public IP udrdemo2 (lines 260-263): it is the outbound source.
-    assert_outbound_snat(&t, p, "Dynamic2", "publicIPAddresses/udrdemo2", "instance public IP");
+    assert_outbound_snat(
+        &t,
+        p,
+        "Dynamic2",
+        "publicIPAddresses/udrdemo2",
+        "instance public IP",
+    );
 }
 
 #[test]
@@ -511,15 +820,34 @@ fn userdefined_routes_appliance_with_its_parameters_file() {
     // The file sets vmNamePrefix = routedemo5VM (and GEN-* placeholders for the rest).
     let t = template("userdefined-routes-appliance");
     let params = s(&parameters_file("userdefined-routes-appliance"));
-    assert_counts(&t, &[&params], "1 VNets, 3 subnets, 0 peerings, 3 NICs, 3 VMs, 1 route tables, 1 NSGs, 0 gateways");
-    assert_next_hop(&t, &[&params], "routedemo5VM0", "10.1.0.4", "10.1.2.9", ("VirtualAppliance", Some("10.1.1.4"), &route_table_id("BasicNVA")));
+    assert_counts(
+        &t,
+        &[&params],
+        "1 VNets, 3 subnets, 0 peerings, 3 NICs, 3 VMs, 1 route tables, 1 NSGs, 0 gateways",
+    );
+    assert_next_hop(
+        &t,
+        &[&params],
+        "routedemo5VM0",
+        "10.1.0.4",
+        "10.1.2.9",
+        (
+            "VirtualAppliance",
+            Some("10.1.1.4"),
+            &route_table_id("BasicNVA"),
+        ),
+    );
 }
 
 #[test]
 fn userdefined_routes_appliance_needs_its_required_parameters() {
     // adminPassword (line 11) has no defaultValue: Azure refuses the deployment without it.
     let t = template("userdefined-routes-appliance");
-    assert_refused(&t, &["adminUsername=azureuser", "uniqueDnsPrefixForVM=udrdemo"], &["adminPassword"]);
+    assert_refused(
+        &t,
+        &["adminUsername=azureuser", "uniqueDnsPrefixForVM=udrdemo"],
+        &["adminPassword"],
+    );
 }
 
 // =============================================================================================
@@ -541,9 +869,17 @@ fn userdefined_routes_appliance_needs_its_required_parameters() {
 fn site_to_site_vpn_create() {
     let t = template("site-to-site-vpn-create");
     let p = &["sharedKey=Dummy-Shared-Key-1"];
-    assert_counts(&t, p, "1 VNets, 2 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 1 gateways");
+    assert_counts(
+        &t,
+        p,
+        "1 VNets, 2 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 1 gateways",
+    );
 
-    let probe_file = with_resources("site-to-site-vpn-create", "s2s-probe", probe("probe-nic", "probe-vm", "azureVnet", "Subnet1", None));
+    let probe_file = with_resources(
+        "site-to-site-vpn-create",
+        "s2s-probe",
+        probe("probe-nic", "probe-vm", "azureVnet", "Subnet1", None),
+    );
     assert_routes(
         &probe_file,
         p,
@@ -555,13 +891,48 @@ fn site_to_site_vpn_create() {
             r("Default", "Active", "100.64.0.0/10", "None", &[], None),
             r("Default", "Invalid", "172.16.0.0/12", "None", &[], None),
             r("Default", "Invalid", "192.168.0.0/16", "None", &[], None),
-            r("VirtualNetworkGateway", "Active", "192.168.0.0/16", "VirtualNetworkGateway", &["10.3.200.4"], None),
-            r("VirtualNetworkGateway", "Active", "172.16.0.0/12", "VirtualNetworkGateway", &["10.3.200.4"], None),
+            r(
+                "VirtualNetworkGateway",
+                "Active",
+                "192.168.0.0/16",
+                "VirtualNetworkGateway",
+                &["10.3.200.4"],
+                None,
+            ),
+            r(
+                "VirtualNetworkGateway",
+                "Active",
+                "172.16.0.0/12",
+                "VirtualNetworkGateway",
+                &["10.3.200.4"],
+                None,
+            ),
         ],
     );
-    assert_next_hop(&probe_file, p, "probe-vm", "10.3.1.4", "192.168.7.7", ("VirtualNetworkGateway", Some("10.3.200.4"), "System Route"));
-    assert_next_hop(&probe_file, p, "probe-vm", "10.3.1.4", "172.20.1.1", ("VirtualNetworkGateway", Some("10.3.200.4"), "System Route"));
-    assert_next_hop(&probe_file, p, "probe-vm", "10.3.1.4", "10.9.9.9", ("None", None, "System Route"));
+    assert_next_hop(
+        &probe_file,
+        p,
+        "probe-vm",
+        "10.3.1.4",
+        "192.168.7.7",
+        ("VirtualNetworkGateway", Some("10.3.200.4"), "System Route"),
+    );
+    assert_next_hop(
+        &probe_file,
+        p,
+        "probe-vm",
+        "10.3.1.4",
+        "172.20.1.1",
+        ("VirtualNetworkGateway", Some("10.3.200.4"), "System Route"),
+    );
+    assert_next_hop(
+        &probe_file,
+        p,
+        "probe-vm",
+        "10.3.1.4",
+        "10.9.9.9",
+        ("None", None, "System Route"),
+    );
 }
 
 #[test]
@@ -569,7 +940,11 @@ fn site_to_site_vpn_create_with_its_parameters_file() {
     // The file repeats the defaults and sets sharedKey.
     let t = template("site-to-site-vpn-create");
     let params = s(&parameters_file("site-to-site-vpn-create"));
-    assert_counts(&t, &[&params], "1 VNets, 2 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 1 gateways");
+    assert_counts(
+        &t,
+        &[&params],
+        "1 VNets, 2 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 1 gateways",
+    );
 }
 
 #[test]
@@ -577,7 +952,11 @@ fn site_to_site_vpn_create_refuses_a_value_outside_allowed_values() {
     // gatewaySku (lines 89-100) allows Basic, Standard, HighPerformance only: Azure refuses
     // VpnGw1 before deploying anything.
     let t = template("site-to-site-vpn-create");
-    assert_refused(&t, &["sharedKey=x", "gatewaySku=VpnGw1"], &["gatewaySku", "VpnGw1"]);
+    assert_refused(
+        &t,
+        &["sharedKey=x", "gatewaySku=VpnGw1"],
+        &["gatewaySku", "VpnGw1"],
+    );
 }
 
 // =============================================================================================
@@ -599,17 +978,50 @@ fn site_to_site_vpn_create_refuses_a_value_outside_allowed_values() {
 fn vnet_to_vnet_bgp() {
     let t = template("vnet-to-vnet-bgp");
     let p = &["sharedKey=Dummy-Shared-Key-1"];
-    assert_counts(&t, p, "2 VNets, 4 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 2 gateways");
+    assert_counts(
+        &t,
+        p,
+        "2 VNets, 4 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 2 gateways",
+    );
 
-    let probe_file = with_resources("vnet-to-vnet-bgp", "v2v-probe", probe("probe-nic", "probe-vm", "vNet1-westeurope", "subnet1", None));
+    let probe_file = with_resources(
+        "vnet-to-vnet-bgp",
+        "v2v-probe",
+        probe("probe-nic", "probe-vm", "vNet1-westeurope", "subnet1", None),
+    );
     let mut expected = bare_defaults("10.0.0.0/23");
-    expected.push(r("VirtualNetworkGateway", "Active", "10.0.2.0/23", "VirtualNetworkGateway", &["10.0.1.228"], None));
+    expected.push(r(
+        "VirtualNetworkGateway",
+        "Active",
+        "10.0.2.0/23",
+        "VirtualNetworkGateway",
+        &["10.0.1.228"],
+        None,
+    ));
     assert_routes(&probe_file, p, "probe-nic", expected);
-    assert_next_hop(&probe_file, p, "probe-vm", "10.0.0.4", "10.0.2.4", ("VirtualNetworkGateway", Some("10.0.1.228"), "System Route"));
+    assert_next_hop(
+        &probe_file,
+        p,
+        "probe-vm",
+        "10.0.0.4",
+        "10.0.2.4",
+        ("VirtualNetworkGateway", Some("10.0.1.228"), "System Route"),
+    );
 
-    let probe2 = with_resources("vnet-to-vnet-bgp", "v2v-probe2", probe("probe-nic", "probe-vm", "vnet2-westeurope", "subnet1", None));
+    let probe2 = with_resources(
+        "vnet-to-vnet-bgp",
+        "v2v-probe2",
+        probe("probe-nic", "probe-vm", "vnet2-westeurope", "subnet1", None),
+    );
     let mut expected2 = bare_defaults("10.0.2.0/23");
-    expected2.push(r("VirtualNetworkGateway", "Active", "10.0.0.0/23", "VirtualNetworkGateway", &["10.0.3.228"], None));
+    expected2.push(r(
+        "VirtualNetworkGateway",
+        "Active",
+        "10.0.0.0/23",
+        "VirtualNetworkGateway",
+        &["10.0.3.228"],
+        None,
+    ));
     assert_routes(&probe2, p, "probe-nic", expected2);
 }
 
@@ -635,33 +1047,105 @@ fn vnet_to_vnet_bgp() {
 //   0 gateways, 2 public IPs; storage account ignored.
 // =============================================================================================
 
-const HUB_PARAMS: [&str; 3] = ["winVmUser=azureuser", "winVmPassword=Dummy-Passw0rd!", "winVmDnsPrefix=hubjump"];
+const HUB_PARAMS: [&str; 3] = [
+    "winVmUser=azureuser",
+    "winVmPassword=Dummy-Passw0rd!",
+    "winVmDnsPrefix=hubjump",
+];
 
 #[test]
 fn hub_and_spoke_sandbox() {
     let t = template("hub-and-spoke-sandbox");
     let p = &HUB_PARAMS;
-    assert_counts(&t, p, "3 VNets, 5 subnets, 4 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        p,
+        "3 VNets, 5 subnets, 4 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
 
     let mut expected = bare_defaults("192.168.0.0/20");
-    expected.push(r("Default", "Active", "10.10.0.0/16", "VNetPeering", &[], None));
-    expected.push(r("Default", "Active", "10.100.0.0/16", "VNetPeering", &[], None));
+    expected.push(r(
+        "Default",
+        "Active",
+        "10.10.0.0/16",
+        "VNetPeering",
+        &[],
+        None,
+    ));
+    expected.push(r(
+        "Default",
+        "Active",
+        "10.100.0.0/16",
+        "VNetPeering",
+        &[],
+        None,
+    ));
     assert_routes(&t, p, "winJmphostVmNIC", expected);
-    assert_next_hop(&t, p, "winJmphostVm", "192.168.1.4", "10.100.0.4", ("VNetPeering", None, "System Route"));
+    assert_next_hop(
+        &t,
+        p,
+        "winJmphostVm",
+        "192.168.1.4",
+        "10.100.0.4",
+        ("VNetPeering", None, "System Route"),
+    );
 
     // NIC NSG only: one element, one user rule and the six defaults (the template's explicit
     // defaultSecurityRules do not add rules).
     let nsgs = effective_nsgs(&t, p, "winJmphostVmNIC");
     assert_eq!(nsgs.len(), 1, "{nsgs:?}");
-    assert_eq!(nsgs[0]["networkSecurityGroup"]["id"], nsg_id("winJmpHostNsg"));
-    assert!(nsgs[0]["association"].get("networkInterface").is_some(), "{:?}", nsgs[0]["association"]);
-    assert_eq!(rule_names(&nsgs[0]), with_defaults(&["NSG_RULE_INBOUND_RDP"]));
-    assert_flow(&t, p, "winJmphostVm", "Inbound", "TCP", "192.168.1.4:3389", "203.0.113.5:50000", ("Allow", "securityRules/NSG_RULE_INBOUND_RDP"));
-    assert_flow(&t, p, "winJmphostVm", "Inbound", "TCP", "192.168.1.4:22", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
+    assert_eq!(
+        nsgs[0]["networkSecurityGroup"]["id"],
+        nsg_id("winJmpHostNsg")
+    );
+    assert!(
+        nsgs[0]["association"].get("networkInterface").is_some(),
+        "{:?}",
+        nsgs[0]["association"]
+    );
+    assert_eq!(
+        rule_names(&nsgs[0]),
+        with_defaults(&["NSG_RULE_INBOUND_RDP"])
+    );
+    assert_flow(
+        &t,
+        p,
+        "winJmphostVm",
+        "Inbound",
+        "TCP",
+        "192.168.1.4:3389",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/NSG_RULE_INBOUND_RDP"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "winJmphostVm",
+        "Inbound",
+        "TCP",
+        "192.168.1.4:22",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
     // The peered spokes are in the VirtualNetwork tag (dataplane.md 1.6, D11).
-    assert_flow(&t, p, "winJmphostVm", "Inbound", "TCP", "192.168.1.4:22", "10.10.0.4:50000", ("Allow", "defaultSecurityRules/AllowVnetInBound"));
+    assert_flow(
+        &t,
+        p,
+        "winJmphostVm",
+        "Inbound",
+        "TCP",
+        "192.168.1.4:22",
+        "10.10.0.4:50000",
+        ("Allow", "defaultSecurityRules/AllowVnetInBound"),
+    );
 
-    assert_outbound_snat(&t, p, "winJmphostVm", "publicIPAddresses/winJmphostVmPublicIp", "instance public IP");
+    assert_outbound_snat(
+        &t,
+        p,
+        "winJmphostVm",
+        "publicIPAddresses/winJmphostVmPublicIp",
+        "instance public IP",
+    );
 }
 
 #[test]
@@ -670,13 +1154,29 @@ fn warnings_name_the_resource_where_the_template_declares_it() {
     // resources[21] (lines 646-675), whatever the conditions (lines 156, 228-402, 686) leave
     // out before it; the storage account of vnet-2subnets-service-endpoints-storage-integration
     // is resources[4] (lines 203-227), after two copy loops of two (lines 160-202).
-    let out = vnetlab("validate", &template("hub-and-spoke-sandbox"), &HUB_PARAMS, &[]);
+    let out = vnetlab(
+        "validate",
+        &template("hub-and-spoke-sandbox"),
+        &HUB_PARAMS,
+        &[],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let line = stderr.lines().find(|l| l.contains("Microsoft.Storage/storageAccounts")).unwrap_or_else(|| panic!("a warning for the storage account: {stderr}"));
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("Microsoft.Storage/storageAccounts"))
+        .unwrap_or_else(|| panic!("a warning for the storage account: {stderr}"));
     assert!(line.contains("(resources[21])"), "{line}");
-    let out = vnetlab("validate", &template("vnet-2subnets-service-endpoints-storage-integration"), &SE_PARAMS, &[]);
+    let out = vnetlab(
+        "validate",
+        &template("vnet-2subnets-service-endpoints-storage-integration"),
+        &SE_PARAMS,
+        &[],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let line = stderr.lines().find(|l| l.contains("Microsoft.Storage/storageAccounts")).unwrap_or_else(|| panic!("a warning for the storage account: {stderr}"));
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("Microsoft.Storage/storageAccounts"))
+        .unwrap_or_else(|| panic!("a warning for the storage account: {stderr}"));
     assert!(line.contains("(resources[4])"), "{line}");
 }
 
@@ -688,11 +1188,29 @@ fn hub_and_spoke_sandbox_with_the_vpn_gateway() {
     let t = template("hub-and-spoke-sandbox");
     let mut p = HUB_PARAMS.to_vec();
     p.extend(["deployVpnGateway=Yes", "gatewaySku=VpnGw1"]);
-    assert_counts(&t, &p, "3 VNets, 6 subnets, 4 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 1 gateways");
+    assert_counts(
+        &t,
+        &p,
+        "3 VNets, 6 subnets, 4 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 1 gateways",
+    );
     // No connection, so no gateway routes: the hub NIC's table is unchanged.
     let mut expected = bare_defaults("192.168.0.0/20");
-    expected.push(r("Default", "Active", "10.10.0.0/16", "VNetPeering", &[], None));
-    expected.push(r("Default", "Active", "10.100.0.0/16", "VNetPeering", &[], None));
+    expected.push(r(
+        "Default",
+        "Active",
+        "10.10.0.0/16",
+        "VNetPeering",
+        &[],
+        None,
+    ));
+    expected.push(r(
+        "Default",
+        "Active",
+        "10.100.0.0/16",
+        "VNetPeering",
+        &[],
+        None,
+    ));
     assert_routes(&t, &p, "winJmphostVmNIC", expected);
 }
 
@@ -718,14 +1236,29 @@ fn hub_and_spoke_sandbox_refuses_gateway_transit_on_a_basic_gateway() {
 #[test]
 fn security_group_create() {
     let t = template("security-group-create");
-    assert_counts(&t, &[], "1 VNets, 1 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        &[],
+        "1 VNets, 1 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
 
-    let p = with_resources("security-group-create", "sgc-probe", probe("probe-nic", "probe-vm", "virtualNetwork1", "subnet", None));
+    let p = with_resources(
+        "security-group-create",
+        "sgc-probe",
+        probe("probe-nic", "probe-vm", "virtualNetwork1", "subnet", None),
+    );
     assert_routes(&p, &[], "probe-nic", bare_defaults("10.0.0.0/16"));
     let nsgs = effective_nsgs(&p, &[], "probe-nic");
     assert_eq!(nsgs.len(), 1, "{nsgs:?}");
-    assert_eq!(nsgs[0]["networkSecurityGroup"]["id"], nsg_id("networkSecurityGroup1"));
-    assert!(nsgs[0]["association"].get("subnet").is_some(), "{:?}", nsgs[0]["association"]);
+    assert_eq!(
+        nsgs[0]["networkSecurityGroup"]["id"],
+        nsg_id("networkSecurityGroup1")
+    );
+    assert!(
+        nsgs[0]["association"].get("subnet").is_some(),
+        "{:?}",
+        nsgs[0]["association"]
+    );
     assert_eq!(rule_names(&nsgs[0]), with_defaults(&["first_rule"]));
     let first = rule(&nsgs[0], "securityRules/first_rule");
     assert_eq!(first["protocol"], "Tcp");
@@ -737,9 +1270,36 @@ fn security_group_create() {
     assert_eq!(first["access"], "Allow");
 
     // Source port 30 and destination port 50 are inside the ranges; source port 50000 is not.
-    assert_flow(&p, &[], "probe-vm", "Inbound", "TCP", "10.0.0.4:50", "203.0.113.5:30", ("Allow", "securityRules/first_rule"));
-    assert_flow(&p, &[], "probe-vm", "Inbound", "TCP", "10.0.0.4:50", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
-    assert_flow(&p, &[], "probe-vm", "Inbound", "UDP", "10.0.0.4:50", "203.0.113.5:30", ("Deny", "defaultSecurityRules/DenyAllInBound"));
+    assert_flow(
+        &p,
+        &[],
+        "probe-vm",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:50",
+        "203.0.113.5:30",
+        ("Allow", "securityRules/first_rule"),
+    );
+    assert_flow(
+        &p,
+        &[],
+        "probe-vm",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:50",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
+    assert_flow(
+        &p,
+        &[],
+        "probe-vm",
+        "Inbound",
+        "UDP",
+        "10.0.0.4:50",
+        "203.0.113.5:30",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
 }
 
 // =============================================================================================
@@ -758,7 +1318,13 @@ fn security_group_create() {
 
 fn nsg_dmz_probes(out: &str) -> PathBuf {
     let mut extra = probe("fe-nic", "fe-vm", "First_ARM_VNet", "FESubnet", None);
-    extra.extend(probe("app-nic", "app-vm", "First_ARM_VNet", "AppSubnet", None));
+    extra.extend(probe(
+        "app-nic",
+        "app-vm",
+        "First_ARM_VNet",
+        "AppSubnet",
+        None,
+    ));
     extra.extend(probe("db-nic", "db-vm", "First_ARM_VNet", "DBSubnet", None));
     with_resources("nsg-dmz-in-vnet", out, extra)
 }
@@ -766,7 +1332,11 @@ fn nsg_dmz_probes(out: &str) -> PathBuf {
 #[test]
 fn nsg_dmz_in_vnet() {
     let t = template("nsg-dmz-in-vnet");
-    assert_counts(&t, &[], "1 VNets, 3 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 3 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        &[],
+        "1 VNets, 3 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 3 NSGs, 0 gateways",
+    );
 
     let p = nsg_dmz_probes("nsg-dmz-probes");
     let no = &[];
@@ -774,24 +1344,138 @@ fn nsg_dmz_in_vnet() {
     let fe = effective_nsgs(&p, no, "fe-nic");
     assert_eq!(fe.len(), 1);
     assert_eq!(rule_names(&fe[0]), with_defaults(&["rdp_rule", "web_rule"]));
-    assert_eq!(rule_names(&effective_nsgs(&p, no, "app-nic")[0]), with_defaults(&["Allow_FE", "Block_RDP_Internet", "Block_Internet_Outbound"]));
-    assert_eq!(rule_names(&effective_nsgs(&p, no, "db-nic")[0]), with_defaults(&["Allow_App", "Block_FE", "Block_App", "Block_Internet"]));
+    assert_eq!(
+        rule_names(&effective_nsgs(&p, no, "app-nic")[0]),
+        with_defaults(&["Allow_FE", "Block_RDP_Internet", "Block_Internet_Outbound"])
+    );
+    assert_eq!(
+        rule_names(&effective_nsgs(&p, no, "db-nic")[0]),
+        with_defaults(&["Allow_App", "Block_FE", "Block_App", "Block_Internet"])
+    );
 
     // Front end: RDP and HTTP from the Internet, nothing else.
-    assert_flow(&p, no, "fe-vm", "Inbound", "TCP", "10.0.0.4:3389", "203.0.113.5:50000", ("Allow", "securityRules/rdp_rule"));
-    assert_flow(&p, no, "fe-vm", "Inbound", "TCP", "10.0.0.4:80", "203.0.113.5:50000", ("Allow", "securityRules/web_rule"));
-    assert_flow(&p, no, "fe-vm", "Inbound", "TCP", "10.0.0.4:443", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
+    assert_flow(
+        &p,
+        no,
+        "fe-vm",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:3389",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/rdp_rule"),
+    );
+    assert_flow(
+        &p,
+        no,
+        "fe-vm",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:80",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/web_rule"),
+    );
+    assert_flow(
+        &p,
+        no,
+        "fe-vm",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:443",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
     // App tier: 443 from the front-end subnet, RDP from the Internet blocked, no Internet out.
-    assert_flow(&p, no, "app-vm", "Inbound", "TCP", "10.0.1.4:443", "10.0.0.4:50000", ("Allow", "securityRules/Allow_FE"));
-    assert_flow(&p, no, "app-vm", "Inbound", "TCP", "10.0.1.4:3389", "203.0.113.5:50000", ("Deny", "securityRules/Block_RDP_Internet"));
-    assert_flow(&p, no, "app-vm", "Inbound", "TCP", "10.0.1.4:22", "10.0.0.4:50000", ("Allow", "defaultSecurityRules/AllowVnetInBound"));
-    assert_flow(&p, no, "app-vm", "Outbound", "TCP", "10.0.1.4:50000", "203.0.113.5:443", ("Deny", "securityRules/Block_Internet_Outbound"));
-    assert_flow(&p, no, "app-vm", "Outbound", "TCP", "10.0.1.4:50000", "10.0.2.4:1433", ("Allow", "defaultSecurityRules/AllowVnetOutBound"));
+    assert_flow(
+        &p,
+        no,
+        "app-vm",
+        "Inbound",
+        "TCP",
+        "10.0.1.4:443",
+        "10.0.0.4:50000",
+        ("Allow", "securityRules/Allow_FE"),
+    );
+    assert_flow(
+        &p,
+        no,
+        "app-vm",
+        "Inbound",
+        "TCP",
+        "10.0.1.4:3389",
+        "203.0.113.5:50000",
+        ("Deny", "securityRules/Block_RDP_Internet"),
+    );
+    assert_flow(
+        &p,
+        no,
+        "app-vm",
+        "Inbound",
+        "TCP",
+        "10.0.1.4:22",
+        "10.0.0.4:50000",
+        ("Allow", "defaultSecurityRules/AllowVnetInBound"),
+    );
+    assert_flow(
+        &p,
+        no,
+        "app-vm",
+        "Outbound",
+        "TCP",
+        "10.0.1.4:50000",
+        "203.0.113.5:443",
+        ("Deny", "securityRules/Block_Internet_Outbound"),
+    );
+    assert_flow(
+        &p,
+        no,
+        "app-vm",
+        "Outbound",
+        "TCP",
+        "10.0.1.4:50000",
+        "10.0.2.4:1433",
+        ("Allow", "defaultSecurityRules/AllowVnetOutBound"),
+    );
     // Database tier: 1433 from the app subnet only.
-    assert_flow(&p, no, "db-vm", "Inbound", "TCP", "10.0.2.4:1433", "10.0.1.4:50000", ("Allow", "securityRules/Allow_App"));
-    assert_flow(&p, no, "db-vm", "Inbound", "TCP", "10.0.2.4:22", "10.0.1.4:50000", ("Deny", "securityRules/Block_App"));
-    assert_flow(&p, no, "db-vm", "Inbound", "TCP", "10.0.2.4:1433", "10.0.0.4:50000", ("Deny", "securityRules/Block_FE"));
-    assert_flow(&p, no, "db-vm", "Outbound", "UDP", "10.0.2.4:50000", "203.0.113.5:53", ("Deny", "securityRules/Block_Internet"));
+    assert_flow(
+        &p,
+        no,
+        "db-vm",
+        "Inbound",
+        "TCP",
+        "10.0.2.4:1433",
+        "10.0.1.4:50000",
+        ("Allow", "securityRules/Allow_App"),
+    );
+    assert_flow(
+        &p,
+        no,
+        "db-vm",
+        "Inbound",
+        "TCP",
+        "10.0.2.4:22",
+        "10.0.1.4:50000",
+        ("Deny", "securityRules/Block_App"),
+    );
+    assert_flow(
+        &p,
+        no,
+        "db-vm",
+        "Inbound",
+        "TCP",
+        "10.0.2.4:1433",
+        "10.0.0.4:50000",
+        ("Deny", "securityRules/Block_FE"),
+    );
+    assert_flow(
+        &p,
+        no,
+        "db-vm",
+        "Outbound",
+        "UDP",
+        "10.0.2.4:50000",
+        "203.0.113.5:53",
+        ("Deny", "securityRules/Block_Internet"),
+    );
 }
 
 #[test]
@@ -799,10 +1483,20 @@ fn nsg_dmz_in_vnet_with_its_parameters_file() {
     // The file renames the NSGs fensg, appnsg, dbnsg.
     let params = s(&parameters_file("nsg-dmz-in-vnet"));
     let t = template("nsg-dmz-in-vnet");
-    assert_counts(&t, &[&params], "1 VNets, 3 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 3 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        &[&params],
+        "1 VNets, 3 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 3 NSGs, 0 gateways",
+    );
     let p = nsg_dmz_probes("nsg-dmz-file-probes");
-    assert_eq!(effective_nsgs(&p, &[&params], "fe-nic")[0]["networkSecurityGroup"]["id"], nsg_id("fensg"));
-    assert_eq!(effective_nsgs(&p, &[&params], "db-nic")[0]["networkSecurityGroup"]["id"], nsg_id("dbnsg"));
+    assert_eq!(
+        effective_nsgs(&p, &[&params], "fe-nic")[0]["networkSecurityGroup"]["id"],
+        nsg_id("fensg")
+    );
+    assert_eq!(
+        effective_nsgs(&p, &[&params], "db-nic")[0]["networkSecurityGroup"]["id"],
+        nsg_id("dbnsg")
+    );
 }
 
 // =============================================================================================
@@ -822,24 +1516,96 @@ fn nsg_dmz_in_vnet_with_its_parameters_file() {
 // (dataplane.md 1.7).
 // =============================================================================================
 
-const ASG_PARAMS: [&str; 3] = ["adminUsername=azureuser", "adminPasswordOrKey=Dummy-Passw0rd!", "_artifactsLocation=https://example.com/asg/"];
+const ASG_PARAMS: [&str; 3] = [
+    "adminUsername=azureuser",
+    "adminPasswordOrKey=Dummy-Passw0rd!",
+    "_artifactsLocation=https://example.com/asg/",
+];
 
 #[test]
 fn application_security_group() {
     let t = template("application-security-group");
     let p = &ASG_PARAMS;
-    assert_counts(&t, p, "1 VNets, 1 subnets, 0 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        p,
+        "1 VNets, 1 subnets, 0 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
     assert_routes(&t, p, "VM-NIC", bare_defaults("10.0.0.0/16"));
-    assert_flow(&t, p, "VM", "Inbound", "TCP", "10.0.0.4:80", "203.0.113.5:50000", ("Allow", "securityRules/AllowHttpAll"));
-    assert_flow(&t, p, "VM", "Inbound", "TCP", "10.0.0.4:22", "203.0.113.5:50000", ("Allow", "securityRules/AllowSshAll"));
-    assert_flow(&t, p, "VM", "Inbound", "TCP", "10.0.0.4:443", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
-    assert_outbound_snat(&t, p, "VM", "publicIPAddresses/webServerPip", "instance public IP");
+    assert_flow(
+        &t,
+        p,
+        "VM",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:80",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/AllowHttpAll"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "VM",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:22",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/AllowSshAll"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "VM",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:443",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
+    assert_outbound_snat(
+        &t,
+        p,
+        "VM",
+        "publicIPAddresses/webServerPip",
+        "instance public IP",
+    );
 
-    let probe_file = with_resources("application-security-group", "asg-probe", probe("probe-nic", "probe-vm", "vnet", "subnet01", None));
-    assert_flow(&probe_file, p, "probe-vm", "Inbound", "TCP", "10.0.0.5:80", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
-    assert_flow(&probe_file, p, "probe-vm", "Inbound", "TCP", "10.0.0.5:22", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
+    let probe_file = with_resources(
+        "application-security-group",
+        "asg-probe",
+        probe("probe-nic", "probe-vm", "vnet", "subnet01", None),
+    );
+    assert_flow(
+        &probe_file,
+        p,
+        "probe-vm",
+        "Inbound",
+        "TCP",
+        "10.0.0.5:80",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
+    assert_flow(
+        &probe_file,
+        p,
+        "probe-vm",
+        "Inbound",
+        "TCP",
+        "10.0.0.5:22",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
     // The ASG member is still allowed (its address did not move: VM-NIC comes first).
-    assert_flow(&probe_file, p, "VM", "Inbound", "TCP", "10.0.0.4:80", "203.0.113.5:50000", ("Allow", "securityRules/AllowHttpAll"));
+    assert_flow(
+        &probe_file,
+        p,
+        "VM",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:80",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/AllowHttpAll"),
+    );
 }
 
 #[test]
@@ -847,7 +1613,11 @@ fn application_security_group_without_artifacts_location_from_a_local_file() {
     // Without _artifactsLocation the default deployment().properties.templateLink.uri is
     // evaluated; a deployment from a local file has no templateLink, so Azure refuses it.
     let t = template("application-security-group");
-    assert_refused(&t, &["adminUsername=azureuser", "adminPasswordOrKey=x"], &["templateLink"]);
+    assert_refused(
+        &t,
+        &["adminUsername=azureuser", "adminPasswordOrKey=x"],
+        &["templateLink"],
+    );
 }
 
 // =============================================================================================
@@ -868,22 +1638,66 @@ fn application_security_group_without_artifacts_location_from_a_local_file() {
 // Outbound: no NAT gateway, no instance public IP: the LB outbound rule SNATs (dataplane.md 5.3).
 // =============================================================================================
 
-const LB_PARAMS: [&str; 3] = ["projectName=lbtest", "adminUsername=azureuser", "adminPassword=Dummy-Passw0rd!"];
+const LB_PARAMS: [&str; 3] = [
+    "projectName=lbtest",
+    "adminUsername=azureuser",
+    "adminPassword=Dummy-Passw0rd!",
+];
 
 #[test]
 fn load_balancer_standard_create() {
     let t = template("load-balancer-standard-create");
     let p = &LB_PARAMS;
-    assert_counts(&t, p, "1 VNets, 2 subnets, 0 peerings, 3 NICs, 3 VMs, 0 route tables, 1 NSGs, 0 gateways");
-    assert_routes(&t, p, "lbtest-vm3-networkInterface", bare_defaults("10.0.0.0/16"));
-    assert_next_hop(&t, p, "lbtest-vm3", "10.0.0.6", "10.0.0.4", ("VnetLocal", None, "System Route"));
-    assert_flow(&t, p, "lbtest-vm1", "Inbound", "TCP", "10.0.0.4:80", "203.0.113.5:50000", ("Allow", "securityRules/AllowHTTPInbound"));
-    assert_flow(&t, p, "lbtest-vm2", "Inbound", "TCP", "10.0.0.5:3389", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
+    assert_counts(
+        &t,
+        p,
+        "1 VNets, 2 subnets, 0 peerings, 3 NICs, 3 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
+    assert_routes(
+        &t,
+        p,
+        "lbtest-vm3-networkInterface",
+        bare_defaults("10.0.0.0/16"),
+    );
+    assert_next_hop(
+        &t,
+        p,
+        "lbtest-vm3",
+        "10.0.0.6",
+        "10.0.0.4",
+        ("VnetLocal", None, "System Route"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "lbtest-vm1",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:80",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/AllowHTTPInbound"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "lbtest-vm2",
+        "Inbound",
+        "TCP",
+        "10.0.0.5:3389",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
     let nsgs = effective_nsgs(&t, p, "lbtest-vm2-networkInterface");
     assert_eq!(nsgs.len(), 1);
     assert_eq!(nsgs[0]["networkSecurityGroup"]["id"], nsg_id("lbtest-nsg"));
     assert_eq!(rule_names(&nsgs[0]), with_defaults(&["AllowHTTPInbound"]));
-    assert_outbound_snat(&t, p, "lbtest-vm1", "loadBalancers/lbtest-lb", "outboundRules/myOutboundRule");
+    assert_outbound_snat(
+        &t,
+        p,
+        "lbtest-vm1",
+        "loadBalancers/lbtest-lb",
+        "outboundRules/myOutboundRule",
+    );
 }
 
 #[test]
@@ -891,8 +1705,17 @@ fn load_balancer_standard_create_with_its_parameters_file() {
     // projectName GEN-UNIQUE-8 and location centralus from the file.
     let t = template("load-balancer-standard-create");
     let params = s(&parameters_file("load-balancer-standard-create"));
-    assert_counts(&t, &[&params], "1 VNets, 2 subnets, 0 peerings, 3 NICs, 3 VMs, 0 route tables, 1 NSGs, 0 gateways");
-    assert_routes(&t, &[&params], "GEN-UNIQUE-8-vm1-networkInterface", bare_defaults("10.0.0.0/16"));
+    assert_counts(
+        &t,
+        &[&params],
+        "1 VNets, 2 subnets, 0 peerings, 3 NICs, 3 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
+    assert_routes(
+        &t,
+        &[&params],
+        "GEN-UNIQUE-8-vm1-networkInterface",
+        bare_defaults("10.0.0.0/16"),
+    );
 }
 
 // =============================================================================================
@@ -915,13 +1738,40 @@ const ILB_PARAMS: [&str; 2] = ["adminUsername=azureuser", "adminPassword=Dummy-P
 fn internal_loadbalancer_create() {
     let t = template("internal-loadbalancer-create");
     let p = &ILB_PARAMS;
-    assert_counts(&t, p, "1 VNets, 2 subnets, 0 peerings, 2 NICs, 2 VMs, 0 route tables, 0 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        p,
+        "1 VNets, 2 subnets, 0 peerings, 2 NICs, 2 VMs, 0 route tables, 0 NSGs, 0 gateways",
+    );
     assert_routes(&t, p, "lb-nic0", bare_defaults("10.0.0.0/16"));
     assert_routes(&t, p, "lb-nic1", bare_defaults("10.0.0.0/16"));
-    assert_next_hop(&t, p, "BackendVM0", "10.0.0.4", "10.0.0.6", ("VnetLocal", None, "System Route"));
-    assert_next_hop(&t, p, "BackendVM1", "10.0.0.5", "8.8.8.8", ("Internet", None, "System Route"));
-    assert!(effective_nsgs(&t, p, "lb-nic0").is_empty(), "no NSG anywhere");
-    assert_outbound_snat(&t, p, "BackendVM0", "natGateways/lb-nat-gateway", "natGateway");
+    assert_next_hop(
+        &t,
+        p,
+        "BackendVM0",
+        "10.0.0.4",
+        "10.0.0.6",
+        ("VnetLocal", None, "System Route"),
+    );
+    assert_next_hop(
+        &t,
+        p,
+        "BackendVM1",
+        "10.0.0.5",
+        "8.8.8.8",
+        ("Internet", None, "System Route"),
+    );
+    assert!(
+        effective_nsgs(&t, p, "lb-nic0").is_empty(),
+        "no NSG anywhere"
+    );
+    assert_outbound_snat(
+        &t,
+        p,
+        "BackendVM0",
+        "natGateways/lb-nat-gateway",
+        "natGateway",
+    );
 }
 
 #[test]
@@ -973,7 +1823,8 @@ fn internal_loadbalancer_create_refuses_a_frontend_address_azure_would_refuse() 
 // =============================================================================================
 
 const NATRULES_PARAMS: [&str; 2] = ["adminUsername=azureuser", "adminPassword=Dummy-Passw0rd!"];
-const NATRULES_BROKEN: &str = "[resourceId('Microsoft.Network/networkInterfaces',parameters('nicNamePrefix'),copyindex())]";
+const NATRULES_BROKEN: &str =
+    "[resourceId('Microsoft.Network/networkInterfaces',parameters('nicNamePrefix'),copyindex())]";
 const NATRULES_FIXED: &str = "[resourceId('Microsoft.Network/networkInterfaces', concat(parameters('nicNamePrefix'),copyindex()))]";
 
 #[test]
@@ -989,15 +1840,47 @@ fn two_vms_loadbalancer_natrules_with_the_upstream_fix() {
     let fixed = scratch_dir().join("2-vms-loadbalancer-natrules-fixed.json");
     std::fs::write(&fixed, text.replace(NATRULES_BROKEN, NATRULES_FIXED)).unwrap();
     let p = &NATRULES_PARAMS;
-    assert_counts(&fixed, p, "1 VNets, 1 subnets, 0 peerings, 2 NICs, 2 VMs, 0 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &fixed,
+        p,
+        "1 VNets, 1 subnets, 0 peerings, 2 NICs, 2 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
     assert_routes(&fixed, p, "nic1", bare_defaults("10.0.0.0/16"));
-    assert_next_hop(&fixed, p, "myVM1", "10.0.0.5", "10.0.0.4", ("VnetLocal", None, "System Route"));
+    assert_next_hop(
+        &fixed,
+        p,
+        "myVM1",
+        "10.0.0.5",
+        "10.0.0.4",
+        ("VnetLocal", None, "System Route"),
+    );
     let nsgs = effective_nsgs(&fixed, p, "nic0");
     assert_eq!(nsgs.len(), 1);
-    assert_eq!(nsgs[0]["networkSecurityGroup"]["id"], nsg_id("Subnet-1-nsg"));
+    assert_eq!(
+        nsgs[0]["networkSecurityGroup"]["id"],
+        nsg_id("Subnet-1-nsg")
+    );
     assert_eq!(rule_names(&nsgs[0]), with_defaults(&[]));
-    assert_flow(&fixed, p, "myVM0", "Inbound", "TCP", "10.0.0.4:3389", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
-    assert_flow(&fixed, p, "myVM1", "Inbound", "TCP", "10.0.0.5:3389", "10.0.0.4:50000", ("Allow", "defaultSecurityRules/AllowVnetInBound"));
+    assert_flow(
+        &fixed,
+        p,
+        "myVM0",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:3389",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
+    assert_flow(
+        &fixed,
+        p,
+        "myVM1",
+        "Inbound",
+        "TCP",
+        "10.0.0.5:3389",
+        "10.0.0.4:50000",
+        ("Allow", "defaultSecurityRules/AllowVnetInBound"),
+    );
 }
 
 // =============================================================================================
@@ -1013,21 +1896,53 @@ fn two_vms_loadbalancer_natrules_with_the_upstream_fix() {
 // Counts: 1 VNet, 1 subnet, 1 NIC, 1 VM, 0 route tables, 1 NSG (no rules), 0 gateways, 1 public IP.
 // =============================================================================================
 
-const NATGW_PARAMS: [&str; 2] = ["adminusername=azureuser", "adminPasswordOrKey=ssh-rsa AAAAdummy"];
+const NATGW_PARAMS: [&str; 2] = [
+    "adminusername=azureuser",
+    "adminPasswordOrKey=ssh-rsa AAAAdummy",
+];
 
 #[test]
 fn nat_gateway_1_vm() {
     let t = template("nat-gateway-1-vm");
     let p = &NATGW_PARAMS;
-    assert_counts(&t, p, "1 VNets, 1 subnets, 0 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        p,
+        "1 VNets, 1 subnets, 0 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
     assert_routes(&t, p, "nic-1", bare_defaults("10.0.0.0/16"));
-    assert_next_hop(&t, p, "vm-1", "10.0.0.4", "8.8.8.8", ("Internet", None, "System Route"));
+    assert_next_hop(
+        &t,
+        p,
+        "vm-1",
+        "10.0.0.4",
+        "8.8.8.8",
+        ("Internet", None, "System Route"),
+    );
     let nsgs = effective_nsgs(&t, p, "nic-1");
     assert_eq!(nsgs.len(), 1);
     assert_eq!(nsgs[0]["networkSecurityGroup"]["id"], nsg_id("nsg-1"));
     assert_eq!(rule_names(&nsgs[0]), with_defaults(&[]));
-    assert_flow(&t, p, "vm-1", "Inbound", "TCP", "10.0.0.4:22", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
-    assert_flow(&t, p, "vm-1", "Outbound", "TCP", "10.0.0.4:50000", "203.0.113.5:443", ("Allow", "defaultSecurityRules/AllowInternetOutBound"));
+    assert_flow(
+        &t,
+        p,
+        "vm-1",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:22",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "vm-1",
+        "Outbound",
+        "TCP",
+        "10.0.0.4:50000",
+        "203.0.113.5:443",
+        ("Allow", "defaultSecurityRules/AllowInternetOutBound"),
+    );
     assert_outbound_snat(&t, p, "vm-1", "natGateways/nat-gateway", "natGateway");
 }
 
@@ -1035,7 +1950,11 @@ fn nat_gateway_1_vm() {
 fn nat_gateway_1_vm_with_its_parameters_file() {
     let t = template("nat-gateway-1-vm");
     let params = s(&parameters_file("nat-gateway-1-vm"));
-    assert_counts(&t, &[&params], "1 VNets, 1 subnets, 0 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        &[&params],
+        "1 VNets, 1 subnets, 0 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
 }
 
 // =============================================================================================
@@ -1068,7 +1987,11 @@ const NATFW_PARAMS: [&str; 2] = ["adminSshKey=ssh-rsa AAAAdummy", "resourcePrefi
 fn nat_gateway_hub_spoke_firewall() {
     let t = template("nat-gateway-hub-spoke-firewall");
     let p = &NATFW_PARAMS;
-    assert_counts(&t, p, "2 VNets, 4 subnets, 2 peerings, 1 NICs, 1 VMs, 1 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        p,
+        "2 VNets, 4 subnets, 2 peerings, 1 NICs, 1 VMs, 1 route tables, 1 NSGs, 0 gateways",
+    );
     assert_routes(
         &t,
         p,
@@ -1077,17 +2000,62 @@ fn nat_gateway_hub_spoke_firewall() {
             r("Default", "Active", "10.1.0.0/16", "VnetLocal", &[], None),
             r("Default", "Active", "10.0.0.0/16", "VNetPeering", &[], None),
             r("Default", "Invalid", "0.0.0.0/0", "Internet", &[], None),
-            r("User", "Active", "0.0.0.0/0", "VirtualAppliance", &["10.0.1.68"], Some("route-to-hub")),
+            r(
+                "User",
+                "Active",
+                "0.0.0.0/0",
+                "VirtualAppliance",
+                &["10.0.1.68"],
+                Some("route-to-hub"),
+            ),
         ],
     );
     assert_bgp_propagation_disabled(&t, p, "natfw-nic-vm-spoke", true);
-    assert_next_hop(&t, p, "natfw-vm-spoke", "10.1.0.4", "8.8.8.8", ("VirtualAppliance", Some("10.0.1.68"), &route_table_id("natfw-route-table-spoke")));
+    assert_next_hop(
+        &t,
+        p,
+        "natfw-vm-spoke",
+        "10.1.0.4",
+        "8.8.8.8",
+        (
+            "VirtualAppliance",
+            Some("10.0.1.68"),
+            &route_table_id("natfw-route-table-spoke"),
+        ),
+    );
     // 10.5.0.1 would hit 10.0.0.0/8 None without D5; with the None rows removed it follows 0/0.
-    assert_next_hop(&t, p, "natfw-vm-spoke", "10.1.0.4", "10.5.0.1", ("VirtualAppliance", Some("10.0.1.68"), &route_table_id("natfw-route-table-spoke")));
-    assert_next_hop(&t, p, "natfw-vm-spoke", "10.1.0.4", "10.0.0.4", ("VNetPeering", None, "System Route"));
+    assert_next_hop(
+        &t,
+        p,
+        "natfw-vm-spoke",
+        "10.1.0.4",
+        "10.5.0.1",
+        (
+            "VirtualAppliance",
+            Some("10.0.1.68"),
+            &route_table_id("natfw-route-table-spoke"),
+        ),
+    );
+    assert_next_hop(
+        &t,
+        p,
+        "natfw-vm-spoke",
+        "10.1.0.4",
+        "10.0.0.4",
+        ("VNetPeering", None, "System Route"),
+    );
     // The UDR 0.0.0.0/0 puts 0.0.0.0/0 in the subnet's VirtualNetwork tag (D11, dataplane.md
     // scenario 23): AllowVnetInBound of the empty NIC NSG then admits an Internet source.
-    assert_flow(&t, p, "natfw-vm-spoke", "Inbound", "TCP", "10.1.0.4:22", "203.0.113.5:50000", ("Allow", "defaultSecurityRules/AllowVnetInBound"));
+    assert_flow(
+        &t,
+        p,
+        "natfw-vm-spoke",
+        "Inbound",
+        "TCP",
+        "10.1.0.4:22",
+        "203.0.113.5:50000",
+        ("Allow", "defaultSecurityRules/AllowVnetInBound"),
+    );
     let nsgs = effective_nsgs(&t, p, "natfw-nic-vm-spoke");
     assert_eq!(nsgs.len(), 1);
     assert_eq!(rule_names(&nsgs[0]), with_defaults(&[]));
@@ -1099,7 +2067,11 @@ fn nat_gateway_hub_spoke_firewall_default_prefix_is_a_unique_string() {
     // characters>-...: the NIC is found under that name.
     let t = template("nat-gateway-hub-spoke-firewall");
     let p = &["adminSshKey=ssh-rsa AAAAdummy"];
-    assert_counts(&t, p, "2 VNets, 4 subnets, 2 peerings, 1 NICs, 1 VMs, 1 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        p,
+        "2 VNets, 4 subnets, 2 peerings, 1 NICs, 1 VMs, 1 route tables, 1 NSGs, 0 gateways",
+    );
     let out = vnetlab("routes", &t, p, &["--nic", "no-such-nic"]);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let nic = stderr
@@ -1109,9 +2081,19 @@ fn nat_gateway_hub_spoke_firewall_default_prefix_is_a_unique_string() {
         .to_string();
     let unique = &nic["natfw-".len()..nic.len() - "-nic-vm-spoke".len()];
     assert_eq!(unique.len(), 13, "{nic}");
-    assert!(unique.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{nic}");
+    assert!(
+        unique
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+        "{nic}"
+    );
     let rows = routes_raw(&t, p, &nic);
-    assert!(rows.iter().map(parse_route).any(|r| r.source == "User" && r.prefixes == ["0.0.0.0/0"] && r.next_hop_ips == ["10.0.1.68"]), "{rows:?}");
+    assert!(
+        rows.iter().map(parse_route).any(|r| r.source == "User"
+            && r.prefixes == ["0.0.0.0/0"]
+            && r.next_hop_ips == ["10.0.1.68"]),
+        "{rows:?}"
+    );
 }
 
 #[test]
@@ -1146,38 +2128,125 @@ fn nat_gateway_hub_spoke_firewall_refuses_its_parameters_file() {
 //   0 gateways, 4 public IPs.
 // =============================================================================================
 
-const AZFW_PARAMS: [&str; 2] = ["adminUsername=azureuser", "adminPasswordOrKey=ssh-rsa AAAAdummy"];
+const AZFW_PARAMS: [&str; 2] = [
+    "adminUsername=azureuser",
+    "adminPasswordOrKey=ssh-rsa AAAAdummy",
+];
 
 #[test]
 fn azurefirewall_forced_tunneling() {
     let t = template("azurefirewall-forced-tunneling");
     let p = &AZFW_PARAMS;
-    assert_counts(&t, p, "2 VNets, 5 subnets, 2 peerings, 2 NICs, 2 VMs, 2 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        p,
+        "2 VNets, 5 subnets, 2 peerings, 2 NICs, 2 VMs, 2 route tables, 1 NSGs, 0 gateways",
+    );
     assert_routes(
         &t,
         p,
         "ServerNic",
         vec![
             r("Default", "Active", "10.0.0.0/16", "VnetLocal", &[], None),
-            r("Default", "Active", "172.16.0.0/16", "VNetPeering", &[], None),
+            r(
+                "Default",
+                "Active",
+                "172.16.0.0/16",
+                "VNetPeering",
+                &[],
+                None,
+            ),
             r("Default", "Invalid", "0.0.0.0/0", "Internet", &[], None),
-            r("User", "Active", "0.0.0.0/0", "VirtualAppliance", &["10.0.1.4"], Some("AzfwDefaultRoute")),
+            r(
+                "User",
+                "Active",
+                "0.0.0.0/0",
+                "VirtualAppliance",
+                &["10.0.1.4"],
+                Some("AzfwDefaultRoute"),
+            ),
         ],
     );
     assert_bgp_propagation_disabled(&t, p, "ServerNic", false);
     let mut jump = bare_defaults("10.0.0.0/16");
-    jump.push(r("Default", "Active", "172.16.0.0/16", "VNetPeering", &[], None));
+    jump.push(r(
+        "Default",
+        "Active",
+        "172.16.0.0/16",
+        "VNetPeering",
+        &[],
+        None,
+    ));
     assert_routes(&t, p, "JumpHostNic", jump);
 
-    assert_next_hop(&t, p, "Server", "10.0.2.4", "8.8.8.8", ("VirtualAppliance", Some("10.0.1.4"), &route_table_id("AzfwRouteTable")));
-    assert_next_hop(&t, p, "Server", "10.0.2.4", "172.16.1.4", ("VNetPeering", None, "System Route"));
-    assert_next_hop(&t, p, "Server", "10.0.2.4", "10.0.0.4", ("VnetLocal", None, "System Route"));
-    assert_next_hop(&t, p, "JumpBox", "10.0.0.4", "8.8.8.8", ("Internet", None, "System Route"));
+    assert_next_hop(
+        &t,
+        p,
+        "Server",
+        "10.0.2.4",
+        "8.8.8.8",
+        (
+            "VirtualAppliance",
+            Some("10.0.1.4"),
+            &route_table_id("AzfwRouteTable"),
+        ),
+    );
+    assert_next_hop(
+        &t,
+        p,
+        "Server",
+        "10.0.2.4",
+        "172.16.1.4",
+        ("VNetPeering", None, "System Route"),
+    );
+    assert_next_hop(
+        &t,
+        p,
+        "Server",
+        "10.0.2.4",
+        "10.0.0.4",
+        ("VnetLocal", None, "System Route"),
+    );
+    assert_next_hop(
+        &t,
+        p,
+        "JumpBox",
+        "10.0.0.4",
+        "8.8.8.8",
+        ("Internet", None, "System Route"),
+    );
 
-    assert_flow(&t, p, "JumpBox", "Inbound", "TCP", "10.0.0.4:22", "203.0.113.5:50000", ("Allow", "securityRules/myNetworkSecurityGroupRuleSSH"));
-    assert_flow(&t, p, "JumpBox", "Inbound", "TCP", "10.0.0.4:3389", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
-    assert!(effective_nsgs(&t, p, "ServerNic").is_empty(), "ServerNic has no NSG on NIC or subnet");
-    assert_outbound_snat(&t, p, "JumpBox", "publicIPAddresses/JumpHostPublicIP", "instance public IP");
+    assert_flow(
+        &t,
+        p,
+        "JumpBox",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:22",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/myNetworkSecurityGroupRuleSSH"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "JumpBox",
+        "Inbound",
+        "TCP",
+        "10.0.0.4:3389",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
+    assert!(
+        effective_nsgs(&t, p, "ServerNic").is_empty(),
+        "ServerNic has no NSG on NIC or subnet"
+    );
+    assert_outbound_snat(
+        &t,
+        p,
+        "JumpBox",
+        "publicIPAddresses/JumpHostPublicIP",
+        "instance public IP",
+    );
 }
 
 // =============================================================================================
@@ -1200,27 +2269,82 @@ const SE_PARAMS: [&str; 2] = ["adminUsername=azureuser", "adminPassword=Dummy-Pa
 fn vnet_2subnets_service_endpoints_storage_integration() {
     let t = template("vnet-2subnets-service-endpoints-storage-integration");
     let p = &SE_PARAMS;
-    assert_counts(&t, p, "1 VNets, 2 subnets, 0 peerings, 2 NICs, 2 VMs, 0 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        p,
+        "1 VNets, 2 subnets, 0 peerings, 2 NICs, 2 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
 
     let rows: Vec<Route> = routes_raw(&t, p, "nic0").iter().map(parse_route).collect();
-    let (se, mut rest): (Vec<Route>, Vec<Route>) = rows.into_iter().partition(|r| r.next_hop_type == "VirtualNetworkServiceEndpoint");
+    let (se, mut rest): (Vec<Route>, Vec<Route>) = rows
+        .into_iter()
+        .partition(|r| r.next_hop_type == "VirtualNetworkServiceEndpoint");
     assert!(!se.is_empty(), "subnet1 has a service endpoint");
     for row in &se {
-        assert_eq!((row.source.as_str(), row.state.as_str()), ("Default", "Active"), "{row:?}");
+        assert_eq!(
+            (row.source.as_str(), row.state.as_str()),
+            ("Default", "Active"),
+            "{row:?}"
+        );
     }
-    assert!(se.iter().any(|r| r.prefixes.iter().any(|p| p == "13.69.40.16/28")), "Storage.WestEurope prefixes: {se:?}");
+    assert!(
+        se.iter()
+            .any(|r| r.prefixes.iter().any(|p| p == "13.69.40.16/28")),
+        "Storage.WestEurope prefixes: {se:?}"
+    );
     let mut base = bare_defaults("10.0.0.0/16");
     rest.sort();
     base.sort();
     assert_eq!(rest, base);
     assert_routes(&t, p, "nic1", bare_defaults("10.0.0.0/16"));
 
-    assert_next_hop(&t, p, "testvm0", "10.0.1.4", "13.69.40.17", ("VirtualNetworkServiceEndpoint", None, "System Route"));
-    assert_next_hop(&t, p, "testvm1", "10.0.2.4", "13.69.40.17", ("Internet", None, "System Route"));
-    assert_flow(&t, p, "testvm0", "Inbound", "TCP", "10.0.1.4:3389", "203.0.113.5:50000", ("Allow", "securityRules/default-allow-3389"));
-    assert_flow(&t, p, "testvm0", "Inbound", "TCP", "10.0.1.4:22", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
-    assert!(effective_nsgs(&t, p, "nic1").is_empty(), "subnet2 and nic1 have no NSG");
-    assert_outbound_snat(&t, p, "testvm1", "publicIPAddresses/pip1", "instance public IP");
+    assert_next_hop(
+        &t,
+        p,
+        "testvm0",
+        "10.0.1.4",
+        "13.69.40.17",
+        ("VirtualNetworkServiceEndpoint", None, "System Route"),
+    );
+    assert_next_hop(
+        &t,
+        p,
+        "testvm1",
+        "10.0.2.4",
+        "13.69.40.17",
+        ("Internet", None, "System Route"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "testvm0",
+        "Inbound",
+        "TCP",
+        "10.0.1.4:3389",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/default-allow-3389"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "testvm0",
+        "Inbound",
+        "TCP",
+        "10.0.1.4:22",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
+    assert!(
+        effective_nsgs(&t, p, "nic1").is_empty(),
+        "subnet2 and nic1 have no NSG"
+    );
+    assert_outbound_snat(
+        &t,
+        p,
+        "testvm1",
+        "publicIPAddresses/pip1",
+        "instance public IP",
+    );
 }
 
 // =============================================================================================
@@ -1257,14 +2381,27 @@ fn private_endpoint() {
         "pe-external",
         &format!("/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/existing-vnet/subnets/pe"),
     );
-    assert_counts(&t, &[&s(&external)], "0 VNets, 0 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        &[&s(&external)],
+        "0 VNets, 0 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 0 gateways",
+    );
     // The folder's own parameters file (GEN-* placeholders) ingests the same way.
-    assert_counts(&t, &[&s(&parameters_file("private-endpoint"))], "0 VNets, 0 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        &[&s(&parameters_file("private-endpoint"))],
+        "0 VNets, 0 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 0 gateways",
+    );
 }
 
 #[test]
 fn private_endpoint_in_a_vnet_of_the_same_file() {
-    let mut extra = vec![probe_vnet("pe-vnet", "10.20.0.0/16", "pe-subnet", "10.20.0.0/24")];
+    let mut extra = vec![probe_vnet(
+        "pe-vnet",
+        "10.20.0.0/16",
+        "pe-subnet",
+        "10.20.0.0/24",
+    )];
     extra.extend(probe("probe-nic", "probe-vm", "pe-vnet", "pe-subnet", None));
     let wrapped = with_resources("private-endpoint", "pe-wrapped", extra);
     let params = private_endpoint_parameters(
@@ -1276,7 +2413,14 @@ fn private_endpoint_in_a_vnet_of_the_same_file() {
     // (No count line here: whether the endpoint's own NIC, kv1-nic, counts as a NIC is a
     // presentation choice, not an Azure fact.)
     let mut expected = bare_defaults("10.20.0.0/16");
-    expected.push(r("Default", "Active", "10.20.0.4/32", "InterfaceEndpoint", &[], None));
+    expected.push(r(
+        "Default",
+        "Active",
+        "10.20.0.4/32",
+        "InterfaceEndpoint",
+        &[],
+        None,
+    ));
     assert_routes(&wrapped, &p, "probe-nic", expected);
 }
 
@@ -1296,15 +2440,53 @@ fn private_endpoint_in_a_vnet_of_the_same_file() {
 #[test]
 fn expressroute_private_peering_vnet() {
     let t = template("expressroute-private-peering-vnet");
-    assert_counts(&t, &[], "1 VNets, 2 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 1 NSGs, 1 gateways");
-    let p = with_resources("expressroute-private-peering-vnet", "er-probe", probe("probe-nic", "probe-vm", "vnet1", "subnet1", None));
+    assert_counts(
+        &t,
+        &[],
+        "1 VNets, 2 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 1 NSGs, 1 gateways",
+    );
+    let p = with_resources(
+        "expressroute-private-peering-vnet",
+        "er-probe",
+        probe("probe-nic", "probe-vm", "vnet1", "subnet1", None),
+    );
     assert_routes(&p, &[], "probe-nic", bare_defaults("10.10.10.0/24"));
-    assert_flow(&p, &[], "probe-vm", "Inbound", "TCP", "10.10.10.4:22", "203.0.113.5:50000", ("Allow", "securityRules/SSH-rule"));
-    assert_flow(&p, &[], "probe-vm", "Inbound", "TCP", "10.10.10.4:3389", "203.0.113.5:50000", ("Allow", "securityRules/RDP-rule"));
-    assert_flow(&p, &[], "probe-vm", "Inbound", "TCP", "10.10.10.4:80", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
+    assert_flow(
+        &p,
+        &[],
+        "probe-vm",
+        "Inbound",
+        "TCP",
+        "10.10.10.4:22",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/SSH-rule"),
+    );
+    assert_flow(
+        &p,
+        &[],
+        "probe-vm",
+        "Inbound",
+        "TCP",
+        "10.10.10.4:3389",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/RDP-rule"),
+    );
+    assert_flow(
+        &p,
+        &[],
+        "probe-vm",
+        "Inbound",
+        "TCP",
+        "10.10.10.4:80",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
     let nsgs = effective_nsgs(&p, &[], "probe-nic");
     assert_eq!(nsgs.len(), 1);
-    assert_eq!(rule_names(&nsgs[0]), with_defaults(&["SSH-rule", "RDP-rule"]));
+    assert_eq!(
+        rule_names(&nsgs[0]),
+        with_defaults(&["SSH-rule", "RDP-rule"])
+    );
 }
 
 // =============================================================================================
@@ -1328,13 +2510,57 @@ const RS_PARAMS: [&str; 2] = ["adminUsername=azureuser", "adminPassword=Dummy-Pa
 fn route_server_quagga() {
     let t = template("route-server-quagga");
     let p = &RS_PARAMS;
-    assert_counts(&t, p, "1 VNets, 5 subnets, 0 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        p,
+        "1 VNets, 5 subnets, 0 peerings, 1 NICs, 1 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
     assert_routes(&t, p, "vm1-nic", bare_defaults("10.1.0.0/16"));
-    assert_next_hop(&t, p, "vm1", "10.1.4.10", "10.1.2.9", ("VnetLocal", None, "System Route"));
-    assert_flow(&t, p, "vm1", "Inbound", "TCP", "10.1.4.10:22", "203.0.113.5:50000", ("Allow", "securityRules/SSH-rule"));
-    assert_flow(&t, p, "vm1", "Inbound", "TCP", "10.1.4.10:179", "10.1.1.4:50000", ("Allow", "defaultSecurityRules/AllowVnetInBound"));
-    assert_flow(&t, p, "vm1", "Inbound", "TCP", "10.1.4.10:80", "203.0.113.5:50000", ("Deny", "defaultSecurityRules/DenyAllInBound"));
-    assert_outbound_snat(&t, p, "vm1", "publicIPAddresses/vm1-pubIP", "instance public IP");
+    assert_next_hop(
+        &t,
+        p,
+        "vm1",
+        "10.1.4.10",
+        "10.1.2.9",
+        ("VnetLocal", None, "System Route"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "vm1",
+        "Inbound",
+        "TCP",
+        "10.1.4.10:22",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/SSH-rule"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "vm1",
+        "Inbound",
+        "TCP",
+        "10.1.4.10:179",
+        "10.1.1.4:50000",
+        ("Allow", "defaultSecurityRules/AllowVnetInBound"),
+    );
+    assert_flow(
+        &t,
+        p,
+        "vm1",
+        "Inbound",
+        "TCP",
+        "10.1.4.10:80",
+        "203.0.113.5:50000",
+        ("Deny", "defaultSecurityRules/DenyAllInBound"),
+    );
+    assert_outbound_snat(
+        &t,
+        p,
+        "vm1",
+        "publicIPAddresses/vm1-pubIP",
+        "instance public IP",
+    );
 }
 
 // =============================================================================================
@@ -1361,14 +2587,32 @@ fn route_server_quagga() {
 fn azure_bastion_nsg() {
     let t = template("azure-bastion-nsg");
     let p = &["bastion-host-name=bastion1"];
-    assert_counts(&t, p, "1 VNets, 1 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        p,
+        "1 VNets, 1 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
 
-    let mut extra = vec![probe_vnet("probe-vnet", "10.99.0.0/16", "probe", "10.99.0.0/24")];
-    extra.extend(probe("probe-nic", "probe-vm", "probe-vnet", "probe", Some("bastion1-nsg")));
+    let mut extra = vec![probe_vnet(
+        "probe-vnet",
+        "10.99.0.0/16",
+        "probe",
+        "10.99.0.0/24",
+    )];
+    extra.extend(probe(
+        "probe-nic",
+        "probe-vm",
+        "probe-vnet",
+        "probe",
+        Some("bastion1-nsg"),
+    ));
     let f = with_resources("azure-bastion-nsg", "bastion-probe", extra);
     let nsgs = effective_nsgs(&f, p, "probe-nic");
     assert_eq!(nsgs.len(), 1);
-    assert_eq!(nsgs[0]["networkSecurityGroup"]["id"], nsg_id("bastion1-nsg"));
+    assert_eq!(
+        nsgs[0]["networkSecurityGroup"]["id"],
+        nsg_id("bastion1-nsg")
+    );
     assert_eq!(
         rule_names(&nsgs[0]),
         with_defaults(&[
@@ -1389,21 +2633,117 @@ fn azure_bastion_nsg() {
         v.sort();
         v
     };
-    assert_eq!(ports("securityRules/AllowBastionHostCommunicationInBound"), ["5701-5701", "8080-8080"]);
-    assert_eq!(ports("securityRules/AllowSshRdpOutBound"), ["22-22", "3389-3389"]);
+    assert_eq!(
+        ports("securityRules/AllowBastionHostCommunicationInBound"),
+        ["5701-5701", "8080-8080"]
+    );
+    assert_eq!(
+        ports("securityRules/AllowSshRdpOutBound"),
+        ["22-22", "3389-3389"]
+    );
 
     let p = p.as_slice();
-    assert_flow(&f, p, "probe-vm", "Inbound", "TCP", "10.99.0.4:443", "203.0.113.5:50000", ("Allow", "securityRules/AllowHttpsInBound"));
+    assert_flow(
+        &f,
+        p,
+        "probe-vm",
+        "Inbound",
+        "TCP",
+        "10.99.0.4:443",
+        "203.0.113.5:50000",
+        ("Allow", "securityRules/AllowHttpsInBound"),
+    );
     // The user rule DenyAllInBound (priority 1000) decides before the default one of that name.
-    assert_flow(&f, p, "probe-vm", "Inbound", "TCP", "10.99.0.4:22", "203.0.113.5:50000", ("Deny", "securityRules/DenyAllInBound"));
-    assert_flow(&f, p, "probe-vm", "Inbound", "TCP", "10.99.0.4:22", "10.99.0.9:50000", ("Deny", "securityRules/DenyAllInBound"));
-    assert_flow(&f, p, "probe-vm", "Inbound", "TCP", "10.99.0.4:8080", "10.99.0.9:50000", ("Allow", "securityRules/AllowBastionHostCommunicationInBound"));
-    assert_flow(&f, p, "probe-vm", "Inbound", "UDP", "10.99.0.4:5701", "10.99.0.9:50000", ("Allow", "securityRules/AllowBastionHostCommunicationInBound"));
-    assert_flow(&f, p, "probe-vm", "Outbound", "TCP", "10.99.0.4:50000", "10.99.0.9:3389", ("Allow", "securityRules/AllowSshRdpOutBound"));
+    assert_flow(
+        &f,
+        p,
+        "probe-vm",
+        "Inbound",
+        "TCP",
+        "10.99.0.4:22",
+        "203.0.113.5:50000",
+        ("Deny", "securityRules/DenyAllInBound"),
+    );
+    assert_flow(
+        &f,
+        p,
+        "probe-vm",
+        "Inbound",
+        "TCP",
+        "10.99.0.4:22",
+        "10.99.0.9:50000",
+        ("Deny", "securityRules/DenyAllInBound"),
+    );
+    assert_flow(
+        &f,
+        p,
+        "probe-vm",
+        "Inbound",
+        "TCP",
+        "10.99.0.4:8080",
+        "10.99.0.9:50000",
+        (
+            "Allow",
+            "securityRules/AllowBastionHostCommunicationInBound",
+        ),
+    );
+    assert_flow(
+        &f,
+        p,
+        "probe-vm",
+        "Inbound",
+        "UDP",
+        "10.99.0.4:5701",
+        "10.99.0.9:50000",
+        (
+            "Allow",
+            "securityRules/AllowBastionHostCommunicationInBound",
+        ),
+    );
+    assert_flow(
+        &f,
+        p,
+        "probe-vm",
+        "Outbound",
+        "TCP",
+        "10.99.0.4:50000",
+        "10.99.0.9:3389",
+        ("Allow", "securityRules/AllowSshRdpOutBound"),
+    );
     // 4.144.0.10 is in AzureCloud (4.144.0.0/17 in the bundled file); 203.0.113.5 is not.
-    assert_flow(&f, p, "probe-vm", "Outbound", "TCP", "10.99.0.4:50000", "4.144.0.10:443", ("Allow", "securityRules/AllowAzureCloudCommunicationOutBound"));
-    assert_flow(&f, p, "probe-vm", "Outbound", "TCP", "10.99.0.4:50000", "203.0.113.5:443", ("Allow", "securityRules/AllowGetSessionInformationOutBound"));
-    assert_flow(&f, p, "probe-vm", "Outbound", "TCP", "10.99.0.4:50000", "203.0.113.5:8443", ("Deny", "securityRules/DenyAllOutBound"));
+    assert_flow(
+        &f,
+        p,
+        "probe-vm",
+        "Outbound",
+        "TCP",
+        "10.99.0.4:50000",
+        "4.144.0.10:443",
+        (
+            "Allow",
+            "securityRules/AllowAzureCloudCommunicationOutBound",
+        ),
+    );
+    assert_flow(
+        &f,
+        p,
+        "probe-vm",
+        "Outbound",
+        "TCP",
+        "10.99.0.4:50000",
+        "203.0.113.5:443",
+        ("Allow", "securityRules/AllowGetSessionInformationOutBound"),
+    );
+    assert_flow(
+        &f,
+        p,
+        "probe-vm",
+        "Outbound",
+        "TCP",
+        "10.99.0.4:50000",
+        "203.0.113.5:8443",
+        ("Deny", "securityRules/DenyAllOutBound"),
+    );
 }
 
 #[test]
@@ -1411,5 +2751,9 @@ fn azure_bastion_nsg_with_its_parameters_file() {
     // bastion-host-name GEN-UNIQUE-8 from the file.
     let t = template("azure-bastion-nsg");
     let params = s(&parameters_file("azure-bastion-nsg"));
-    assert_counts(&t, &[&params], "1 VNets, 1 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 1 NSGs, 0 gateways");
+    assert_counts(
+        &t,
+        &[&params],
+        "1 VNets, 1 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 1 NSGs, 0 gateways",
+    );
 }

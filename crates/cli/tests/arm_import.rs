@@ -7,20 +7,35 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn vnetlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vnetlab")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_vnetlab"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 fn stdout(out: &Output) -> String {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// A template's dummy values for its required parameters (as the corpus tests give them).
-const PARAMETERS: [&str; 6] = ["--parameters", "adminUsername=azureuser", "--parameters", "adminPassword=Dummy-Passw0rd-1", "--parameters", "uniqueDnsPrefixForVM=lab1"];
+const PARAMETERS: [&str; 6] = [
+    "--parameters",
+    "adminUsername=azureuser",
+    "--parameters",
+    "adminPassword=Dummy-Passw0rd-1",
+    "--parameters",
+    "uniqueDnsPrefixForVM=lab1",
+];
 
 #[test]
 fn an_imported_template_keeps_its_routes_and_nsg_answers() {
-    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/arm-corpus/userdefined-routes-appliance/azuredeploy.json");
+    let template = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/arm-corpus/userdefined-routes-appliance/azuredeploy.json");
     let template = template.to_str().unwrap();
     let yaml = std::env::temp_dir().join(format!("vnetlab-import-{}.yaml", std::process::id()));
     let mut args = vec!["import", template];
@@ -34,13 +49,31 @@ fn an_imported_template_keeps_its_routes_and_nsg_answers() {
             let mut from_template = vec![command, template, "--nic", &nic, "-o", "json"];
             from_template.extend(PARAMETERS);
             let a: Value = serde_json::from_str(&stdout(&vnetlab(&from_template))).unwrap();
-            let b: Value = serde_json::from_str(&stdout(&vnetlab(&[command, yaml.to_str().unwrap(), "--nic", &vm_nic, "-o", "json"]))).unwrap();
+            let b: Value = serde_json::from_str(&stdout(&vnetlab(&[
+                command,
+                yaml.to_str().unwrap(),
+                "--nic",
+                &vm_nic,
+                "-o",
+                "json",
+            ])))
+            .unwrap();
             assert_eq!(a, b, "{command} of {nic}");
         }
     }
     // Frontend traffic to the backend goes through the appliance (the template's route).
-    let routes = stdout(&vnetlab(&["routes", yaml.to_str().unwrap(), "--nic", "Dynamic0-nic", "-o", "json"]));
-    assert!(routes.contains("\"nextHopType\": \"VirtualAppliance\"") && routes.contains("10.1.1.4"), "{routes}");
+    let routes = stdout(&vnetlab(&[
+        "routes",
+        yaml.to_str().unwrap(),
+        "--nic",
+        "Dynamic0-nic",
+        "-o",
+        "json",
+    ]));
+    assert!(
+        routes.contains("\"nextHopType\": \"VirtualAppliance\"") && routes.contains("10.1.1.4"),
+        "{routes}"
+    );
     let _ = std::fs::remove_file(yaml);
 }
 
@@ -49,18 +82,54 @@ fn an_imported_load_balancer_forwards_as_the_original() {
     // The inbound NAT rules and load-balancing rules of the conformance topologies survive the
     // lab file: the same trace through the load balancer (dataplane.md 6.1).
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
-    for (case, port) in [("trace-lb-inbound-nat-rule", "50002"), ("trace-lb-health-probe", "80")] {
+    for (case, port) in [
+        ("trace-lb-inbound-nat-rule", "50002"),
+        ("trace-lb-health-probe", "80"),
+    ] {
         let original = root.join(case).join("topology.json");
-        let yaml = std::env::temp_dir().join(format!("vnetlab-import-{case}-{}.yaml", std::process::id()));
-        stdout(&vnetlab(&["import", original.to_str().unwrap(), "-o", yaml.to_str().unwrap()]));
+        let yaml =
+            std::env::temp_dir().join(format!("vnetlab-import-{case}-{}.yaml", std::process::id()));
+        stdout(&vnetlab(&[
+            "import",
+            original.to_str().unwrap(),
+            "-o",
+            yaml.to_str().unwrap(),
+        ]));
         let trace = |file: &Path| -> Value {
-            let lb_ip = if case == "trace-lb-inbound-nat-rule" { "198.51.100.60" } else { "198.51.100.50" };
-            serde_json::from_str(&stdout(&vnetlab(&["trace", file.to_str().unwrap(), "--from", "192.0.2.10", "--to", lb_ip, "--protocol", "tcp", "--port", port, "-o", "json"]))).unwrap()
+            let lb_ip = if case == "trace-lb-inbound-nat-rule" {
+                "198.51.100.60"
+            } else {
+                "198.51.100.50"
+            };
+            serde_json::from_str(&stdout(&vnetlab(&[
+                "trace",
+                file.to_str().unwrap(),
+                "--from",
+                "192.0.2.10",
+                "--to",
+                lb_ip,
+                "--protocol",
+                "tcp",
+                "--port",
+                port,
+                "-o",
+                "json",
+            ])))
+            .unwrap()
         };
         let (a, b) = (trace(&original), trace(&yaml));
         assert_eq!(a["verdict"], b["verdict"], "{case}");
-        let last = |t: &Value| t["hops"].as_array().and_then(|h| h.last()).map(|h| (h["resource"].clone(), h["packet"].clone()));
-        assert_eq!(last(&a), last(&b), "{case}: delivered to the same NIC and address");
+        let last = |t: &Value| {
+            t["hops"]
+                .as_array()
+                .and_then(|h| h.last())
+                .map(|h| (h["resource"].clone(), h["packet"].clone()))
+        };
+        assert_eq!(
+            last(&a),
+            last(&b),
+            "{case}: delivered to the same NIC and address"
+        );
         let _ = std::fs::remove_file(yaml);
     }
 }

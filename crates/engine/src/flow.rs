@@ -20,6 +20,12 @@ impl FiveTuple {
 
     /// The same flow seen from the other end.
     pub fn reversed(self) -> FiveTuple {
-        FiveTuple { src: self.dst, dst: self.src, protocol: self.protocol, src_port: self.dst_port, dst_port: self.src_port }
+        FiveTuple {
+            src: self.dst,
+            dst: self.src,
+            protocol: self.protocol,
+            src_port: self.dst_port,
+            dst_port: self.src_port,
+        }
     }
 }

@@ -16,14 +16,38 @@ const SUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceG
 
 /// Prefixes drawn near the VNet so they nest and collide with its routes.
 fn prefix() -> impl Strategy<Value = Ipv4Net> {
-    let base = prop_oneof![Just(0x0a00_0000u32), Just(0x0a01_0000), Just(0xc0a8_0000), Just(0x6440_0000), Just(0x0d45_2810), any::<u32>()];
-    (base, any::<u16>(), 0u8..=32).prop_map(|(b, noise, len)| Ipv4Net::new(Ipv4Addr::from(b ^ (u32::from(noise) << 4)), len).unwrap().trunc())
+    let base = prop_oneof![
+        Just(0x0a00_0000u32),
+        Just(0x0a01_0000),
+        Just(0xc0a8_0000),
+        Just(0x6440_0000),
+        Just(0x0d45_2810),
+        any::<u32>()
+    ];
+    (base, any::<u16>(), 0u8..=32).prop_map(|(b, noise, len)| {
+        Ipv4Net::new(Ipv4Addr::from(b ^ (u32::from(noise) << 4)), len)
+            .unwrap()
+            .trunc()
+    })
 }
 
 fn destination() -> impl Strategy<Value = Ipv4Addr> {
     // 13.69.40.16/28 is a Storage.WestEurope prefix (service endpoint routes).
-    let base = prop_oneof![Just(0x0a00_0000u32), Just(0x0a01_0000), Just(0xc0a8_0000), Just(0x6440_0000), Just(0x0d45_2810), any::<u32>()];
-    (base, any::<u16>(), any::<bool>()).prop_map(|(b, n, near)| Ipv4Addr::from(if near { b ^ (u32::from(n) & 0xf) } else { b ^ u32::from(n) }))
+    let base = prop_oneof![
+        Just(0x0a00_0000u32),
+        Just(0x0a01_0000),
+        Just(0xc0a8_0000),
+        Just(0x6440_0000),
+        Just(0x0d45_2810),
+        any::<u32>()
+    ];
+    (base, any::<u16>(), any::<bool>()).prop_map(|(b, n, near)| {
+        Ipv4Addr::from(if near {
+            b ^ (u32::from(n) & 0xf)
+        } else {
+            b ^ u32::from(n)
+        })
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -45,14 +69,23 @@ fn case() -> impl Strategy<Value = Case> {
         any::<bool>(),
         proptest::collection::vec(destination(), 1..24),
     )
-        .prop_map(|(udrs, gateway_prefixes, peered, storage_endpoint, disable_propagation, destinations)| Case {
-            udrs,
-            gateway_prefixes,
-            peered,
-            storage_endpoint,
-            disable_propagation,
-            destinations,
-        })
+        .prop_map(
+            |(
+                udrs,
+                gateway_prefixes,
+                peered,
+                storage_endpoint,
+                disable_propagation,
+                destinations,
+            )| Case {
+                udrs,
+                gateway_prefixes,
+                peered,
+                storage_endpoint,
+                disable_propagation,
+                destinations,
+            },
+        )
 }
 
 fn topology(c: &Case) -> Value {

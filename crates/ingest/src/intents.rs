@@ -39,7 +39,11 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Intent>, Diagnostic> {
     })?;
     for (i, intent) in parsed.intents.iter().enumerate() {
         if intent.expect.is_none() && intent.must_pass.is_none() && intent.only.is_none() {
-            return Err(Diagnostic::file_error(format!("intents[{i}]"), "the intent states nothing: give expect, must_pass or only").with_hint("expect: allow|deny, must_pass: <appliance VM>, or only: [tcp/443]"));
+            return Err(Diagnostic::file_error(
+                format!("intents[{i}]"),
+                "the intent states nothing: give expect, must_pass or only",
+            )
+            .with_hint("expect: allow|deny, must_pass: <appliance VM>, or only: [tcp/443]"));
         }
     }
     Ok(parsed.intents)

@@ -41,7 +41,9 @@ impl<'a> Json<'a> {
 
     pub fn as_u64(&self) -> Option<u64> {
         match self {
-            Json::Number(n) if *n >= 0.0 && n.fract() == 0.0 && *n <= 9_007_199_254_740_992.0 => Some(*n as u64),
+            Json::Number(n) if *n >= 0.0 && n.fract() == 0.0 && *n <= 9_007_199_254_740_992.0 => {
+                Some(*n as u64)
+            }
             _ => None,
         }
     }
@@ -57,8 +59,14 @@ impl<'a> Json<'a> {
     /// A member of an object: the exact key if present, otherwise the first key that matches
     /// ignoring case.
     pub fn member(&self, key: &str) -> Option<&Json<'a>> {
-        let Json::Object(members) = self else { return None };
-        members.iter().find(|(k, _)| k == key).or_else(|| members.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))).map(|(_, v)| v)
+        let Json::Object(members) = self else {
+            return None;
+        };
+        members
+            .iter()
+            .find(|(k, _)| k == key)
+            .or_else(|| members.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+            .map(|(_, v)| v)
     }
 
     /// What kind of value this is, for messages.
@@ -80,8 +88,14 @@ impl<'a> Json<'a> {
             serde_json::Value::Bool(b) => Json::Bool(b),
             serde_json::Value::Number(n) => Json::Number(n.as_f64().unwrap_or_default()),
             serde_json::Value::String(s) => Json::Str(Cow::Owned(s)),
-            serde_json::Value::Array(items) => Json::Array(items.into_iter().map(Json::from_value).collect()),
-            serde_json::Value::Object(map) => Json::Object(map.into_iter().map(|(k, v)| (Cow::Owned(k), Json::from_value(v))).collect()),
+            serde_json::Value::Array(items) => {
+                Json::Array(items.into_iter().map(Json::from_value).collect())
+            }
+            serde_json::Value::Object(map) => Json::Object(
+                map.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k), Json::from_value(v)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -180,10 +194,18 @@ mod tests {
     fn strings_borrow_and_members_keep_order() {
         let text = r#"{"b": "plain", "A": "esc\"aped", "n": 42, "l": [true, null]}"#;
         let doc: Json = serde_json::from_str(text).unwrap();
-        assert!(matches!(doc.member("b"), Some(Json::Str(Cow::Borrowed("plain")))));
+        assert!(matches!(
+            doc.member("b"),
+            Some(Json::Str(Cow::Borrowed("plain")))
+        ));
         assert!(matches!(doc.member("a"), Some(Json::Str(Cow::Owned(_)))));
         assert_eq!(doc.member("n").and_then(Json::as_u64), Some(42));
-        let Json::Object(members) = &doc else { panic!() };
-        assert_eq!(members.iter().map(|(k, _)| k.as_ref()).collect::<Vec<_>>(), ["b", "A", "n", "l"]);
+        let Json::Object(members) = &doc else {
+            panic!()
+        };
+        assert_eq!(
+            members.iter().map(|(k, _)| k.as_ref()).collect::<Vec<_>>(),
+            ["b", "A", "n", "l"]
+        );
     }
 }

@@ -26,7 +26,12 @@ pub enum Format {
 impl Format {
     /// By extension; otherwise by the first non-blank character.
     pub fn detect(path: &Path, text: &str) -> Format {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("yaml" | "yml") => Format::Yaml,
             Some("json" | "jsonc") => Format::Json,
             _ if text.trim_start().starts_with(['{', '[']) => Format::Json,
@@ -58,27 +63,57 @@ pub fn load_path(path: &Path, tags: &ServiceTags) -> Result<Loaded, Vec<Diagnost
 }
 
 /// Reads and validates a file, deploying a template with the given options.
-pub fn load_path_with(path: &Path, tags: &ServiceTags, options: &Options) -> Result<Loaded, Vec<Diagnostic>> {
+pub fn load_path_with(
+    path: &Path,
+    tags: &ServiceTags,
+    options: &Options,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
-        vec![Diagnostic::file_error("", format!("cannot read {file}: {e}")).with_hint("check the path and that the file is readable")]
+        vec![
+            Diagnostic::file_error("", format!("cannot read {file}: {e}"))
+                .with_hint("check the path and that the file is readable"),
+        ]
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(e.as_bytes());
         let (line, column) = locate::line_col(&text, offset);
         vec![Diagnostic {
-            location: Some(Location { file: file.clone(), line, column }),
-            ..Diagnostic::file_error("", format!("{file} is not UTF-8 text (invalid byte at offset {offset})"))
-                .with_hint("vnetlab reads JSON exports, ARM templates and YAML lab files")
+            location: Some(Location {
+                file: file.clone(),
+                line,
+                column,
+            }),
+            ..Diagnostic::file_error(
+                "",
+                format!("{file} is not UTF-8 text (invalid byte at offset {offset})"),
+            )
+            .with_hint("vnetlab reads JSON exports, ARM templates and YAML lab files")
         }]
     })?;
-    let input = Input { text: &text, file: &file, options, base_dir: path.parent() };
+    let input = Input {
+        text: &text,
+        file: &file,
+        options,
+        base_dir: path.parent(),
+    };
     input.load(Format::detect(path, &text), tags)
 }
 
-pub fn load_text(text: &str, file: &str, format: Format, tags: &ServiceTags) -> Result<Loaded, Vec<Diagnostic>> {
-    Input { text, file, options: &Options::default(), base_dir: None }.load(format, tags)
+pub fn load_text(
+    text: &str,
+    file: &str,
+    format: Format,
+    tags: &ServiceTags,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    Input {
+        text,
+        file,
+        options: &Options::default(),
+        base_dir: None,
+    }
+    .load(format, tags)
 }
 
 /// A file's text, and how to deploy it if it is a template.
@@ -93,8 +128,16 @@ struct Input<'a> {
 /// An ARM template rather than an export of resources: its schema says so, or it has
 /// resources beside parameters, variables or a content version.
 fn is_template(doc: &Json) -> bool {
-    let schema = doc.member("$schema").and_then(Json::as_str).unwrap_or_default().to_ascii_lowercase();
-    schema.contains("deploymenttemplate") || (doc.member("resources").is_some() && ["parameters", "variables", "contentVersion"].iter().any(|k| doc.member(k).is_some()))
+    let schema = doc
+        .member("$schema")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    schema.contains("deploymenttemplate")
+        || (doc.member("resources").is_some()
+            && ["parameters", "variables", "contentVersion"]
+                .iter()
+                .any(|k| doc.member(k).is_some()))
 }
 
 impl Input<'_> {
@@ -118,10 +161,29 @@ impl Input<'_> {
                 if !is_template(&doc) {
                     return from_document(&doc, tags, || JsonLocator::new(file, text));
                 }
-                let deployed = self.deploy(&value).map_err(|d| located(d, &JsonLocator::new(file, text)))?;
-                let warnings = located(deployed.warnings.into_iter().map(|(path, message)| Diagnostic { severity: vnetlab_model::diagnostic::Severity::Warning, ..Diagnostic::file_error(path, message) }).collect(), &JsonLocator::new(file, text));
-                let locator = || TemplateLocator { file: JsonLocator::new(file, text), paths: deployed.paths.clone() };
-                match from_document(&Json::from_value(serde_json::json!({ "resources": deployed.resources })), tags, locator) {
+                let deployed = self
+                    .deploy(&value)
+                    .map_err(|d| located(d, &JsonLocator::new(file, text)))?;
+                let warnings = located(
+                    deployed
+                        .warnings
+                        .into_iter()
+                        .map(|(path, message)| Diagnostic {
+                            severity: vnetlab_model::diagnostic::Severity::Warning,
+                            ..Diagnostic::file_error(path, message)
+                        })
+                        .collect(),
+                    &JsonLocator::new(file, text),
+                );
+                let locator = || TemplateLocator {
+                    file: JsonLocator::new(file, text),
+                    paths: deployed.paths.clone(),
+                };
+                match from_document(
+                    &Json::from_value(serde_json::json!({ "resources": deployed.resources })),
+                    tags,
+                    locator,
+                ) {
                     Ok(mut loaded) => {
                         // A template is small: its warnings get their places too.
                         loaded.warnings = located(std::mem::take(&mut loaded.warnings), &locator());
@@ -142,26 +204,48 @@ impl Input<'_> {
     }
 
     /// Deploys the template: its parameters from the options, checked, then its resources.
-    fn deploy(&self, template: &serde_json::Value) -> Result<arm::template::Deployed, Vec<Diagnostic>> {
+    fn deploy(
+        &self,
+        template: &serde_json::Value,
+    ) -> Result<arm::template::Deployed, Vec<Diagnostic>> {
         use arm::template::{deploy, parameter_pair, parameters_file, parse_jsonc, Settings};
         let mut given = serde_json::Map::new();
         for p in &self.options.parameters {
             // A parameters file (relative to the working directory, as az reads it), or a pair.
             let file = Path::new(p.trim_start_matches('@'));
             if file.is_file() {
-                let text = std::fs::read_to_string(file).map_err(|e| vec![Diagnostic::file_error("", format!("cannot read the parameters file {}: {e}", file.display()))])?;
+                let text = std::fs::read_to_string(file).map_err(|e| {
+                    vec![Diagnostic::file_error(
+                        "",
+                        format!("cannot read the parameters file {}: {e}", file.display()),
+                    )]
+                })?;
                 let values = parse_jsonc(&text).and_then(|v| parameters_file(&v)).map_err(|e| vec![Diagnostic::file_error("", format!("{}: {e}", file.display())).with_hint("a parameters file looks like {\"parameters\": {\"name\": {\"value\": ...}}}")])?;
                 given.extend(values);
             } else {
-                let (name, value) = parameter_pair(p).map_err(|e| vec![Diagnostic::file_error("", e).with_hint("give a parameters file that exists, or name=value")])?;
+                let (name, value) = parameter_pair(p).map_err(|e| {
+                    vec![Diagnostic::file_error("", e)
+                        .with_hint("give a parameters file that exists, or name=value")]
+                })?;
                 given.insert(name, value);
             }
         }
         let defaults = Settings::default();
-        let stem = Path::new(self.file).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or(defaults.deployment_name.clone());
+        let stem = Path::new(self.file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or(defaults.deployment_name.clone());
         let settings = Settings {
-            subscription_id: self.options.subscription.clone().unwrap_or(defaults.subscription_id),
-            resource_group: self.options.resource_group.clone().unwrap_or(defaults.resource_group),
+            subscription_id: self
+                .options
+                .subscription
+                .clone()
+                .unwrap_or(defaults.subscription_id),
+            resource_group: self
+                .options
+                .resource_group
+                .clone()
+                .unwrap_or(defaults.resource_group),
             location: self.options.location.clone().unwrap_or(defaults.location),
             deployment_name: stem,
         };
@@ -220,7 +304,11 @@ fn located<L: Locator>(mut diags: Vec<Diagnostic>, locator: &L) -> Vec<Diagnosti
 }
 
 /// Builds and validates a document of REST resources; positions are looked up only on failure.
-fn from_document<L: Locator>(doc: &Json, tags: &ServiceTags, locator: impl FnOnce() -> L) -> Result<Loaded, Vec<Diagnostic>> {
+fn from_document<L: Locator>(
+    doc: &Json,
+    tags: &ServiceTags,
+    locator: impl FnOnce() -> L,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let diags = match rest::document::flatten(doc) {
         Ok(raws) => {
             let (topology, mut diags) = rest::build(&raws);

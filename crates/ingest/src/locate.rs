@@ -53,8 +53,14 @@ pub struct JsonLocator<'t> {
 
 impl<'t> JsonLocator<'t> {
     pub fn new(file: &str, text: &'t str) -> Self {
-        let ast = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default()).ok().and_then(|r| r.value);
-        JsonLocator { file: file.to_string(), text, ast }
+        let ast = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default())
+            .ok()
+            .and_then(|r| r.value);
+        JsonLocator {
+            file: file.to_string(),
+            text,
+            ast,
+        }
     }
 }
 
@@ -67,7 +73,11 @@ impl Locator for JsonLocator<'_> {
                     .properties
                     .iter()
                     .find(|p| p.name.as_str() == k)
-                    .or_else(|| obj.properties.iter().find(|p| p.name.as_str().eq_ignore_ascii_case(k)))
+                    .or_else(|| {
+                        obj.properties
+                            .iter()
+                            .find(|p| p.name.as_str().eq_ignore_ascii_case(k))
+                    })
                     .map(|p| &p.value),
                 (Segment::Index(i), Ast::Array(arr)) => arr.elements.get(i),
                 _ => None,
@@ -78,7 +88,14 @@ impl Locator for JsonLocator<'_> {
             }
         }
         let (line, column) = line_col(self.text, node.range().start);
-        Some((Location { file: self.file.clone(), line, column }, None))
+        Some((
+            Location {
+                file: self.file.clone(),
+                line,
+                column,
+            },
+            None,
+        ))
     }
 }
 
@@ -95,7 +112,14 @@ impl Locator for RecordedLocator {
         let mut candidate = path;
         loop {
             if let Some((line, column, yaml_path)) = self.positions.get(candidate) {
-                return Some((Location { file: self.file.clone(), line: *line, column: *column }, Some(yaml_path.clone())));
+                return Some((
+                    Location {
+                        file: self.file.clone(),
+                        line: *line,
+                        column: *column,
+                    },
+                    Some(yaml_path.clone()),
+                ));
             }
             let cut = candidate.rfind(['.', '['])?;
             candidate = &candidate[..cut];
@@ -111,9 +135,18 @@ mod tests {
     fn splits_paths() {
         assert_eq!(
             segments("resources[3].properties.subnets[0]"),
-            vec![Segment::Key("resources"), Segment::Index(3), Segment::Key("properties"), Segment::Key("subnets"), Segment::Index(0)]
+            vec![
+                Segment::Key("resources"),
+                Segment::Index(3),
+                Segment::Key("properties"),
+                Segment::Key("subnets"),
+                Segment::Index(0)
+            ]
         );
-        assert_eq!(segments("[2].name"), vec![Segment::Index(2), Segment::Key("name")]);
+        assert_eq!(
+            segments("[2].name"),
+            vec![Segment::Index(2), Segment::Key("name")]
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! diagnostic naming the resource and the property, so one run reports every problem.
 //! ARM treats property names case-insensitively; so do these reads.
 
-use ipnet::Ipv4Net;
 use crate::json::Json;
+use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 use vnetlab_model::addressing::parse_cidr;
 use vnetlab_model::diagnostic::join_path;
@@ -11,7 +11,9 @@ use vnetlab_model::{Diagnostic, Origin};
 
 /// Looks up a dotted path (`properties.subnet.id`), matching keys case-insensitively.
 pub fn at<'a>(v: &'a Json<'a>, path: &str) -> Option<&'a Json<'a>> {
-    path.split('.').filter(|s| !s.is_empty()).try_fold(v, |cur, key| cur.member(key))
+    path.split('.')
+        .filter(|s| !s.is_empty())
+        .try_fold(v, |cur, key| cur.member(key))
 }
 
 /// Reads properties of one resource object, collecting diagnostics.
@@ -25,11 +27,17 @@ pub struct Reader<'a, 'd> {
 
 impl<'a, 'd> Reader<'a, 'd> {
     pub fn new(value: &'a Json<'a>, origin: &'d Origin, diags: &'d mut Vec<Diagnostic>) -> Self {
-        Reader { value, properties: value.member("properties"), origin, diags }
+        Reader {
+            value,
+            properties: value.member("properties"),
+            origin,
+            diags,
+        }
     }
 
     pub fn error(&mut self, path: &str, message: impl Into<String>) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::error(self.origin, path, message));
+        self.diags
+            .push(Diagnostic::error(self.origin, path, message));
         self.diags.last_mut().expect("just pushed")
     }
 
@@ -80,7 +88,9 @@ impl<'a, 'd> Reader<'a, 'd> {
 
     pub fn u32(&mut self, path: &str) -> Option<u32> {
         let v = self.get(path)?;
-        let n = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+        let n = v
+            .as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
         match n.and_then(|n| u32::try_from(n).ok()) {
             Some(n) => Some(n),
             None => {
@@ -163,8 +173,12 @@ mod tests {
 
     #[test]
     fn keys_match_case_insensitively() {
-        let v: Json = serde_json::from_str(r#"{"Properties": {"AddressPrefix": "10.0.0.0/24"}}"#).unwrap();
-        assert_eq!(at(&v, "properties.addressPrefix").and_then(Json::as_str), Some("10.0.0.0/24"));
+        let v: Json =
+            serde_json::from_str(r#"{"Properties": {"AddressPrefix": "10.0.0.0/24"}}"#).unwrap();
+        assert_eq!(
+            at(&v, "properties.addressPrefix").and_then(Json::as_str),
+            Some("10.0.0.0/24")
+        );
     }
 
     #[test]

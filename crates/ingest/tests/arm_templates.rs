@@ -10,7 +10,14 @@ use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::Diagnostic;
 
 fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("vnetlab-arm-{}-{}", std::process::id(), std::thread::current().name().unwrap_or("t").replace("::", "-")));
+    let d = std::env::temp_dir().join(format!(
+        "vnetlab-arm-{}-{}",
+        std::process::id(),
+        std::thread::current()
+            .name()
+            .unwrap_or("t")
+            .replace("::", "-")
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -23,18 +30,33 @@ fn write(name: &str, text: &str) -> PathBuf {
 
 fn deploy(text: &str, parameters: &[&str]) -> Result<Loaded, Vec<Diagnostic>> {
     let path = write("azuredeploy.json", text);
-    let options = Options { parameters: parameters.iter().map(|s| s.to_string()).collect(), ..Default::default() };
+    let options = Options {
+        parameters: parameters.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
     load_path_with(&path, ServiceTags::bundled(), &options)
 }
 
 fn ok(text: &str, parameters: &[&str]) -> Loaded {
-    deploy(text, parameters).unwrap_or_else(|d| panic!("{}", d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")))
+    deploy(text, parameters).unwrap_or_else(|d| {
+        panic!(
+            "{}",
+            d.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
 }
 
 fn err(text: &str, parameters: &[&str]) -> String {
     match deploy(text, parameters) {
         Ok(_) => panic!("expected an error"),
-        Err(d) => d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"),
+        Err(d) => d
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
 
@@ -74,28 +96,63 @@ fn parameters_come_from_defaults_files_and_pairs_with_their_types() {
                 "copy": {"name": "vnets", "count": "[parameters('count')]", "mode": "serial", "batchSize": 1},
                 "properties": {"addressSpace": {"addressPrefixes": ["[cidrSubnet(parameters('prefix'), 24, copyIndex())]"]}}}]),
     );
-    let file = write("azuredeploy.parameters.json", r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#", "parameters": {"prefix": {"value": "10.1.0.0/16"}, "count": {"value": 2}}}"#);
+    let file = write(
+        "azuredeploy.parameters.json",
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#", "parameters": {"prefix": {"value": "10.1.0.0/16"}, "count": {"value": 2}}}"#,
+    );
     let l = ok(&t, &[file.to_str().unwrap(), "name=spoke"]);
-    let names: Vec<(&str, String)> = l.topology.vnets.iter().map(|v| (v.name.as_str(), v.address_space[0].to_string())).collect();
-    assert_eq!(names, [("spoke-0", "10.1.0.0/24".to_string()), ("spoke-1", "10.1.1.0/24".to_string())]);
+    let names: Vec<(&str, String)> = l
+        .topology
+        .vnets
+        .iter()
+        .map(|v| (v.name.as_str(), v.address_space[0].to_string()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("spoke-0", "10.1.0.0/24".to_string()),
+            ("spoke-1", "10.1.1.0/24".to_string())
+        ]
+    );
     // A pair is converted to the declared type (int), as az does.
-    assert_eq!(ok(&t, &["prefix=10.0.0.0/16", "count=3"]).topology.vnets.len(), 3);
+    assert_eq!(
+        ok(&t, &["prefix=10.0.0.0/16", "count=3"])
+            .topology
+            .vnets
+            .len(),
+        3
+    );
     // Violations name the parameter.
-    assert!(err(&t, &["prefix=10.0.0.0/16", "count=4"]).contains("parameter 'count': 4 is above its maxValue 3"));
-    assert!(err(&t, &["prefix=192.168.0.0/16"]).contains("parameter 'prefix': \"192.168.0.0/16\" is not one of its allowedValues"));
+    assert!(err(&t, &["prefix=10.0.0.0/16", "count=4"])
+        .contains("parameter 'count': 4 is above its maxValue 3"));
+    assert!(err(&t, &["prefix=192.168.0.0/16"])
+        .contains("parameter 'prefix': \"192.168.0.0/16\" is not one of its allowedValues"));
     assert!(err(&t, &[]).contains("parameter 'prefix' has no value and no defaultValue"));
-    assert!(err(&t, &["prefix=10.0.0.0/16", "nope=1"]).contains("parameter 'nope' is given but the template does not declare it"));
+    assert!(err(&t, &["prefix=10.0.0.0/16", "nope=1"])
+        .contains("parameter 'nope' is given but the template does not declare it"));
 }
 
 #[test]
 fn the_deployment_context_is_set_by_the_options() {
-    let t = template(json!({}), json!({}), json!([{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-09-01", "name": "[concat('v-', resourceGroup().name)]",
-        "location": "[resourceGroup().location]", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}}]));
+    let t = template(
+        json!({}),
+        json!({}),
+        json!([{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-09-01", "name": "[concat('v-', resourceGroup().name)]",
+        "location": "[resourceGroup().location]", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}}]),
+    );
     let path = write("ctx.json", &t);
-    let options = Options { subscription: Some("11111111-2222-3333-4444-555555555555".into()), resource_group: Some("lab".into()), location: Some("westeurope".into()), ..Default::default() };
+    let options = Options {
+        subscription: Some("11111111-2222-3333-4444-555555555555".into()),
+        resource_group: Some("lab".into()),
+        location: Some("westeurope".into()),
+        ..Default::default()
+    };
     let l = load_path_with(&path, ServiceTags::bundled(), &options).unwrap();
     let v = &l.topology.vnets[0];
-    assert_eq!((v.name.as_str(), v.location.as_str()), ("v-lab", "westeurope"));
+    assert_eq!(
+        (v.name.as_str(), v.location.as_str()),
+        ("v-lab", "westeurope")
+    );
     assert_eq!(v.id.as_str(), "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/lab/providers/Microsoft.Network/virtualNetworks/v-lab");
 }
 
@@ -115,27 +172,67 @@ fn variables_with_copy_property_copy_and_conditions() {
         ]),
     );
     let l = ok(&t, &[]);
-    let subnets: Vec<String> = l.topology.subnets.iter().map(|s| format!("{} {}", s.name, s.prefix)).collect();
-    assert_eq!(subnets, ["s0 10.0.0.0/24", "s1 10.0.1.0/24", "s2 10.0.2.0/24"]);
-    assert_eq!(l.topology.vnets.len(), 1, "the condition is false and the loop counts 0");
+    let subnets: Vec<String> = l
+        .topology
+        .subnets
+        .iter()
+        .map(|s| format!("{} {}", s.name, s.prefix))
+        .collect();
+    assert_eq!(
+        subnets,
+        ["s0 10.0.0.0/24", "s1 10.0.1.0/24", "s2 10.0.2.0/24"]
+    );
+    assert_eq!(
+        l.topology.vnets.len(),
+        1,
+        "the condition is false and the loop counts 0"
+    );
     assert_eq!(ok(&t, &["withSecond=true"]).topology.vnets.len(), 2);
 }
 
 #[test]
 fn nested_deployments_in_outer_and_inner_scope_and_linked_by_relative_path() {
-    let nested = |scope: &str, name: &str| json!({"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": format!("nested-{scope}"),
+    let nested = |scope: &str, name: &str| {
+        json!({"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": format!("nested-{scope}"),
         "properties": {"mode": "Incremental", "expressionEvaluationOptions": {"scope": scope},
             "parameters": if scope == "inner" { json!({"vnetName": {"value": "[concat(parameters('base'), '-inner')]"}}) } else { json!({}) },
             "template": {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
                 "parameters": if scope == "inner" { json!({"vnetName": {"type": "string"}}) } else { json!({}) },
-                "resources": [vnet(name, if scope == "inner" { "10.2.0.0/16" } else { "10.1.0.0/16" })]}}});
-    write("linked.json", &template(json!({"vnetName": {"type": "string"}}), json!({}), json!([vnet("[parameters('vnetName')]", "10.3.0.0/16")])));
+                "resources": [vnet(name, if scope == "inner" { "10.2.0.0/16" } else { "10.1.0.0/16" })]}}})
+    };
+    write(
+        "linked.json",
+        &template(
+            json!({"vnetName": {"type": "string"}}),
+            json!({}),
+            json!([vnet("[parameters('vnetName')]", "10.3.0.0/16")]),
+        ),
+    );
     let linked = json!({"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "linked",
         "properties": {"mode": "Incremental", "templateLink": {"relativePath": "linked.json"}, "parameters": {"vnetName": {"value": "[concat(parameters('base'), '-linked')]"}}}});
-    let t = template(json!({"base": {"type": "string", "defaultValue": "lab"}}), json!({}),
-        json!([nested("outer", "[concat(parameters('base'), '-outer')]"), nested("inner", "[parameters('vnetName')]"), linked]));
-    let names: Vec<String> = ok(&t, &[]).topology.vnets.iter().map(|v| format!("{} {}", v.name, v.address_space[0])).collect();
-    assert_eq!(names, ["lab-outer 10.1.0.0/16", "lab-inner 10.2.0.0/16", "lab-linked 10.3.0.0/16"]);
+    let t = template(
+        json!({"base": {"type": "string", "defaultValue": "lab"}}),
+        json!({}),
+        json!([
+            nested("outer", "[concat(parameters('base'), '-outer')]"),
+            nested("inner", "[parameters('vnetName')]"),
+            linked
+        ]),
+    );
+    let names: Vec<String> = ok(&t, &[])
+        .topology
+        .vnets
+        .iter()
+        .map(|v| format!("{} {}", v.name, v.address_space[0]))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "lab-outer 10.1.0.0/16",
+            "lab-inner 10.2.0.0/16",
+            "lab-linked 10.3.0.0/16"
+        ]
+    );
 }
 
 #[test]
@@ -146,7 +243,15 @@ fn bicep_language_version_2_resources_by_symbolic_name_and_existing() {
             "hub": vnet("hub", "10.0.0.0/16"),
             "app": {"type": "Microsoft.Network/virtualNetworks/subnets", "apiVersion": "2023-09-01", "name": "hub/app", "dependsOn": ["hub"], "properties": {"addressPrefix": "10.0.1.0/24"}}}})).unwrap();
     let l = ok(&t, &[]);
-    assert_eq!(l.topology.vnets.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["hub"], "an existing resource is not deployed");
+    assert_eq!(
+        l.topology
+            .vnets
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect::<Vec<_>>(),
+        ["hub"],
+        "an existing resource is not deployed"
+    );
     // dependsOn by symbolic name, resource ID or loop name only orders a deployment: the
     // lab evaluates references when it needs them, so it reads them and goes on.
     assert_eq!(l.topology.subnets[0].name, "app");
@@ -156,28 +261,47 @@ fn bicep_language_version_2_resources_by_symbolic_name_and_existing() {
 fn exported_templates_declare_subnets_twice_and_they_are_merged() {
     // `az group export`: the subnet inline in the VNet and again as a child resource.
     let mut v = vnet("hub", "10.0.0.0/16");
-    v["properties"]["subnets"] = json!([{"name": "app", "properties": {"addressPrefix": "10.0.1.0/24"}}]);
-    let t = template(json!({}), json!({}), json!([
+    v["properties"]["subnets"] =
+        json!([{"name": "app", "properties": {"addressPrefix": "10.0.1.0/24"}}]);
+    let t = template(
+        json!({}),
+        json!({}),
+        json!([
         {"type": "Microsoft.Network/routeTables", "apiVersion": "2023-09-01", "name": "rt", "location": "eastus", "properties": {"routes": []}},
         v,
         {"type": "Microsoft.Network/virtualNetworks/subnets", "apiVersion": "2023-09-01", "name": "hub/app",
-         "properties": {"addressPrefix": "10.0.1.0/24", "routeTable": {"id": "[resourceId('Microsoft.Network/routeTables', 'rt')]"}}}]));
+         "properties": {"addressPrefix": "10.0.1.0/24", "routeTable": {"id": "[resourceId('Microsoft.Network/routeTables', 'rt')]"}}}]),
+    );
     let l = ok(&t, &[]);
     assert_eq!(l.topology.subnets.len(), 1);
-    assert!(l.topology.subnets[0].route_table.is_some(), "the child resource's properties are merged into the inline subnet");
+    assert!(
+        l.topology.subnets[0].route_table.is_some(),
+        "the child resource's properties are merged into the inline subnet"
+    );
 }
 
 #[test]
 fn errors_name_the_json_path_line_column_and_function() {
     let mut v = vnet("hub", "10.0.0.0/16");
     v["properties"]["subnets"] = json!([{"name": "app", "properties": {"addressPrefix": "[cidrSubnet('10.0.0.0/16', 8, 0)]"}}]);
-    let t = template(json!({}), json!({}), json!([vnet("other", "10.9.0.0/16"), v]));
+    let t = template(
+        json!({}),
+        json!({}),
+        json!([vnet("other", "10.9.0.0/16"), v]),
+    );
     let e = err(&t, &[]);
-    assert!(e.contains("resources[1].properties.subnets[0].properties.addressPrefix"), "{e}");
+    assert!(
+        e.contains("resources[1].properties.subnets[0].properties.addressPrefix"),
+        "{e}"
+    );
     assert!(e.contains("(in function 'cidrSubnet')"), "{e}");
     let line = t.lines().position(|l| l.contains("cidrSubnet")).unwrap() + 1;
     assert!(e.contains(&format!("azuredeploy.json:{line}:")), "{e}");
-    let unsupported = template(json!({}), json!({}), json!([vnet("[utcNow()]", "10.0.0.0/16")]));
+    let unsupported = template(
+        json!({}),
+        json!({}),
+        json!([vnet("[utcNow()]", "10.0.0.0/16")]),
+    );
     assert!(err(&unsupported, &[]).contains("unsupported function 'utcNow'"));
 }
 
@@ -185,8 +309,19 @@ fn errors_name_the_json_path_line_column_and_function() {
 fn a_resource_referring_to_an_existing_resource_outside_the_template_is_left_out() {
     let nic = json!({"type": "Microsoft.Network/networkInterfaces", "apiVersion": "2023-09-01", "name": "nic1", "location": "eastus",
         "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": "[parameters('subnetId')]"}}}]}});
-    let t = template(json!({"subnetId": {"type": "string"}}), json!({}), json!([vnet("hub", "10.0.0.0/16"), nic]));
+    let t = template(
+        json!({"subnetId": {"type": "string"}}),
+        json!({}),
+        json!([vnet("hub", "10.0.0.0/16"), nic]),
+    );
     let l = ok(&t, &["subnetId=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/existing/subnets/app"]);
     assert_eq!((l.topology.vnets.len(), l.topology.nics.len()), (1, 0));
-    assert!(l.warnings.iter().any(|w| w.to_string().contains("resource 'nic1' refers to") && w.to_string().contains("existing/subnets/app")), "{:?}", l.warnings);
+    assert!(
+        l.warnings
+            .iter()
+            .any(|w| w.to_string().contains("resource 'nic1' refers to")
+                && w.to_string().contains("existing/subnets/app")),
+        "{:?}",
+        l.warnings
+    );
 }

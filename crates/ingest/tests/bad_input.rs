@@ -20,19 +20,31 @@ fn json(text: &str) -> Result<vnetlab_ingest::Loaded, Vec<Diagnostic>> {
 }
 
 fn first_error(text: &str) -> Diagnostic {
-    json(text).expect_err("must be refused").into_iter().find(Diagnostic::is_error).expect("an error")
+    json(text)
+        .expect_err("must be refused")
+        .into_iter()
+        .find(Diagnostic::is_error)
+        .expect("an error")
 }
 
 #[test]
 fn the_fixture_is_valid() {
-    assert_eq!(json(VALID).unwrap().topology.nics[0].ip_configurations[0].private_ip.to_string(), "10.0.1.4");
+    assert_eq!(
+        json(VALID).unwrap().topology.nics[0].ip_configurations[0]
+            .private_ip
+            .to_string(),
+        "10.0.1.4"
+    );
 }
 
 #[test]
 fn truncated_files_name_the_end() {
     for cut in [1, 10, 100, 300, VALID.len() - 2] {
         let d = first_error(&VALID[..cut]);
-        assert!(d.message.contains("ends before the JSON is complete"), "cut {cut}: {d}");
+        assert!(
+            d.message.contains("ends before the JSON is complete"),
+            "cut {cut}: {d}"
+        );
         let loc = d.location.expect("syntax errors have a location");
         assert_eq!(loc.file, "in.json");
         assert!(loc.line >= 1 && loc.column >= 1);
@@ -56,14 +68,26 @@ fn garbage_bytes_are_not_text() {
     std::fs::write(&file, b"[{\"type\": \"\xff\xfe\x00garbage").unwrap();
     let diags = load_path(&file, ServiceTags::bundled()).unwrap_err();
     std::fs::remove_dir_all(&dir).unwrap();
-    assert!(diags[0].message.contains("is not UTF-8 text (invalid byte at offset 11)"), "{}", diags[0]);
+    assert!(
+        diags[0]
+            .message
+            .contains("is not UTF-8 text (invalid byte at offset 11)"),
+        "{}",
+        diags[0]
+    );
     assert_eq!(diags[0].location.as_ref().unwrap().column, 12);
 }
 
 #[test]
 fn a_missing_file_is_a_clear_error() {
-    let diags = load_path(std::path::Path::new("/nonexistent/topology.json"), ServiceTags::bundled()).unwrap_err();
-    assert!(diags[0].message.contains("cannot read /nonexistent/topology.json"));
+    let diags = load_path(
+        std::path::Path::new("/nonexistent/topology.json"),
+        ServiceTags::bundled(),
+    )
+    .unwrap_err();
+    assert!(diags[0]
+        .message
+        .contains("cannot read /nonexistent/topology.json"));
 }
 
 #[test]
@@ -91,7 +115,10 @@ fn wrong_shapes_name_the_place() {
 fn host_bits_get_the_corrected_prefix_as_hint() {
     let d = first_error(&VALID.replace("10.0.1.0/24", "10.0.1.7/24"));
     assert!(d.message.contains("host bits"));
-    assert_eq!(d.hint.as_deref(), Some("Azure rejects it; did you mean 10.0.1.0/24?"));
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("Azure rejects it; did you mean 10.0.1.0/24?")
+    );
 }
 
 proptest! {

@@ -18,7 +18,14 @@ fn repo() -> PathBuf {
 }
 
 fn files_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| keep(p)).collect()).unwrap_or_default();
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| keep(p))
+                .collect()
+        })
+        .unwrap_or_default();
     out.sort();
     out
 }
@@ -29,7 +36,9 @@ fn topology_files() -> Vec<PathBuf> {
     let yaml = |p: &Path| p.extension().is_some_and(|e| e == "yaml" || e == "yml");
     let mut files = Vec::new();
     for case in files_in(&root.join("tests/conformance"), |p| p.is_dir()) {
-        files.extend(files_in(&case, |p| p.file_stem().is_some_and(|s| s == "topology")));
+        files.extend(files_in(&case, |p| {
+            p.file_stem().is_some_and(|s| s == "topology")
+        }));
     }
     files.push(root.join("examples/homelab.yaml"));
     files.extend(files_in(&root.join("tests/lab"), yaml));
@@ -61,7 +70,9 @@ fn normalize_ids(v: &mut Value, own: &str) {
                         *s = if s.eq_ignore_ascii_case(own) {
                             "self".into()
                         } else {
-                            s.to_ascii_lowercase().split_once("/providers/").map_or_else(|| s.to_ascii_lowercase(), |(_, p)| p.to_string())
+                            s.to_ascii_lowercase()
+                                .split_once("/providers/")
+                                .map_or_else(|| s.to_ascii_lowercase(), |(_, p)| p.to_string())
                         }
                     }
                     _ => normalize_ids(m, own),
@@ -79,8 +90,12 @@ fn answers(t: &Topology, tags: &ServiceTags) -> Vec<(String, Value, Value)> {
     let mut out: Vec<(String, Value, Value)> = (0..t.nics.len())
         .map(|i| {
             let nic = NicId(i as u32);
-            let routes = serde_json::to_value(effective_routes::to_json(&effective_routes::for_nic(&a, nic))).expect("JSON");
-            let mut rules = serde_json::to_value(effective_security_rules::to_json(&a, nic)).expect("JSON");
+            let routes = serde_json::to_value(effective_routes::to_json(
+                &effective_routes::for_nic(&a, nic),
+            ))
+            .expect("JSON");
+            let mut rules =
+                serde_json::to_value(effective_security_rules::to_json(&a, nic)).expect("JSON");
             normalize_ids(&mut rules, t.nic(nic).id.as_str());
             (nic_key(t, nic), routes, rules)
         })
@@ -113,7 +128,10 @@ fn reload(yaml: &str, tags: &ServiceTags) -> Topology {
         Ok(l) => l.topology,
         Err(diags) => {
             let errors: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
-            panic!("the exported lab file does not load:\n{}\n--- lab file ---\n{yaml}", errors.join("\n"))
+            panic!(
+                "the exported lab file does not load:\n{}\n--- lab file ---\n{yaml}",
+                errors.join("\n")
+            )
         }
     }
 }
@@ -135,7 +153,9 @@ fn round_trip(original: &Topology, tags: &ServiceTags) -> Option<String> {
             None => problems.push(format!("{key} is missing after the round trip")),
             Some((_, routes2, rules2)) => {
                 if routes != routes2 {
-                    problems.push(format!("{key}: effective routes differ:\n  before: {routes}\n  after:  {routes2}"));
+                    problems.push(format!(
+                        "{key}: effective routes differ:\n  before: {routes}\n  after:  {routes2}"
+                    ));
                 }
                 if rules != rules2 {
                     problems.push(format!("{key}: effective security rules differ:\n  before: {rules}\n  after:  {rules2}"));
@@ -155,30 +175,50 @@ fn round_trip(original: &Topology, tags: &ServiceTags) -> Option<String> {
 /// export must name the cause (the second string) in its leading comment.
 const LOSSY: &[(&str, &str)] = &[
     // A private endpoint's /32 InterfaceEndpoint route (routing.md 3.2 E5) is gone.
-    ("tests/conformance/t38-private-endpoint/", "private endpoint 'pe-storage'"),
-    ("tests/conformance/t38-private-endpoint-network-policies/", "private endpoint 'pe-storage'"),
+    (
+        "tests/conformance/t38-private-endpoint/",
+        "private endpoint 'pe-storage'",
+    ),
+    (
+        "tests/conformance/t38-private-endpoint-network-policies/",
+        "private endpoint 'pe-storage'",
+    ),
 ];
 
 #[test]
 fn every_loadable_topology_round_trips_through_the_lab_file() {
     let tags = ServiceTags::bundled();
     let files = topology_files();
-    assert!(files.len() > 50, "expected the repository's topology files, found {}", files.len());
+    assert!(
+        files.len() > 50,
+        "expected the repository's topology files, found {}",
+        files.len()
+    );
     let (mut passed, mut skipped, mut failures) = (0, 0, Vec::new());
     for file in &files {
         let Ok(original) = load_path(file, tags).map(|l| l.topology) else {
             skipped += 1;
             continue;
         };
-        let shown = file.strip_prefix(repo()).unwrap_or(file).display().to_string();
+        let shown = file
+            .strip_prefix(repo())
+            .unwrap_or(file)
+            .display()
+            .to_string();
         let lossy = LOSSY.iter().find(|(prefix, _)| shown.starts_with(prefix));
         match (round_trip(&original, tags), lossy) {
             (None, None) => passed += 1,
             (Some(why), None) => failures.push(format!("{shown}: {why}")),
-            (None, Some(_)) => failures.push(format!("{shown} round trips now: remove it from LOSSY")),
+            (None, Some(_)) => {
+                failures.push(format!("{shown} round trips now: remove it from LOSSY"))
+            }
             (Some(_), Some((_, cause))) => {
                 let yaml = to_yaml(&original);
-                let header: String = yaml.lines().take_while(|l| l.starts_with('#')).collect::<Vec<_>>().join("\n");
+                let header: String = yaml
+                    .lines()
+                    .take_while(|l| l.starts_with('#'))
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 if !header.contains(NOT_EXPRESSIBLE) || !header.contains(cause) {
                     failures.push(format!("{shown}: the export does not say what it cannot express ({cause}):\n{header}"));
                 }
@@ -186,7 +226,12 @@ fn every_loadable_topology_round_trips_through_the_lab_file() {
         }
     }
     eprintln!("{passed} of {} topology files round trip, {} lose what the lab file cannot express, {skipped} do not load in the first place", files.len(), LOSSY.len());
-    assert!(failures.is_empty(), "{} file(s) do not round trip:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} file(s) do not round trip:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
     assert!(passed >= 80, "only {passed} files round trip");
 }
 
@@ -290,35 +335,99 @@ sites:
 #[test]
 fn every_key_of_the_lab_file_survives_and_the_export_is_stable() {
     let tags = ServiceTags::bundled();
-    let original = load_text(EVERY_KEY, "every-key.yaml", Format::Yaml, tags).unwrap_or_else(|d| panic!("{d:?}")).topology;
+    let original = load_text(EVERY_KEY, "every-key.yaml", Format::Yaml, tags)
+        .unwrap_or_else(|d| panic!("{d:?}"))
+        .topology;
     let yaml = to_yaml(&original);
-    assert!(!yaml.contains(NOT_EXPRESSIBLE), "a lab file loses nothing:\n{yaml}");
+    assert!(
+        !yaml.contains(NOT_EXPRESSIBLE),
+        "a lab file loses nothing:\n{yaml}"
+    );
     if let Some(why) = round_trip(&original, tags) {
         panic!("{why}");
     }
     let reloaded = reload(&yaml, tags);
-    assert_eq!(to_yaml(&reloaded), yaml, "the export of the reloaded topology differs");
+    assert_eq!(
+        to_yaml(&reloaded),
+        yaml,
+        "the export of the reloaded topology differs"
+    );
     // What the answers do not show is kept too.
-    let find_pip = |t: &Topology, name: &str| t.public_ips.iter().find(|p| p.name == name).map(|p| (p.address, p.sku));
-    for pip in ["basic-pip", "nat-pip1", "nat-pip2", "multi-nic0-pip", "hub gw-pip", "hub gw-pip2"] {
-        assert_eq!(find_pip(&original, pip), find_pip(&reloaded, pip), "public IP {pip}");
+    let find_pip = |t: &Topology, name: &str| {
+        t.public_ips
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| (p.address, p.sku))
+    };
+    for pip in [
+        "basic-pip",
+        "nat-pip1",
+        "nat-pip2",
+        "multi-nic0-pip",
+        "hub gw-pip",
+        "hub gw-pip2",
+    ] {
+        assert_eq!(
+            find_pip(&original, pip),
+            find_pip(&reloaded, pip),
+            "public IP {pip}"
+        );
         assert!(find_pip(&reloaded, pip).is_some(), "public IP {pip}");
     }
-    let gateways = |t: &Topology| -> Vec<String> { t.gateways.iter().map(|g| format!("{} {:?} {} {} {} {} {} {:?}", g.name, g.gateway_type, g.vpn_type, g.sku, g.active_active, g.enable_bgp, g.asn, g.instance_ips)).collect() };
+    let gateways = |t: &Topology| -> Vec<String> {
+        t.gateways
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} {:?} {} {} {} {} {} {:?}",
+                    g.name,
+                    g.gateway_type,
+                    g.vpn_type,
+                    g.sku,
+                    g.active_active,
+                    g.enable_bgp,
+                    g.asn,
+                    g.instance_ips
+                )
+            })
+            .collect()
+    };
     assert_eq!(gateways(&original), gateways(&reloaded));
-    let sites = |t: &Topology| -> Vec<String> { t.local_gateways.iter().map(|l| format!("{} {:?} {:?} {:?} {:?}", l.name, l.gateway_ip, l.address_prefixes, l.bgp, l.bgp_advertised)).collect() };
+    let sites = |t: &Topology| -> Vec<String> {
+        t.local_gateways
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {:?} {:?} {:?} {:?}",
+                    l.name, l.gateway_ip, l.address_prefixes, l.bgp, l.bgp_advertised
+                )
+            })
+            .collect()
+    };
     assert_eq!(sites(&original), sites(&reloaded));
-    let locations = |t: &Topology| -> Vec<String> { t.vnets.iter().map(|v| format!("{} {}", v.name, v.location)).collect() };
+    let locations = |t: &Topology| -> Vec<String> {
+        t.vnets
+            .iter()
+            .map(|v| format!("{} {}", v.name, v.location))
+            .collect()
+    };
     assert_eq!(locations(&original), locations(&reloaded));
     assert_eq!(reloaded.nat_gateways[0].public_ips.len(), 2);
-    let endpoints = |t: &Topology| -> Vec<String> { t.subnets.iter().map(|s| format!("{:?} {}", s.service_endpoints, s.default_outbound_access)).collect() };
+    let endpoints = |t: &Topology| -> Vec<String> {
+        t.subnets
+            .iter()
+            .map(|s| format!("{:?} {}", s.service_endpoints, s.default_outbound_access))
+            .collect()
+    };
     assert_eq!(endpoints(&original), endpoints(&reloaded));
 }
 
 /// A REST document with one of each thing the lab file cannot hold.
 fn lossy_document() -> Value {
     use serde_json::json;
-    let id = |kind: &str, name: &str, rg: &str| format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/{rg}/providers/Microsoft.Network/{kind}/{name}");
+    let id = |kind: &str, name: &str, rg: &str| {
+        format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/{rg}/providers/Microsoft.Network/{kind}/{name}")
+    };
     let subnet = |vnet: &str, s: &str| json!({ "id": id("virtualNetworks", &format!("{vnet}/subnets/{s}"), "vnetlab") });
     let reference = |kind: &str, name: &str| json!({ "id": id(kind, name, "vnetlab") });
     let nsg = |rg: &str, rule: Value| json!({ "type": "Microsoft.Network/networkSecurityGroups", "name": "dup", "id": id("networkSecurityGroups", "dup", rg), "properties": { "securityRules": [rule] } });
@@ -338,7 +447,10 @@ fn lossy_document() -> Value {
     };
     let connection = |name: &str, kind: &str, gw1: &str, other: Value| {
         let mut props = json!({ "connectionType": kind, "virtualNetworkGateway1": reference("virtualNetworkGateways", gw1) });
-        props.as_object_mut().unwrap().extend(other.as_object().unwrap().clone());
+        props
+            .as_object_mut()
+            .unwrap()
+            .extend(other.as_object().unwrap().clone());
         json!({ "type": "Microsoft.Network/connections", "name": name, "properties": props })
     };
     let ip_config = |name: &str, ip: &str, primary: bool| json!({ "name": name, "properties": { "primary": primary, "privateIPAllocationMethod": "Static", "privateIPAddress": ip, "subnet": subnet("v1", "s1") } });
@@ -373,9 +485,15 @@ fn lossy_document() -> Value {
 fn what_the_lab_file_cannot_express_is_listed_and_the_rest_is_kept() {
     let tags = ServiceTags::bundled();
     let text = lossy_document().to_string();
-    let original = load_text(&text, "lossy.json", Format::Json, tags).unwrap_or_else(|d| panic!("{d:?}")).topology;
+    let original = load_text(&text, "lossy.json", Format::Json, tags)
+        .unwrap_or_else(|d| panic!("{d:?}"))
+        .topology;
     let yaml = to_yaml(&original);
-    let header: String = yaml.lines().take_while(|l| l.starts_with('#')).collect::<Vec<_>>().join("\n");
+    let header: String = yaml
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(header.contains(NOT_EXPRESSIBLE), "{yaml}");
     for expected in [
         "gateway 'gw1er': a lab file VNet has one gateway",
@@ -399,15 +517,36 @@ fn what_the_lab_file_cannot_express_is_listed_and_the_rest_is_kept() {
     let reloaded = reload(&yaml, tags);
     // The NIC without a VM is kept with a VM of its own, under its own name and address.
     assert_eq!(reloaded.nics.len(), original.nics.len());
-    let orphan = reloaded.find_nic("orphan-nic").expect("the NIC without a VM is kept");
-    assert_eq!(reloaded.nic(orphan).primary_ip_configuration().private_ip.to_string(), "10.0.1.10");
-    assert_eq!(reloaded.vm(reloaded.nic(orphan).vm.expect("a VM of its own")).name, "orphan");
+    let orphan = reloaded
+        .find_nic("orphan-nic")
+        .expect("the NIC without a VM is kept");
+    assert_eq!(
+        reloaded
+            .nic(orphan)
+            .primary_ip_configuration()
+            .private_ip
+            .to_string(),
+        "10.0.1.10"
+    );
+    assert_eq!(
+        reloaded
+            .vm(reloaded.nic(orphan).vm.expect("a VM of its own"))
+            .name,
+        "orphan"
+    );
     // The load balancer and its pool membership are kept.
-    assert_eq!(reloaded.load_balancers.len(), original.load_balancers.len(), "{yaml}");
+    assert_eq!(
+        reloaded.load_balancers.len(),
+        original.load_balancers.len(),
+        "{yaml}"
+    );
     assert!(!header.contains("load balancer"), "{yaml}");
     // The gateway keeps its default site (forced tunnelling).
     assert!(!header.contains("default site"), "{yaml}");
-    assert!(reloaded.gateways.iter().any(|g| g.default_site.is_some()), "{yaml}");
+    assert!(
+        reloaded.gateways.iter().any(|g| g.default_site.is_some()),
+        "{yaml}"
+    );
     // Its NSGs and rules are unchanged; the second 'dup' NSG keeps its rules under its new name.
     let rules = |t: &Topology, nic: NicId| {
         let a = Analysis::new(t, tags);
@@ -415,24 +554,66 @@ fn what_the_lab_file_cannot_express_is_listed_and_the_rest_is_kept() {
         normalize_ids(&mut v, t.nic(nic).id.as_str());
         for nsg in v["value"].as_array_mut().expect("NSGs") {
             for rule in nsg["effectiveSecurityRules"].as_array_mut().expect("rules") {
-                rule.as_object_mut().expect("rule").retain(|k, _| !k.starts_with("expanded"));
+                rule.as_object_mut()
+                    .expect("rule")
+                    .retain(|k, _| !k.starts_with("expanded"));
             }
         }
         v
     };
-    assert_eq!(rules(&original, original.find_nic("orphan-nic").unwrap()), rules(&reloaded, orphan));
-    let renamed = reloaded.nsgs.iter().find(|n| n.name == "dup-2").expect("the second NSG");
-    assert_eq!(renamed.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["deny-b"]);
-    assert_eq!(reloaded.subnets.iter().find(|s| s.nsg.is_some_and(|n| reloaded.nsgs[n.index()].name == "dup-2")).map(|s| s.name.as_str()), Some("s1"));
+    assert_eq!(
+        rules(&original, original.find_nic("orphan-nic").unwrap()),
+        rules(&reloaded, orphan)
+    );
+    let renamed = reloaded
+        .nsgs
+        .iter()
+        .find(|n| n.name == "dup-2")
+        .expect("the second NSG");
+    assert_eq!(
+        renamed
+            .rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        ["deny-b"]
+    );
+    assert_eq!(
+        reloaded
+            .subnets
+            .iter()
+            .find(|s| s
+                .nsg
+                .is_some_and(|n| reloaded.nsgs[n.index()].name == "dup-2"))
+            .map(|s| s.name.as_str()),
+        Some("s1")
+    );
     assert_eq!(reloaded.gateways.len(), 2);
-    assert_eq!(reloaded.gateways.iter().map(|g| (g.name.as_str(), g.instance_ips.clone())).collect::<Vec<_>>(), original.gateways.iter().filter(|g| g.name != "gw1er").map(|g| (g.name.as_str(), g.instance_ips.clone())).collect::<Vec<_>>());
+    assert_eq!(
+        reloaded
+            .gateways
+            .iter()
+            .map(|g| (g.name.as_str(), g.instance_ips.clone()))
+            .collect::<Vec<_>>(),
+        original
+            .gateways
+            .iter()
+            .filter(|g| g.name != "gw1er")
+            .map(|g| (g.name.as_str(), g.instance_ips.clone()))
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn an_empty_topology_is_a_lab_file_that_loads() {
     let tags = ServiceTags::bundled();
     let yaml = to_yaml(&Topology::default());
-    assert_eq!(yaml.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>(), ["location: westeurope"]);
+    assert_eq!(
+        yaml.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>(),
+        ["location: westeurope"]
+    );
     let reloaded = reload(&yaml, tags);
     assert!(reloaded.vnets.is_empty() && reloaded.nics.is_empty());
 }

@@ -9,7 +9,21 @@ use vnetlab_model::service_tags::ServiceTags;
 const RG: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/Lab-RG/providers/Microsoft.Network";
 
 fn load(doc: &Value) -> Loaded {
-    load_text(&doc.to_string(), "in.json", Format::Json, ServiceTags::bundled()).unwrap_or_else(|d| panic!("{}", d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")))
+    load_text(
+        &doc.to_string(),
+        "in.json",
+        Format::Json,
+        ServiceTags::bundled(),
+    )
+    .unwrap_or_else(|d| {
+        panic!(
+            "{}",
+            d.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
 }
 
 fn vnet_inline() -> Value {
@@ -26,17 +40,34 @@ fn route_table() -> Value {
 
 fn summary(l: &Loaded) -> (usize, usize, usize, String, String) {
     let t = &l.topology;
-    let rt = t.subnets[0].route_table.map(|r| t.route_table(r).routes.len()).unwrap_or(0);
-    (t.vnets.len(), t.subnets.len(), rt, t.subnets[0].id.to_string(), t.vnets[0].location.clone())
+    let rt = t.subnets[0]
+        .route_table
+        .map(|r| t.route_table(r).routes.len())
+        .unwrap_or(0);
+    (
+        t.vnets.len(),
+        t.subnets.len(),
+        rt,
+        t.subnets[0].id.to_string(),
+        t.vnets[0].location.clone(),
+    )
 }
 
 #[test]
 fn array_value_list_and_template_agree() {
     let array = load(&json!([route_table(), vnet_inline()]));
     let list = load(&json!({"value": [route_table(), vnet_inline()]}));
-    let template = load(&json!({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
-        "resources": [route_table(), vnet_inline()]}));
-    let expected = (1, 1, 1, format!("{RG}/virtualNetworks/hub/subnets/app"), "westeurope".to_string());
+    let template = load(
+        &json!({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+        "resources": [route_table(), vnet_inline()]}),
+    );
+    let expected = (
+        1,
+        1,
+        1,
+        format!("{RG}/virtualNetworks/hub/subnets/app"),
+        "westeurope".to_string(),
+    );
     assert_eq!(summary(&array), expected);
     assert_eq!(summary(&list), expected);
     assert_eq!(summary(&template), expected);
@@ -44,11 +75,16 @@ fn array_value_list_and_template_agree() {
 
 #[test]
 fn a_single_show_resource() {
-    let l = load(&json!({"id": format!("{RG}/virtualNetworks/solo"), "name": "solo", "type": "Microsoft.Network/virtualNetworks",
-        "properties": {"addressSpace": {"addressPrefixes": ["10.7.0.0/16"]}, "subnets": [{"name": "a", "properties": {"addressPrefix": "10.7.0.0/24"}}]}}));
+    let l = load(
+        &json!({"id": format!("{RG}/virtualNetworks/solo"), "name": "solo", "type": "Microsoft.Network/virtualNetworks",
+        "properties": {"addressSpace": {"addressPrefixes": ["10.7.0.0/16"]}, "subnets": [{"name": "a", "properties": {"addressPrefix": "10.7.0.0/24"}}]}}),
+    );
     assert_eq!(l.topology.vnets[0].name, "solo");
     // A subnet without id gets its parent's id plus /subnets/name.
-    assert_eq!(l.topology.subnets[0].id.to_string(), format!("{RG}/virtualNetworks/solo/subnets/a"));
+    assert_eq!(
+        l.topology.subnets[0].id.to_string(),
+        format!("{RG}/virtualNetworks/solo/subnets/a")
+    );
 }
 
 #[test]
@@ -63,7 +99,14 @@ fn separate_and_nested_child_resources() {
     ]));
     let t = &separate.topology;
     assert_eq!(t.vnets[0].subnets.len(), 1);
-    assert_eq!(t.route_tables[0].routes.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["r1", "r2"]);
+    assert_eq!(
+        t.route_tables[0]
+            .routes
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        ["r1", "r2"]
+    );
     // A template child nested in its parent's `resources`, with a relative type and name.
     let nested = load(&json!({"resources": [
         {"type": "Microsoft.Network/virtualNetworks", "name": "hub", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}},
@@ -84,5 +127,13 @@ fn template_expressions_are_named_as_such() {
         ServiceTags::bundled(),
     )
     .unwrap_err();
-    assert!(diags[0].hint.as_deref().unwrap().contains("ARM template expression"), "{}", diags[0]);
+    assert!(
+        diags[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("ARM template expression"),
+        "{}",
+        diags[0]
+    );
 }

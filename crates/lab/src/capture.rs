@@ -25,7 +25,10 @@ pub struct Recorder {
 
 /// A pcap file header for Ethernet frames.
 pub fn header() -> PcapHeader {
-    PcapHeader { datalink: DataLink::ETHERNET, ..Default::default() }
+    PcapHeader {
+        datalink: DataLink::ETHERNET,
+        ..Default::default()
+    }
 }
 
 /// A pcap record: 16-byte header (microsecond timestamps) then the frame.
@@ -41,12 +44,16 @@ pub fn record_bytes(at: Duration, frame: &[u8]) -> Vec<u8> {
 
 impl Recorder {
     pub fn new(ports: usize) -> Recorder {
-        Recorder { active: (0..ports).map(|_| AtomicBool::new(false)).collect(), sinks: (0..ports).map(|_| Mutex::new(Vec::new())).collect() }
+        Recorder {
+            active: (0..ports).map(|_| AtomicBool::new(false)).collect(),
+            sinks: (0..ports).map(|_| Mutex::new(Vec::new())).collect(),
+        }
     }
 
     /// Writes every frame of a port to a pcap file.
     pub fn to_file(&self, port: usize, path: &Path) -> std::io::Result<()> {
-        let writer = PcapWriter::with_header(File::create(path)?, header()).map_err(std::io::Error::other)?;
+        let writer = PcapWriter::with_header(File::create(path)?, header())
+            .map_err(std::io::Error::other)?;
         self.add(port, Sink::File(writer));
         Ok(())
     }
@@ -57,7 +64,10 @@ impl Recorder {
     }
 
     fn add(&self, port: usize, sink: Sink) {
-        self.sinks[port].lock().unwrap_or_else(|e| e.into_inner()).push(sink);
+        self.sinks[port]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(sink);
         self.active[port].store(true, Ordering::Relaxed);
     }
 
@@ -65,10 +75,14 @@ impl Recorder {
         if !self.active[port].load(Ordering::Relaxed) {
             return;
         }
-        let at = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         let mut sinks = self.sinks[port].lock().unwrap_or_else(|e| e.into_inner());
         sinks.retain_mut(|sink| match sink {
-            Sink::File(w) => w.write_packet(&PcapPacket::new(at, frame.len() as u32, frame)).is_ok(),
+            Sink::File(w) => w
+                .write_packet(&PcapPacket::new(at, frame.len() as u32, frame))
+                .is_ok(),
             Sink::Stream(s) => s.write_all(&record_bytes(at, frame)).is_ok(),
         });
         self.active[port].store(!sinks.is_empty(), Ordering::Relaxed);

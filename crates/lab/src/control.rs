@@ -17,13 +17,21 @@ pub fn socket_path(dir: &Path) -> PathBuf {
 pub fn bind(dir: &Path) -> Result<UnixListener, String> {
     let path = socket_path(dir);
     let _ = std::fs::remove_file(&path);
-    let listener = UnixListener::bind(&path).map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
+    let listener = UnixListener::bind(&path)
+        .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     Ok(listener)
 }
 
 /// Answers clients until `stop` is set.
-pub fn serve(listener: UnixListener, stop: &AtomicBool, counters: &Counters, recorder: &Recorder, names: &[(String, usize)], state: &State) {
+pub fn serve(
+    listener: UnixListener,
+    stop: &AtomicBool,
+    counters: &Counters,
+    recorder: &Recorder,
+    names: &[(String, usize)],
+    state: &State,
+) {
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, _)) => {
@@ -34,7 +42,13 @@ pub fn serve(listener: UnixListener, stop: &AtomicBool, counters: &Counters, rec
     }
 }
 
-fn answer(stream: UnixStream, counters: &Counters, recorder: &Recorder, names: &[(String, usize)], state: &State) -> std::io::Result<()> {
+fn answer(
+    stream: UnixStream,
+    counters: &Counters,
+    recorder: &Recorder,
+    names: &[(String, usize)],
+    state: &State,
+) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut line = String::new();
@@ -43,12 +57,25 @@ fn answer(stream: UnixStream, counters: &Counters, recorder: &Recorder, names: &
     let mut out = &stream;
     match (words.next(), words.next()) {
         (Some("status"), _) => {
-            let counters: serde_json::Map<String, serde_json::Value> = counters.snapshot().into_iter().map(|(k, v)| (k.to_string(), v.into())).collect();
-            writeln!(out, "{}", serde_json::json!({ "state": state, "counters": counters }))
+            let counters: serde_json::Map<String, serde_json::Value> = counters
+                .snapshot()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.into()))
+                .collect();
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({ "state": state, "counters": counters })
+            )
         }
         (Some("capture"), Some(name)) => {
             // A VM's name stands for its primary NIC.
-            let nic = state.vms.iter().find(|v| v.name == name).and_then(|v| v.nics.first()).map_or(name, |n| n.name.as_str());
+            let nic = state
+                .vms
+                .iter()
+                .find(|v| v.name == name)
+                .and_then(|v| v.nics.first())
+                .map_or(name, |n| n.name.as_str());
             match names.iter().find(|(n, _)| n == nic) {
                 Some((_, port)) => {
                     writeln!(out, "ok")?;
@@ -65,7 +92,12 @@ fn answer(stream: UnixStream, counters: &Counters, recorder: &Recorder, names: &
 /// Sends one request to a running lab; returns the connection after the request line.
 pub fn request(dir: &Path, line: &str) -> Result<UnixStream, String> {
     let path = socket_path(dir);
-    let mut stream = UnixStream::connect(&path).map_err(|e| format!("cannot reach the lab's switch at {}: {e} (is the lab up?)", path.display()))?;
+    let mut stream = UnixStream::connect(&path).map_err(|e| {
+        format!(
+            "cannot reach the lab's switch at {}: {e} (is the lab up?)",
+            path.display()
+        )
+    })?;
     writeln!(stream, "{line}").map_err(|e| e.to_string())?;
     Ok(stream)
 }
@@ -74,14 +106,23 @@ pub fn request(dir: &Path, line: &str) -> Result<UnixStream, String> {
 pub fn status(dir: &Path) -> Result<serde_json::Value, String> {
     let stream = request(dir, "status")?;
     let mut line = String::new();
-    BufReader::new(&stream).read_line(&mut line).map_err(|e| e.to_string())?;
-    serde_json::from_str(&line).map_err(|e| format!("the switch answered something unreadable: {e}"))
+    BufReader::new(&stream)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    serde_json::from_str(&line)
+        .map_err(|e| format!("the switch answered something unreadable: {e}"))
 }
 
 /// `vnetlab capture`: writes what a NIC sees to a pcap file until `count` frames or `seconds`
 /// have passed (or the process is interrupted: every record is written whole). Returns how
 /// many frames it wrote.
-pub fn capture(dir: &Path, nic: &str, path: &Path, count: Option<usize>, seconds: Option<u64>) -> Result<usize, String> {
+pub fn capture(
+    dir: &Path,
+    nic: &str,
+    path: &Path,
+    count: Option<usize>,
+    seconds: Option<u64>,
+) -> Result<usize, String> {
     use pcap_file::pcap::{PcapPacket, PcapWriter};
     use std::io::Read;
     let stream = request(dir, &format!("capture {nic}"))?;
@@ -91,8 +132,10 @@ pub fn capture(dir: &Path, nic: &str, path: &Path, count: Option<usize>, seconds
     if line.trim() != "ok" {
         return Err(line.trim().trim_start_matches("error: ").to_string());
     }
-    let file = std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let mut writer = PcapWriter::with_header(file, crate::capture::header()).map_err(|e| e.to_string())?;
+    let file =
+        std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut writer =
+        PcapWriter::with_header(file, crate::capture::header()).map_err(|e| e.to_string())?;
     let deadline = seconds.map(|s| std::time::Instant::now() + Duration::from_secs(s));
     let mut written = 0;
     while count.is_none_or(|c| written < c) {
@@ -101,19 +144,32 @@ pub fn capture(dir: &Path, nic: &str, path: &Path, count: Option<usize>, seconds
             if left.is_zero() {
                 break;
             }
-            reader.get_ref().set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
+            reader
+                .get_ref()
+                .set_read_timeout(Some(left))
+                .map_err(|e| e.to_string())?;
         }
         let mut head = [0u8; 16];
         match reader.read_exact(&mut head) {
             Ok(()) => {}
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => break,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break
+            }
             Err(_) => break,
         }
         let word = |i: usize| u32::from_le_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
         let mut frame = vec![0u8; word(8) as usize];
         reader.read_exact(&mut frame).map_err(|e| e.to_string())?;
-        let at = Duration::from_secs(u64::from(word(0))) + Duration::from_micros(u64::from(word(4)));
-        writer.write_packet(&PcapPacket::new(at, word(12), &frame)).map_err(|e| e.to_string())?;
+        let at =
+            Duration::from_secs(u64::from(word(0))) + Duration::from_micros(u64::from(word(4)));
+        writer
+            .write_packet(&PcapPacket::new(at, word(12), &frame))
+            .map_err(|e| e.to_string())?;
         written += 1;
     }
     Ok(written)

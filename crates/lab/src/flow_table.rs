@@ -45,10 +45,16 @@ pub struct FlowTable {
 /// The source ports shared SNAT hands out.
 const SNAT_PORTS: std::ops::RangeInclusive<u16> = 1024..=65535;
 
-
 impl FlowTable {
     pub fn new(ports: usize, limit: usize) -> FlowTable {
-        FlowTable { flows: HashMap::new(), per_port: vec![0; ports], requests: HashMap::new(), snat: HashMap::new(), next_snat_port: *SNAT_PORTS.start(), limit }
+        FlowTable {
+            flows: HashMap::new(),
+            per_port: vec![0; ports],
+            requests: HashMap::new(),
+            snat: HashMap::new(),
+            next_snat_port: *SNAT_PORTS.start(),
+            limit,
+        }
     }
 
     /// The cached action of a packet's flow, refreshed.
@@ -59,7 +65,11 @@ impl FlowTable {
         }
         entry.last_seen = now;
         let action = entry.action;
-        let key = if self.requests.contains_key(&action.packet) { action.packet } else { action.packet.reversed() };
+        let key = if self.requests.contains_key(&action.packet) {
+            action.packet
+        } else {
+            action.packet.reversed()
+        };
         if let Some((_, seen)) = self.requests.get_mut(&key) {
             *seen = now;
         }
@@ -68,7 +78,10 @@ impl FlowTable {
 
     /// The state a reply finds: the request it answers, if that is still alive.
     pub fn request_of(&self, reply: &FiveTuple, now: u64) -> Option<&FlowState> {
-        self.requests.get(&reply.reversed()).filter(|(_, seen)| now.saturating_sub(*seen) <= ConnectionTable::idle_limit(reply)).map(|(s, _)| s)
+        self.requests
+            .get(&reply.reversed())
+            .filter(|(_, seen)| now.saturating_sub(*seen) <= ConnectionTable::idle_limit(reply))
+            .map(|(s, _)| s)
     }
 
     /// The state of a live request, by the request itself (what an ICMP error quotes).
@@ -79,18 +92,38 @@ impl FlowTable {
     /// Caches a new flow's action; for a request that was delivered, keeps its state (merged
     /// with what other legs of the same flow left). Returns false when the port's table is
     /// full of live flows: the flow is refused.
-    pub fn insert(&mut self, port: usize, packet: FiveTuple, action: Action, state: Option<FlowState>, now: u64) -> bool {
+    pub fn insert(
+        &mut self,
+        port: usize,
+        packet: FiveTuple,
+        action: Action,
+        state: Option<FlowState>,
+        now: u64,
+    ) -> bool {
         if self.per_port[port] >= self.limit {
             self.expire(now);
             if self.per_port[port] >= self.limit {
                 return false;
             }
         }
-        if self.flows.insert((port, packet), Entry { action, last_seen: now }).is_none() {
+        if self
+            .flows
+            .insert(
+                (port, packet),
+                Entry {
+                    action,
+                    last_seen: now,
+                },
+            )
+            .is_none()
+        {
             self.per_port[port] += 1;
         }
         if let Some(state) = state {
-            let (kept, seen) = self.requests.entry(action.packet).or_insert_with(|| (FlowState::default(), now));
+            let (kept, seen) = self
+                .requests
+                .entry(action.packet)
+                .or_insert_with(|| (FlowState::default(), now));
             kept.merge(state);
             *seen = now;
         }
@@ -100,17 +133,33 @@ impl FlowTable {
     /// Shared SNAT of a request from `port` (`sent`, as the VM sent it; `translated`, with the
     /// shared address): the same flow with a free source port of that address. TCP and UDP
     /// only (ICMP keeps its identifier). None when every port is taken.
-    pub fn snat_port(&mut self, port: usize, sent: FiveTuple, translated: FiveTuple) -> Option<FiveTuple> {
+    pub fn snat_port(
+        &mut self,
+        port: usize,
+        sent: FiveTuple,
+        translated: FiveTuple,
+    ) -> Option<FiveTuple> {
         if !matches!(translated.protocol, FiveTuple::TCP | FiveTuple::UDP) {
-            self.snat.insert((translated.src, translated.protocol, 0), (port, sent));
+            self.snat
+                .insert((translated.src, translated.protocol, 0), (port, sent));
             return Some(translated);
         }
         for _ in SNAT_PORTS {
             let candidate = self.next_snat_port;
-            self.next_snat_port = if candidate == *SNAT_PORTS.end() { *SNAT_PORTS.start() } else { candidate + 1 };
-            if let std::collections::hash_map::Entry::Vacant(e) = self.snat.entry((translated.src, translated.protocol, candidate)) {
+            self.next_snat_port = if candidate == *SNAT_PORTS.end() {
+                *SNAT_PORTS.start()
+            } else {
+                candidate + 1
+            };
+            if let std::collections::hash_map::Entry::Vacant(e) =
+                self.snat
+                    .entry((translated.src, translated.protocol, candidate))
+            {
                 e.insert((port, sent));
-                return Some(FiveTuple { src_port: candidate, ..translated });
+                return Some(FiveTuple {
+                    src_port: candidate,
+                    ..translated
+                });
             }
         }
         None
@@ -119,9 +168,20 @@ impl FlowTable {
     /// A reply to a shared SNAT address: the port its request came from, and the reply as the
     /// VM must get it.
     pub fn unsnat(&self, reply: &FiveTuple) -> Option<(usize, FiveTuple)> {
-        let port = if matches!(reply.protocol, FiveTuple::TCP | FiveTuple::UDP) { reply.dst_port } else { 0 };
+        let port = if matches!(reply.protocol, FiveTuple::TCP | FiveTuple::UDP) {
+            reply.dst_port
+        } else {
+            0
+        };
         let (origin, sent) = self.snat.get(&(reply.dst, reply.protocol, port))?;
-        Some((*origin, FiveTuple { dst: sent.src, dst_port: sent.src_port, ..*reply }))
+        Some((
+            *origin,
+            FiveTuple {
+                dst: sent.src,
+                dst_port: sent.src_port,
+                ..*reply
+            },
+        ))
     }
 
     /// Forgets idle flows; returns how many.
@@ -135,9 +195,11 @@ impl FlowTable {
             }
             live
         });
-        self.requests.retain(|t, (_, seen)| now.saturating_sub(*seen) <= ConnectionTable::idle_limit(t));
+        self.requests
+            .retain(|t, (_, seen)| now.saturating_sub(*seen) <= ConnectionTable::idle_limit(t));
         let flows = &self.flows;
-        self.snat.retain(|_, (port, sent)| flows.contains_key(&(*port, *sent)));
+        self.snat
+            .retain(|_, (port, sent)| flows.contains_key(&(*port, *sent)));
         before - self.flows.len()
     }
 
@@ -156,13 +218,23 @@ mod tests {
     use vnetlab_engine::security::connection_tracking::TCP_IDLE_SECONDS;
 
     fn tcp(port: u16) -> FiveTuple {
-        FiveTuple { src: Ipv4Addr::new(10, 0, 0, 4), dst: Ipv4Addr::new(10, 0, 0, 5), protocol: FiveTuple::TCP, src_port: port, dst_port: 80 }
+        FiveTuple {
+            src: Ipv4Addr::new(10, 0, 0, 4),
+            dst: Ipv4Addr::new(10, 0, 0, 5),
+            protocol: FiveTuple::TCP,
+            src_port: port,
+            dst_port: 80,
+        }
     }
 
     #[test]
     fn a_full_table_refuses_new_flows_and_keeps_live_ones() {
         let mut table = FlowTable::new(2, 2);
-        let action = Action { egress: Some(1), packet: tcp(1), direct: true };
+        let action = Action {
+            egress: Some(1),
+            packet: tcp(1),
+            direct: true,
+        };
         assert!(table.insert(0, tcp(1), action, None, 0));
         assert!(table.insert(0, tcp(2), action, None, 10));
         // Both flows are live: the third is refused, and neither is evicted.
@@ -173,26 +245,55 @@ mod tests {
         // Once flow 2 is idle past TCP's 4 minutes (it was last seen at 10), a new flow fits.
         assert!(table.insert(0, tcp(4), action, None, 10 + TCP_IDLE_SECONDS + 1));
         assert_eq!(table.lookup(0, &tcp(2), 10 + TCP_IDLE_SECONDS + 1), None);
-        assert_eq!(table.lookup(0, &tcp(1), 10 + TCP_IDLE_SECONDS + 1), Some(action), "flow 1 was refreshed at 30");
+        assert_eq!(
+            table.lookup(0, &tcp(1), 10 + TCP_IDLE_SECONDS + 1),
+            Some(action),
+            "flow 1 was refreshed at 30"
+        );
     }
 
     #[test]
     fn replies_find_the_request_state_until_it_idles_out() {
         let mut table = FlowTable::new(1, 10);
         let request = tcp(1);
-        table.insert(0, request, Action { egress: Some(0), packet: request, direct: true }, Some(FlowState::default()), 0);
+        table.insert(
+            0,
+            request,
+            Action {
+                egress: Some(0),
+                packet: request,
+                direct: true,
+            },
+            Some(FlowState::default()),
+            0,
+        );
         assert!(table.request_of(&request.reversed(), 100).is_some());
-        assert!(table.request_of(&request, 100).is_none(), "the request is not its own reply");
-        assert!(table.request_of(&request.reversed(), TCP_IDLE_SECONDS + 1).is_none());
+        assert!(
+            table.request_of(&request, 100).is_none(),
+            "the request is not its own reply"
+        );
+        assert!(table
+            .request_of(&request.reversed(), TCP_IDLE_SECONDS + 1)
+            .is_none());
     }
 
     #[test]
     fn shared_snat_gives_each_flow_its_own_port_and_maps_replies_back() {
         let mut table = FlowTable::new(2, 10);
         let shared = Ipv4Addr::new(198, 51, 100, 254);
-        let (a, b) = (tcp(40000), FiveTuple { src: Ipv4Addr::new(10, 0, 0, 6), ..tcp(40000) });
-        let out_a = table.snat_port(0, a, FiveTuple { src: shared, ..a }).unwrap();
-        let out_b = table.snat_port(1, b, FiveTuple { src: shared, ..b }).unwrap();
+        let (a, b) = (
+            tcp(40000),
+            FiveTuple {
+                src: Ipv4Addr::new(10, 0, 0, 6),
+                ..tcp(40000)
+            },
+        );
+        let out_a = table
+            .snat_port(0, a, FiveTuple { src: shared, ..a })
+            .unwrap();
+        let out_b = table
+            .snat_port(1, b, FiveTuple { src: shared, ..b })
+            .unwrap();
         // Two VMs with the same source port share the address on different ports.
         assert_ne!(out_a.src_port, out_b.src_port);
         let (origin, arrives) = table.unsnat(&out_b.reversed()).unwrap();

@@ -68,7 +68,10 @@ pub fn read_state(lab: &LabName) -> Option<State> {
 /// Whether a process runs (a zombie, killed but not yet reaped, does not).
 pub fn alive(pid: u32) -> bool {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat.rsplit(") ").next().and_then(|rest| rest.chars().next());
+    let state = stat
+        .rsplit(") ")
+        .next()
+        .and_then(|rest| rest.chars().next());
     pid != 0 && state.is_some_and(|s| s != 'Z' && s != 'X')
 }
 
@@ -100,7 +103,13 @@ struct Plan {
 /// Creates the namespaces and TAPs of a topology.
 fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
     let mut ports = Vec::new();
-    let mut state = State { lab: lab.as_str().into(), pid: std::process::id(), file: file.into(), vms: Vec::new(), namespaces: Vec::new() };
+    let mut state = State {
+        lab: lab.as_str().into(),
+        pid: std::process::id(),
+        file: file.into(),
+        vms: Vec::new(),
+        namespaces: Vec::new(),
+    };
     let mut dhcp = Vec::new();
     for vm in &t.vms {
         let ns = lab.vm_namespace(&vm.name);
@@ -117,20 +126,53 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
             if n.enable_ip_forwarding {
                 // An appliance routes in its guest; it must not redirect its senders elsewhere,
                 // and it answers every traceroute probe (Linux would rate-limit its errors).
-                for key in ["net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0", &format!("net.ipv4.conf.{device}.send_redirects=0"), "net.ipv4.icmp_ratelimit=0"] {
+                for key in [
+                    "net.ipv4.ip_forward=1",
+                    "net.ipv4.conf.all.send_redirects=0",
+                    &format!("net.ipv4.conf.{device}.send_redirects=0"),
+                    "net.ipv4.icmp_ratelimit=0",
+                ] {
                     sysctl(&ns, key)?;
                 }
             }
-            let lease = Lease { ip: cfg.private_ip, prefix_len: prefix.prefix_len(), router: addressing::default_gateway(prefix), dns: crate::dhcp::SERVER, lease_seconds: 86_400, hostname: Some(vm.name.clone()) };
-            ports.push(Port { tap, attachment: Attachment::Nic(*nic), mac, lease: Some(lease) });
+            let lease = Lease {
+                ip: cfg.private_ip,
+                prefix_len: prefix.prefix_len(),
+                router: addressing::default_gateway(prefix),
+                dns: crate::dhcp::SERVER,
+                lease_seconds: 86_400,
+                hostname: Some(vm.name.clone()),
+            };
+            ports.push(Port {
+                tap,
+                attachment: Attachment::Nic(*nic),
+                mac,
+                lease: Some(lease),
+            });
             dhcp.push((ns.clone(), device.clone()));
-            nics.push(NicState { name: n.name.clone(), device, mac: mac_string(mac), private_ip: cfg.private_ip, ip_forwarding: n.enable_ip_forwarding });
+            nics.push(NicState {
+                name: n.name.clone(),
+                device,
+                mac: mac_string(mac),
+                private_ip: cfg.private_ip,
+                ip_forwarding: n.enable_ip_forwarding,
+            });
         }
-        state.vms.push(VmState { name: vm.name.clone(), namespace: ns, nics });
+        state.vms.push(VmState {
+            name: vm.name.clone(),
+            namespace: ns,
+            nics,
+        });
     }
     // The Internet (D15), and every site a connection reaches.
     let internet = lab.internet_namespace();
-    outside(&mut ports, lab, &internet, Attachment::Internet, ipnet::Ipv4Net::new(INTERNET_HOST, 24).expect("constant"))?;
+    outside(
+        &mut ports,
+        lab,
+        &internet,
+        Attachment::Internet,
+        ipnet::Ipv4Net::new(INTERNET_HOST, 24).expect("constant"),
+    )?;
     state.namespaces.push(internet);
     for c in &t.connections {
         if let vnetlab_model::ConnectionKind::IPsec { local_gateway } = c.kind {
@@ -139,7 +181,9 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
             if state.namespaces.contains(&ns) {
                 continue;
             }
-            let Some(prefix) = lng.address_prefixes.first().or(lng.bgp_advertised.first()) else { continue };
+            let Some(prefix) = lng.address_prefixes.first().or(lng.bgp_advertised.first()) else {
+                continue;
+            };
             let host = ipnet::Ipv4Net::new(site_host(*prefix), prefix.prefix_len()).expect("valid");
             outside(&mut ports, lab, &ns, Attachment::Site(local_gateway), host)?;
             state.namespaces.push(ns);
@@ -150,20 +194,36 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
 
 /// A site's host: the tenth address of its first prefix (as `reach` picks it).
 fn site_host(prefix: ipnet::Ipv4Net) -> Ipv4Addr {
-    let span = if prefix.prefix_len() >= 31 { 0 } else { 10.min((1u32 << (32 - prefix.prefix_len())) - 2) };
+    let span = if prefix.prefix_len() >= 31 {
+        0
+    } else {
+        10.min((1u32 << (32 - prefix.prefix_len())) - 2)
+    };
     Ipv4Addr::from(u32::from(prefix.network()) + span)
 }
 
 /// A namespace outside Azure (a site, the Internet): one TAP, an address, and everything
 /// else through the switch.
-fn outside(ports: &mut Vec<Port>, lab: &LabName, ns: &str, attachment: Attachment, address: ipnet::Ipv4Net) -> Result<(), String> {
+fn outside(
+    ports: &mut Vec<Port>,
+    lab: &LabName,
+    ns: &str,
+    attachment: Attachment,
+    address: ipnet::Ipv4Net,
+) -> Result<(), String> {
     netns::create(ns)?;
     let mac = outside_mac(ports.len());
-    let tap = Tap::create(&lab.tap(ports.len())).map_err(|e| format!("cannot create a TAP device for {ns}: {e}"))?;
+    let tap = Tap::create(&lab.tap(ports.len()))
+        .map_err(|e| format!("cannot create a TAP device for {ns}: {e}"))?;
     netns::adopt_device(&tap.name, ns, "eth0", &mac_string(mac))?;
     netns::ip(&["-n", ns, "addr", "add", &address.to_string(), "dev", "eth0"])?;
     netns::ip(&["-n", ns, "route", "add", "default", "dev", "eth0"])?;
-    ports.push(Port { tap, attachment, mac, lease: None });
+    ports.push(Port {
+        tap,
+        attachment,
+        mac,
+        lease: None,
+    });
     Ok(())
 }
 
@@ -173,7 +233,10 @@ fn outside(ports: &mut Vec<Port>, lab: &LabName, ns: &str, attachment: Attachmen
 fn web_server(dir: &Path, ns: &str) -> Result<(), String> {
     let root = dir.join("www");
     std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
-    write_file(&root.join("index.html"), &format!("Hello from the emulated Internet ({INTERNET_HOST})\n"))?;
+    write_file(
+        &root.join("index.html"),
+        &format!("Hello from the emulated Internet ({INTERNET_HOST})\n"),
+    )?;
     netns::exec(ns, "busybox")
         .args(["httpd", "-f", "-p", "80", "-h"])
         .arg(&root)
@@ -185,11 +248,17 @@ fn web_server(dir: &Path, ns: &str) -> Result<(), String> {
 }
 
 fn sysctl(ns: &str, key: &str) -> Result<(), String> {
-    let out = netns::exec(ns, "sysctl").args(["-q", "-w", key]).output().map_err(|e| format!("cannot run sysctl: {e}"))?;
+    let out = netns::exec(ns, "sysctl")
+        .args(["-q", "-w", key])
+        .output()
+        .map_err(|e| format!("cannot run sysctl: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("sysctl {key} in {ns}: {}", String::from_utf8_lossy(&out.stderr).trim()))
+        Err(format!(
+            "sysctl {key} in {ns}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 
@@ -197,12 +266,15 @@ fn sysctl(ns: &str, key: &str) -> Result<(), String> {
 fn take_leases(dir: &Path, dhcp: &[(String, String)]) -> Result<(), String> {
     let script = dir.join("udhcpc.sh");
     write_file(&script, UDHCPC_SCRIPT)?;
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).map_err(|e| format!("cannot make {} executable: {e}", script.display()))?;
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .map_err(|e| format!("cannot make {} executable: {e}", script.display()))?;
     let deadline = Instant::now() + LEASE_TIMEOUT;
     let mut clients = Vec::new();
     for (ns, dev) in dhcp {
         let child = netns::exec(ns, "udhcpc")
-            .args(["-i", dev, "-f", "-q", "-n", "-t", "20", "-T", "1", "-A", "1", "-s"])
+            .args([
+                "-i", dev, "-f", "-q", "-n", "-t", "20", "-T", "1", "-A", "1", "-s",
+            ])
             .arg(&script)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -217,7 +289,10 @@ fn take_leases(dir: &Path, dhcp: &[(String, String)]) -> Result<(), String> {
                 Ok(Some(_)) => return Err(format!("{ns} {dev} got no DHCP lease")),
                 Ok(None) if Instant::now() > deadline => {
                     let _ = child.kill();
-                    return Err(format!("{ns} {dev} got no DHCP lease within {} s", LEASE_TIMEOUT.as_secs()));
+                    return Err(format!(
+                        "{ns} {dev} got no DHCP lease within {} s",
+                        LEASE_TIMEOUT.as_secs()
+                    ));
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(20)),
                 Err(e) => return Err(format!("udhcpc in {ns}: {e}")),
@@ -249,10 +324,20 @@ pub struct UpOptions {
 
 /// `vnetlab up --foreground`: brings the lab up, prints when every VM has its lease, runs the
 /// switch until SIGINT or SIGTERM, then removes everything.
-pub fn run(t: &Topology, tags: &ServiceTags, opts: &UpOptions, ready: impl FnOnce(&State, Duration)) -> Result<(), String> {
+pub fn run(
+    t: &Topology,
+    tags: &ServiceTags,
+    opts: &UpOptions,
+    ready: impl FnOnce(&State, Duration),
+) -> Result<(), String> {
     let lab = &opts.lab;
     if let Some(s) = read_state(lab).filter(|s| alive(s.pid)) {
-        return Err(format!("lab '{}' is already up (process {}); run `vnetlab down {}` first", lab.as_str(), s.pid, lab.as_str()));
+        return Err(format!(
+            "lab '{}' is already up (process {}); run `vnetlab down {}` first",
+            lab.as_str(),
+            s.pid,
+            lab.as_str()
+        ));
     }
     down(lab);
     let dir = lab.state_dir();
@@ -264,32 +349,69 @@ pub fn run(t: &Topology, tags: &ServiceTags, opts: &UpOptions, ready: impl FnOnc
     outcome
 }
 
-fn serve(t: &Topology, tags: &ServiceTags, opts: &UpOptions, dir: &Path, signals: libc::sigset_t, started: Instant, ready: impl FnOnce(&State, Duration)) -> Result<(), String> {
+fn serve(
+    t: &Topology,
+    tags: &ServiceTags,
+    opts: &UpOptions,
+    dir: &Path,
+    signals: libc::sigset_t,
+    started: Instant,
+    ready: impl FnOnce(&State, Duration),
+) -> Result<(), String> {
     // Recorded before anything is created, so `down` can clean up after a crash.
-    let provisional = State { lab: opts.lab.as_str().into(), pid: std::process::id(), file: opts.file.clone(), vms: Vec::new(), namespaces: Vec::new() };
-    write_file(&state_file(&opts.lab), &serde_json::to_string_pretty(&provisional).expect("serialisable"))?;
+    let provisional = State {
+        lab: opts.lab.as_str().into(),
+        pid: std::process::id(),
+        file: opts.file.clone(),
+        vms: Vec::new(),
+        namespaces: Vec::new(),
+    };
+    write_file(
+        &state_file(&opts.lab),
+        &serde_json::to_string_pretty(&provisional).expect("serialisable"),
+    )?;
     let plan = build(t, &opts.lab, &opts.file)?;
-    write_file(&state_file(&opts.lab), &serde_json::to_string_pretty(&plan.state).expect("serialisable"))?;
+    write_file(
+        &state_file(&opts.lab),
+        &serde_json::to_string_pretty(&plan.state).expect("serialisable"),
+    )?;
     web_server(dir, &opts.lab.internet_namespace())?;
-    let (routes, security, addresses) = (RoutingTables::compute(t, tags), SecurityTables::new(t, tags), AddressIndex::new(t));
-    let fabric = Fabric { topology: t, routes: &routes, security: &security, addresses: &addresses };
+    let (routes, security, addresses) = (
+        RoutingTables::compute(t, tags),
+        SecurityTables::new(t, tags),
+        AddressIndex::new(t),
+    );
+    let fabric = Fabric {
+        topology: t,
+        routes: &routes,
+        security: &security,
+        addresses: &addresses,
+    };
     let counters = Counters::default();
     let recorder = Recorder::new(plan.ports.len());
     if let Some(pcap_dir) = &opts.pcap_dir {
-        std::fs::create_dir_all(pcap_dir).map_err(|e| format!("cannot create {}: {e}", pcap_dir.display()))?;
+        std::fs::create_dir_all(pcap_dir)
+            .map_err(|e| format!("cannot create {}: {e}", pcap_dir.display()))?;
         for (i, p) in plan.ports.iter().enumerate() {
             let name = match p.attachment {
                 Attachment::Nic(n) => t.nic(n).name.clone(),
                 Attachment::Internet => "internet".into(),
                 Attachment::Site(s) => format!("site-{}", t.local_gateways[s.index()].name),
             };
-            recorder.to_file(i, &pcap_dir.join(format!("{name}.pcap"))).map_err(|e| format!("cannot write {}: {e}", pcap_dir.display()))?;
+            recorder
+                .to_file(i, &pcap_dir.join(format!("{name}.pcap")))
+                .map_err(|e| format!("cannot write {}: {e}", pcap_dir.display()))?;
         }
     }
-    let names: Vec<(String, usize)> = plan.ports.iter().enumerate().filter_map(|(i, p)| match p.attachment {
-        Attachment::Nic(n) => Some((t.nic(n).name.clone(), i)),
-        _ => None,
-    }).collect();
+    let names: Vec<(String, usize)> = plan
+        .ports
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| match p.attachment {
+            Attachment::Nic(n) => Some((t.nic(n).name.clone(), i)),
+            _ => None,
+        })
+        .collect();
     let stop = &AtomicBool::new(false);
     let state = &plan.state;
     let (counters, recorder, names) = (&counters, &recorder, &names);
@@ -335,14 +457,24 @@ pub fn down(lab: &LabName) -> Vec<String> {
         removed.push(format!("namespace {ns}"));
     }
     if let Ok(entries) = std::fs::read_dir("/etc/netns") {
-        for e in entries.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&lab.prefix())) {
+        for e in entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&lab.prefix()))
+        {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
     // TAP devices left in the host namespace by a crash between creating and moving them.
     let tap_prefix = lab.tap(0).trim_end_matches('0').to_string();
-    if let Ok(out) = std::process::Command::new("ip").args(["-o", "link", "show"]).output() {
-        for dev in String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split(": ").nth(1)).map(|d| d.split('@').next().unwrap_or(d)) {
+    if let Ok(out) = std::process::Command::new("ip")
+        .args(["-o", "link", "show"])
+        .output()
+    {
+        for dev in String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split(": ").nth(1))
+            .map(|d| d.split('@').next().unwrap_or(d))
+        {
             if dev.starts_with(&tap_prefix) {
                 let _ = netns::ip(&["link", "delete", dev]);
                 removed.push(format!("device {dev}"));
@@ -357,9 +489,24 @@ pub fn down(lab: &LabName) -> Vec<String> {
 
 /// The namespace of a VM of a running lab.
 pub fn vm_namespace(lab: &LabName, vm: &str) -> Result<String, String> {
-    let state = read_state(lab).ok_or_else(|| format!("lab '{}' is not up (no {})", lab.as_str(), state_file(lab).display()))?;
-    state.vms.iter().find(|v| v.name == vm || v.name.eq_ignore_ascii_case(vm)).map(|v| v.namespace.clone()).ok_or_else(|| {
-        let names: Vec<&str> = state.vms.iter().map(|v| v.name.as_str()).collect();
-        format!("lab '{}' has no VM '{vm}'; its VMs: {}", lab.as_str(), names.join(", "))
-    })
+    let state = read_state(lab).ok_or_else(|| {
+        format!(
+            "lab '{}' is not up (no {})",
+            lab.as_str(),
+            state_file(lab).display()
+        )
+    })?;
+    state
+        .vms
+        .iter()
+        .find(|v| v.name == vm || v.name.eq_ignore_ascii_case(vm))
+        .map(|v| v.namespace.clone())
+        .ok_or_else(|| {
+            let names: Vec<&str> = state.vms.iter().map(|v| v.name.as_str()).collect();
+            format!(
+                "lab '{}' has no VM '{vm}'; its VMs: {}",
+                lab.as_str(),
+                names.join(", ")
+            )
+        })
 }

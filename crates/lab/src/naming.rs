@@ -14,17 +14,28 @@ pub struct LabName(String);
 impl LabName {
     /// A lab name: 1 to 12 lower-case letters, digits or dashes (it goes into device names).
     pub fn parse(name: &str) -> Result<LabName, String> {
-        let ok = !name.is_empty() && name.len() <= 12 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let ok = !name.is_empty()
+            && name.len() <= 12
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if ok {
             Ok(LabName(name.to_string()))
         } else {
-            Err(format!("'{name}' is not a lab name: use 1 to 12 lower-case letters, digits or dashes"))
+            Err(format!(
+                "'{name}' is not a lab name: use 1 to 12 lower-case letters, digits or dashes"
+            ))
         }
     }
 
     /// The lab named after a topology file (`homelab.yaml` -> `homelab`), made valid.
     pub fn from_file_stem(stem: &str) -> LabName {
-        let mut name: String = stem.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(12).collect();
+        let mut name: String = stem
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(12)
+            .collect();
         if name.is_empty() {
             name.push_str("lab");
         }
@@ -57,7 +68,9 @@ impl LabName {
     /// A TAP device's name in the host namespace, before it moves into its namespace (at
     /// most 15 bytes, unique per lab).
     pub fn tap(&self, port: usize) -> String {
-        let hash = self.0.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+        let hash = self.0.bytes().fold(0x811c_9dc5u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
         format!("vl{:04x}t{port}", hash & 0xffff)
     }
 
@@ -79,7 +92,10 @@ pub fn outside_mac(port: usize) -> [u8; 6] {
 }
 
 pub fn mac_string(mac: [u8; 6]) -> String {
-    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 #[cfg(test)]
@@ -93,7 +109,10 @@ mod tests {
         assert_eq!(lab.internet_namespace(), "vl-homelab-internet");
         assert!(lab.tap(4095).len() <= 15);
         assert!(LabName::parse("Bad_Name").is_err());
-        assert_eq!(LabName::from_file_stem("Home Lab.v2").as_str(), "home-lab-v2");
+        assert_eq!(
+            LabName::from_file_stem("Home Lab.v2").as_str(),
+            "home-lab-v2"
+        );
         // The Live lab issue: MACs come from Azure's OUI 00:0d:3a.
         assert_eq!(mac_string(nic_mac(NicId(0))), "00:0d:3a:00:00:01");
     }

@@ -7,18 +7,32 @@ use std::process::Command;
 
 /// Runs `ip` with arguments; an error carries the command and what it printed.
 pub fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip").args(args).output().map_err(|e| format!("cannot run `ip`: {e} (is iproute2 installed?)"))?;
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run `ip`: {e} (is iproute2 installed?)"))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("`ip {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
+        Err(format!(
+            "`ip {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 
 /// The lab's namespaces that exist now.
 pub fn list(prefix: &str) -> Vec<String> {
-    let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else { return Vec::new() };
-    String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split_whitespace().next()).filter(|n| n.starts_with(prefix)).map(str::to_string).collect()
+    let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| n.starts_with(prefix))
+        .map(str::to_string)
+        .collect()
 }
 
 fn etc_dir(ns: &str) -> PathBuf {
@@ -30,7 +44,11 @@ fn etc_dir(ns: &str) -> PathBuf {
 pub fn create(ns: &str) -> Result<(), String> {
     let dir = etc_dir(ns);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    std::fs::write(dir.join("resolv.conf"), "nameserver 168.63.129.16\nsearch internal.cloudapp.net\n").map_err(|e| format!("cannot write {}/resolv.conf: {e}", dir.display()))?;
+    std::fs::write(
+        dir.join("resolv.conf"),
+        "nameserver 168.63.129.16\nsearch internal.cloudapp.net\n",
+    )
+    .map_err(|e| format!("cannot write {}/resolv.conf: {e}", dir.display()))?;
     ip(&["netns", "add", ns])?;
     ip(&["-n", ns, "link", "set", "lo", "up"])
 }
@@ -39,7 +57,10 @@ pub fn create(ns: &str) -> Result<(), String> {
 /// on while a process holds it); a missing one is not an error.
 pub fn delete(ns: &str) {
     if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
-        for pid in String::from_utf8_lossy(&out.stdout).split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+        for pid in String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .filter_map(|p| p.parse::<i32>().ok())
+        {
             // SAFETY: kills a process running inside the lab's own namespace.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }

@@ -94,7 +94,12 @@ pub struct Switch<'a> {
 }
 
 impl<'a> Switch<'a> {
-    pub fn new(fabric: Fabric<'a>, ports: Vec<Port>, counters: &'a Counters, recorder: &'a Recorder) -> Switch<'a> {
+    pub fn new(
+        fabric: Fabric<'a>,
+        ports: Vec<Port>,
+        counters: &'a Counters,
+        recorder: &'a Recorder,
+    ) -> Switch<'a> {
         let t = fabric.topology;
         let mut nic_port = HashMap::new();
         let mut site_port = HashMap::new();
@@ -110,14 +115,44 @@ impl<'a> Switch<'a> {
                 Attachment::Internet => internet_port = Some(i),
             }
         }
-        let names = t.vms.iter().filter_map(|vm| Some((vm.name.to_ascii_lowercase(), t.nic(*vm.nics.first()?).primary_ip_configuration().private_ip))).collect();
+        let names = t
+            .vms
+            .iter()
+            .filter_map(|vm| {
+                Some((
+                    vm.name.to_ascii_lowercase(),
+                    t.nic(*vm.nics.first()?)
+                        .primary_ip_configuration()
+                        .private_ip,
+                ))
+            })
+            .collect();
         let flows = FlowTable::new(ports.len(), FLOWS_PER_NIC);
-        Switch { fabric, ports, nic_port, site_port, internet_port, names, flows, counters, recorder, started: Instant::now() }
+        Switch {
+            fabric,
+            ports,
+            nic_port,
+            site_port,
+            internet_port,
+            names,
+            flows,
+            counters,
+            recorder,
+            started: Instant::now(),
+        }
     }
 
     /// Runs until `stop` is set.
     pub fn run(&mut self, stop: &AtomicBool) {
-        let mut fds: Vec<libc::pollfd> = self.ports.iter().map(|p| libc::pollfd { fd: p.tap.as_fd().as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
+        let mut fds: Vec<libc::pollfd> = self
+            .ports
+            .iter()
+            .map(|p| libc::pollfd {
+                fd: p.tap.as_fd().as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
         // A virtio-net header, then a frame of up to 64 KiB (segmentation offload).
         let mut buf = vec![0u8; VNET_HDR_LEN + 65550];
         let mut last_expiry = 0;
@@ -142,7 +177,9 @@ impl<'a> Switch<'a> {
             let now = self.now();
             if now > last_expiry {
                 self.flows.expire(now);
-                self.counters.flows.store(self.flows.len() as u64, Ordering::Relaxed);
+                self.counters
+                    .flows
+                    .store(self.flows.len() as u64, Ordering::Relaxed);
                 last_expiry = now;
             }
         }
@@ -192,10 +229,20 @@ impl<'a> Switch<'a> {
 
     fn ipv4(&mut self, port: usize, with_header: &mut [u8]) {
         let (header, frame) = with_header.split_at_mut(VNET_HDR_LEN);
-        let sums = if header[0] & NEEDS_CSUM != 0 { Checksums::Partial { segmented: header[1] != 0 } } else { Checksums::Complete };
+        let sums = if header[0] & NEEDS_CSUM != 0 {
+            Checksums::Partial {
+                segmented: header[1] != 0,
+            }
+        } else {
+            Checksums::Complete
+        };
         if packet::group_destination(frame) {
             // DHCP is the host's; any other broadcast or multicast goes nowhere (dataplane.md 4.4).
-            match self.ports[port].lease.as_ref().and_then(|lease| dhcp::reply(frame, lease)) {
+            match self.ports[port]
+                .lease
+                .as_ref()
+                .and_then(|lease| dhcp::reply(frame, lease))
+            {
                 Some(reply) => {
                     bump(&self.counters.dhcp_answered);
                     self.send(port, &reply);
@@ -221,11 +268,17 @@ impl<'a> Switch<'a> {
                 None => return bump(&self.counters.dropped_flow_limit),
             },
         };
-        let Some(egress) = action.egress else { return bump(&self.counters.dropped_by_policy) };
+        let Some(egress) = action.egress else {
+            return bump(&self.counters.dropped_by_policy);
+        };
         if action.packet != t {
             packet::translate(frame, &f, &action.packet, sums);
         }
-        let src = if action.direct { self.ports[port].mac } else { FABRIC_MAC };
+        let src = if action.direct {
+            self.ports[port].mac
+        } else {
+            FABRIC_MAC
+        };
         packet::set_macs(frame, src, self.ports[egress].mac);
         self.forward_to(egress, with_header);
     }
@@ -243,12 +296,23 @@ impl<'a> Switch<'a> {
         // has it: such replies are not walked).
         if self.ports[port].attachment == Attachment::Internet {
             if let Some((origin, arrives)) = self.flows.unsnat(t) {
-                let action = Action { egress: Some(origin), packet: arrives, direct: false };
-                return self.flows.insert(port, *t, action, None, now).then_some(action);
+                let action = Action {
+                    egress: Some(origin),
+                    packet: arrives,
+                    direct: false,
+                };
+                return self
+                    .flows
+                    .insert(port, *t, action, None, now)
+                    .then_some(action);
             }
         }
         // A reply finds its request's state; an ICMP error, the state of the flow it quotes.
-        let request = self.flows.request_of(t, now).or_else(|| f.related.and_then(|q| self.flows.request(&q, now))).cloned();
+        let request = self
+            .flows
+            .request_of(t, now)
+            .or_else(|| f.related.and_then(|q| self.flows.request(&q, now)))
+            .cloned();
         let fwd = self.fabric.forward(from, *t, request.as_ref());
         let delivered = fwd.path.verdict == vnetlab_engine::trace::Verdict::Delivered;
         let egress = fwd.egress.filter(|_| delivered).and_then(|e| match e {
@@ -259,22 +323,39 @@ impl<'a> Switch<'a> {
         });
         // D2: VM-to-VM frames keep the sender's MAC; through a gateway, a load balancer or
         // from outside they come from the fabric's.
-        let via_fabric = fwd.path.hops.iter().any(|h| matches!(h.layer, Layer::Gateway | Layer::LoadBalancer | Layer::PublicIp));
-        let direct = matches!(self.ports[port].attachment, Attachment::Nic(_)) && matches!(fwd.egress, Some(Egress::Nic(_))) && !via_fabric;
+        let via_fabric = fwd.path.hops.iter().any(|h| {
+            matches!(
+                h.layer,
+                Layer::Gateway | Layer::LoadBalancer | Layer::PublicIp
+            )
+        });
+        let direct = matches!(self.ports[port].attachment, Attachment::Nic(_))
+            && matches!(fwd.egress, Some(Egress::Nic(_)))
+            && !via_fabric;
         let mut packet = fwd.packet;
         if fwd.shared_snat && egress.is_some() {
             packet = self.flows.snat_port(port, *t, packet)?;
         }
-        let action = Action { egress, packet, direct };
+        let action = Action {
+            egress,
+            packet,
+            direct,
+        };
         let state = (delivered && request.is_none()).then_some(fwd.state);
-        self.flows.insert(port, *t, action, state, now).then_some(action)
+        self.flows
+            .insert(port, *t, action, state, now)
+            .then_some(action)
     }
 
     /// UDP to 168.63.129.16: a DHCP renewal, or DNS on port 53 answered with the lab's VM names.
     fn host_udp(&mut self, port: usize, frame: &[u8], f: &packet::Ipv4Frame) {
         let t = f.tuple;
         if t.dst_port == 67 {
-            match self.ports[port].lease.as_ref().and_then(|lease| dhcp::reply(frame, lease)) {
+            match self.ports[port]
+                .lease
+                .as_ref()
+                .and_then(|lease| dhcp::reply(frame, lease))
+            {
                 Some(reply) => {
                     bump(&self.counters.dhcp_answered);
                     self.send(port, &reply);
@@ -284,11 +365,19 @@ impl<'a> Switch<'a> {
             return;
         }
         let payload = frame.get(f.l4 + 8..14 + f.ip_len).unwrap_or_default();
-        let answer = (t.dst_port == 53).then(|| dns::answer(payload, |name| self.names.get(name).copied())).flatten();
+        let answer = (t.dst_port == 53)
+            .then(|| dns::answer(payload, |name| self.names.get(name).copied()))
+            .flatten();
         match answer {
             Some(reply) => {
                 bump(&self.counters.dns_answered);
-                let out = udp_frame(FABRIC_MAC, self.ports[port].mac, SocketAddrV4::new(dhcp::SERVER, 53), SocketAddrV4::new(t.src, t.src_port), &reply);
+                let out = udp_frame(
+                    FABRIC_MAC,
+                    self.ports[port].mac,
+                    SocketAddrV4::new(dhcp::SERVER, 53),
+                    SocketAddrV4::new(t.src, t.src_port),
+                    &reply,
+                );
                 self.send(port, &out);
             }
             None => bump(&self.counters.dropped_protocol),

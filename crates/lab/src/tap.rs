@@ -38,10 +38,20 @@ impl Tap {
     /// Creates a TAP device (Ethernet frames, no packet-information header), non-blocking.
     pub fn create(name: &str) -> io::Result<Tap> {
         if name.len() >= libc::IFNAMSIZ {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("device name '{name}' is longer than 15 bytes")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("device name '{name}' is longer than 15 bytes"),
+            ));
         }
-        let file = OpenOptions::new().read(true).write(true).open("/dev/net/tun")?;
-        let mut req = IfReq { name: [0; libc::IFNAMSIZ], flags: (libc::IFF_TAP | libc::IFF_NO_PI | IFF_VNET_HDR) as libc::c_short, _pad: [0; 22] };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/net/tun")?;
+        let mut req = IfReq {
+            name: [0; libc::IFNAMSIZ],
+            flags: (libc::IFF_TAP | libc::IFF_NO_PI | IFF_VNET_HDR) as libc::c_short,
+            _pad: [0; 22],
+        };
         req.name[..name.len()].copy_from_slice(name.as_bytes());
         // SAFETY: TUNSETIFF reads and writes one ifreq, which `req` is laid out as.
         if unsafe { libc::ioctl(file.as_raw_fd(), TUNSETIFF as _, &mut req) } < 0 {
@@ -56,7 +66,10 @@ impl Tap {
             let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
             libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
         }
-        Ok(Tap { file, name: name.to_string() })
+        Ok(Tap {
+            file,
+            name: name.to_string(),
+        })
     }
 
     /// One frame with its virtio-net header, or `WouldBlock` when none is waiting.

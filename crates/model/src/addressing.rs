@@ -7,8 +7,13 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 /// Address spaces a VNet may not use (dataplane.md 4.1).
-pub const FORBIDDEN_RANGES: [&str; 5] =
-    ["224.0.0.0/4", "127.0.0.0/8", "169.254.0.0/16", "168.63.129.16/32", "255.255.255.255/32"];
+pub const FORBIDDEN_RANGES: [&str; 5] = [
+    "224.0.0.0/4",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "168.63.129.16/32",
+    "255.255.255.255/32",
+];
 
 /// The smallest (longest prefix) and largest subnet Azure accepts (dataplane.md 4.1).
 pub const SMALLEST_SUBNET_PREFIX_LEN: u8 = 29;
@@ -18,7 +23,10 @@ pub const LARGEST_SUBNET_PREFIX_LEN: u8 = 2;
 pub fn parse_cidr(s: &str) -> Result<Ipv4Net, (String, Option<String>)> {
     let t = s.trim();
     if t.contains(':') {
-        return Err((format!("'{s}' is an IPv6 prefix; vnetlab models IPv4 only"), None));
+        return Err((
+            format!("'{s}' is an IPv6 prefix; vnetlab models IPv4 only"),
+            None,
+        ));
     }
     let net: Ipv4Net = match t.parse() {
         Ok(n) => n,
@@ -43,7 +51,10 @@ pub fn parse_cidr(s: &str) -> Result<Ipv4Net, (String, Option<String>)> {
 
 /// The forbidden range a candidate overlaps, if any.
 pub fn forbidden_overlap(net: Ipv4Net) -> Option<Ipv4Net> {
-    FORBIDDEN_RANGES.iter().map(|s| s.parse::<Ipv4Net>().expect("constant")).find(|f| overlaps(*f, net))
+    FORBIDDEN_RANGES
+        .iter()
+        .map(|s| s.parse::<Ipv4Net>().expect("constant"))
+        .find(|f| overlaps(*f, net))
 }
 
 pub fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
@@ -85,7 +96,11 @@ pub struct SubnetAllocator {
 
 impl SubnetAllocator {
     pub fn new(subnet: Ipv4Net) -> Self {
-        SubnetAllocator { subnet, taken: BTreeSet::new(), next: u32::from(subnet.network()) + 4 }
+        SubnetAllocator {
+            subnet,
+            taken: BTreeSet::new(),
+            next: u32::from(subnet.network()) + 4,
+        }
     }
 
     /// Claims a static address. Returns false when it is already taken.
@@ -121,18 +136,31 @@ mod tests {
     fn reserved_addresses_of_a_slash_24() {
         let s = net("192.168.1.0/24");
         for last in [0, 1, 2, 3, 255] {
-            assert!(reserved_reason(s, Ipv4Addr::new(192, 168, 1, last)).is_some(), ".{last}");
+            assert!(
+                reserved_reason(s, Ipv4Addr::new(192, 168, 1, last)).is_some(),
+                ".{last}"
+            );
         }
         assert!(reserved_reason(s, Ipv4Addr::new(192, 168, 1, 4)).is_none());
         assert_eq!(usable_count(s), 251);
-        assert_eq!(SubnetAllocator::new(s).allocate(), Some(Ipv4Addr::new(192, 168, 1, 4)));
+        assert_eq!(
+            SubnetAllocator::new(s).allocate(),
+            Some(Ipv4Addr::new(192, 168, 1, 4))
+        );
     }
 
     #[test]
     fn a_slash_29_has_three_usable_addresses() {
         let mut a = SubnetAllocator::new(net("10.0.0.0/29"));
         let got: Vec<_> = std::iter::from_fn(|| a.allocate()).collect();
-        assert_eq!(got, vec![Ipv4Addr::new(10, 0, 0, 4), Ipv4Addr::new(10, 0, 0, 5), Ipv4Addr::new(10, 0, 0, 6)]);
+        assert_eq!(
+            got,
+            vec![
+                Ipv4Addr::new(10, 0, 0, 4),
+                Ipv4Addr::new(10, 0, 0, 5),
+                Ipv4Addr::new(10, 0, 0, 6)
+            ]
+        );
     }
 
     #[test]

@@ -22,7 +22,11 @@ impl std::hash::Hash for Origin {
 
 impl Origin {
     pub fn new(kind: &'static str, name: impl Into<Arc<str>>, path: impl Into<Arc<str>>) -> Self {
-        Origin { kind, name: name.into(), path: path.into() }
+        Origin {
+            kind,
+            name: name.into(),
+            path: path.into(),
+        }
     }
 
     /// The JSON path of one property of this resource.
@@ -89,7 +93,10 @@ impl Diagnostic {
     }
 
     pub fn warning(origin: &Origin, property: &str, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(origin, property, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(origin, property, message)
+        }
     }
 
     /// An error about the file as a whole (syntax, top-level shape).

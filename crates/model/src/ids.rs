@@ -12,6 +12,18 @@ macro_rules! id_type {
 }
 
 id_type!(
-    VnetId, SubnetId, PeeringId, NicId, VmId, RouteTableId, NsgId, AsgId, PublicIpId, GatewayId,
-    LocalGatewayId, ConnectionId, NatGatewayId, LoadBalancerId,
+    VnetId,
+    SubnetId,
+    PeeringId,
+    NicId,
+    VmId,
+    RouteTableId,
+    NsgId,
+    AsgId,
+    PublicIpId,
+    GatewayId,
+    LocalGatewayId,
+    ConnectionId,
+    NatGatewayId,
+    LoadBalancerId,
 );

@@ -24,4 +24,3 @@ pub struct Intent {
     /// `tcp/443`, `udp/53`, `icmp`: reachable on these and nothing else.
     pub only: Option<Vec<String>>,
 }
-

@@ -52,12 +52,21 @@ impl ResourceId {
 
     /// The parent of a child resource: `.../virtualNetworks/hub` for `.../virtualNetworks/hub/subnets/app`.
     pub fn parent(&self) -> String {
-        self.0.trim_end_matches('/').rsplitn(3, '/').nth(2).unwrap_or_default().to_string()
+        self.0
+            .trim_end_matches('/')
+            .rsplitn(3, '/')
+            .nth(2)
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// The last name segment.
     pub fn name(&self) -> &str {
-        self.0.trim_end_matches('/').rsplit('/').next().unwrap_or_default()
+        self.0
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
     }
 }
 
@@ -73,7 +82,8 @@ mod tests {
 
     #[test]
     fn child_types_pair_with_name_segments() {
-        let id = ResourceId::from_type_and_name("Microsoft.Network/virtualNetworks/subnets", "hub/app");
+        let id =
+            ResourceId::from_type_and_name("Microsoft.Network/virtualNetworks/subnets", "hub/app");
         assert_eq!(
             id.as_str(),
             "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/vnetlab/providers/Microsoft.Network/virtualNetworks/hub/subnets/app"
@@ -83,8 +93,12 @@ mod tests {
 
     #[test]
     fn keys_ignore_case() {
-        let a = ResourceId::new("/subscriptions/X/resourceGroups/RG/providers/Microsoft.Network/routeTables/RT1");
-        let b = ResourceId::new("/subscriptions/x/resourcegroups/rg/providers/microsoft.network/routetables/rt1");
+        let a = ResourceId::new(
+            "/subscriptions/X/resourceGroups/RG/providers/Microsoft.Network/routeTables/RT1",
+        );
+        let b = ResourceId::new(
+            "/subscriptions/x/resourcegroups/rg/providers/microsoft.network/routetables/rt1",
+        );
         assert_eq!(a.key(), b.key());
     }
 }

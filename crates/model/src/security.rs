@@ -144,7 +144,10 @@ pub struct PortRange {
 }
 
 impl PortRange {
-    pub const ALL: PortRange = PortRange { low: 0, high: 65535 };
+    pub const ALL: PortRange = PortRange {
+        low: 0,
+        high: 65535,
+    };
 
     /// Parses `*`, `80` or `10000-10005` (NSGO).
     pub fn parse(s: &str) -> Result<PortRange, (String, Option<String>)> {
@@ -152,10 +155,19 @@ impl PortRange {
         if t == "*" {
             return Ok(PortRange::ALL);
         }
-        let hint = Some("write a port (80), a range (10000-10005) or *; give several as a list".to_string());
-        let port = |p: &str| p.trim().parse::<u16>().map_err(|_| (format!("'{s}' is not a port or port range"), hint.clone()));
+        let hint = Some(
+            "write a port (80), a range (10000-10005) or *; give several as a list".to_string(),
+        );
+        let port = |p: &str| {
+            p.trim()
+                .parse::<u16>()
+                .map_err(|_| (format!("'{s}' is not a port or port range"), hint.clone()))
+        };
         let range = match t.split_once('-') {
-            Some((a, b)) => PortRange { low: port(a)?, high: port(b)? },
+            Some((a, b)) => PortRange {
+                low: port(a)?,
+                high: port(b)?,
+            },
             None => {
                 let p = port(t)?;
                 PortRange { low: p, high: p }
@@ -218,8 +230,17 @@ mod tests {
     fn ports() {
         assert_eq!(PortRange::parse("*").unwrap(), PortRange::ALL);
         assert_eq!(PortRange::parse("3389").unwrap().to_string(), "3389-3389");
-        assert_eq!(PortRange::parse("10000-10005").unwrap(), PortRange { low: 10000, high: 10005 });
-        assert!(PortRange::parse("80-70").unwrap_err().0.contains("ends before it starts"));
+        assert_eq!(
+            PortRange::parse("10000-10005").unwrap(),
+            PortRange {
+                low: 10000,
+                high: 10005
+            }
+        );
+        assert!(PortRange::parse("80-70")
+            .unwrap_err()
+            .0
+            .contains("ends before it starts"));
         assert!(PortRange::parse("65536").is_err());
         assert!(PortRange::parse("80,443").is_err());
     }
@@ -227,9 +248,18 @@ mod tests {
     #[test]
     fn prefixes() {
         assert_eq!(AddressPrefix::parse("*").unwrap(), AddressPrefix::Any);
-        assert_eq!(AddressPrefix::parse("Storage.JapanEast").unwrap(), AddressPrefix::Tag("Storage.JapanEast".into()));
-        assert_eq!(AddressPrefix::parse("10.0.0.4").unwrap().to_string(), "10.0.0.4");
-        assert!(AddressPrefix::parse("10.0.0.4/24").unwrap_err().0.contains("host bits"));
+        assert_eq!(
+            AddressPrefix::parse("Storage.JapanEast").unwrap(),
+            AddressPrefix::Tag("Storage.JapanEast".into())
+        );
+        assert_eq!(
+            AddressPrefix::parse("10.0.0.4").unwrap().to_string(),
+            "10.0.0.4"
+        );
+        assert!(AddressPrefix::parse("10.0.0.4/24")
+            .unwrap_err()
+            .0
+            .contains("host bits"));
         assert!(AddressPrefix::parse("10.0.0/24").is_err());
     }
 }

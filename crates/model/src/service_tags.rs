@@ -58,14 +58,20 @@ impl ServiceTags {
     /// The snapshot shipped with vnetlab, parsed once.
     pub fn bundled() -> &'static ServiceTags {
         static TAGS: OnceLock<ServiceTags> = OnceLock::new();
-        TAGS.get_or_init(|| ServiceTags { unparsed: Some(BUNDLED), parsed: OnceLock::new() })
+        TAGS.get_or_init(|| ServiceTags {
+            unparsed: Some(BUNDLED),
+            parsed: OnceLock::new(),
+        })
     }
 
     /// Parses a service-tag file in Microsoft's download format.
     pub fn from_json(text: &str) -> Result<ServiceTags, String> {
         let parsed = OnceLock::new();
         let _ = parsed.set(Self::parse(text)?);
-        Ok(ServiceTags { unparsed: None, parsed })
+        Ok(ServiceTags {
+            unparsed: None,
+            parsed,
+        })
     }
 
     fn tags(&self) -> &Parsed {
@@ -82,19 +88,34 @@ impl ServiceTags {
 
     fn parse(text: &str) -> Result<Parsed, String> {
         let file: File = serde_json::from_str(text).map_err(|e| {
-            format!("not a service-tag file (line {}, column {}): {e}", e.line(), e.column())
+            format!(
+                "not a service-tag file (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            )
         })?;
         let mut by_name = HashMap::with_capacity(file.values.len());
         for tag in file.values {
-            let mut prefixes: Vec<Ipv4Net> =
-                tag.properties.address_prefixes.iter().filter_map(|p| p.parse().ok()).collect();
+            let mut prefixes: Vec<Ipv4Net> = tag
+                .properties
+                .address_prefixes
+                .iter()
+                .filter_map(|p| p.parse().ok())
+                .collect();
             prefixes.sort_unstable();
             by_name.insert(
                 tag.name.to_ascii_lowercase(),
-                ServiceTag { name: tag.name, region: tag.properties.region.to_ascii_lowercase(), prefixes },
+                ServiceTag {
+                    name: tag.name,
+                    region: tag.properties.region.to_ascii_lowercase(),
+                    prefixes,
+                },
             );
         }
-        Ok(Parsed { change_number: file.change_number, by_name })
+        Ok(Parsed {
+            change_number: file.change_number,
+            by_name,
+        })
     }
 
     /// Looks a tag up by name, case-insensitively (`storage.japaneast` finds `Storage.JapanEast`).
@@ -129,7 +150,9 @@ pub const VIRTUAL_TAGS: [&str; 9] = [
 
 /// Whether a prefix field holds a tag name rather than an address (`Storage.EastUS`).
 pub fn looks_like_tag(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// The service tag behind a service endpoint's service name ([SE]; service-tags-overview).
@@ -148,7 +171,9 @@ pub fn endpoint_service_tag(service: &str) -> Option<&'static str> {
         ("Microsoft.AzureActiveDirectory", "AzureActiveDirectory"),
         ("Microsoft.Databricks", "AzureDatabricks"),
     ];
-    MAP.iter().find(|(s, _)| s.eq_ignore_ascii_case(service)).map(|(_, t)| *t)
+    MAP.iter()
+        .find(|(s, _)| s.eq_ignore_ascii_case(service))
+        .map(|(_, t)| *t)
 }
 
 /// The precedence E4 gives a service-tag route among tag routes with the same prefix: 0 for a

@@ -125,7 +125,10 @@ pub struct NetworkInterface {
 impl NetworkInterface {
     /// The primary IP configuration (the first when none is marked).
     pub fn primary_ip_configuration(&self) -> &IpConfiguration {
-        self.ip_configurations.iter().find(|c| c.primary).unwrap_or(&self.ip_configurations[0])
+        self.ip_configurations
+            .iter()
+            .find(|c| c.primary)
+            .unwrap_or(&self.ip_configurations[0])
     }
 }
 
@@ -342,12 +345,20 @@ impl Topology {
 
     /// The gateways deployed in a VNet.
     pub fn gateways_in(&self, vnet: VnetId) -> impl Iterator<Item = GatewayId> + '_ {
-        self.gateways.iter().enumerate().filter(move |(_, g)| g.vnet == vnet).map(|(i, _)| GatewayId(i as u32))
+        self.gateways
+            .iter()
+            .enumerate()
+            .filter(move |(_, g)| g.vnet == vnet)
+            .map(|(i, _)| GatewayId(i as u32))
     }
 
     /// The peering from `vnet` to `remote`, if declared.
     pub fn peering_between(&self, vnet: VnetId, remote: VnetId) -> Option<&Peering> {
-        self.vnet(vnet).peerings.iter().map(|p| &self.peerings[p.index()]).find(|p| p.remote == remote)
+        self.vnet(vnet)
+            .peerings
+            .iter()
+            .map(|p| &self.peerings[p.index()])
+            .find(|p| p.remote == remote)
     }
 }
 
@@ -356,7 +367,13 @@ fn find<T>(items: &[T], needle: &str, key: impl Fn(&T) -> (&String, &ResourceId)
         let wanted = needle.trim_end_matches('/').to_ascii_lowercase();
         items.iter().position(|item| key(item).1.key() == wanted)
     } else {
-        items.iter().position(|item| key(item).0 == needle)
-            .or_else(|| items.iter().position(|item| key(item).0.eq_ignore_ascii_case(needle)))
+        items
+            .iter()
+            .position(|item| key(item).0 == needle)
+            .or_else(|| {
+                items
+                    .iter()
+                    .position(|item| key(item).0.eq_ignore_ascii_case(needle))
+            })
     }
 }

@@ -52,19 +52,32 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { seconds: 5, pings: 20, runs: 3, profile: false };
+    let mut args = Args {
+        seconds: 5,
+        pings: 20,
+        runs: 3,
+        profile: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
-            "--seconds" => args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
+            "--seconds" => {
+                args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?
+            }
             "--pings" => args.pings = value()?.parse().map_err(|e| format!("--pings: {e}"))?,
             "--runs" => args.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
             "--profile" => args.profile = true,
             _ => return Err(format!("unknown argument {flag}\n{USAGE}")),
         }
     }
-    if !(1..=60).contains(&args.seconds) || !(1..=1000).contains(&args.pings) || !(1..=20).contains(&args.runs) {
+    if !(1..=60).contains(&args.seconds)
+        || !(1..=1000).contains(&args.pings)
+        || !(1..=20).contains(&args.runs)
+    {
         return Err("--seconds must be 1 to 60, --pings 1 to 1000, --runs 1 to 20".into());
     }
     Ok(args)
@@ -94,10 +107,17 @@ impl Drop for Guard {
             unsafe { libc::kill(-(pid as libc::pid_t), libc::SIGKILL) };
         }
         for lab in self.labs.drain(..) {
-            let _ = Command::new(&self.vnetlab).args(["down", lab]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+            let _ = Command::new(&self.vnetlab)
+                .args(["down", lab])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
         }
         for ns in self.namespaces.drain(..) {
-            let _ = Command::new("ip").args(["netns", "delete", ns]).stderr(Stdio::null()).status();
+            let _ = Command::new("ip")
+                .args(["netns", "delete", ns])
+                .stderr(Stdio::null())
+                .status();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -128,8 +148,13 @@ fn spawn(g: &mut Guard, cmd: &mut Command) -> Result<Spawned, String> {
     use std::os::unix::process::CommandExt;
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let (out, err) = (g.dir.join(format!("{n}.out")), g.dir.join(format!("{n}.err")));
-    let file = |p: &Path| std::fs::File::create(p).map_err(|e| format!("cannot write {}: {e}", p.display()));
+    let (out, err) = (
+        g.dir.join(format!("{n}.out")),
+        g.dir.join(format!("{n}.err")),
+    );
+    let file = |p: &Path| {
+        std::fs::File::create(p).map_err(|e| format!("cannot write {}: {e}", p.display()))
+    };
     let child = cmd
         .stdin(Stdio::null())
         .stdout(file(&out)?)
@@ -157,7 +182,11 @@ fn finish(g: &mut Guard, mut s: Spawned, limit: Duration) -> Result<Run, String>
     };
     g.forget_group(s.child.id());
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
-    Ok(Run { ok: status.success(), stdout: read(&s.out), stderr: read(&s.err) })
+    Ok(Run {
+        ok: status.success(),
+        stdout: read(&s.out),
+        stderr: read(&s.err),
+    })
 }
 
 /// Runs a command that must succeed.
@@ -167,7 +196,11 @@ fn must(g: &mut Guard, cmd: &mut Command, limit: Duration) -> Result<String, Str
     if r.ok {
         Ok(r.stdout)
     } else {
-        Err(format!("{what} failed: {}{}", r.stderr.trim(), r.stdout.trim()))
+        Err(format!(
+            "{what} failed: {}{}",
+            r.stderr.trim(),
+            r.stdout.trim()
+        ))
     }
 }
 
@@ -189,7 +222,14 @@ fn lab_state(lab: &str) -> Result<Value, String> {
 }
 
 fn vm_namespace(state: &Value, vm: &str) -> Result<String, String> {
-    state["vms"].as_array().into_iter().flatten().find(|v| v["name"] == vm).and_then(|v| v["namespace"].as_str()).map(str::to_string).ok_or_else(|| format!("the lab has no VM '{vm}'"))
+    state["vms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["name"] == vm)
+        .and_then(|v| v["namespace"].as_str())
+        .map(str::to_string)
+        .ok_or_else(|| format!("the lab has no VM '{vm}'"))
 }
 
 /// The two-VM topology: VNets a and b peered both ways, an NSG and a route table on each subnet.
@@ -218,9 +258,14 @@ fn pair_topology() -> String {
 /// The startup topology: `vnets` VNets of 2 subnets of 5 VMs, peered in a full mesh, an NSG
 /// and a route table on every subnet.
 fn startup_topology(vnets: usize) -> String {
-    let mut y = String::from("# vnetlab-bench-lab: the startup topology.\nlocation: westeurope\nvnets:\n");
+    let mut y =
+        String::from("# vnetlab-bench-lab: the startup topology.\nlocation: westeurope\nvnets:\n");
     for i in 1..=vnets {
-        let _ = write!(y, "  n{i}:\n    address_space: [10.{}.0.0/16]\n    subnets:\n", 100 + i);
+        let _ = write!(
+            y,
+            "  n{i}:\n    address_space: [10.{}.0.0/16]\n    subnets:\n",
+            100 + i
+        );
         for j in 1..=2 {
             let _ = write!(y, "      s{j}:\n        prefix: 10.{}.{j}.0/24\n        nsg: nsg-vm\n        route_table: rt-vm\n        vms:\n", 100 + i);
             for k in 1..=5 {
@@ -259,27 +304,61 @@ fn kernel_up(g: &mut Guard) -> Result<(), String> {
         ip(g, &["-n", ns, "link", "set", "lo", "up"])?;
     }
     ip(g, &["-n", K_ROUTER, "link", "add", "br0", "type", "bridge"])?;
-    ip(g, &["-n", K_ROUTER, "addr", "add", "10.10.1.1/24", "dev", "br0"])?;
-    ip(g, &["-n", K_ROUTER, "addr", "add", "10.20.1.1/24", "dev", "br0"])?;
+    ip(
+        g,
+        &["-n", K_ROUTER, "addr", "add", "10.10.1.1/24", "dev", "br0"],
+    )?;
+    ip(
+        g,
+        &["-n", K_ROUTER, "addr", "add", "10.20.1.1/24", "dev", "br0"],
+    )?;
     ip(g, &["-n", K_ROUTER, "link", "set", "br0", "up"])?;
-    for (port, ns, addr, gw) in [("pa", K_VA, "10.10.1.4/24", "10.10.1.1"), ("pb", K_VB, "10.20.1.4/24", "10.20.1.1")] {
-        ip(g, &["-n", K_ROUTER, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns])?;
-        ip(g, &["-n", K_ROUTER, "link", "set", port, "master", "br0", "up"])?;
+    for (port, ns, addr, gw) in [
+        ("pa", K_VA, "10.10.1.4/24", "10.10.1.1"),
+        ("pb", K_VB, "10.20.1.4/24", "10.20.1.1"),
+    ] {
+        ip(
+            g,
+            &[
+                "-n", K_ROUTER, "link", "add", port, "type", "veth", "peer", "name", "eth0",
+                "netns", ns,
+            ],
+        )?;
+        ip(
+            g,
+            &["-n", K_ROUTER, "link", "set", port, "master", "br0", "up"],
+        )?;
         ip(g, &["-n", ns, "addr", "add", addr, "dev", "eth0"])?;
         ip(g, &["-n", ns, "link", "set", "eth0", "up"])?;
         ip(g, &["-n", ns, "route", "add", "default", "via", gw])?;
     }
     // Forward, without redirecting the VMs to each other (both subnets are on br0).
-    let sysctl = |g: &mut Guard, key: &str| must(g, in_ns(K_ROUTER, "sysctl").args(["-q", "-w", key]), Duration::from_secs(10));
-    for key in ["net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.br0.send_redirects=0"] {
+    let sysctl = |g: &mut Guard, key: &str| {
+        must(
+            g,
+            in_ns(K_ROUTER, "sysctl").args(["-q", "-w", key]),
+            Duration::from_secs(10),
+        )
+    };
+    for key in [
+        "net.ipv4.ip_forward=1",
+        "net.ipv4.conf.all.send_redirects=0",
+        "net.ipv4.conf.br0.send_redirects=0",
+    ] {
         sysctl(g, key)?;
     }
     // With br_netfilter, bridged frames would pass the inet hooks a second time; this
     // namespace's own setting (absent without br_netfilter).
     let _ = sysctl(g, "net.bridge.bridge-nf-call-iptables=0");
     let rules = g.dir.join("ruleset.nft");
-    std::fs::write(&rules, RULESET).map_err(|e| format!("cannot write {}: {e}", rules.display()))?;
-    must(g, in_ns(K_ROUTER, "nft").arg("-f").arg(&rules), Duration::from_secs(10)).map(drop)
+    std::fs::write(&rules, RULESET)
+        .map_err(|e| format!("cannot write {}: {e}", rules.display()))?;
+    must(
+        g,
+        in_ns(K_ROUTER, "nft").arg("-f").arg(&rules),
+        Duration::from_secs(10),
+    )
+    .map(drop)
 }
 
 /// `vnetlab up FILE --name LAB`, timed to its return (every lease taken); the lab is recorded
@@ -290,14 +369,22 @@ fn lab_up(g: &mut Guard, file: &Path, lab: &'static str) -> Result<(f64, String)
     }
     let start = Instant::now();
     let exe = g.vnetlab.clone();
-    let out = must(g, Command::new(&exe).arg("up").arg(file).args(["--name", lab]), Duration::from_secs(60))?;
+    let out = must(
+        g,
+        Command::new(&exe).arg("up").arg(file).args(["--name", lab]),
+        Duration::from_secs(60),
+    )?;
     let took = start.elapsed().as_secs_f64();
     Ok((took, out.lines().next().unwrap_or_default().to_string()))
 }
 
 fn lab_down(g: &mut Guard, lab: &'static str) -> Result<(), String> {
     let exe = g.vnetlab.clone();
-    must(g, Command::new(&exe).args(["down", lab]), Duration::from_secs(30))?;
+    must(
+        g,
+        Command::new(&exe).args(["down", lab]),
+        Duration::from_secs(30),
+    )?;
     g.labs.retain(|l| *l != lab);
     Ok(())
 }
@@ -305,16 +392,29 @@ fn lab_down(g: &mut Guard, lab: &'static str) -> Result<(), String> {
 /// How one side runs a command in a VM: `vnetlab exec LAB VM --` or `ip netns exec NS`.
 #[derive(Clone, Copy)]
 enum Side<'a> {
-    Lab { exe: &'a Path, vm_a: &'a str, vm_b: &'a str, ns_b: &'a str },
+    Lab {
+        exe: &'a Path,
+        vm_a: &'a str,
+        vm_b: &'a str,
+        ns_b: &'a str,
+    },
     Kernel,
 }
 
 impl Side<'_> {
     fn exec(&self, in_b: bool, program: &str) -> Command {
         match *self {
-            Side::Lab { exe, vm_a, vm_b, .. } => {
+            Side::Lab {
+                exe, vm_a, vm_b, ..
+            } => {
                 let mut c = Command::new(exe);
-                c.args(["exec", PAIR_LAB, if in_b { vm_b } else { vm_a }, "--", program]);
+                c.args([
+                    "exec",
+                    PAIR_LAB,
+                    if in_b { vm_b } else { vm_a },
+                    "--",
+                    program,
+                ]);
                 c
             }
             Side::Kernel => in_ns(if in_b { K_VB } else { K_VA }, program),
@@ -337,23 +437,57 @@ struct Ping {
 
 /// `count` pings from a to b at 0.05 s intervals, after one that sets up ARP and the flow.
 fn ping(g: &mut Guard, side: Side, count: u32) -> Result<Ping, String> {
-    must(g, side.exec(false, "ping").args(["-c", "1", "-W", "2", IP_B]), Duration::from_secs(10))?;
+    must(
+        g,
+        side.exec(false, "ping").args(["-c", "1", "-W", "2", IP_B]),
+        Duration::from_secs(10),
+    )?;
     let limit = Duration::from_secs(10 + u64::from(count) / 10);
-    let out = must(g, side.exec(false, "ping").args(["-q", "-c", &count.to_string(), "-i", "0.05", "-W", "2", IP_B]), limit)?;
+    let out = must(
+        g,
+        side.exec(false, "ping").args([
+            "-q",
+            "-c",
+            &count.to_string(),
+            "-i",
+            "0.05",
+            "-W",
+            "2",
+            IP_B,
+        ]),
+        limit,
+    )?;
     // rtt min/avg/max/mdev = 0.050/0.099/0.331/0.060 ms
-    let figures = out.lines().find(|l| l.contains("min/avg/max")).and_then(|l| l.split(" = ").nth(1)).ok_or_else(|| format!("no RTT in ping's output: {out}"))?;
-    let v: Vec<f64> = figures.trim_end_matches(" ms").split('/').filter_map(|x| x.trim().parse().ok()).collect();
+    let figures = out
+        .lines()
+        .find(|l| l.contains("min/avg/max"))
+        .and_then(|l| l.split(" = ").nth(1))
+        .ok_or_else(|| format!("no RTT in ping's output: {out}"))?;
+    let v: Vec<f64> = figures
+        .trim_end_matches(" ms")
+        .split('/')
+        .filter_map(|x| x.trim().parse().ok())
+        .collect();
     if v.len() < 3 {
         return Err(format!("cannot read ping's RTT: {figures}"));
     }
-    Ok(Ping { min: v[0], avg: v[1], max: v[2] })
+    Ok(Ping {
+        min: v[0],
+        avg: v[1],
+        max: v[2],
+    })
 }
 
 /// Whether a TCP SYN to a port with no listener is dropped (the connect times out) rather
 /// than answered with a reset: the rulesets deny everything but 5201 and ICMP.
 fn blocked(g: &mut Guard, side: Side, port: u16) -> Result<bool, String> {
     let script = format!("exec 3<>/dev/tcp/{IP_B}/{port}");
-    let r = run(g, side.exec(false, "timeout").args(["--foreground", "2", "bash", "-c", &script]), Duration::from_secs(10))?;
+    let r = run(
+        g,
+        side.exec(false, "timeout")
+            .args(["--foreground", "2", "bash", "-c", &script]),
+        Duration::from_secs(10),
+    )?;
     Ok(!r.ok && !r.stderr.contains("refused"))
 }
 
@@ -379,7 +513,11 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 fn wait_listening(g: &mut Guard, ns: &str) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let r = run(g, in_ns(ns, "ss").args(["-Hltn", &format!("sport = :{PORT}")]), Duration::from_secs(5))?;
+        let r = run(
+            g,
+            in_ns(ns, "ss").args(["-Hltn", &format!("sport = :{PORT}")]),
+            Duration::from_secs(5),
+        )?;
         if r.ok && !r.stdout.trim().is_empty() {
             return Ok(());
         }
@@ -392,15 +530,47 @@ fn wait_listening(g: &mut Guard, ns: &str) -> Result<(), String> {
 
 /// An iperf3 TCP test of `seconds` between a (client) and b (server); `reverse`: b sends.
 /// `switch` (the lab's switch pid): its CPU is measured, and profiled with `perf` if asked.
-fn iperf(g: &mut Guard, side: Side, seconds: u32, reverse: bool, switch: Option<u32>, profile: bool) -> Result<Iperf, String> {
+fn iperf(
+    g: &mut Guard,
+    side: Side,
+    seconds: u32,
+    reverse: bool,
+    switch: Option<u32>,
+    profile: bool,
+) -> Result<Iperf, String> {
     let bound = (seconds + 15).to_string();
     let mut server = side.exec(true, "timeout");
-    server.args(["--foreground", "-k", "2", &bound, "iperf3", "-s", "-1", "-p", &PORT.to_string()]);
+    server.args([
+        "--foreground",
+        "-k",
+        "2",
+        &bound,
+        "iperf3",
+        "-s",
+        "-1",
+        "-p",
+        &PORT.to_string(),
+    ]);
     let server = spawn(g, &mut server)?;
     wait_listening(g, side.ns_b())?;
     let secs = seconds.to_string();
     let mut client = side.exec(false, "timeout");
-    client.args(["--foreground", "-k", "2", &bound, "iperf3", "-c", IP_B, "-p", &PORT.to_string(), "-t", &secs, "-J", "--connect-timeout", "3000"]);
+    client.args([
+        "--foreground",
+        "-k",
+        "2",
+        &bound,
+        "iperf3",
+        "-c",
+        IP_B,
+        "-p",
+        &PORT.to_string(),
+        "-t",
+        &secs,
+        "-J",
+        "--connect-timeout",
+        "3000",
+    ]);
     if reverse {
         client.arg("-R");
     }
@@ -413,14 +583,19 @@ fn iperf(g: &mut Guard, side: Side, seconds: u32, reverse: bool, switch: Option<
             std::thread::sleep(Duration::from_secs(1));
             let data = g.dir.join("perf.data");
             let mut cmd = Command::new("perf");
-            cmd.args(["record", "-F", "999", "-g", "-p", &pid.to_string(), "-o"]).arg(&data).args(["--", "sleep", &(seconds - 2).to_string()]);
+            cmd.args(["record", "-F", "999", "-g", "-p", &pid.to_string(), "-o"])
+                .arg(&data)
+                .args(["--", "sleep", &(seconds - 2).to_string()]);
             Some((spawn(g, &mut cmd)?, data))
         }
         _ => None,
     };
     let result = finish(g, client, Duration::from_secs(u64::from(seconds) + 20))?;
     let elapsed = started.elapsed().as_secs_f64();
-    let switch_cpu = switch.and_then(cpu_seconds).zip(cpu_before).map(|(after, before)| (after - before) / elapsed);
+    let switch_cpu = switch
+        .and_then(cpu_seconds)
+        .zip(cpu_before)
+        .map(|(after, before)| (after - before) / elapsed);
     let _ = finish(g, server, Duration::from_secs(5));
     let profile = match perf {
         Some((p, data)) => {
@@ -430,12 +605,25 @@ fn iperf(g: &mut Guard, side: Side, seconds: u32, reverse: bool, switch: Option<
         None => None,
     };
     if !result.ok {
-        return Err(format!("iperf3 failed: {}{}", result.stderr.trim(), result.stdout.trim()));
+        return Err(format!(
+            "iperf3 failed: {}{}",
+            result.stderr.trim(),
+            result.stdout.trim()
+        ));
     }
-    let v: Value = serde_json::from_str(&result.stdout).map_err(|e| format!("iperf3's JSON: {e}"))?;
-    let gbits = v["end"]["sum_received"]["bits_per_second"].as_f64().ok_or("iperf3 reported no throughput")? / 1e9;
+    let v: Value =
+        serde_json::from_str(&result.stdout).map_err(|e| format!("iperf3's JSON: {e}"))?;
+    let gbits = v["end"]["sum_received"]["bits_per_second"]
+        .as_f64()
+        .ok_or("iperf3 reported no throughput")?
+        / 1e9;
     let retransmits = v["end"]["sum_sent"]["retransmits"].as_u64().unwrap_or(0);
-    Ok(Iperf { gbits, retransmits, switch_cpu, profile })
+    Ok(Iperf {
+        gbits,
+        retransmits,
+        switch_cpu,
+        profile,
+    })
 }
 
 /// The top symbols of a `perf record -g` of the switch, and where its time goes inclusively
@@ -444,15 +632,43 @@ fn iperf(g: &mut Guard, side: Side, seconds: u32, reverse: bool, switch: Option<
 fn perf_summary(g: &mut Guard, data: &Path) -> Result<String, String> {
     let report = |g: &mut Guard, args: &[&str]| {
         let mut cmd = Command::new("perf");
-        cmd.arg("report").arg("-i").arg(data).args(["--stdio", "-g", "none"]).args(args);
+        cmd.arg("report")
+            .arg("-i")
+            .arg(data)
+            .args(["--stdio", "-g", "none"])
+            .args(args);
         must(g, &mut cmd, Duration::from_secs(60))
     };
-    let rows = |text: &str| text.lines().filter(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit())).map(|l| l.trim().to_string()).collect::<Vec<_>>();
+    let rows = |text: &str| {
+        text.lines()
+            .filter(|l| {
+                l.trim_start()
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit())
+            })
+            .map(|l| l.trim().to_string())
+            .collect::<Vec<_>>()
+    };
     let mut out = String::from("    by binary: ");
-    out.push_str(&rows(&report(g, &["--no-children", "--sort", "dso"])?).iter().take(4).map(|r| r.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join(", "));
+    out.push_str(
+        &rows(&report(g, &["--no-children", "--sort", "dso"])?)
+            .iter()
+            .take(4)
+            .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
     // Inclusive shares of a few kernel entry points (the kernel's call chains are reliable).
     let children = rows(&report(g, &["--children", "--sort", "sym"])?);
-    let share = |sym: &str| children.iter().find(|r| r.ends_with(&format!("] {sym}"))).and_then(|r| r.split_whitespace().next()).unwrap_or("0%").to_string();
+    let share = |sym: &str| {
+        children
+            .iter()
+            .find(|r| r.ends_with(&format!("] {sym}")))
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or("0%")
+            .to_string()
+    };
     let _ = write!(
         out,
         "\n    inclusive: TAP write (tun_get_user) {}, of which the receiving stack run inline (netif_receive_skb) {}; TAP read (tun_do_read) {}; poll {}",
@@ -462,8 +678,15 @@ fn perf_summary(g: &mut Guard, data: &Path) -> Result<String, String> {
         share("do_sys_poll")
     );
     out.push_str("\n    top symbols (self):");
-    for r in rows(&report(g, &["--no-children", "--sort", "dso,sym"])?).iter().take(15) {
-        let _ = write!(out, "\n      {}", r.split_whitespace().collect::<Vec<_>>().join(" "));
+    for r in rows(&report(g, &["--no-children", "--sort", "dso,sym"])?)
+        .iter()
+        .take(15)
+    {
+        let _ = write!(
+            out,
+            "\n      {}",
+            r.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
     }
     Ok(out)
 }
@@ -483,10 +706,15 @@ fn verdict(met: bool) -> &'static str {
 }
 
 fn bench(g: &mut Guard, args: &Args) -> Result<(), String> {
-    std::fs::create_dir_all(&g.dir).map_err(|e| format!("cannot create {}: {e}", g.dir.display()))?;
+    std::fs::create_dir_all(&g.dir)
+        .map_err(|e| format!("cannot create {}: {e}", g.dir.display()))?;
     // Leftovers of an earlier, killed run (ours by name).
     for lab in [PAIR_LAB, START_LAB] {
-        let _ = Command::new(&g.vnetlab).args(["down", lab]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let _ = Command::new(&g.vnetlab)
+            .args(["down", lab])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
     }
     for ns in [K_VA, K_VB, K_ROUTER] {
         if Path::new("/run/netns").join(ns).exists() {
@@ -495,31 +723,49 @@ fn bench(g: &mut Guard, args: &Args) -> Result<(), String> {
     }
 
     let pair = g.dir.join("pair.yaml");
-    std::fs::write(&pair, pair_topology()).map_err(|e| format!("cannot write {}: {e}", pair.display()))?;
+    std::fs::write(&pair, pair_topology())
+        .map_err(|e| format!("cannot write {}: {e}", pair.display()))?;
     let (_, line) = lab_up(g, &pair, PAIR_LAB)?;
     if !line.contains("2 VMs") {
         return Err(format!("unexpected answer from vnetlab up: {line}"));
     }
     let state = lab_state(PAIR_LAB)?;
-    let switch = state["pid"].as_u64().ok_or("no switch pid in the lab's state")? as u32;
+    let switch = state["pid"]
+        .as_u64()
+        .ok_or("no switch pid in the lab's state")? as u32;
     let ns_b = vm_namespace(&state, "vb")?;
     kernel_up(g)?;
     let exe = g.vnetlab.clone();
-    let lab = Side::Lab { exe: &exe, vm_a: "va", vm_b: "vb", ns_b: &ns_b };
+    let lab = Side::Lab {
+        exe: &exe,
+        vm_a: "va",
+        vm_b: "vb",
+        ns_b: &ns_b,
+    };
 
     println!("Live lab benchmark (release): iperf3 TCP ({} s) and ping between two VMs in peered VNets, an NSG and a UDR on each subnet", args.seconds);
     println!("  switch: lab '{PAIR_LAB}', switch process {switch}; kernel: veth pairs to a bridge in a router namespace, nftables inet forward chain (stateful)");
     // Interleaved, so drift on the machine hits both alike.
     let mut rows = Vec::new();
-    for (reverse, label) in [(false, format!("{IP_A} -> {IP_B}")), (true, format!("{IP_B} -> {IP_A} (iperf3 -R)"))] {
+    for (reverse, label) in [
+        (false, format!("{IP_A} -> {IP_B}")),
+        (true, format!("{IP_B} -> {IP_A} (iperf3 -R)")),
+    ] {
         let s = iperf(g, lab, args.seconds, reverse, Some(switch), false)?;
         let k = iperf(g, Side::Kernel, args.seconds, reverse, None, false)?;
         rows.push((label, s, k));
     }
-    let (ps, pk) = (ping(g, lab, args.pings)?, ping(g, Side::Kernel, args.pings)?);
+    let (ps, pk) = (
+        ping(g, lab, args.pings)?,
+        ping(g, Side::Kernel, args.pings)?,
+    );
     let (bs, bk) = (blocked(g, lab, 5202)?, blocked(g, Side::Kernel, 5202)?);
     let yes = |b: bool| if b { "yes" } else { "NO" };
-    println!("  policy check: tcp 5202 (no listener) dropped, not refused: switch {}, kernel {}", yes(bs), yes(bk));
+    println!(
+        "  policy check: tcp 5202 (no listener) dropped, not refused: switch {}, kernel {}",
+        yes(bs),
+        yes(bk)
+    );
 
     for (label, s, k) in &rows {
         let ratio = s.gbits / k.gbits;
@@ -529,9 +775,18 @@ fn bench(g: &mut Guard, args: &Args) -> Result<(), String> {
         println!("    ratio switch/kernel                                    {ratio:>9.2}   target >= 0.5: {}", verdict(ratio >= 0.5));
     }
     println!("  ping RTT, {} pings at 0.05 s, avg (min, max)", args.pings);
-    println!("    switch                                                 {:>9.3} ms  ({:.3}, {:.3})", ps.avg, ps.min, ps.max);
-    println!("    kernel                                                 {:>9.3} ms  ({:.3}, {:.3})", pk.avg, pk.min, pk.max);
-    println!("    ratio switch/kernel                                    {:>9.2}", ps.avg / pk.avg);
+    println!(
+        "    switch                                                 {:>9.3} ms  ({:.3}, {:.3})",
+        ps.avg, ps.min, ps.max
+    );
+    println!(
+        "    kernel                                                 {:>9.3} ms  ({:.3}, {:.3})",
+        pk.avg, pk.min, pk.max
+    );
+    println!(
+        "    ratio switch/kernel                                    {:>9.2}",
+        ps.avg / pk.avg
+    );
     if args.profile {
         // A run of its own, so perf's overhead stays out of the figures above.
         let p = iperf(g, lab, args.seconds.max(3), false, Some(switch), true)?;
@@ -543,7 +798,8 @@ fn bench(g: &mut Guard, args: &Args) -> Result<(), String> {
     // Startup.
     let vnets = 5;
     let start = g.dir.join("startup.yaml");
-    std::fs::write(&start, startup_topology(vnets)).map_err(|e| format!("cannot write {}: {e}", start.display()))?;
+    std::fs::write(&start, startup_topology(vnets))
+        .map_err(|e| format!("cannot write {}: {e}", start.display()))?;
     let mut runs = Vec::new();
     let mut reported = Vec::new();
     for _ in 0..args.runs {
@@ -552,7 +808,13 @@ fn bench(g: &mut Guard, args: &Args) -> Result<(), String> {
             return Err(format!("unexpected answer from vnetlab up: {line}"));
         }
         runs.push(took);
-        reported.push(line.split(" is up in ").nth(1).and_then(|r| r.split(' ').next()).unwrap_or("?").to_string());
+        reported.push(
+            line.split(" is up in ")
+                .nth(1)
+                .and_then(|r| r.split(' ').next())
+                .unwrap_or("?")
+                .to_string(),
+        );
         lab_down(g, START_LAB)?;
     }
     let m = median(&runs);
@@ -580,7 +842,14 @@ fn main() -> ExitCode {
     let root = unsafe { libc::geteuid() } == 0;
     let missing: Vec<&str> = ["ip", "ss", "iperf3", "ping", "nft", "timeout"]
         .into_iter()
-        .filter(|t| Command::new(t).arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err())
+        .filter(|t| {
+            Command::new(t)
+                .arg("-V")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_err()
+        })
         .collect();
     let vnetlab = match std::env::current_exe() {
         Ok(exe) => exe.with_file_name("vnetlab"),
@@ -597,7 +866,10 @@ fn main() -> ExitCode {
             } else if !missing.is_empty() {
                 format!("missing {}", missing.join(", "))
             } else {
-                format!("no {}; build it with `cargo build --release -p vnetlab-cli`", vnetlab.display())
+                format!(
+                    "no {}; build it with `cargo build --release -p vnetlab-cli`",
+                    vnetlab.display()
+                )
             }
         );
         return ExitCode::SUCCESS;
@@ -605,11 +877,23 @@ fn main() -> ExitCode {
     // Ctrl-C and SIGTERM stop the waits; the guard then removes everything.
     // SAFETY: installs a handler that only stores to an atomic.
     unsafe {
-        libc::signal(libc::SIGINT, on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
+        libc::signal(
+            libc::SIGINT,
+            on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+        libc::signal(
+            libc::SIGTERM,
+            on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
     }
     let dir = std::env::temp_dir().join(format!("vnetlab-bench-lab-{}", std::process::id()));
-    let mut guard = Guard { vnetlab, dir, groups: Vec::new(), labs: Vec::new(), namespaces: Vec::new() };
+    let mut guard = Guard {
+        vnetlab,
+        dir,
+        groups: Vec::new(),
+        labs: Vec::new(),
+        namespaces: Vec::new(),
+    };
     let outcome = bench(&mut guard, &args);
     drop(guard);
     match outcome {

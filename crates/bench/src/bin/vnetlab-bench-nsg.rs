@@ -29,7 +29,12 @@ fn topology(rng: &mut SplitMix64) -> Value {
         resources.push(json!({"type": "Microsoft.Network/applicationSecurityGroups", "name": format!("asg{a}")}));
     }
     let asg = |a: u32| json!({"id": format!("{SUB}/applicationSecurityGroups/asg{a}")});
-    let regions = ["Storage.WestEurope", "Storage.EastUS", "Storage.JapanEast", "Storage"];
+    let regions = [
+        "Storage.WestEurope",
+        "Storage.EastUS",
+        "Storage.JapanEast",
+        "Storage",
+    ];
     let rules: Vec<Value> = (0..RULES)
         .map(|i| {
             let direction = if i % 2 == 0 { "Inbound" } else { "Outbound" };
@@ -78,12 +83,29 @@ fn main() {
     let tags = ServiceTags::bundled();
     let mut rng = SplitMix64::new(0x5ec0_41e5);
     let doc = topology(&mut rng).to_string();
-    let loaded = load_text(&doc, "nsg-bench.json", Format::Json, tags).unwrap_or_else(|d| panic!("{}", d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")));
+    let loaded = load_text(&doc, "nsg-bench.json", Format::Json, tags).unwrap_or_else(|d| {
+        panic!(
+            "{}",
+            d.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
     let t = &loaded.topology;
-    let azure_cloud = tags.get("AzureCloud").map(|t| t.prefixes.clone()).unwrap_or_default();
+    let azure_cloud = tags
+        .get("AzureCloud")
+        .map(|t| t.prefixes.clone())
+        .unwrap_or_default();
     let compiled = compile(t, NsgId(0), SubnetId(0), tags);
     let compile_time = median_of(5, || compile(t, NsgId(0), SubnetId(0), tags));
-    let expanded_prefixes: usize = compiled.inbound.rules.iter().chain(&compiled.outbound.rules).map(|r| r.spec.sources.len() + r.spec.destinations.len()).sum();
+    let expanded_prefixes: usize = compiled
+        .inbound
+        .rules
+        .iter()
+        .chain(&compiled.outbound.rules)
+        .map(|r| r.spec.sources.len() + r.spec.destinations.len())
+        .sum();
 
     // Packets: VNet addresses, AzureCloud and Storage addresses, and anything.
     let vnet_ip = |rng: &mut SplitMix64| Ipv4Addr::from(0x0a00_0004 + rng.below(NICS));
@@ -92,20 +114,32 @@ fn main() {
         let remote = match rng.below(3) {
             0 => {
                 let p = azure_cloud[rng.below(azure_cloud.len() as u32) as usize];
-                Ipv4Addr::from(u32::from(p.network()) + rng.below(1 << (32 - p.prefix_len()).min(31)))
+                Ipv4Addr::from(
+                    u32::from(p.network()) + rng.below(1 << (32 - p.prefix_len()).min(31)),
+                )
             }
             1 => Ipv4Addr::from(rng.next_u64() as u32),
             _ => vnet_ip(&mut rng),
         };
         let protocol = [6u8, 17, 1][rng.below(3) as usize];
         let dst_port = 1 + rng.below(61000) as u16;
-        packets.push(FiveTuple { src: remote, dst: vnet_ip(&mut rng), protocol, src_port: 1024 + rng.below(60000) as u16, dst_port });
+        packets.push(FiveTuple {
+            src: remote,
+            dst: vnet_ip(&mut rng),
+            protocol,
+            src_port: 1024 + rng.below(60000) as u16,
+            dst_port,
+        });
     }
     let rules = &compiled.inbound;
     let mut agree = 0;
     for p in &packets {
         let fast = rules.first_match(p).map(|r| r.name.as_str());
-        let slow = rules.rules.iter().find(|r| r.spec.matches(p)).map(|r| r.name.as_str());
+        let slow = rules
+            .rules
+            .iter()
+            .find(|r| r.spec.matches(p))
+            .map(|r| r.name.as_str());
         assert_eq!(fast, slow, "classifier and rule walk disagree on {p:?}");
         agree += 1;
     }
@@ -118,15 +152,41 @@ fn main() {
         black_box(sum);
         start.elapsed().as_nanos() as f64 / n as f64
     };
-    let compiled_ns = time_per(&|p| rules.first_match(black_box(p)).map_or(0, |r| r.written.priority as usize), DECISIONS);
-    let walk_ns = time_per(&|p| rules.rules.iter().position(|r| r.spec.matches(black_box(p))).unwrap_or(0), DECISIONS / 100);
+    let compiled_ns = time_per(
+        &|p| {
+            rules
+                .first_match(black_box(p))
+                .map_or(0, |r| r.written.priority as usize)
+        },
+        DECISIONS,
+    );
+    let walk_ns = time_per(
+        &|p| {
+            rules
+                .rules
+                .iter()
+                .position(|r| r.spec.matches(black_box(p)))
+                .unwrap_or(0)
+        },
+        DECISIONS / 100,
+    );
     let (intervals, bitsets) = rules.classifier().size();
 
     println!("NSG benchmark (release): 1 NSG, {RULES} rules ({} inbound + 3 default, {} outbound + 3 default), {ASGS} ASGs over {NICS} NICs", RULES / 2, RULES / 2);
     println!("  tag sizes: AzureCloud {} prefixes; expanded prefixes across all rules {expanded_prefixes}", azure_cloud.len());
-    println!("  expand + compile both directions (median of 5)      {:>9.1} ms", ms(compile_time));
-    println!("  compiled inbound: {intervals} intervals, {bitsets} distinct rule sets of {} bits", rules.rules.len());
+    println!(
+        "  expand + compile both directions (median of 5)      {:>9.1} ms",
+        ms(compile_time)
+    );
+    println!(
+        "  compiled inbound: {intervals} intervals, {bitsets} distinct rule sets of {} bits",
+        rules.rules.len()
+    );
     println!("  decision, compiled classifier ({DECISIONS} packets)     {compiled_ns:>9.0} ns   target < 200 ns: {}", if compiled_ns < 200.0 { "met" } else { "MISSED" });
-    println!("  decision, plain rule walk (baseline, {} packets)    {walk_ns:>9.0} ns   {:.0}x slower", DECISIONS / 100, walk_ns / compiled_ns);
+    println!(
+        "  decision, plain rule walk (baseline, {} packets)    {walk_ns:>9.0} ns   {:.0}x slower",
+        DECISIONS / 100,
+        walk_ns / compiled_ns
+    );
     println!("  classifier and rule walk agreed on {agree} sampled packets");
 }

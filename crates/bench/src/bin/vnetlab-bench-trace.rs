@@ -40,7 +40,8 @@ fn document(base: &Value, deny_port: u16) -> String {
             {"name": "allow-ssh-hub", "properties": {"priority": 120, "direction": "Inbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "10.0.0.0/16", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}}
         ]}}));
         for s in r["properties"]["subnets"].as_array_mut().expect("subnets") {
-            s["properties"]["networkSecurityGroup"] = json!({"id": format!("{SUB}/networkSecurityGroups/nsg-{vnet}")});
+            s["properties"]["networkSecurityGroup"] =
+                json!({"id": format!("{SUB}/networkSecurityGroups/nsg-{vnet}")});
         }
     }
     nsgs.extend(items.drain(..));
@@ -53,31 +54,62 @@ fn main() {
     generate::write(Plan::FOUNDATION, &mut bytes).expect("generates");
     let base: Value = serde_json::from_slice(&bytes).expect("valid JSON");
     let (old_text, new_text) = (document(&base, 3389), document(&base, 3390));
-    let load = |text: &str| load_text(text, "trace-bench.json", Format::Json, tags).unwrap_or_else(|d| panic!("{}", d[0]));
+    let load = |text: &str| {
+        load_text(text, "trace-bench.json", Format::Json, tags)
+            .unwrap_or_else(|d| panic!("{}", d[0]))
+    };
     let (old, new) = (load(&old_text), load(&new_text));
     let a = Analysis::new(&old.topology, tags);
     let b = Analysis::new(&new.topology, tags);
     let t = &old.topology;
-    println!("Trace benchmark (release): {} VNets, {} subnets, {} VMs, {} NSGs", t.vnets.len(), t.subnets.len(), t.vms.len(), t.nsgs.len());
+    println!(
+        "Trace benchmark (release): {} VNets, {} subnets, {} VMs, {} NSGs",
+        t.vnets.len(),
+        t.subnets.len(),
+        t.vms.len(),
+        t.nsgs.len()
+    );
 
     // One trace: VM to VM between random spokes (through the hub NVA by the 0.0.0.0/0 routes).
     let mut rng = SplitMix64::new(0x7ace);
-    let vm_ip = |i: usize| t.nic(t.vms[i].nics[0]).primary_ip_configuration().private_ip;
-    let pairs: Vec<_> = (0..2000).map(|_| (vm_ip(rng.below(t.vms.len() as u32) as usize), vm_ip(rng.below(t.vms.len() as u32) as usize))).collect();
-    let probe = Probe { protocol: 6, port: 443 };
+    let vm_ip = |i: usize| {
+        t.nic(t.vms[i].nics[0])
+            .primary_ip_configuration()
+            .private_ip
+    };
+    let pairs: Vec<_> = (0..2000)
+        .map(|_| {
+            (
+                vm_ip(rng.below(t.vms.len() as u32) as usize),
+                vm_ip(rng.below(t.vms.len() as u32) as usize),
+            )
+        })
+        .collect();
+    let probe = Probe {
+        protocol: 6,
+        port: 443,
+    };
     let mut delivered = 0;
     let mut timed_pass = || {
         let start = Instant::now();
         delivered = 0;
         for (from, to) in &pairs {
-            delivered += usize::from(trace::run(&a, *from, *to, probe).verdict() == vnetlab_engine::trace::Verdict::Delivered);
+            delivered += usize::from(
+                trace::run(&a, *from, *to, probe).verdict()
+                    == vnetlab_engine::trace::Verdict::Delivered,
+            );
         }
         start.elapsed().as_secs_f64() * 1e6 / pairs.len() as f64
     };
     // Cold: each new subnet's NSG is expanded and compiled on first use; warm: compiled.
     let (cold, warm) = (timed_pass(), timed_pass());
     let sample = trace::run(&a, pairs[0].0, pairs[0].1, probe);
-    println!("  one trace, {} hops + reply {} hops, {delivered} of {} delivered", sample.forward.hops.len(), sample.reply.as_ref().map_or(0, |r| r.hops.len()), pairs.len());
+    println!(
+        "  one trace, {} hops + reply {} hops, {delivered} of {} delivered",
+        sample.forward.hops.len(),
+        sample.reply.as_ref().map_or(0, |r| r.hops.len()),
+        pairs.len()
+    );
     println!("    cold (compiles the subnets' NSGs on first use)           {cold:>9.1} µs");
     println!("    warm                                                     {warm:>9.1} µs");
 
@@ -85,13 +117,28 @@ fn main() {
     let sampled = |an: &Analysis| {
         let all = reach::parties(an);
         let step = (all.len() / SAMPLE).max(1);
-        all.into_iter().enumerate().filter(|(i, p)| i % step == 0 || !matches!(p.kind, reach::PartyKind::Vm(_))).map(|(_, p)| p).take(SAMPLE + 2).collect::<Vec<_>>()
+        all.into_iter()
+            .enumerate()
+            .filter(|(i, p)| i % step == 0 || !matches!(p.kind, reach::PartyKind::Vm(_)))
+            .map(|(_, p)| p)
+            .take(SAMPLE + 2)
+            .collect::<Vec<_>>()
     };
     let start = Instant::now();
     let before = reach::matrix_for(&a, probe, sampled(&a));
     let reach_time = start.elapsed();
-    let cells = before.cells.iter().flatten().filter(|c| c.is_some()).count();
-    println!("  reach, {} parties ({cells} cells, {} traces)               {:>9.0} ms", before.parties.len(), before.traces_run, ms(reach_time));
+    let cells = before
+        .cells
+        .iter()
+        .flatten()
+        .filter(|c| c.is_some())
+        .count();
+    println!(
+        "  reach, {} parties ({cells} cells, {} traces)               {:>9.0} ms",
+        before.parties.len(),
+        before.traces_run,
+        ms(reach_time)
+    );
 
     // diff after one NSG rule changes (the first spoke's deny-admin: 3389 -> 3390).
     let start = Instant::now();
@@ -119,11 +166,31 @@ fn main() {
     let full = reach::matrix_for(&b, probe, sampled(&b));
     let full_time = start.elapsed();
     let changes = changes.len();
-    println!("  diff after one NSG rule change: {} resource(s) changed: {:?}", changed.len(), changed.iter().map(|k| k.rsplit('/').next().unwrap_or_default()).collect::<Vec<_>>());
-    println!("    fingerprint and index the old matrix (once, kept with it) {:>9.1} ms", ms(index_time));
-    println!("    fingerprint the new version and compare                 {:>9.1} ms", ms(fp_new));
-    println!("    list the new version's parties (50,000 VMs, sampled)     {:>9.1} ms", ms(parties_time));
+    println!(
+        "  diff after one NSG rule change: {} resource(s) changed: {:?}",
+        changed.len(),
+        changed
+            .iter()
+            .map(|k| k.rsplit('/').next().unwrap_or_default())
+            .collect::<Vec<_>>()
+    );
+    println!(
+        "    fingerprint and index the old matrix (once, kept with it) {:>9.1} ms",
+        ms(index_time)
+    );
+    println!(
+        "    fingerprint the new version and compare                 {:>9.1} ms",
+        ms(fp_new)
+    );
+    println!(
+        "    list the new version's parties (50,000 VMs, sampled)     {:>9.1} ms",
+        ms(parties_time)
+    );
     println!("    re-check the flows the change touches ({retraced}), median of 5 {:>9.2} ms   target < 10 ms: {}   (min {:.2}, max {:.2})", runs[2], if runs[2] < 10.0 { "met" } else { "MISSED" }, runs[0], runs[4]);
-    println!("    baseline: re-trace everything ({} traces)             {:>9.0} ms", full.traces_run, ms(full_time));
+    println!(
+        "    baseline: re-trace everything ({} traces)             {:>9.0} ms",
+        full.traces_run,
+        ms(full_time)
+    );
     println!("    flows whose verdict changed: {changes}");
 }

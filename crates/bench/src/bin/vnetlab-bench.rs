@@ -18,7 +18,9 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 use vnetlab_bench::generate::{self, Plan};
-use vnetlab_bench::measure::{live_heap, median, median_of, mib, ms, reset_peak, status_bytes, timed, SplitMix64};
+use vnetlab_bench::measure::{
+    live_heap, median, median_of, mib, ms, reset_peak, status_bytes, timed, SplitMix64,
+};
 use vnetlab_engine::routes::{gateway, layer::Layer, peering, system, user, RoutingTables};
 use vnetlab_ingest::{load_text, rest, Format};
 use vnetlab_model::service_tags::ServiceTags;
@@ -35,16 +37,28 @@ struct Args {
 const USAGE: &str = "usage: vnetlab-bench [--input FILE | --out FILE] [--runs N] [--lookups N]";
 
 fn parse_args() -> Result<Args, String> {
-    let default_out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench/foundation.json");
-    let mut args = Args { input: None, out: default_out, runs: 3, lookups: 1_000_000, child: None };
+    let default_out =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench/foundation.json");
+    let mut args = Args {
+        input: None,
+        out: default_out,
+        runs: 3,
+        lookups: 1_000_000,
+        child: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
             "--input" => args.input = Some(value()?.into()),
             "--out" => args.out = value()?.into(),
             "--runs" => args.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
-            "--lookups" => args.lookups = value()?.parse().map_err(|e| format!("--lookups: {e}"))?,
+            "--lookups" => {
+                args.lookups = value()?.parse().map_err(|e| format!("--lookups: {e}"))?
+            }
             "--child" => args.child = Some((value()?, value()?.into())),
             _ => return Err(format!("unknown argument {flag}\n{USAGE}")),
         }
@@ -62,7 +76,11 @@ fn child(op: &str, path: &PathBuf) -> ExitCode {
     let tags = ServiceTags::bundled();
     let load = || load_text(&text, "input.json", Format::Json, tags).expect("loads");
     let ((), d) = match op {
-        "parse" => timed(|| std::mem::forget(black_box(serde_json::from_str::<serde_json::Value>(&text).expect("valid JSON")))),
+        "parse" => timed(|| {
+            std::mem::forget(black_box(
+                serde_json::from_str::<serde_json::Value>(&text).expect("valid JSON"),
+            ))
+        }),
         "load" => timed(|| std::mem::forget(black_box(load()))),
         "load+compute" => timed(|| {
             let l = load();
@@ -74,7 +92,11 @@ fn child(op: &str, path: &PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    println!("ns={} hwm={}", d.as_nanos(), status_bytes("VmHWM").unwrap_or(0));
+    println!(
+        "ns={} hwm={}",
+        d.as_nanos(),
+        status_bytes("VmHWM").unwrap_or(0)
+    );
     ExitCode::SUCCESS
 }
 
@@ -87,15 +109,30 @@ fn cold(op: &str, path: &std::path::Path, runs: usize) -> ColdFigures {
     let mut times = Vec::new();
     let mut peak = 0;
     for _ in 0..runs {
-        let out = Command::new(&exe).arg("--child").arg(op).arg(path).output().map_err(|e| e.to_string())?;
+        let out = Command::new(&exe)
+            .arg("--child")
+            .arg(op)
+            .arg(path)
+            .output()
+            .map_err(|e| e.to_string())?;
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let field = |name: &str| stdout.split_whitespace().find_map(|w| w.strip_prefix(name)).and_then(|v| v.parse::<u64>().ok());
+        let field = |name: &str| {
+            stdout
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix(name))
+                .and_then(|v| v.parse::<u64>().ok())
+        };
         match (out.status.success(), field("ns="), field("hwm=")) {
             (true, Some(ns), Some(hwm)) => {
                 times.push(Duration::from_nanos(ns));
                 peak = peak.max(hwm);
             }
-            _ => return Err(format!("child {op} failed: {}", String::from_utf8_lossy(&out.stderr))),
+            _ => {
+                return Err(format!(
+                    "child {op} failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ))
+            }
         }
     }
     Ok((median(times), peak))
@@ -111,12 +148,27 @@ fn row_ms(label: &str, d: Duration, note: &str) {
 }
 
 /// Destination classes of the lookup workload.
-const CLASSES: [&str; 6] = ["own VNet", "peered VNet", "other spoke", "own route table prefix", "gateway prefix", "any address"];
+const CLASSES: [&str; 6] = [
+    "own VNet",
+    "peered VNet",
+    "other spoke",
+    "own route table prefix",
+    "gateway prefix",
+    "any address",
+];
 
 /// A destination of class `class` for a source subnet of VNet `v` whose route table (the
 /// generator's index) is `table`.
-fn destination(rng: &mut SplitMix64, plan: &Plan, v: u32, table: Option<u32>, class: usize) -> Ipv4Addr {
-    let inside = |rng: &mut SplitMix64, base: u32, len: u8| Ipv4Addr::from(base + rng.below(1 << (32 - len)));
+fn destination(
+    rng: &mut SplitMix64,
+    plan: &Plan,
+    v: u32,
+    table: Option<u32>,
+    class: usize,
+) -> Ipv4Addr {
+    let inside = |rng: &mut SplitMix64, base: u32, len: u8| {
+        Ipv4Addr::from(base + rng.below(1 << (32 - len)))
+    };
     let vnet_range = |v: u32| (generate::vnet_base(v), if v == 0 { 16 } else { 20 });
     match class {
         0 => {
@@ -124,7 +176,11 @@ fn destination(rng: &mut SplitMix64, plan: &Plan, v: u32, table: Option<u32>, cl
             inside(rng, b, l)
         }
         1 => {
-            let p = if v == 0 { 1 + rng.below(plan.spokes) } else { 0 };
+            let p = if v == 0 {
+                1 + rng.below(plan.spokes)
+            } else {
+                0
+            };
             let (b, l) = vnet_range(p);
             inside(rng, b, l)
         }
@@ -138,7 +194,8 @@ fn destination(rng: &mut SplitMix64, plan: &Plan, v: u32, table: Option<u32>, cl
         }
         3 => {
             let table = table.unwrap_or_else(|| rng.below(plan.route_tables));
-            let (_, (b, l)) = generate::user_route(plan, table, 1 + rng.below(plan.routes_per_table - 1));
+            let (_, (b, l)) =
+                generate::user_route(plan, table, 1 + rng.below(plan.routes_per_table - 1));
             inside(rng, b, l)
         }
         4 => {
@@ -150,14 +207,29 @@ fn destination(rng: &mut SplitMix64, plan: &Plan, v: u32, table: Option<u32>, cl
 }
 
 /// `n` (subnet, destination) pairs over every subnet; `class` None mixes all classes evenly.
-fn workload(t: &Topology, plan: &Plan, n: usize, class: Option<usize>, seed: u64) -> Vec<(SubnetId, Ipv4Addr)> {
+fn workload(
+    t: &Topology,
+    plan: &Plan,
+    n: usize,
+    class: Option<usize>,
+    seed: u64,
+) -> Vec<(SubnetId, Ipv4Addr)> {
     let mut rng = SplitMix64::new(seed);
     (0..n)
         .map(|_| {
             let s = SubnetId(rng.below(t.subnets.len() as u32));
             let c = class.unwrap_or_else(|| rng.below(CLASSES.len() as u32) as usize);
             let subnet = t.subnet(s);
-            (s, destination(&mut rng, plan, subnet.vnet.0, subnet.route_table.map(|r| r.0), c))
+            (
+                s,
+                destination(
+                    &mut rng,
+                    plan,
+                    subnet.vnet.0,
+                    subnet.route_table.map(|r| r.0),
+                    c,
+                ),
+            )
         })
         .collect()
 }
@@ -176,9 +248,22 @@ fn time_lookups(tables: &RoutingTables, work: &[(SubnetId, Ipv4Addr)], runs: usi
 }
 
 /// The effective route table of a sample of subnets, timed; returns (median, rows in total).
-fn time_effective_routes(tables: &RoutingTables, sample: &[SubnetId], runs: usize) -> (Duration, usize) {
-    let rows: usize = sample.iter().map(|s| tables.subnet(*s).effective_routes().len()).sum();
-    let d = median_of(runs, || sample.iter().map(|s| black_box(tables.subnet(*s).effective_routes())).map(|r| r.len()).sum::<usize>());
+fn time_effective_routes(
+    tables: &RoutingTables,
+    sample: &[SubnetId],
+    runs: usize,
+) -> (Duration, usize) {
+    let rows: usize = sample
+        .iter()
+        .map(|s| tables.subnet(*s).effective_routes().len())
+        .sum();
+    let d = median_of(runs, || {
+        sample
+            .iter()
+            .map(|s| black_box(tables.subnet(*s).effective_routes()))
+            .map(|r| r.len())
+            .sum::<usize>()
+    });
     (d, rows)
 }
 
@@ -203,18 +288,31 @@ fn heap_delta(before: Option<u64>) -> Option<u64> {
 
 fn replay_load(text: &str, tags: &ServiceTags) -> LoadPhases {
     let heap = live_heap();
-    let (doc, parse) = timed(|| serde_json::from_str::<vnetlab_ingest::json::Json>(text).expect("valid JSON"));
+    let (doc, parse) =
+        timed(|| serde_json::from_str::<vnetlab_ingest::json::Json>(text).expect("valid JSON"));
     let value_bytes = heap_delta(heap);
     let heap = live_heap();
     let (raws, flatten) = timed(|| rest::document::flatten(&doc).expect("flattens"));
     let resources_bytes = heap_delta(heap);
     let ((topology, diags), build) = timed(|| rest::build(&raws));
     let (more, validate) = timed(|| vnetlab_model::validate::validate(&topology, tags));
-    assert!(diags.iter().chain(&more).all(|d| !d.is_error()), "the topology validates");
+    assert!(
+        diags.iter().chain(&more).all(|d| !d.is_error()),
+        "the topology validates"
+    );
     let ((), drop_resources) = timed(|| drop(raws));
     let ((), drop_document) = timed(|| drop(doc));
     drop(black_box(topology));
-    LoadPhases { parse, flatten, build, validate, drop_resources, drop_document, value_bytes, resources_bytes }
+    LoadPhases {
+        parse,
+        flatten,
+        build,
+        validate,
+        drop_resources,
+        drop_document,
+        value_bytes,
+        resources_bytes,
+    }
 }
 
 /// The per-field median of several replays.
@@ -249,7 +347,11 @@ fn main() -> ExitCode {
 
     println!(
         "vnetlab Foundation benchmark ({} build, {runs} runs per figure, median)",
-        if cfg!(debug_assertions) { "DEBUG" } else { "release" }
+        if cfg!(debug_assertions) {
+            "DEBUG"
+        } else {
+            "release"
+        }
     );
     let path = match &args.input {
         Some(p) => p.clone(),
@@ -260,7 +362,8 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             }
-            let (res, d) = timed(|| std::fs::File::create(&args.out).and_then(|f| generate::write(plan, f)));
+            let (res, d) =
+                timed(|| std::fs::File::create(&args.out).and_then(|f| generate::write(plan, f)));
             if let Err(e) = res {
                 eprintln!("vnetlab-bench: cannot write {}: {e}", args.out.display());
                 return ExitCode::FAILURE;
@@ -278,7 +381,11 @@ fn main() -> ExitCode {
         }
     };
     let file = path.display().to_string();
-    println!("input {file}: {} bytes ({:.1} MiB)", text.len(), mib(text.len() as u64));
+    println!(
+        "input {file}: {} bytes ({:.1} MiB)",
+        text.len(),
+        mib(text.len() as u64)
+    );
 
     // Cold in-process run first, so the peak memory is that of loading (the text is resident).
     let rss_text = status_bytes("VmRSS");
@@ -288,7 +395,11 @@ fn main() -> ExitCode {
     let loaded = match loaded {
         Ok(l) => l,
         Err(diags) => {
-            eprintln!("vnetlab-bench: the topology does not load: {} diagnostics, first: {:?}", diags.len(), diags.first());
+            eprintln!(
+                "vnetlab-bench: the topology does not load: {} diagnostics, first: {:?}",
+                diags.len(),
+                diags.first()
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -300,21 +411,32 @@ fn main() -> ExitCode {
     let tables_bytes = heap_delta(heap_loaded);
     let t = &loaded.topology;
     let routes: usize = t.route_tables.iter().map(|r| r.routes.len()).sum();
-    let bgp: usize = t.local_gateways.iter().map(|l| l.bgp_advertised.len()).sum();
+    let bgp: usize = t
+        .local_gateways
+        .iter()
+        .map(|l| l.bgp_advertised.len())
+        .sum();
     println!(
         "topology: {} VNets, {} subnets, {} peerings, {} NICs, {} VMs, {} route tables / {routes} routes, {} gateway(s), {bgp} gateway prefixes, {} warnings",
         t.vnets.len(), t.subnets.len(), t.peerings.len(), t.nics.len(), t.vms.len(), t.route_tables.len(), t.gateways.len(), loaded.warnings.len()
     );
 
-    let from_plan =
-        t.subnets.len() == plan.subnets() as usize && t.route_tables.iter().enumerate().all(|(i, r)| r.name == format!("rt-{i:03}"));
+    let from_plan = t.subnets.len() == plan.subnets() as usize
+        && t.route_tables
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r.name == format!("rt-{i:03}"));
     if !from_plan {
         println!("note: this file is not the Foundation plan; the lookup workload's destination classes will be off");
     }
 
     // The headline figures, in process.
-    let parse = median_of(runs, || serde_json::from_str::<serde_json::Value>(&text).expect("valid JSON"));
-    let load = median_of(runs, || load_text(&text, &file, Format::Json, tags).expect("loads"));
+    let parse = median_of(runs, || {
+        serde_json::from_str::<serde_json::Value>(&text).expect("valid JSON")
+    });
+    let load = median_of(runs, || {
+        load_text(&text, &file, Format::Json, tags).expect("loads")
+    });
     let compute = median_of(runs, || RoutingTables::compute(t, tags));
     let both = median_of(runs, || {
         let l = load_text(&text, &file, Format::Json, tags).expect("loads");
@@ -323,7 +445,11 @@ fn main() -> ExitCode {
     });
 
     // Where load_text's time goes, and compute's.
-    let phases = median_phases(&(0..runs).map(|_| replay_load(&text, tags)).collect::<Vec<_>>());
+    let phases = median_phases(
+        &(0..runs)
+            .map(|_| replay_load(&text, tags))
+            .collect::<Vec<_>>(),
+    );
     let vnet_layers = median_of(runs, || {
         (0..t.vnets.len())
             .map(|i| {
@@ -331,17 +457,30 @@ fn main() -> ExitCode {
                 let rows = peering::peering_rows(t, id);
                 let mut ranges = t.vnet(id).address_space.clone();
                 ranges.extend(rows.iter().flat_map(|r| r.prefixes.iter().copied()));
-                (system::reserved_layer(&ranges), system::default_layer(&t.vnet(id).address_space, rows))
+                (
+                    system::reserved_layer(&ranges),
+                    system::default_layer(&t.vnet(id).address_space, rows),
+                )
             })
             .collect::<Vec<(Layer, Layer)>>()
     });
-    let user_layers =
-        median_of(runs, || (0..t.route_tables.len()).map(|i| user::user_layer(t, RouteTableId(i as u32), tags)).collect::<Vec<_>>());
+    let user_layers = median_of(runs, || {
+        (0..t.route_tables.len())
+            .map(|i| user::user_layer(t, RouteTableId(i as u32), tags))
+            .collect::<Vec<_>>()
+    });
     let gateway_layer = median_of(runs, || gateway::gateway_layer(t, VnetId(0)));
-    let serving = median_of(runs, || t.subnets.iter().filter_map(|s| gateway::serving_vnet(t, s.vnet)).count());
+    let serving = median_of(runs, || {
+        t.subnets
+            .iter()
+            .filter_map(|s| gateway::serving_vnet(t, s.vnet))
+            .count()
+    });
 
     // Effective route tables of 100 subnets spread over the topology.
-    let sample: Vec<SubnetId> = (0..100).map(|i| SubnetId((i * t.subnets.len() / 100) as u32)).collect();
+    let sample: Vec<SubnetId> = (0..100)
+        .map(|i| SubnetId((i * t.subnets.len() / 100) as u32))
+        .collect();
     let (effective, effective_rows) = time_effective_routes(&tables, &sample, runs);
 
     // Next-hop lookups.
@@ -349,15 +488,37 @@ fn main() -> ExitCode {
     let ns_lookup = time_lookups(&tables, &work, runs);
     let mut by_hop: BTreeMap<&str, usize> = BTreeMap::new();
     for &(s, d) in &work {
-        *by_hop.entry(tables.subnet(s).lookup(d).map_or("(no route)", |sel| sel.row.next_hop_type.as_str())).or_default() += 1;
+        *by_hop
+            .entry(
+                tables
+                    .subnet(s)
+                    .lookup(d)
+                    .map_or("(no route)", |sel| sel.row.next_hop_type.as_str()),
+            )
+            .or_default() += 1;
     }
     drop(work);
     let per_class: Vec<f64> = (0..CLASSES.len())
-        .map(|c| time_lookups(&tables, &workload(t, &plan, (args.lookups / CLASSES.len()).max(1), Some(c), 0xC1A55 + c as u64), runs))
+        .map(|c| {
+            time_lookups(
+                &tables,
+                &workload(
+                    t,
+                    &plan,
+                    (args.lookups / CLASSES.len()).max(1),
+                    Some(c),
+                    0xC1A55 + c as u64,
+                ),
+                runs,
+            )
+        })
         .collect();
 
     // The same operations in fresh processes (as one CLI invocation).
-    let fresh: Vec<(&str, ColdFigures)> = ["parse", "load", "load+compute"].into_iter().map(|op| (op, cold(op, &path, runs))).collect();
+    let fresh: Vec<(&str, ColdFigures)> = ["parse", "load", "load+compute"]
+        .into_iter()
+        .map(|op| (op, cold(op, &path, runs)))
+        .collect();
 
     let ratio = (load + compute).as_secs_f64() / parse.as_secs_f64();
     let ratio_together = both.as_secs_f64() / parse.as_secs_f64();
@@ -370,24 +531,60 @@ fn main() -> ExitCode {
     };
     println!();
     println!("figures (in process, median of {runs}):");
-    row_ms("bare serde_json::from_str::<Value>", parse, "baseline (drop not timed)");
-    row_ms("load_text (parse + build + validate)", load, &format!("first run {:.0} ms", ms(cold_load)));
-    row_ms("RoutingTables::compute (every subnet)", compute, &format!("first run {:.0} ms", ms(cold_compute)));
+    row_ms(
+        "bare serde_json::from_str::<Value>",
+        parse,
+        "baseline (drop not timed)",
+    );
+    row_ms(
+        "load_text (parse + build + validate)",
+        load,
+        &format!("first run {:.0} ms", ms(cold_load)),
+    );
+    row_ms(
+        "RoutingTables::compute (every subnet)",
+        compute,
+        &format!("first run {:.0} ms", ms(cold_compute)),
+    );
     row_ms("load_text + compute, timed together", both, "");
-    row("ratio (load + compute) / bare parse", format!("{ratio:.2}"), verdict(ratio));
-    row("ratio (together) / bare parse", format!("{ratio_together:.2}"), verdict(ratio_together));
+    row(
+        "ratio (load + compute) / bare parse",
+        format!("{ratio:.2}"),
+        verdict(ratio),
+    );
+    row(
+        "ratio (together) / bare parse",
+        format!("{ratio_together:.2}"),
+        verdict(ratio_together),
+    );
     row_ms(
         "effective_routes() of 100 subnets",
         effective,
-        &format!("{:.2} ms/subnet, {} rows/subnet", ms(effective) / 100.0, effective_rows / 100),
+        &format!(
+            "{:.2} ms/subnet, {} rows/subnet",
+            ms(effective) / 100.0,
+            effective_rows / 100
+        ),
     );
-    let ok = if ns_lookup < 1000.0 { "target < 1 µs: met" } else { "target < 1 µs: MISSED" };
-    row(&format!("next-hop lookup, {} mixed", args.lookups), format!("{ns_lookup:.0} ns"), ok);
+    let ok = if ns_lookup < 1000.0 {
+        "target < 1 µs: met"
+    } else {
+        "target < 1 µs: MISSED"
+    };
+    row(
+        &format!("next-hop lookup, {} mixed", args.lookups),
+        format!("{ns_lookup:.0} ns"),
+        ok,
+    );
     for (c, ns) in CLASSES.iter().zip(&per_class) {
         row(&format!("  destination: {c}"), format!("{ns:.0} ns"), "");
     }
     let hops: Vec<String> = by_hop.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    println!("  {:<46} {}", "  next hops of the mixed workload:", hops.join(", "));
+    println!(
+        "  {:<46} {}",
+        "  next hops of the mixed workload:",
+        hops.join(", ")
+    );
 
     println!();
     println!("fresh process per run (cold heap; median of {runs}; peak RSS includes the text):");
@@ -395,8 +592,14 @@ fn main() -> ExitCode {
     for (op, r) in &fresh {
         match r {
             Ok((d, hwm)) => {
-                let vs = fresh_parse.map_or(String::new(), |p| format!("{:.2} × parse", d.as_secs_f64() / p.as_secs_f64()));
-                row(op, format!("{:.1} ms", ms(*d)), &format!("peak RSS {:.0} MiB, {vs}", mib(*hwm)));
+                let vs = fresh_parse.map_or(String::new(), |p| {
+                    format!("{:.2} × parse", d.as_secs_f64() / p.as_secs_f64())
+                });
+                row(
+                    op,
+                    format!("{:.1} ms", ms(*d)),
+                    &format!("peak RSS {:.0} MiB, {vs}", mib(*hwm)),
+                );
             }
             Err(e) => row(op, "n/a".into(), e),
         }
@@ -406,31 +609,105 @@ fn main() -> ExitCode {
     let mem = |b: Option<u64>| b.map_or("n/a".into(), |b| format!("{:.0} MiB", mib(b)));
     println!(
         "memory in process (/proc/self/status{}):",
-        if peak_reset { "; peak reset before the first load" } else { "; peak NOT reset" }
+        if peak_reset {
+            "; peak reset before the first load"
+        } else {
+            "; peak NOT reset"
+        }
     );
     row("RSS with the file text read", mem(rss_text), "");
-    row("peak RSS (VmHWM) after the first load_text", mem(hwm_load), "");
+    row(
+        "peak RSS (VmHWM) after the first load_text",
+        mem(hwm_load),
+        "",
+    );
     row("peak RSS (VmHWM) after compute", mem(hwm_compute), "");
-    let times_file = |b: Option<u64>| b.map_or(String::new(), |b| format!("{:.1} × the file", b as f64 / text.len() as f64));
-    row("heap held by the bare Value tree", mem(phases.value_bytes), &times_file(phases.value_bytes));
-    row("heap held by the flattened resources", mem(phases.resources_bytes), &times_file(phases.resources_bytes));
-    row("heap held by the loaded Topology", mem(topology_bytes), &times_file(topology_bytes));
-    row("heap held by the RoutingTables", mem(tables_bytes), &times_file(tables_bytes));
+    let times_file = |b: Option<u64>| {
+        b.map_or(String::new(), |b| {
+            format!("{:.1} × the file", b as f64 / text.len() as f64)
+        })
+    };
+    row(
+        "heap held by the bare Value tree",
+        mem(phases.value_bytes),
+        &times_file(phases.value_bytes),
+    );
+    row(
+        "heap held by the flattened resources",
+        mem(phases.resources_bytes),
+        &times_file(phases.resources_bytes),
+    );
+    row(
+        "heap held by the loaded Topology",
+        mem(topology_bytes),
+        &times_file(topology_bytes),
+    );
+    row(
+        "heap held by the RoutingTables",
+        mem(tables_bytes),
+        &times_file(tables_bytes),
+    );
 
     println!();
     println!("phases (median of {runs}; load_text replayed step by step):");
-    let sum = phases.parse + phases.flatten + phases.build + phases.validate + phases.drop_resources + phases.drop_document;
-    let share = |d: Duration| format!("{:4.1}% of the replay", 100.0 * d.as_secs_f64() / sum.as_secs_f64());
-    row_ms("serde_json parse to Value", phases.parse, &share(phases.parse));
-    row_ms("rest::document::flatten", phases.flatten, &share(phases.flatten));
+    let sum = phases.parse
+        + phases.flatten
+        + phases.build
+        + phases.validate
+        + phases.drop_resources
+        + phases.drop_document;
+    let share = |d: Duration| {
+        format!(
+            "{:4.1}% of the replay",
+            100.0 * d.as_secs_f64() / sum.as_secs_f64()
+        )
+    };
+    row_ms(
+        "serde_json parse to Value",
+        phases.parse,
+        &share(phases.parse),
+    );
+    row_ms(
+        "rest::document::flatten",
+        phases.flatten,
+        &share(phases.flatten),
+    );
     row_ms("rest::build", phases.build, &share(phases.build));
-    row_ms("model::validate::validate", phases.validate, &share(phases.validate));
-    row_ms("drop the flattened resources", phases.drop_resources, &share(phases.drop_resources));
-    row_ms("drop the Value", phases.drop_document, &share(phases.drop_document));
-    row_ms("replay total", sum, &format!("load_text {:.1} ms", ms(load)));
-    row_ms("compute: VNet system + reserved layers", vnet_layers, &format!("{} VNets", t.vnets.len()));
-    row_ms("compute: user layers", user_layers, &format!("{} route tables", t.route_tables.len()));
-    row_ms("compute: the hub's gateway layer", gateway_layer, "built once, shared");
+    row_ms(
+        "model::validate::validate",
+        phases.validate,
+        &share(phases.validate),
+    );
+    row_ms(
+        "drop the flattened resources",
+        phases.drop_resources,
+        &share(phases.drop_resources),
+    );
+    row_ms(
+        "drop the Value",
+        phases.drop_document,
+        &share(phases.drop_document),
+    );
+    row_ms(
+        "replay total",
+        sum,
+        &format!("load_text {:.1} ms", ms(load)),
+    );
+    row_ms(
+        "compute: VNet system + reserved layers",
+        vnet_layers,
+        &format!("{} VNets", t.vnets.len()),
+    );
+    row_ms(
+        "compute: user layers",
+        user_layers,
+        &format!("{} route tables", t.route_tables.len()),
+    );
+    row_ms(
+        "compute: the hub's gateway layer",
+        gateway_layer,
+        "built once, shared",
+    );
     row_ms("compute: serving_vnet of every subnet", serving, "");
     ExitCode::SUCCESS
 }

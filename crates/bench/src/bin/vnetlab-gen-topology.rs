@@ -8,7 +8,9 @@ use vnetlab_bench::generate::{write, Plan};
 fn main() -> ExitCode {
     let out = std::env::args().nth(1).filter(|a| a != "-");
     if out.as_deref().is_some_and(|a| a.starts_with("--")) {
-        eprintln!("usage: vnetlab-gen-topology [OUT.json]   (standard output when OUT is absent or -)");
+        eprintln!(
+            "usage: vnetlab-gen-topology [OUT.json]   (standard output when OUT is absent or -)"
+        );
         return ExitCode::from(2);
     }
     let result = match &out {

@@ -6,11 +6,18 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 pub fn vnetlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vnetlab")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_vnetlab"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 pub fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Whether this machine can run a live lab: root and /dev/net/tun (CI runs as root). When it
@@ -20,7 +27,9 @@ pub fn lab_possible() -> bool {
     let root = unsafe { libc_geteuid() } == 0;
     let tun = Path::new("/dev/net/tun").exists();
     if !(root && tun) {
-        eprintln!("skipped: the live lab needs root and /dev/net/tun (root: {root}, /dev/net/tun: {tun})");
+        eprintln!(
+            "skipped: the live lab needs root and /dev/net/tun (root: {root}, /dev/net/tun: {tun})"
+        );
     }
     root && tun
 }
@@ -48,7 +57,9 @@ impl Lab {
         let mut args = vec!["up", file.to_str().expect("utf-8 path"), "--name", name];
         args.extend_from_slice(extra);
         let out = vnetlab(&args);
-        let lab = Lab { name: name.to_string() };
+        let lab = Lab {
+            name: name.to_string(),
+        };
         assert!(out.status.success(), "vnetlab up failed:\n{}", text(&out));
         lab
     }

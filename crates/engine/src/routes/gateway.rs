@@ -7,7 +7,9 @@
 
 use super::layer::{first_wins, Layer, Row};
 use ipnet::Ipv4Net;
-use vnetlab_model::{ConnectionKind, GatewayId, GatewayType, LocalGatewayId, NextHopType, Topology, VnetId};
+use vnetlab_model::{
+    ConnectionKind, GatewayId, GatewayType, LocalGatewayId, NextHopType, Topology, VnetId,
+};
 
 /// The VNet whose gateways serve `vnet`: its own, or the hub it uses through gateway transit
 /// (useRemoteGateways on its side, allowGatewayTransit on the hub's, both sides present).
@@ -15,10 +17,17 @@ pub fn serving_vnet(t: &Topology, vnet: VnetId) -> Option<VnetId> {
     if t.gateways_in(vnet).next().is_some() {
         return Some(vnet);
     }
-    t.vnet(vnet).peerings.iter().map(|p| &t.peerings[p.index()]).find_map(|p| {
-        let back = t.peering_between(p.remote, vnet)?;
-        (p.use_remote_gateways && back.allow_gateway_transit && t.gateways_in(p.remote).next().is_some()).then_some(p.remote)
-    })
+    t.vnet(vnet)
+        .peerings
+        .iter()
+        .map(|p| &t.peerings[p.index()])
+        .find_map(|p| {
+            let back = t.peering_between(p.remote, vnet)?;
+            (p.use_remote_gateways
+                && back.allow_gateway_transit
+                && t.gateways_in(p.remote).next().is_some())
+            .then_some(p.remote)
+        })
 }
 
 /// Where a gateway prefix comes from.
@@ -42,9 +51,17 @@ pub fn gateway_prefixes(t: &Topology, gateway: GatewayId) -> Vec<(Ipv4Net, Prefi
         match c.kind {
             ConnectionKind::IPsec { local_gateway } => {
                 let lng = &t.local_gateways[local_gateway.index()];
-                out.extend(lng.address_prefixes.iter().map(|p| (*p, PrefixSource::Static(local_gateway))));
+                out.extend(
+                    lng.address_prefixes
+                        .iter()
+                        .map(|p| (*p, PrefixSource::Static(local_gateway))),
+                );
                 if c.enable_bgp {
-                    out.extend(lng.bgp_advertised.iter().map(|p| (*p, PrefixSource::Bgp(local_gateway))));
+                    out.extend(
+                        lng.bgp_advertised
+                            .iter()
+                            .map(|p| (*p, PrefixSource::Bgp(local_gateway))),
+                    );
                 }
             }
             ConnectionKind::Vnet2Vnet { remote_gateway } => {
@@ -53,7 +70,12 @@ pub fn gateway_prefixes(t: &Topology, gateway: GatewayId) -> Vec<(Ipv4Net, Prefi
                     r.gateway == remote_gateway && matches!(r.kind, ConnectionKind::Vnet2Vnet { remote_gateway: g } if g == gateway)
                 });
                 if reverse {
-                    out.extend(t.vnet(t.gateway(remote_gateway).vnet).address_space.iter().map(|p| (*p, PrefixSource::Vnet2Vnet(remote_gateway))));
+                    out.extend(
+                        t.vnet(t.gateway(remote_gateway).vnet)
+                            .address_space
+                            .iter()
+                            .map(|p| (*p, PrefixSource::Vnet2Vnet(remote_gateway))),
+                    );
                 }
             }
             // Routes learned from an ExpressRoute circuit need a live BGP session.
@@ -63,7 +85,10 @@ pub fn gateway_prefixes(t: &Topology, gateway: GatewayId) -> Vec<(Ipv4Net, Prefi
     if let Some(site) = t.gateway(gateway).default_site {
         let connected = t.connections.iter().any(|c| c.gateway == gateway && matches!(c.kind, ConnectionKind::IPsec { local_gateway } if local_gateway == site));
         if connected {
-            out.push(("0.0.0.0/0".parse().expect("constant"), PrefixSource::DefaultSite(site)));
+            out.push((
+                "0.0.0.0/0".parse().expect("constant"),
+                PrefixSource::DefaultSite(site),
+            ));
         }
     }
     out
@@ -82,7 +107,14 @@ pub fn gateway_layer(t: &Topology, owner: VnetId) -> Layer {
                 continue;
             }
             layer.push(
-                Row { prefixes: vec![prefix], next_hop_type: NextHopType::VirtualNetworkGateway, next_hop_ips: ips.clone(), name: None, route_table: None, policy_len: None },
+                Row {
+                    prefixes: vec![prefix],
+                    next_hop_type: NextHopType::VirtualNetworkGateway,
+                    next_hop_ips: ips.clone(),
+                    name: None,
+                    route_table: None,
+                    policy_len: None,
+                },
                 first_wins,
             );
         }

@@ -50,12 +50,16 @@ impl Layer {
     /// The longest prefix of this layer containing `dst`, and the row that owns it.
     pub fn lookup(&self, dst: Ipv4Addr) -> Option<(Ipv4Net, &Row)> {
         let host = Ipv4Net::new(dst, 32).expect("/32 is valid");
-        self.trie.get_lpm(&host).map(|(p, i)| (p, &self.rows[*i as usize]))
+        self.trie
+            .get_lpm(&host)
+            .map(|(p, i)| (p, &self.rows[*i as usize]))
     }
 
     /// The longest prefix of this layer that contains `net`.
     pub fn covering(&self, net: &Ipv4Net) -> Option<(Ipv4Net, &Row)> {
-        self.trie.get_lpm(net).map(|(p, i)| (p, &self.rows[*i as usize]))
+        self.trie
+            .get_lpm(net)
+            .map(|(p, i)| (p, &self.rows[*i as usize]))
     }
 
     /// Whether `row` is the one that wins `prefix` in this layer.

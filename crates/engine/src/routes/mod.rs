@@ -65,8 +65,15 @@ impl RoutingTables {
             })
             .collect();
         let mut gateways: HashMap<VnetId, Arc<Layer>> = HashMap::new();
-        let users: Vec<Arc<Layer>> =
-            (0..t.route_tables.len()).map(|i| Arc::new(user::user_layer(t, vnetlab_model::RouteTableId(i as u32), tags))).collect();
+        let users: Vec<Arc<Layer>> = (0..t.route_tables.len())
+            .map(|i| {
+                Arc::new(user::user_layer(
+                    t,
+                    vnetlab_model::RouteTableId(i as u32),
+                    tags,
+                ))
+            })
+            .collect();
         let default_route: ipnet::Ipv4Net = "0.0.0.0/0".parse().expect("constant");
         let subnets = t
             .subnets
@@ -74,23 +81,39 @@ impl RoutingTables {
             .enumerate()
             .map(|(i, s)| {
                 let rt = s.route_table.map(|r| t.route_table(r));
-                let disable_bgp_route_propagation = rt.is_some_and(|r| r.disable_bgp_route_propagation);
+                let disable_bgp_route_propagation =
+                    rt.is_some_and(|r| r.disable_bgp_route_propagation);
                 let gateway = if disable_bgp_route_propagation {
                     None
                 } else {
-                    gateway::serving_vnet(t, s.vnet)
-                        .map(|owner| gateways.entry(owner).or_insert_with(|| Arc::new(gateway::gateway_layer(t, owner))).clone())
+                    gateway::serving_vnet(t, s.vnet).map(|owner| {
+                        gateways
+                            .entry(owner)
+                            .or_insert_with(|| Arc::new(gateway::gateway_layer(t, owner)))
+                            .clone()
+                    })
                 };
                 let user = s.route_table.map(|r| users[r.index()].clone());
                 let vpn_gateway_ips = gateway::serving_vnet(t, s.vnet)
-                    .and_then(|owner| t.gateways_in(owner).map(|g| t.gateway(g)).find(|g| g.gateway_type == vnetlab_model::GatewayType::Vpn))
+                    .and_then(|owner| {
+                        t.gateways_in(owner)
+                            .map(|g| t.gateway(g))
+                            .find(|g| g.gateway_type == vnetlab_model::GatewayType::Vpn)
+                    })
                     .map(|g| g.instance_ips.clone())
                     .unwrap_or_default();
                 SubnetRoutes {
                     vnet: vnets[s.vnet.index()].clone(),
                     gateway,
-                    service_endpoints: service_endpoint::service_endpoint_layer(t, SubnetId(i as u32), tags).map(Arc::new),
-                    user_default_route: user.as_deref().is_some_and(|u| u.trie.get(&default_route).is_some()),
+                    service_endpoints: service_endpoint::service_endpoint_layer(
+                        t,
+                        SubnetId(i as u32),
+                        tags,
+                    )
+                    .map(Arc::new),
+                    user_default_route: user
+                        .as_deref()
+                        .is_some_and(|u| u.trie.get(&default_route).is_some()),
                     user,
                     disable_bgp_route_propagation,
                     vpn_gateway_ips,

@@ -15,10 +15,22 @@ pub fn peering_rows(t: &Topology, vnet: VnetId) -> Vec<Row> {
             continue;
         }
         let remote = t.vnet(p.remote);
-        let global = !v.location.is_empty() && !remote.location.is_empty() && v.location != remote.location;
-        let next_hop_type = if global { NextHopType::VNetGlobalPeering } else { NextHopType::VNetPeering };
+        let global =
+            !v.location.is_empty() && !remote.location.is_empty() && v.location != remote.location;
+        let next_hop_type = if global {
+            NextHopType::VNetGlobalPeering
+        } else {
+            NextHopType::VNetPeering
+        };
         for range in &remote.address_space {
-            rows.push(Row { prefixes: vec![*range], next_hop_type, next_hop_ips: Vec::new(), name: None, route_table: None, policy_len: None });
+            rows.push(Row {
+                prefixes: vec![*range],
+                next_hop_type,
+                next_hop_ips: Vec::new(),
+                name: None,
+                route_table: None,
+                policy_len: None,
+            });
         }
     }
     rows

@@ -13,11 +13,22 @@ pub fn endpoint_layer(t: &Topology, vnet: VnetId) -> Layer {
     for pe in &t.private_endpoints {
         let pe_vnet = t.subnet(pe.subnet).vnet;
         // D7: only peerings present on both sides connect.
-        let reaches = pe_vnet == vnet || (t.peering_between(vnet, pe_vnet).is_some() && t.peering_between(pe_vnet, vnet).is_some());
+        let reaches = pe_vnet == vnet
+            || (t.peering_between(vnet, pe_vnet).is_some()
+                && t.peering_between(pe_vnet, vnet).is_some());
         if !reaches || pe.ip.is_unspecified() {
             continue;
         }
-        let policy_len = t.subnet(pe.subnet).private_endpoint_route_policies.then(|| t.vnet(pe_vnet).address_space.iter().find(|r| r.contains(&pe.ip)).map_or(32, |r| r.prefix_len()));
+        let policy_len = t
+            .subnet(pe.subnet)
+            .private_endpoint_route_policies
+            .then(|| {
+                t.vnet(pe_vnet)
+                    .address_space
+                    .iter()
+                    .find(|r| r.contains(&pe.ip))
+                    .map_or(32, |r| r.prefix_len())
+            });
         let row = Row {
             prefixes: vec![Ipv4Net::new(pe.ip, 32).expect("/32")],
             next_hop_type: NextHopType::InterfaceEndpoint,

@@ -29,7 +29,14 @@ pub enum Origin {
 }
 
 impl Origin {
-    pub const ALL: [Origin; 6] = [Origin::System, Origin::Reserved, Origin::ServiceEndpoint, Origin::PrivateEndpoint, Origin::Gateway, Origin::User];
+    pub const ALL: [Origin; 6] = [
+        Origin::System,
+        Origin::Reserved,
+        Origin::ServiceEndpoint,
+        Origin::PrivateEndpoint,
+        Origin::Gateway,
+        Origin::User,
+    ];
 
     /// Precedence for an identical prefix (R2, D6); higher wins.
     pub fn rank(self) -> u8 {
@@ -47,7 +54,10 @@ impl Origin {
 
     pub fn source(self) -> RouteSource {
         match self {
-            Origin::System | Origin::Reserved | Origin::ServiceEndpoint | Origin::PrivateEndpoint => RouteSource::Default,
+            Origin::System
+            | Origin::Reserved
+            | Origin::ServiceEndpoint
+            | Origin::PrivateEndpoint => RouteSource::Default,
             Origin::Gateway => RouteSource::VirtualNetworkGateway,
             Origin::User => RouteSource::User,
         }
@@ -76,7 +86,10 @@ impl Selected<'_> {
 }
 
 fn is_vnet_route(row: &Row) -> bool {
-    matches!(row.next_hop_type, NextHopType::VnetLocal | NextHopType::VNetPeering | NextHopType::VNetGlobalPeering)
+    matches!(
+        row.next_hop_type,
+        NextHopType::VnetLocal | NextHopType::VNetPeering | NextHopType::VNetGlobalPeering
+    )
 }
 
 impl SubnetRoutes {
@@ -102,21 +115,34 @@ impl SubnetRoutes {
 
     /// E1/E2: a gateway prefix inside a VNet, peering or service-endpoint prefix never applies.
     fn gateway_prefix_suppressed(&self, prefix: &Ipv4Net) -> bool {
-        self.vnet.default.covering(prefix).is_some_and(|(_, row)| is_vnet_route(row))
-            || self.service_endpoints.as_deref().is_some_and(|se| se.covering(prefix).is_some())
+        self.vnet
+            .default
+            .covering(prefix)
+            .is_some_and(|(_, row)| is_vnet_route(row))
+            || self
+                .service_endpoints
+                .as_deref()
+                .is_some_and(|se| se.covering(prefix).is_some())
     }
 
     /// E5: a user route at least as long as the endpoint VNet's range invalidates a private
     /// endpoint's /32 when its subnet has network policies for route tables.
     fn endpoint_overridden(&self, prefix: &Ipv4Net, row: &Row) -> bool {
-        row.policy_len.is_some_and(|len| self.user.as_deref().and_then(|u| u.covering(prefix)).is_some_and(|(p, _)| p.prefix_len() >= len))
+        row.policy_len.is_some_and(|len| {
+            self.user
+                .as_deref()
+                .and_then(|u| u.covering(prefix))
+                .is_some_and(|(p, _)| p.prefix_len() >= len)
+        })
     }
 
     /// Longest prefix match over the subnet's active routes.
     pub fn lookup(&self, dst: Ipv4Addr) -> Option<Selected<'_>> {
         let mut best: Option<Selected> = None;
         for origin in Origin::ALL {
-            let Some((prefix, row)) = self.layer(origin).and_then(|l| l.lookup(dst)) else { continue };
+            let Some((prefix, row)) = self.layer(origin).and_then(|l| l.lookup(dst)) else {
+                continue;
+            };
             if origin == Origin::Gateway && self.gateway_prefix_suppressed(&prefix) {
                 continue;
             }
@@ -125,10 +151,17 @@ impl SubnetRoutes {
             }
             let better = match &best {
                 None => true,
-                Some(b) => (prefix.prefix_len(), origin.rank()) > (b.prefix.prefix_len(), b.origin.rank()),
+                Some(b) => {
+                    (prefix.prefix_len(), origin.rank()) > (b.prefix.prefix_len(), b.origin.rank())
+                }
             };
             if better {
-                best = Some(Selected { origin, prefix, row, next_hop_ips: self.next_hop_ips(row) });
+                best = Some(Selected {
+                    origin,
+                    prefix,
+                    row,
+                    next_hop_ips: self.next_hop_ips(row),
+                });
             }
         }
         best
@@ -136,26 +169,43 @@ impl SubnetRoutes {
 
     /// Whether a layer of higher precedence than `origin` carries exactly `prefix`.
     fn outranked(&self, origin: Origin, prefix: &Ipv4Net) -> bool {
-        Origin::ALL.into_iter().filter(|o| o.rank() > origin.rank()).any(|o| {
-            self.layer(o).and_then(|l| l.trie.get(prefix).map(|i| &l.rows[*i as usize])).is_some_and(|row| {
-                !(o == Origin::Gateway && self.gateway_prefix_suppressed(prefix)) && !(o == Origin::PrivateEndpoint && self.endpoint_overridden(prefix, row))
+        Origin::ALL
+            .into_iter()
+            .filter(|o| o.rank() > origin.rank())
+            .any(|o| {
+                self.layer(o)
+                    .and_then(|l| l.trie.get(prefix).map(|i| &l.rows[*i as usize]))
+                    .is_some_and(|row| {
+                        !(o == Origin::Gateway && self.gateway_prefix_suppressed(prefix))
+                            && !(o == Origin::PrivateEndpoint
+                                && self.endpoint_overridden(prefix, row))
+                    })
             })
-        })
     }
 
     /// The effective route table as `az network nic show-effective-route-table` lists it.
     pub fn effective_routes(&self) -> Vec<EffectiveRoute> {
         let mut out = Vec::new();
         for origin in Origin::ALL {
-            let Some(layer) = self.layer(origin) else { continue };
+            let Some(layer) = self.layer(origin) else {
+                continue;
+            };
             for (i, row) in layer.rows.iter().enumerate() {
                 if origin == Origin::Gateway && self.gateway_prefix_suppressed(&row.prefixes[0]) {
                     continue;
                 }
-                let active = row.prefixes.iter().any(|p| layer.owns(p, i) && !self.outranked(origin, p) && !(origin == Origin::PrivateEndpoint && self.endpoint_overridden(p, row)));
+                let active = row.prefixes.iter().any(|p| {
+                    layer.owns(p, i)
+                        && !self.outranked(origin, p)
+                        && !(origin == Origin::PrivateEndpoint && self.endpoint_overridden(p, row))
+                });
                 out.push(EffectiveRoute {
                     source: origin.source(),
-                    state: if active { RouteState::Active } else { RouteState::Invalid },
+                    state: if active {
+                        RouteState::Active
+                    } else {
+                        RouteState::Invalid
+                    },
                     address_prefixes: row.prefixes.clone(),
                     next_hop_type: row.next_hop_type,
                     next_hop_ips: self.next_hop_ips(row).to_vec(),

@@ -8,10 +8,22 @@ use ipnet::Ipv4Net;
 use vnetlab_model::NextHopType;
 
 /// The reserved ranges, in the order Azure lists them (string order, routing.md 1.3).
-pub const RESERVED_RANGES: [&str; 4] = ["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16"];
+pub const RESERVED_RANGES: [&str; 4] = [
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+];
 
 fn row(prefix: Ipv4Net, next_hop_type: NextHopType) -> Row {
-    Row { prefixes: vec![prefix], next_hop_type, next_hop_ips: Vec::new(), name: None, route_table: None, policy_len: None }
+    Row {
+        prefixes: vec![prefix],
+        next_hop_type,
+        next_hop_ips: Vec::new(),
+        name: None,
+        route_table: None,
+        policy_len: None,
+    }
 }
 
 /// VnetLocal rows, then the peering rows (already built), then 0.0.0.0/0 Internet.
@@ -23,7 +35,13 @@ pub fn default_layer(address_space: &[Ipv4Net], peering_rows: Vec<Row>) -> Layer
     for r in peering_rows {
         layer.push(r, first_wins);
     }
-    layer.push(row("0.0.0.0/0".parse().expect("constant"), NextHopType::Internet), first_wins);
+    layer.push(
+        row(
+            "0.0.0.0/0".parse().expect("constant"),
+            NextHopType::Internet,
+        ),
+        first_wins,
+    );
     layer
 }
 

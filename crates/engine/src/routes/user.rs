@@ -14,7 +14,12 @@ pub fn user_layer(t: &Topology, table: RouteTableId, tags: &ServiceTags) -> Laye
     for route in &rt.routes {
         let (prefixes, rank) = match &route.prefix {
             RoutePrefix::Cidr(net) => (vec![*net], 0),
-            RoutePrefix::ServiceTag(tag) => (tags.get(tag).map(|t| t.prefixes.clone()).unwrap_or_default(), 1 + tag_route_rank(tag)),
+            RoutePrefix::ServiceTag(tag) => (
+                tags.get(tag)
+                    .map(|t| t.prefixes.clone())
+                    .unwrap_or_default(),
+                1 + tag_route_rank(tag),
+            ),
         };
         let row = Row {
             prefixes,

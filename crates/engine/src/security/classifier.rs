@@ -22,13 +22,16 @@ impl MatchSpec {
     /// The reference semantics, rule by rule (the oracle of the property test). A protocol
     /// without ports matches only rules that allow every port.
     pub fn matches(&self, p: &FiveTuple) -> bool {
-        let within = |ranges: &[(u32, u32)], v: u32| ranges.iter().any(|(lo, hi)| *lo <= v && v <= *hi);
-        let all_ports = |ranges: &[(u32, u32)]| coalesce(ranges.to_vec()).first() == Some(&(0, 65535));
+        let within =
+            |ranges: &[(u32, u32)], v: u32| ranges.iter().any(|(lo, hi)| *lo <= v && v <= *hi);
+        let all_ports =
+            |ranges: &[(u32, u32)]| coalesce(ranges.to_vec()).first() == Some(&(0, 65535));
         self.protocol.is_none_or(|proto| proto == p.protocol)
             && within(&self.sources, u32::from(p.src))
             && within(&self.destinations, u32::from(p.dst))
             && if Protocol::has_ports(p.protocol) {
-                within(&self.source_ports, u32::from(p.src_port)) && within(&self.destination_ports, u32::from(p.dst_port))
+                within(&self.source_ports, u32::from(p.src_port))
+                    && within(&self.destination_ports, u32::from(p.dst_port))
             } else {
                 all_ports(&self.source_ports) && all_ports(&self.destination_ports)
             }
@@ -92,7 +95,10 @@ fn coalesce(mut ranges: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
     out
 }
 
-fn dimension(interner: &mut Interner, per_rule: impl Iterator<Item = Vec<(u32, u32)>>) -> Dimension {
+fn dimension(
+    interner: &mut Interner,
+    per_rule: impl Iterator<Item = Vec<(u32, u32)>>,
+) -> Dimension {
     // Sweep over range starts and ends, keeping how many ranges of each rule cover the point.
     let mut events: Vec<(u64, bool, usize)> = Vec::new();
     for (rule, ranges) in per_rule.enumerate() {
@@ -103,7 +109,10 @@ fn dimension(interner: &mut Interner, per_rule: impl Iterator<Item = Vec<(u32, u
     }
     events.sort_unstable();
     let mut bits = vec![0u64; interner.words];
-    let mut dim = Dimension { starts: vec![0], sets: vec![interner.intern(&bits)] };
+    let mut dim = Dimension {
+        starts: vec![0],
+        sets: vec![interner.intern(&bits)],
+    };
     let mut i = 0;
     while i < events.len() {
         let at = events[i].0;
@@ -134,11 +143,18 @@ impl Classifier {
     /// Compiles rules given in evaluation order.
     pub fn build(rules: &[MatchSpec]) -> Classifier {
         let words = rules.len().div_ceil(64).max(1);
-        let mut interner = Interner { words, pool: Vec::new(), index: HashMap::new() };
+        let mut interner = Interner {
+            words,
+            pool: Vec::new(),
+            index: HashMap::new(),
+        };
         let sources = dimension(&mut interner, rules.iter().map(|r| r.sources.clone()));
         let destinations = dimension(&mut interner, rules.iter().map(|r| r.destinations.clone()));
         let source_ports = dimension(&mut interner, rules.iter().map(|r| r.source_ports.clone()));
-        let destination_ports = dimension(&mut interner, rules.iter().map(|r| r.destination_ports.clone()));
+        let destination_ports = dimension(
+            &mut interner,
+            rules.iter().map(|r| r.destination_ports.clone()),
+        );
         let mut bits = vec![0u64; words];
         let protocols = (0..=255u8)
             .map(|proto| {
@@ -159,7 +175,17 @@ impl Classifier {
             }
         }
         let portless = interner.intern(&bits);
-        Classifier { words, pool: interner.pool, sources, destinations, source_ports, destination_ports, protocols, portless, rules: rules.len() }
+        Classifier {
+            words,
+            pool: interner.pool,
+            sources,
+            destinations,
+            source_ports,
+            destination_ports,
+            protocols,
+            portless,
+            rules: rules.len(),
+        }
     }
 
     fn bitset(&self, id: u32) -> &[u64] {
@@ -173,7 +199,10 @@ impl Classifier {
         let b = self.bitset(self.destinations.set_at(u32::from(p.dst)));
         let c = self.bitset(self.protocols[p.protocol as usize]);
         let (d, e) = if Protocol::has_ports(p.protocol) {
-            (self.bitset(self.source_ports.set_at(u32::from(p.src_port))), self.bitset(self.destination_ports.set_at(u32::from(p.dst_port))))
+            (
+                self.bitset(self.source_ports.set_at(u32::from(p.src_port))),
+                self.bitset(self.destination_ports.set_at(u32::from(p.dst_port))),
+            )
         } else {
             (self.bitset(self.portless), self.bitset(self.portless))
         };
@@ -189,7 +218,10 @@ impl Classifier {
 
     /// Distinct intervals and bitsets: the compiled size.
     pub fn size(&self) -> (usize, usize) {
-        let intervals = self.sources.starts.len() + self.destinations.starts.len() + self.source_ports.starts.len() + self.destination_ports.starts.len();
+        let intervals = self.sources.starts.len()
+            + self.destinations.starts.len()
+            + self.source_ports.starts.len()
+            + self.destination_ports.starts.len();
         (intervals, self.pool.len() / self.words)
     }
 }
@@ -209,7 +241,10 @@ mod tests {
     }
 
     fn ports() -> impl Strategy<Value = Vec<(u32, u32)>> {
-        prop_oneof![Just(vec![(0, 65535)]), proptest::collection::vec((0u32..1000, 0u32..100).prop_map(|(a, w)| (a, a + w)), 1..3)]
+        prop_oneof![
+            Just(vec![(0, 65535)]),
+            proptest::collection::vec((0u32..1000, 0u32..100).prop_map(|(a, w)| (a, a + w)), 1..3)
+        ]
     }
 
     fn spec() -> impl Strategy<Value = MatchSpec> {
@@ -218,17 +253,50 @@ mod tests {
             proptest::collection::vec(range(), 1..4),
             ports(),
             ports(),
-            prop_oneof![Just(None), Just(Some(6u8)), Just(Some(17u8)), Just(Some(1u8))],
+            prop_oneof![
+                Just(None),
+                Just(Some(6u8)),
+                Just(Some(17u8)),
+                Just(Some(1u8))
+            ],
         )
-            .prop_map(|(sources, destinations, source_ports, destination_ports, protocol)| MatchSpec { sources, destinations, source_ports, destination_ports, protocol })
+            .prop_map(
+                |(sources, destinations, source_ports, destination_ports, protocol)| MatchSpec {
+                    sources,
+                    destinations,
+                    source_ports,
+                    destination_ports,
+                    protocol,
+                },
+            )
     }
 
     fn packet(specs: &[MatchSpec]) -> impl Strategy<Value = FiveTuple> {
         // Addresses near rule boundaries, so that matches happen.
-        let edges: Vec<u32> = specs.iter().flat_map(|s| s.sources.iter().chain(&s.destinations).flat_map(|(a, b)| [*a, *b, a.wrapping_sub(1), b.wrapping_add(1)])).collect();
+        let edges: Vec<u32> = specs
+            .iter()
+            .flat_map(|s| {
+                s.sources
+                    .iter()
+                    .chain(&s.destinations)
+                    .flat_map(|(a, b)| [*a, *b, a.wrapping_sub(1), b.wrapping_add(1)])
+            })
+            .collect();
         let addr = prop_oneof![any::<u32>(), proptest::sample::select(edges)];
-        (addr.clone(), addr, prop_oneof![Just(6u8), Just(17u8), Just(1u8), Just(50u8)], 0u16..1200, 0u16..1200)
-            .prop_map(|(s, d, protocol, src_port, dst_port)| FiveTuple { src: Ipv4Addr::from(s), dst: Ipv4Addr::from(d), protocol, src_port, dst_port })
+        (
+            addr.clone(),
+            addr,
+            prop_oneof![Just(6u8), Just(17u8), Just(1u8), Just(50u8)],
+            0u16..1200,
+            0u16..1200,
+        )
+            .prop_map(|(s, d, protocol, src_port, dst_port)| FiveTuple {
+                src: Ipv4Addr::from(s),
+                dst: Ipv4Addr::from(d),
+                protocol,
+                src_port,
+                dst_port,
+            })
     }
 
     proptest! {

@@ -17,7 +17,11 @@ pub struct ConnectionTable {
 impl ConnectionTable {
     /// How long a flow may stay idle before its state is forgotten.
     pub fn idle_limit(flow: &FiveTuple) -> u64 {
-        if flow.protocol == FiveTuple::TCP { TCP_IDLE_SECONDS } else { OTHER_IDLE_SECONDS }
+        if flow.protocol == FiveTuple::TCP {
+            TCP_IDLE_SECONDS
+        } else {
+            OTHER_IDLE_SECONDS
+        }
     }
 
     /// Records a flow the rules allowed, as initiated by `flow.src`.
@@ -43,7 +47,8 @@ impl ConnectionTable {
     /// Drops flows idle beyond their timeout; returns how many.
     pub fn expire(&mut self, now: u64) -> usize {
         let before = self.flows.len();
-        self.flows.retain(|k, seen| now.saturating_sub(*seen) <= Self::idle_limit(k));
+        self.flows
+            .retain(|k, seen| now.saturating_sub(*seen) <= Self::idle_limit(k));
         before - self.flows.len()
     }
 
@@ -90,16 +95,35 @@ nsgs:
 ";
 
     fn lab() -> Topology {
-        vnetlab_ingest::load_text(LAB, "lab.yaml", vnetlab_ingest::Format::Yaml, ServiceTags::bundled()).expect("valid lab").topology
+        vnetlab_ingest::load_text(
+            LAB,
+            "lab.yaml",
+            vnetlab_ingest::Format::Yaml,
+            ServiceTags::bundled(),
+        )
+        .expect("valid lab")
+        .topology
     }
 
     fn tcp(src: [u8; 4], src_port: u16, dst: [u8; 4], dst_port: u16) -> FiveTuple {
-        FiveTuple { src: Ipv4Addr::from(src), dst: Ipv4Addr::from(dst), protocol: FiveTuple::TCP, src_port, dst_port }
+        FiveTuple {
+            src: Ipv4Addr::from(src),
+            dst: Ipv4Addr::from(dst),
+            protocol: FiveTuple::TCP,
+            src_port,
+            dst_port,
+        }
     }
 
     /// A stateful NIC: a packet of a tracked flow passes; any other packet is decided by the
     /// NSGs, and an allowed one starts a flow.
-    fn passes(table: &mut ConnectionTable, nsgs: &NicNsgs, direction: Direction, packet: FiveTuple, now: u64) -> bool {
+    fn passes(
+        table: &mut ConnectionTable,
+        nsgs: &NicNsgs,
+        direction: Direction,
+        packet: FiveTuple,
+        now: u64,
+    ) -> bool {
         if table.established(&packet, now) {
             return true;
         }
@@ -113,32 +137,56 @@ nsgs:
     /// The decision of the NSGs alone, with the rule named.
     fn rules_say(nsgs: &NicNsgs, direction: Direction, packet: FiveTuple) -> (Access, String) {
         let d = nsgs.evaluate(direction, &packet);
-        (d.access, d.rule.map(|v| v.rule.name.clone()).unwrap_or_default())
+        (
+            d.access,
+            d.rule.map(|v| v.rule.name.clone()).unwrap_or_default(),
+        )
     }
 
     fn nic_nsg(t: &Topology, vm: &str) -> crate::security::CompiledNsg {
         let nic = t.nic(t.vm(t.find_vm(vm).expect("vm")).nics[0]);
-        compile(t, nic.nsg.expect("NIC NSG"), nic.primary_ip_configuration().subnet, ServiceTags::bundled())
+        compile(
+            t,
+            nic.nsg.expect("NIC NSG"),
+            nic.primary_ip_configuration().subnet,
+            ServiceTags::bundled(),
+        )
     }
 
     #[test]
     fn scenario_12_the_reply_of_an_allowed_outbound_flow_passes() {
         let t = lab();
         let nsg = nic_nsg(&t, "myVm");
-        let nsgs = NicNsgs { nic: Some(&nsg), subnet: None, standard_public_ip: false };
+        let nsgs = NicNsgs {
+            nic: Some(&nsg),
+            subnet: None,
+            standard_public_ip: false,
+        };
         let mut table = ConnectionTable::default();
         let hello = tcp([10, 0, 0, 4], 50000, [20, 1, 2, 3], 443);
-        assert_eq!(rules_say(&nsgs, Direction::Outbound, hello), (Access::Allow, "securityRules/allow-https-out".into()));
+        assert_eq!(
+            rules_say(&nsgs, Direction::Outbound, hello),
+            (Access::Allow, "securityRules/allow-https-out".into())
+        );
         assert!(passes(&mut table, &nsgs, Direction::Outbound, hello, 0));
         // No inbound rule allows the server's reply: alone it would meet DenyAllInBound ...
         let reply = hello.reversed();
-        assert_eq!(rules_say(&nsgs, Direction::Inbound, reply), (Access::Deny, "defaultSecurityRules/DenyAllInBound".into()));
+        assert_eq!(
+            rules_say(&nsgs, Direction::Inbound, reply),
+            (Access::Deny, "defaultSecurityRules/DenyAllInBound".into())
+        );
         // ... but it belongs to the recorded flow, so it is delivered, and so is the rest.
         assert!(passes(&mut table, &nsgs, Direction::Inbound, reply, 1));
         assert!(passes(&mut table, &nsgs, Direction::Outbound, hello, 2));
         assert!(passes(&mut table, &nsgs, Direction::Inbound, reply, 3));
         // A packet from the same server to another port is a new inbound flow: denied.
-        assert!(!passes(&mut table, &nsgs, Direction::Inbound, tcp([20, 1, 2, 3], 443, [10, 0, 0, 4], 50001), 4));
+        assert!(!passes(
+            &mut table,
+            &nsgs,
+            Direction::Inbound,
+            tcp([20, 1, 2, 3], 443, [10, 0, 0, 4], 50001),
+            4
+        ));
         assert_eq!(table.len(), 1);
     }
 
@@ -146,22 +194,46 @@ nsgs:
     fn scenario_13_a_flow_outlives_the_rule_that_allowed_it() {
         let mut t = lab();
         let nsgs_before = nic_nsg(&t, "vm-ssh");
-        let before = NicNsgs { nic: Some(&nsgs_before), subnet: None, standard_public_ip: false };
+        let before = NicNsgs {
+            nic: Some(&nsgs_before),
+            subnet: None,
+            standard_public_ip: false,
+        };
         let mut table = ConnectionTable::default();
         let session = tcp([198, 51, 100, 200], 50000, [10, 0, 0, 5], 22);
-        assert_eq!(rules_say(&before, Direction::Inbound, session), (Access::Allow, "securityRules/allow-ssh".into()));
+        assert_eq!(
+            rules_say(&before, Direction::Inbound, session),
+            (Access::Allow, "securityRules/allow-ssh".into())
+        );
         assert!(passes(&mut table, &before, Direction::Inbound, session, 0));
 
         // The rule allow-ssh is deleted; the NSG is compiled again.
-        let nsg = t.nsgs.iter().position(|n| n.name == "nsg-ssh").expect("nsg-ssh");
+        let nsg = t
+            .nsgs
+            .iter()
+            .position(|n| n.name == "nsg-ssh")
+            .expect("nsg-ssh");
         t.nsgs[nsg].rules.clear();
         let nsgs_after = nic_nsg(&t, "vm-ssh");
-        let after = NicNsgs { nic: Some(&nsgs_after), subnet: None, standard_public_ip: false };
-        assert_eq!(rules_say(&after, Direction::Inbound, session), (Access::Deny, "defaultSecurityRules/DenyAllInBound".into()));
+        let after = NicNsgs {
+            nic: Some(&nsgs_after),
+            subnet: None,
+            standard_public_ip: false,
+        };
+        assert_eq!(
+            rules_say(&after, Direction::Inbound, session),
+            (Access::Deny, "defaultSecurityRules/DenyAllInBound".into())
+        );
 
         // The open session keeps working in both directions ...
         assert!(passes(&mut table, &after, Direction::Inbound, session, 10));
-        assert!(passes(&mut table, &after, Direction::Outbound, session.reversed(), 11));
+        assert!(passes(
+            &mut table,
+            &after,
+            Direction::Outbound,
+            session.reversed(),
+            11
+        ));
         // ... while a new SSH attempt (another source port) is denied by DenyAllInBound.
         let attempt = tcp([198, 51, 100, 200], 50001, [10, 0, 0, 5], 22);
         assert!(!passes(&mut table, &after, Direction::Inbound, attempt, 12));
@@ -172,29 +244,60 @@ nsgs:
     fn an_idle_flow_expires() {
         let t = lab();
         let nsg = nic_nsg(&t, "myVm");
-        let nsgs = NicNsgs { nic: Some(&nsg), subnet: None, standard_public_ip: false };
+        let nsgs = NicNsgs {
+            nic: Some(&nsg),
+            subnet: None,
+            standard_public_ip: false,
+        };
         let mut table = ConnectionTable::default();
         let hello = tcp([10, 0, 0, 4], 50000, [20, 1, 2, 3], 443);
         assert!(passes(&mut table, &nsgs, Direction::Outbound, hello, 1000));
         // Traffic refreshes the flow: 200 s, then another 200 s, stays within the 4-minute limit.
-        assert!(passes(&mut table, &nsgs, Direction::Inbound, hello.reversed(), 1200));
-        assert!(passes(&mut table, &nsgs, Direction::Inbound, hello.reversed(), 1400));
+        assert!(passes(
+            &mut table,
+            &nsgs,
+            Direction::Inbound,
+            hello.reversed(),
+            1200
+        ));
+        assert!(passes(
+            &mut table,
+            &nsgs,
+            Direction::Inbound,
+            hello.reversed(),
+            1400
+        ));
         assert_eq!(table.expire(1400 + TCP_IDLE_SECONDS), 0);
         // Idle beyond the limit: the flow is gone and the late reply is a new, denied flow.
         let late = 1400 + TCP_IDLE_SECONDS + 1;
         assert!(!table.established(&hello.reversed(), late));
         assert!(table.is_empty());
-        assert!(!passes(&mut table, &nsgs, Direction::Inbound, hello.reversed(), late));
+        assert!(!passes(
+            &mut table,
+            &nsgs,
+            Direction::Inbound,
+            hello.reversed(),
+            late
+        ));
 
         // expire() sweeps idle flows: a UDP flow after 30 s, a TCP flow after 240 s.
         let mut table = ConnectionTable::default();
-        let dns = FiveTuple { protocol: FiveTuple::UDP, ..tcp([10, 0, 0, 4], 50001, [8, 8, 8, 8], 53) };
+        let dns = FiveTuple {
+            protocol: FiveTuple::UDP,
+            ..tcp([10, 0, 0, 4], 50001, [8, 8, 8, 8], 53)
+        };
         table.allow(dns, 0);
         table.allow(hello, 0);
         assert_eq!(table.expire(OTHER_IDLE_SECONDS), 0);
         assert_eq!(table.expire(OTHER_IDLE_SECONDS + 1), 1);
-        assert!(table.established(&hello, OTHER_IDLE_SECONDS + 1) && !table.established(&dns, OTHER_IDLE_SECONDS + 1));
-        assert_eq!(table.expire(OTHER_IDLE_SECONDS + 1 + TCP_IDLE_SECONDS + 1), 1);
+        assert!(
+            table.established(&hello, OTHER_IDLE_SECONDS + 1)
+                && !table.established(&dns, OTHER_IDLE_SECONDS + 1)
+        );
+        assert_eq!(
+            table.expire(OTHER_IDLE_SECONDS + 1 + TCP_IDLE_SECONDS + 1),
+            1
+        );
         assert!(table.is_empty());
     }
 }

@@ -15,12 +15,60 @@ pub struct DefaultRule {
 }
 
 pub const DEFAULT_RULES: [DefaultRule; 6] = [
-    DefaultRule { name: "AllowVnetInBound", direction: Direction::Inbound, priority: 65000, source: "VirtualNetwork", destination: "VirtualNetwork", access: Access::Allow, description: "Allow inbound traffic from all VMs in VNET" },
-    DefaultRule { name: "AllowAzureLoadBalancerInBound", direction: Direction::Inbound, priority: 65001, source: "AzureLoadBalancer", destination: "*", access: Access::Allow, description: "Allow inbound traffic from azure load balancer" },
-    DefaultRule { name: "DenyAllInBound", direction: Direction::Inbound, priority: 65500, source: "*", destination: "*", access: Access::Deny, description: "Deny all inbound traffic" },
-    DefaultRule { name: "AllowVnetOutBound", direction: Direction::Outbound, priority: 65000, source: "VirtualNetwork", destination: "VirtualNetwork", access: Access::Allow, description: "Allow outbound traffic from all VMs to all VMs in VNET" },
-    DefaultRule { name: "AllowInternetOutBound", direction: Direction::Outbound, priority: 65001, source: "*", destination: "Internet", access: Access::Allow, description: "Allow outbound traffic from all VMs to Internet" },
-    DefaultRule { name: "DenyAllOutBound", direction: Direction::Outbound, priority: 65500, source: "*", destination: "*", access: Access::Deny, description: "Deny all outbound traffic" },
+    DefaultRule {
+        name: "AllowVnetInBound",
+        direction: Direction::Inbound,
+        priority: 65000,
+        source: "VirtualNetwork",
+        destination: "VirtualNetwork",
+        access: Access::Allow,
+        description: "Allow inbound traffic from all VMs in VNET",
+    },
+    DefaultRule {
+        name: "AllowAzureLoadBalancerInBound",
+        direction: Direction::Inbound,
+        priority: 65001,
+        source: "AzureLoadBalancer",
+        destination: "*",
+        access: Access::Allow,
+        description: "Allow inbound traffic from azure load balancer",
+    },
+    DefaultRule {
+        name: "DenyAllInBound",
+        direction: Direction::Inbound,
+        priority: 65500,
+        source: "*",
+        destination: "*",
+        access: Access::Deny,
+        description: "Deny all inbound traffic",
+    },
+    DefaultRule {
+        name: "AllowVnetOutBound",
+        direction: Direction::Outbound,
+        priority: 65000,
+        source: "VirtualNetwork",
+        destination: "VirtualNetwork",
+        access: Access::Allow,
+        description: "Allow outbound traffic from all VMs to all VMs in VNET",
+    },
+    DefaultRule {
+        name: "AllowInternetOutBound",
+        direction: Direction::Outbound,
+        priority: 65001,
+        source: "*",
+        destination: "Internet",
+        access: Access::Allow,
+        description: "Allow outbound traffic from all VMs to Internet",
+    },
+    DefaultRule {
+        name: "DenyAllOutBound",
+        direction: Direction::Outbound,
+        priority: 65500,
+        source: "*",
+        destination: "*",
+        access: Access::Deny,
+        description: "Deny all outbound traffic",
+    },
 ];
 
 impl DefaultRule {

@@ -70,28 +70,52 @@ impl<'a> NicNsgs<'a> {
 
     /// The associated NSGs with their level, NIC first (the order of the effective-rules list).
     pub fn associated(&self) -> impl Iterator<Item = (Level, &'a CompiledNsg)> {
-        [(Level::Nic, self.nic), (Level::Subnet, self.subnet)].into_iter().filter_map(|(l, n)| n.map(|n| (l, n)))
+        [(Level::Nic, self.nic), (Level::Subnet, self.subnet)]
+            .into_iter()
+            .filter_map(|(l, n)| n.map(|n| (l, n)))
     }
 
     pub fn evaluate(&self, direction: Direction, flow: &FiveTuple) -> Decision<'a> {
-        let platform = direction == Direction::Outbound && (flow.dst == WIRESERVER || flow.dst == IMDS);
+        let platform =
+            direction == Direction::Outbound && (flow.dst == WIRESERVER || flow.dst == IMDS);
         let mut evaluated = Vec::new();
-        if platform && flow.dst == WIRESERVER && flow.protocol == FiveTuple::TCP && VM_AGENT_PORTS.contains(&flow.dst_port) {
-            return Decision { access: Access::Allow, rule: None, evaluated, reason: Reason::PlatformTraffic };
+        if platform
+            && flow.dst == WIRESERVER
+            && flow.protocol == FiveTuple::TCP
+            && VM_AGENT_PORTS.contains(&flow.dst_port)
+        {
+            return Decision {
+                access: Access::Allow,
+                rule: None,
+                evaluated,
+                reason: Reason::PlatformTraffic,
+            };
         }
         for (level, nsg) in self.in_order(direction) {
             let Some(nsg) = nsg else { continue };
             let rules = nsg.direction(direction);
             let matched = if platform {
-                rules.rules.iter().find(|r| r.names_platform_tag && r.spec.matches(flow))
+                rules
+                    .rules
+                    .iter()
+                    .find(|r| r.names_platform_tag && r.spec.matches(flow))
             } else {
                 rules.first_match(flow)
             };
             let Some(rule) = matched else { continue };
-            let verdict = Verdict { level, nsg: nsg.nsg, rule };
+            let verdict = Verdict {
+                level,
+                nsg: nsg.nsg,
+                rule,
+            };
             evaluated.push(verdict);
             if rule.written.access == Access::Deny {
-                return Decision { access: Access::Deny, rule: Some(verdict), evaluated, reason: Reason::Rules };
+                return Decision {
+                    access: Access::Deny,
+                    rule: Some(verdict),
+                    evaluated,
+                    reason: Reason::Rules,
+                };
             }
         }
         let reason = match (platform, self.nic.is_none() && self.subnet.is_none()) {
@@ -99,12 +123,22 @@ impl<'a> NicNsgs<'a> {
             (false, true) => {
                 let from_internet = is_internet(flow.src);
                 if direction == Direction::Inbound && self.standard_public_ip && from_internet {
-                    return Decision { access: Access::Deny, rule: None, evaluated, reason: Reason::SecureByDefault };
+                    return Decision {
+                        access: Access::Deny,
+                        rule: None,
+                        evaluated,
+                        reason: Reason::SecureByDefault,
+                    };
                 }
                 Reason::NoNsg
             }
             (false, false) => Reason::Rules,
         };
-        Decision { access: Access::Allow, rule: evaluated.last().copied(), evaluated, reason }
+        Decision {
+            access: Access::Allow,
+            rule: evaluated.last().copied(),
+            evaluated,
+            reason,
+        }
     }
 }

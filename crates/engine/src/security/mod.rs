@@ -13,7 +13,10 @@ use classifier::{Classifier, MatchSpec};
 use default_rules::DEFAULT_RULES;
 use ipnet::Ipv4Net;
 use vnetlab_model::service_tags::ServiceTags;
-use vnetlab_model::{AddressPrefix, AsgId, Direction, NsgId, Origin, PortRange, Protocol, SecurityRule, SubnetId, Topology};
+use vnetlab_model::{
+    AddressPrefix, AsgId, Direction, NsgId, Origin, PortRange, Protocol, SecurityRule, SubnetId,
+    Topology,
+};
 
 /// One rule of an NSG after expansion, in evaluation order.
 #[derive(Debug, Clone)]
@@ -67,12 +70,21 @@ impl CompiledNsg {
 }
 
 fn ranges(prefixes: &[Ipv4Net]) -> Vec<(u32, u32)> {
-    prefixes.iter().map(|p| (u32::from(p.network()), u32::from(p.broadcast()))).collect()
+    prefixes
+        .iter()
+        .map(|p| (u32::from(p.network()), u32::from(p.broadcast())))
+        .collect()
 }
 
 /// Expands one side of a rule: prefixes as written plus ASG members. Returns the match
 /// prefixes and, when a tag or ASG is involved, the same list for the `expanded` output.
-fn side(t: &Topology, subnet: SubnetId, tags: &ServiceTags, written: &[AddressPrefix], asgs: &[AsgId]) -> (Vec<Ipv4Net>, Option<Vec<Ipv4Net>>) {
+fn side(
+    t: &Topology,
+    subnet: SubnetId,
+    tags: &ServiceTags,
+    written: &[AddressPrefix],
+    asgs: &[AsgId],
+) -> (Vec<Ipv4Net>, Option<Vec<Ipv4Net>>) {
     let mut out = Vec::new();
     let mut indirect = !asgs.is_empty();
     for p in written {
@@ -96,7 +108,10 @@ fn side(t: &Topology, subnet: SubnetId, tags: &ServiceTags, written: &[AddressPr
 }
 
 fn port_ranges(ports: &[PortRange]) -> Vec<(u32, u32)> {
-    ports.iter().map(|p| (u32::from(p.low), u32::from(p.high))).collect()
+    ports
+        .iter()
+        .map(|p| (u32::from(p.low), u32::from(p.high)))
+        .collect()
 }
 
 /// A default rule as a written rule (dataplane.md 1.2).
@@ -118,10 +133,26 @@ fn default_rule(d: &default_rules::DefaultRule) -> SecurityRule {
 }
 
 /// Expands one rule for the subnet it is seen from.
-fn expand(t: &Topology, subnet: SubnetId, tags: &ServiceTags, name: String, written: SecurityRule) -> ExpandedRule {
+fn expand(
+    t: &Topology,
+    subnet: SubnetId,
+    tags: &ServiceTags,
+    name: String,
+    written: SecurityRule,
+) -> ExpandedRule {
     let (src, expanded_source) = side(t, subnet, tags, &written.source, &written.source_asgs);
-    let (dst, expanded_destination) = side(t, subnet, tags, &written.destination, &written.destination_asgs);
-    let names_platform_tag = written.source.iter().chain(&written.destination).any(|p| matches!(p, AddressPrefix::Tag(n) if tags::PlatformTag::parse(n).is_some()));
+    let (dst, expanded_destination) = side(
+        t,
+        subnet,
+        tags,
+        &written.destination,
+        &written.destination_asgs,
+    );
+    let names_platform_tag = written
+        .source
+        .iter()
+        .chain(&written.destination)
+        .any(|p| matches!(p, AddressPrefix::Tag(n) if tags::PlatformTag::parse(n).is_some()));
     let spec = MatchSpec {
         sources: ranges(&src),
         destinations: ranges(&dst),
@@ -129,7 +160,14 @@ fn expand(t: &Topology, subnet: SubnetId, tags: &ServiceTags, name: String, writ
         destination_ports: port_ranges(&written.destination_ports),
         protocol: written.protocol.number(),
     };
-    ExpandedRule { name, written, expanded_source, expanded_destination, names_platform_tag, spec }
+    ExpandedRule {
+        name,
+        written,
+        expanded_source,
+        expanded_destination,
+        names_platform_tag,
+        spec,
+    }
 }
 
 /// Expands and compiles an NSG for the subnet whose traffic it filters: its rules by priority,
@@ -139,11 +177,27 @@ pub fn compile(t: &Topology, nsg: NsgId, subnet: SubnetId, tags: &ServiceTags) -
     let mut user: Vec<&SecurityRule> = n.rules.iter().collect();
     user.sort_by_key(|r| r.priority);
     let build = |direction: Direction| {
-        let written = user.iter().filter(|r| r.direction == direction).map(|r| (format!("securityRules/{}", r.name), (*r).clone()));
-        let defaults = DEFAULT_RULES.iter().filter(|d| d.direction == direction).map(|d| (format!("defaultSecurityRules/{}", d.name), default_rule(d)));
-        let rules: Vec<ExpandedRule> = written.chain(defaults).map(|(name, rule)| expand(t, subnet, tags, name, rule)).collect();
+        let written = user
+            .iter()
+            .filter(|r| r.direction == direction)
+            .map(|r| (format!("securityRules/{}", r.name), (*r).clone()));
+        let defaults = DEFAULT_RULES
+            .iter()
+            .filter(|d| d.direction == direction)
+            .map(|d| (format!("defaultSecurityRules/{}", d.name), default_rule(d)));
+        let rules: Vec<ExpandedRule> = written
+            .chain(defaults)
+            .map(|(name, rule)| expand(t, subnet, tags, name, rule))
+            .collect();
         let specs: Vec<MatchSpec> = rules.iter().map(|r| r.spec.clone()).collect();
-        DirectionRules { classifier: Classifier::build(&specs), rules }
+        DirectionRules {
+            classifier: Classifier::build(&specs),
+            rules,
+        }
     };
-    CompiledNsg { nsg, inbound: build(Direction::Inbound), outbound: build(Direction::Outbound) }
+    CompiledNsg {
+        nsg,
+        inbound: build(Direction::Inbound),
+        outbound: build(Direction::Outbound),
+    }
 }

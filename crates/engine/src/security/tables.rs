@@ -27,20 +27,34 @@ impl<'t> SecurityTables<'t> {
         }
         for nic in &t.nics {
             if let Some(nsg) = nic.nsg {
-                compiled.insert((nsg, nic.primary_ip_configuration().subnet), OnceLock::new());
+                compiled.insert(
+                    (nsg, nic.primary_ip_configuration().subnet),
+                    OnceLock::new(),
+                );
             }
         }
-        SecurityTables { topology: t, tags, compiled }
+        SecurityTables {
+            topology: t,
+            tags,
+            compiled,
+        }
     }
 
     fn get(&self, nsg: NsgId, subnet: SubnetId) -> Option<&CompiledNsg> {
-        self.compiled.get(&(nsg, subnet)).map(|cell| cell.get_or_init(|| Arc::new(compile(self.topology, nsg, subnet, self.tags))).as_ref())
+        self.compiled.get(&(nsg, subnet)).map(|cell| {
+            cell.get_or_init(|| Arc::new(compile(self.topology, nsg, subnet, self.tags)))
+                .as_ref()
+        })
     }
 
     /// Takes over what another version of the topology already compiled, for the associations
     /// `unchanged` vouches for (a diff re-traces a few flows without recompiling every NSG).
     pub fn adopt(&self, old: &SecurityTables, unchanged: impl Fn(NsgId, SubnetId) -> bool) {
-        for (key, done) in old.compiled.iter().filter_map(|(k, cell)| Some((k, cell.get()?))) {
+        for (key, done) in old
+            .compiled
+            .iter()
+            .filter_map(|(k, cell)| Some((k, cell.get()?)))
+        {
             if let Some(cell) = self.compiled.get(key).filter(|_| unchanged(key.0, key.1)) {
                 let _ = cell.set(done.clone());
             }
@@ -55,7 +69,11 @@ impl<'t> SecurityTables<'t> {
         NicNsgs {
             nic: n.nsg.and_then(|g| self.get(g, subnet)),
             subnet: t.subnet(subnet).nsg.and_then(|g| self.get(g, subnet)),
-            standard_public_ip: n.ip_configurations.iter().filter_map(|c| c.public_ip).any(|p| t.public_ips[p.index()].sku == PublicIpSku::Standard),
+            standard_public_ip: n
+                .ip_configurations
+                .iter()
+                .filter_map(|c| c.public_ip)
+                .any(|p| t.public_ips[p.index()].sku == PublicIpSku::Standard),
         }
     }
 }

@@ -14,11 +14,24 @@ pub const WIRESERVER: Ipv4Addr = Ipv4Addr::new(168, 63, 129, 16);
 /// The instance metadata service.
 pub const IMDS: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
 /// Azure's KMS endpoints for Windows activation (azkms.core.windows.net, kms.core.windows.net).
-pub const KMS: [Ipv4Addr; 3] = [Ipv4Addr::new(20, 118, 99, 224), Ipv4Addr::new(40, 83, 235, 53), Ipv4Addr::new(23, 102, 135, 246)];
+pub const KMS: [Ipv4Addr; 3] = [
+    Ipv4Addr::new(20, 118, 99, 224),
+    Ipv4Addr::new(40, 83, 235, 53),
+    Ipv4Addr::new(23, 102, 135, 246),
+];
 
 /// D12: the Internet tag is everything but these.
-pub const NOT_INTERNET: [&str; 9] =
-    ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4"];
+pub const NOT_INTERNET: [&str; 9] = [
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+];
 
 /// A platform tag: traffic to the platform addresses is filtered only by rules that name these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,11 +74,22 @@ pub fn internet() -> &'static [Ipv4Net] {
 /// Whether an address is in the Internet tag (D12).
 pub fn is_internet(ip: Ipv4Addr) -> bool {
     static EXCLUDED: std::sync::OnceLock<Vec<Ipv4Net>> = std::sync::OnceLock::new();
-    !EXCLUDED.get_or_init(|| NOT_INTERNET.iter().map(|n| n.parse().expect("constant")).collect()).iter().any(|n| n.contains(&ip))
+    !EXCLUDED
+        .get_or_init(|| {
+            NOT_INTERNET
+                .iter()
+                .map(|n| n.parse().expect("constant"))
+                .collect()
+        })
+        .iter()
+        .any(|n| n.contains(&ip))
 }
 
 fn internet_prefixes() -> Vec<Ipv4Net> {
-    let excluded: Vec<Ipv4Net> = NOT_INTERNET.iter().map(|s| s.parse().expect("constant")).collect();
+    let excluded: Vec<Ipv4Net> = NOT_INTERNET
+        .iter()
+        .map(|s| s.parse().expect("constant"))
+        .collect();
     let mut out = Vec::new();
     let mut stack = vec!["0.0.0.0/0".parse::<Ipv4Net>().expect("constant")];
     while let Some(net) = stack.pop() {
@@ -87,7 +111,11 @@ fn internet_prefixes() -> Vec<Ipv4Net> {
 fn split(net: Ipv4Net) -> (Ipv4Net, Ipv4Net) {
     let len = net.prefix_len() + 1;
     let low = Ipv4Net::new(net.network(), len).expect("valid");
-    let high = Ipv4Net::new(Ipv4Addr::from(u32::from(net.network()) | (1 << (32 - len))), len).expect("valid");
+    let high = Ipv4Net::new(
+        Ipv4Addr::from(u32::from(net.network()) | (1 << (32 - len))),
+        len,
+    )
+    .expect("valid");
     (low, high)
 }
 
@@ -117,7 +145,11 @@ pub fn virtual_network(t: &Topology, subnet: SubnetId, tags: &ServiceTags) -> Ve
         for r in &t.route_table(rt).routes {
             match &r.prefix {
                 RoutePrefix::Cidr(net) => out.push(*net),
-                RoutePrefix::ServiceTag(tag) => out.extend(tags.get(tag).map(|t| t.prefixes.as_slice()).unwrap_or_default()),
+                RoutePrefix::ServiceTag(tag) => out.extend(
+                    tags.get(tag)
+                        .map(|t| t.prefixes.as_slice())
+                        .unwrap_or_default(),
+                ),
             }
         }
     }
@@ -155,7 +187,12 @@ pub fn asg_members(t: &Topology, asg: AsgId) -> Vec<Ipv4Net> {
 }
 
 /// What a tag stands for from a subnet; None for an unknown tag (refused by validation).
-pub fn expand_tag(t: &Topology, subnet: SubnetId, tags: &ServiceTags, name: &str) -> Option<Vec<Ipv4Net>> {
+pub fn expand_tag(
+    t: &Topology,
+    subnet: SubnetId,
+    tags: &ServiceTags,
+    name: &str,
+) -> Option<Vec<Ipv4Net>> {
     if let Some(platform) = PlatformTag::parse(name) {
         return Some(platform.prefixes());
     }
@@ -174,26 +211,69 @@ mod tests {
     #[test]
     fn internet_tag_per_d12() {
         let net = internet();
-        let has = |ip: &str| net.iter().any(|n| n.contains(&ip.parse::<Ipv4Addr>().unwrap()));
+        let has = |ip: &str| {
+            net.iter()
+                .any(|n| n.contains(&ip.parse::<Ipv4Addr>().unwrap()))
+        };
         // dataplane.md scenario 2: 13.107.21.200 is in the Internet tag.
         assert!(has("13.107.21.200") && has("1.1.1.1") && has("198.51.100.7"));
-        for private in ["10.1.2.3", "172.31.0.100", "192.168.1.1", "100.64.0.1", "127.0.0.1", "169.254.169.254", "0.1.2.3", "224.0.0.5", "250.0.0.1"] {
+        for private in [
+            "10.1.2.3",
+            "172.31.0.100",
+            "192.168.1.1",
+            "100.64.0.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "0.1.2.3",
+            "224.0.0.5",
+            "250.0.0.1",
+        ] {
             assert!(!has(private), "{private}");
         }
         // NWCLI: the expansion starts 1.0.0.0/8, 2.0.0.0/7, 4.0.0.0/6, 8.0.0.0/7, 11.0.0.0/8, 12.0.0.0/6.
         let first: Vec<String> = net.iter().take(6).map(|n| n.to_string()).collect();
-        assert_eq!(first, ["1.0.0.0/8", "2.0.0.0/7", "4.0.0.0/6", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6"]);
+        assert_eq!(
+            first,
+            [
+                "1.0.0.0/8",
+                "2.0.0.0/7",
+                "4.0.0.0/6",
+                "8.0.0.0/7",
+                "11.0.0.0/8",
+                "12.0.0.0/6"
+            ]
+        );
     }
 
     #[test]
     fn covered_prefixes_leave_the_list() {
-        let nets = |v: &[&str]| v.iter().map(|s| s.parse::<Ipv4Net>().unwrap()).collect::<Vec<_>>();
+        let nets = |v: &[&str]| {
+            v.iter()
+                .map(|s| s.parse::<Ipv4Net>().unwrap())
+                .collect::<Vec<_>>()
+        };
         // dataplane.md scenario 23: a UDR 0.0.0.0/0 makes the VirtualNetwork tag 0.0.0.0/0.
-        assert_eq!(without_covered(nets(&["10.0.0.0/16", "0.0.0.0/0", "168.63.129.16/32"])), nets(&["0.0.0.0/0"]));
+        assert_eq!(
+            without_covered(nets(&["10.0.0.0/16", "0.0.0.0/0", "168.63.129.16/32"])),
+            nets(&["0.0.0.0/0"])
+        );
         // Duplicates and contained prefixes go; adjacent ranges stay separate (no aggregation).
         assert_eq!(
-            without_covered(nets(&["10.0.1.0/24", "10.0.0.0/24", "10.0.0.0/16", "10.0.0.0/24", "10.1.1.0/24", "10.1.0.0/24", "168.63.129.16/32"])),
-            nets(&["10.0.0.0/16", "10.1.0.0/24", "10.1.1.0/24", "168.63.129.16/32"])
+            without_covered(nets(&[
+                "10.0.1.0/24",
+                "10.0.0.0/24",
+                "10.0.0.0/16",
+                "10.0.0.0/24",
+                "10.1.1.0/24",
+                "10.1.0.0/24",
+                "168.63.129.16/32"
+            ])),
+            nets(&[
+                "10.0.0.0/16",
+                "10.1.0.0/24",
+                "10.1.1.0/24",
+                "168.63.129.16/32"
+            ])
         );
     }
 }

@@ -10,10 +10,24 @@ use vnetlab_model::{LoadBalancerId, LocalGatewayId, NicId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
-    Nic { nic: NicId, ip: Ipv4Addr },
-    PublicIp { nic: NicId, public: Ipv4Addr, private: Ipv4Addr },
-    LoadBalancer { lb: LoadBalancerId, frontend: usize, ip: Ipv4Addr },
-    OnPremises { site: LocalGatewayId, ip: Ipv4Addr },
+    Nic {
+        nic: NicId,
+        ip: Ipv4Addr,
+    },
+    PublicIp {
+        nic: NicId,
+        public: Ipv4Addr,
+        private: Ipv4Addr,
+    },
+    LoadBalancer {
+        lb: LoadBalancerId,
+        frontend: usize,
+        ip: Ipv4Addr,
+    },
+    OnPremises {
+        site: LocalGatewayId,
+        ip: Ipv4Addr,
+    },
     /// The host's virtual IP 168.63.129.16 or the metadata service 169.254.169.254.
     Platform(Ipv4Addr),
     Internet(Ipv4Addr),
@@ -24,7 +38,12 @@ impl Endpoint {
     /// The address packets carry for this endpoint.
     pub fn ip(self) -> Ipv4Addr {
         match self {
-            Endpoint::Nic { ip, .. } | Endpoint::OnPremises { ip, .. } | Endpoint::LoadBalancer { ip, .. } | Endpoint::Platform(ip) | Endpoint::Internet(ip) | Endpoint::Unowned(ip) => ip,
+            Endpoint::Nic { ip, .. }
+            | Endpoint::OnPremises { ip, .. }
+            | Endpoint::LoadBalancer { ip, .. }
+            | Endpoint::Platform(ip)
+            | Endpoint::Internet(ip)
+            | Endpoint::Unowned(ip) => ip,
             Endpoint::PublicIp { public, .. } => public,
         }
     }
@@ -38,7 +57,11 @@ pub fn resolve(addresses: &AddressIndex, ip: Ipv4Addr) -> Endpoint {
         return Endpoint::Nic { nic, ip };
     }
     if let Some((nic, private)) = addresses.public(ip) {
-        return Endpoint::PublicIp { nic, public: ip, private };
+        return Endpoint::PublicIp {
+            nic,
+            public: ip,
+            private,
+        };
     }
     if let Some((lb, frontend)) = addresses.frontend(ip) {
         return Endpoint::LoadBalancer { lb, frontend, ip };

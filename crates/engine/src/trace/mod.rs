@@ -148,13 +148,18 @@ pub struct Trace {
 impl Trace {
     /// The NSG checks of the request and of its reply.
     pub fn nsg_checks(&self) -> impl Iterator<Item = &NsgCheck> {
-        self.forward.nsg_checks.iter().chain(self.reply.iter().flat_map(|r| r.nsg_checks.iter()))
+        self.forward
+            .nsg_checks
+            .iter()
+            .chain(self.reply.iter().flat_map(|r| r.nsg_checks.iter()))
     }
 
     /// Delivered only when the request arrives and its reply comes back the same way.
     pub fn verdict(&self) -> Verdict {
         match (&self.forward.verdict, &self.reply, &self.asymmetric) {
-            (Verdict::Delivered, Some(r), None) if r.verdict == Verdict::Delivered => Verdict::Delivered,
+            (Verdict::Delivered, Some(r), None) if r.verdict == Verdict::Delivered => {
+                Verdict::Delivered
+            }
             (Verdict::Delivered, None, None) => Verdict::Delivered,
             _ => Verdict::Dropped,
         }
@@ -230,12 +235,22 @@ pub const SOURCE_PORT: u16 = 49152;
 impl Fabric<'_> {
     /// Traces a packet from one address to another.
     pub fn trace(&self, from: Ipv4Addr, to: Ipv4Addr, probe: Probe) -> Trace {
-        walk::trace(self, endpoint::resolve(self.addresses, from), endpoint::resolve(self.addresses, to), probe)
+        walk::trace(
+            self,
+            endpoint::resolve(self.addresses, from),
+            endpoint::resolve(self.addresses, to),
+            probe,
+        )
     }
 
     /// One real packet entering the fabric from `from` (the live lab): where it goes next. A
     /// reply passes `request`, the state its request left.
-    pub fn forward(&self, from: Endpoint, packet: FiveTuple, request: Option<&FlowState>) -> Forwarding {
+    pub fn forward(
+        &self,
+        from: Endpoint,
+        packet: FiveTuple,
+        request: Option<&FlowState>,
+    ) -> Forwarding {
         walk::forward(self, from, packet, request)
     }
 

@@ -11,7 +11,10 @@
 //! leaves by another address than the public one the request came in on, is asymmetric.
 
 use super::endpoint::{resolve, Endpoint};
-use super::{Egress, Fabric, FlowState, Forwarding, Hop, Layer, NsgCheck, Path, Probe, Trace, Verdict, SOURCE_PORT};
+use super::{
+    Egress, Fabric, FlowState, Forwarding, Hop, Layer, NsgCheck, Path, Probe, Trace, Verdict,
+    SOURCE_PORT,
+};
 use crate::flow::FiveTuple;
 use crate::routes::gateway::{serving_vnet, PrefixSource};
 use crate::routes::selection::Origin;
@@ -20,7 +23,10 @@ use crate::security::evaluate::{Decision, Level, Reason};
 use crate::security::tags::{is_internet, IMDS, WIRESERVER};
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
-use vnetlab_model::{Access, ConnectionKind, Direction, LoadBalancer, LoadBalancerId, LoadBalancingRule, NextHopType, NicId, Protocol, SubnetId, Topology, VnetId};
+use vnetlab_model::{
+    Access, ConnectionKind, Direction, LoadBalancer, LoadBalancerId, LoadBalancingRule,
+    NextHopType, NicId, Protocol, SubnetId, Topology, VnetId,
+};
 
 /// A walk longer than this is a loop the visited set did not catch.
 const MAX_HOPS: usize = 64;
@@ -71,11 +77,41 @@ enum Snat {
 
 impl<'w, 'a> Walker<'w, 'a> {
     fn new(f: &'w Fabric<'a>, stateful: Option<&'w HashSet<NicId>>) -> Self {
-        Walker { f, hops: Vec::new(), appliances: Vec::new(), nsg_checks: Vec::new(), visited: HashSet::new(), stateful, allowed_at: HashSet::new(), reply_via: None, delivered: false, delivered_to: None, snat: None, lb_flow: None, egress: None, to_next_vm: false }
+        Walker {
+            f,
+            hops: Vec::new(),
+            appliances: Vec::new(),
+            nsg_checks: Vec::new(),
+            visited: HashSet::new(),
+            stateful,
+            allowed_at: HashSet::new(),
+            reply_via: None,
+            delivered: false,
+            delivered_to: None,
+            snat: None,
+            lb_flow: None,
+            egress: None,
+            to_next_vm: false,
+        }
     }
 
-    fn hop(&mut self, resource: String, layer: Layer, decision: impl Into<String>, detail: impl Into<String>, packet: FiveTuple, passed: bool) -> bool {
-        self.hops.push(Hop { resource, layer, decision: decision.into(), detail: detail.into(), packet, passed });
+    fn hop(
+        &mut self,
+        resource: String,
+        layer: Layer,
+        decision: impl Into<String>,
+        detail: impl Into<String>,
+        packet: FiveTuple,
+        passed: bool,
+    ) -> bool {
+        self.hops.push(Hop {
+            resource,
+            layer,
+            decision: decision.into(),
+            detail: detail.into(),
+            packet,
+            passed,
+        });
         passed
     }
 
@@ -85,22 +121,45 @@ impl<'w, 'a> Walker<'w, 'a> {
 
     fn vm_of(&self, nic: NicId) -> String {
         let t = self.f.topology;
-        t.nic(nic).vm.map(|v| format!("VM {}", t.vm(v).name)).unwrap_or_else(|| format!("NIC {}", t.nic(nic).name))
+        t.nic(nic)
+            .vm
+            .map(|v| format!("VM {}", t.vm(v).name))
+            .unwrap_or_else(|| format!("NIC {}", t.nic(nic).name))
     }
 
     /// The packet reached its destination: the last hop. After a soft block the walk went on to
     /// show the rest of the path, so the hop says where the packet would have gone.
-    fn deliver(&mut self, to: Egress, resource: String, decision: &str, what: String, packet: FiveTuple) {
+    fn deliver(
+        &mut self,
+        to: Egress,
+        resource: String,
+        decision: &str,
+        what: String,
+        packet: FiveTuple,
+    ) {
         self.delivered = true;
         self.egress = Some(to);
-        let detail = if self.hops.iter().any(|h| !h.passed) { format!("{what}, were it not dropped above") } else { what };
+        let detail = if self.hops.iter().any(|h| !h.passed) {
+            format!("{what}, were it not dropped above")
+        } else {
+            what
+        };
         self.hop(resource, Layer::Delivery, decision, detail, packet, true);
     }
 
     /// Delivered only when the walk reached the destination and no hop dropped the packet.
     fn path(self) -> Path {
         let delivered = self.delivered && self.hops.iter().all(|h| h.passed);
-        Path { verdict: if delivered { Verdict::Delivered } else { Verdict::Dropped }, hops: self.hops, appliances: self.appliances, nsg_checks: self.nsg_checks }
+        Path {
+            verdict: if delivered {
+                Verdict::Delivered
+            } else {
+                Verdict::Dropped
+            },
+            hops: self.hops,
+            appliances: self.appliances,
+            nsg_checks: self.nsg_checks,
+        }
     }
 
     fn start(&mut self, from: Endpoint, packet: FiveTuple) {
@@ -109,19 +168,45 @@ impl<'w, 'a> Walker<'w, 'a> {
             Endpoint::Nic { nic, .. } => {
                 let what = format!("{} sends it", self.vm_of(nic));
                 self.hop(self.nic_name(nic), Layer::Source, "", what, packet, true);
-                if let Some((decision, detail)) = not_carried(&packet).or_else(|| not_unicast(t, t.nic(nic).primary_ip_configuration().subnet, packet.dst)) {
-                    self.hop(self.nic_name(nic), Layer::Source, decision, detail, packet, false);
+                if let Some((decision, detail)) = not_carried(&packet).or_else(|| {
+                    not_unicast(t, t.nic(nic).primary_ip_configuration().subnet, packet.dst)
+                }) {
+                    self.hop(
+                        self.nic_name(nic),
+                        Layer::Source,
+                        decision,
+                        detail,
+                        packet,
+                        false,
+                    );
                     return;
                 }
                 self.leave(nic, packet);
             }
             Endpoint::Internet(_) => {
-                self.hop("Internet".into(), Layer::Source, "", "an Internet host sends it", packet, true);
+                self.hop(
+                    "Internet".into(),
+                    Layer::Source,
+                    "",
+                    "an Internet host sends it",
+                    packet,
+                    true,
+                );
                 self.from_internet(packet);
             }
             Endpoint::OnPremises { site, .. } => {
                 let lng = &t.local_gateways[site.index()];
-                self.hop(site_name(t, site), Layer::Source, "", format!("a host of on-premises site '{}' sends it over the VPN", lng.name), packet, true);
+                self.hop(
+                    site_name(t, site),
+                    Layer::Source,
+                    "",
+                    format!(
+                        "a host of on-premises site '{}' sends it over the VPN",
+                        lng.name
+                    ),
+                    packet,
+                    true,
+                );
                 match t.connections.iter().find(|c| matches!(c.kind, ConnectionKind::IPsec { local_gateway } if local_gateway == site)) {
                     Some(c) => self.enter_from_gateway(t.gateway(c.gateway).vnet, packet),
                     None => {
@@ -129,7 +214,10 @@ impl<'w, 'a> Walker<'w, 'a> {
                     }
                 }
             }
-            Endpoint::PublicIp { public, .. } | Endpoint::LoadBalancer { ip: public, .. } | Endpoint::Platform(public) | Endpoint::Unowned(public) => {
+            Endpoint::PublicIp { public, .. }
+            | Endpoint::LoadBalancer { ip: public, .. }
+            | Endpoint::Platform(public)
+            | Endpoint::Unowned(public) => {
                 self.hop(public.to_string(), Layer::Source, "", "nothing can send from this address: it is not a VM's, a site's or an Internet host's", packet, false);
             }
         }
@@ -140,37 +228,94 @@ impl<'w, 'a> Walker<'w, 'a> {
         let t = self.f.topology;
         let n = t.nic(nic);
         if !self.visited.insert((nic, packet)) || self.hops.len() > MAX_HOPS {
-            self.hop(self.nic_name(nic), Layer::Appliance, "routing loop", "the packet came back to a NIC it already left: the routes form a loop", packet, false);
+            self.hop(
+                self.nic_name(nic),
+                Layer::Appliance,
+                "routing loop",
+                "the packet came back to a NIC it already left: the routes form a loop",
+                packet,
+                false,
+            );
             return;
         }
-        let own = n.ip_configurations.iter().any(|c| c.private_ip == packet.src);
+        let own = n
+            .ip_configurations
+            .iter()
+            .any(|c| c.private_ip == packet.src);
         // A Floating IP backend answers from the frontend address it holds on a loopback
         // (dataplane.md 6.1, [FIP]): the load balancer's flow lets the reply out.
-        let floating = self.lb_flow.filter(|l| l.floating_ip && l.frontend == packet.src && in_pool_of(t, nic, l.lb));
+        let floating = self
+            .lb_flow
+            .filter(|l| l.floating_ip && l.frontend == packet.src && in_pool_of(t, nic, l.lb));
         if let Some(l) = floating {
             let detail = format!("the reply comes from the frontend address {} the guest holds on its loopback (Floating IP): the load balancer's flow lets it out", l.frontend);
-            self.hop(self.nic_name(nic), Layer::SpoofingCheck, "enableFloatingIP", detail, packet, true);
+            self.hop(
+                self.nic_name(nic),
+                Layer::SpoofingCheck,
+                "enableFloatingIP",
+                detail,
+                packet,
+                true,
+            );
         } else if !own {
             let ok = n.enable_ip_forwarding;
-            let detail = if ok { "the source is not the NIC's address; IP forwarding lets it through" } else { "the source is not the NIC's address and IP forwarding is off: Azure drops spoofed packets" };
-            self.hop(self.nic_name(nic), Layer::SpoofingCheck, "enableIPForwarding", detail, packet, ok);
+            let detail = if ok {
+                "the source is not the NIC's address; IP forwarding lets it through"
+            } else {
+                "the source is not the NIC's address and IP forwarding is off: Azure drops spoofed packets"
+            };
+            self.hop(
+                self.nic_name(nic),
+                Layer::SpoofingCheck,
+                "enableIPForwarding",
+                detail,
+                packet,
+                ok,
+            );
         }
         self.nsg(nic, Direction::Outbound, packet, false);
-        let subnet = n.ip_configurations.iter().find(|c| c.private_ip == packet.src).unwrap_or(n.primary_ip_configuration()).subnet;
+        let subnet = n
+            .ip_configurations
+            .iter()
+            .find(|c| c.private_ip == packet.src)
+            .unwrap_or(n.primary_ip_configuration())
+            .subnet;
         // dataplane.md 1.5 ([WIRE]): the host's virtual IP and the metadata service are answered
         // by the host; routes never apply to them.
         if own && (packet.dst == WIRESERVER || packet.dst == IMDS) {
-            let what = if packet.dst == WIRESERVER { "168.63.129.16 is the host's virtual IP (DNS, DHCP, health, the VM agent): the host answers it and routes never apply" } else { "169.254.169.254 is the instance metadata service: the host answers it and routes never apply" };
-            return self.deliver(Egress::Host, "Azure platform".into(), "", what.to_string(), packet);
+            let what = if packet.dst == WIRESERVER {
+                "168.63.129.16 is the host's virtual IP (DNS, DHCP, health, the VM agent): the host answers it and routes never apply"
+            } else {
+                "169.254.169.254 is the instance metadata service: the host answers it and routes never apply"
+            };
+            return self.deliver(
+                Egress::Host,
+                "Azure platform".into(),
+                "",
+                what.to_string(),
+                packet,
+            );
         }
         // The reply of a load-balanced flow: the host turns the backend's address back into the
         // frontend's (dataplane.md 6.1; Floating IP keeps the frontend address, nothing to do).
         let mut packet = packet;
-        if let Some(l) = self.lb_flow.filter(|l| !l.floating_ip && l.backend == packet.src && l.backend_port == packet.src_port) {
+        if let Some(l) = self.lb_flow.filter(|l| {
+            !l.floating_ip && l.backend == packet.src && l.backend_port == packet.src_port
+        }) {
             packet.src = l.frontend;
             packet.src_port = l.frontend_port;
-            let detail = format!("the reply of a load-balanced flow: the source becomes the frontend {}:{} again", l.frontend, l.frontend_port);
-            self.hop(format!("loadBalancers/{}", t.load_balancers[l.lb.index()].name), Layer::LoadBalancer, "flow state", detail, packet, true);
+            let detail = format!(
+                "the reply of a load-balanced flow: the source becomes the frontend {}:{} again",
+                l.frontend, l.frontend_port
+            );
+            self.hop(
+                format!("loadBalancers/{}", t.load_balancers[l.lb.index()].name),
+                Layer::LoadBalancer,
+                "flow state",
+                detail,
+                packet,
+                true,
+            );
         }
         self.route(subnet, Some(nic), packet, false);
     }
@@ -179,30 +324,68 @@ impl<'w, 'a> Walker<'w, 'a> {
     /// packet came through a Standard load balancer, closed to the Internet without an NSG.
     fn nsg(&mut self, nic: NicId, direction: Direction, packet: FiveTuple, standard_lb: bool) {
         let t = self.f.topology;
-        let layer = if direction == Direction::Outbound { Layer::NsgOutbound } else { Layer::NsgInbound };
+        let layer = if direction == Direction::Outbound {
+            Layer::NsgOutbound
+        } else {
+            Layer::NsgInbound
+        };
         if self.stateful.is_some_and(|s| s.contains(&nic)) {
-            self.hop(self.nic_name(nic), layer, "flow state", "the reply of an allowed flow: NSGs are stateful", packet, true);
+            self.hop(
+                self.nic_name(nic),
+                layer,
+                "flow state",
+                "the reply of an allowed flow: NSGs are stateful",
+                packet,
+                true,
+            );
             return;
         }
         let decision = self.evaluate_nsgs(nic, direction, packet);
         for v in &decision.evaluated {
-            let at = if v.level == Level::Nic { "the NIC's NSG" } else { "the subnet's NSG" };
+            let at = if v.level == Level::Nic {
+                "the NIC's NSG"
+            } else {
+                "the subnet's NSG"
+            };
             let allowed = v.rule.written.access == Access::Allow;
             let detail = format!("{at} {} it", if allowed { "allows" } else { "denies" });
-            self.hop(format!("networkSecurityGroups/{}", t.nsgs[v.nsg.index()].name), layer, v.rule.name.clone(), detail, packet, allowed);
+            self.hop(
+                format!("networkSecurityGroups/{}", t.nsgs[v.nsg.index()].name),
+                layer,
+                v.rule.name.clone(),
+                detail,
+                packet,
+                allowed,
+            );
         }
         match decision.reason {
             // dataplane.md 6.1 ([LBSKU]): a Standard load balancer is secure by default, like a
             // Standard public IP: closed to inbound traffic until an NSG allows it.
-            Reason::NoNsg if standard_lb && direction == Direction::Inbound && is_internet(packet.src) => {
+            Reason::NoNsg
+                if standard_lb && direction == Direction::Inbound && is_internet(packet.src) =>
+            {
                 self.hop(self.nic_name(nic), layer, "Standard load balancer", "a Standard load balancer is closed to inbound traffic until an NSG allows it, and no NSG does", packet, false);
                 return;
             }
             Reason::NoNsg => {
-                self.hop(self.nic_name(nic), layer, "no NSG", "no NSG on the NIC or its subnet", packet, true);
+                self.hop(
+                    self.nic_name(nic),
+                    layer,
+                    "no NSG",
+                    "no NSG on the NIC or its subnet",
+                    packet,
+                    true,
+                );
             }
             Reason::PlatformTraffic if decision.evaluated.is_empty() => {
-                self.hop(self.nic_name(nic), layer, "platform traffic", "traffic to 168.63.129.16 / 169.254.169.254 is not filtered by NSGs", packet, true);
+                self.hop(
+                    self.nic_name(nic),
+                    layer,
+                    "platform traffic",
+                    "traffic to 168.63.129.16 / 169.254.169.254 is not filtered by NSGs",
+                    packet,
+                    true,
+                );
             }
             Reason::SecureByDefault => {
                 self.hop(self.nic_name(nic), layer, "Standard public IP", "a Standard public IP is closed to inbound traffic until an NSG allows it, and no NSG does", packet, false);
@@ -215,7 +398,13 @@ impl<'w, 'a> Walker<'w, 'a> {
     }
 
     /// The subnet's effective routes decide the next hop.
-    fn route(&mut self, subnet: SubnetId, egress: Option<NicId>, packet: FiveTuple, from_gateway: bool) {
+    fn route(
+        &mut self,
+        subnet: SubnetId,
+        egress: Option<NicId>,
+        packet: FiveTuple,
+        from_gateway: bool,
+    ) {
         let t = self.f.topology;
         let s = t.subnet(subnet);
         let vnet = s.vnet;
@@ -224,13 +413,25 @@ impl<'w, 'a> Walker<'w, 'a> {
         let mut found = routes.lookup(packet.dst);
         // dataplane.md 4.6 ([FAQ]): only TCP takes a service endpoint; ICMP and UDP to the
         // service's addresses follow the subnet's other routes.
-        let bypass = found.is_some_and(|sel| sel.row.next_hop_type == NextHopType::VirtualNetworkServiceEndpoint) && packet.protocol != FiveTuple::TCP;
+        let bypass = found
+            .is_some_and(|sel| sel.row.next_hop_type == NextHopType::VirtualNetworkServiceEndpoint)
+            && packet.protocol != FiveTuple::TCP;
         if bypass {
-            without_endpoints = SubnetRoutes { service_endpoints: None, ..routes.clone() };
+            without_endpoints = SubnetRoutes {
+                service_endpoints: None,
+                ..routes.clone()
+            };
             found = without_endpoints.lookup(packet.dst);
         }
         let Some(sel) = found else {
-            self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(vnet).name, s.name), Layer::Route, "no route", "no effective route matches", packet, false);
+            self.hop(
+                format!("virtualNetworks/{}/subnets/{}", t.vnet(vnet).name, s.name),
+                Layer::Route,
+                "no route",
+                "no effective route matches",
+                packet,
+                false,
+            );
             return;
         };
         let kind = sel.row.next_hop_type;
@@ -239,7 +440,22 @@ impl<'w, 'a> Walker<'w, 'a> {
             Some(rt) => format!("routeTables/{}", t.route_table(rt).name),
             None => format!("virtualNetworks/{}/subnets/{}", t.vnet(vnet).name, s.name),
         };
-        let decision = format!("{} {} {}{}{}", sel.source().as_str(), sel.prefix, kind, if ips.is_empty() { String::new() } else { format!(" {}", ips.join(",")) }, sel.row.name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default());
+        let decision = format!(
+            "{} {} {}{}{}",
+            sel.source().as_str(),
+            sel.prefix,
+            kind,
+            if ips.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", ips.join(","))
+            },
+            sel.row
+                .name
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        );
         let drops = kind == NextHopType::None;
         let mut detail = match (sel.origin, kind) {
             (_, NextHopType::None) if sel.origin == Origin::Reserved => "a private range that is neither this VNet, a peered VNet nor a gateway prefix: Azure drops it".to_string(),
@@ -247,7 +463,10 @@ impl<'w, 'a> Walker<'w, 'a> {
             _ => format!("the {} route of subnet {}/{} wins (longest prefix)", sel.source().as_str(), t.vnet(vnet).name, s.name),
         };
         if bypass {
-            detail = format!("only TCP takes the subnet's service endpoint, not {}: {detail}", proto_name(packet.protocol));
+            detail = format!(
+                "only TCP takes the subnet's service endpoint, not {}: {detail}",
+                proto_name(packet.protocol)
+            );
         }
         if !self.hop(resource, Layer::Route, decision, detail, packet, !drops) {
             return;
@@ -262,44 +481,107 @@ impl<'w, 'a> Walker<'w, 'a> {
                         self.deliver_in(remote, packet);
                     }
                     None => {
-                        self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Peering, "no peer", "no peered VNet holds the address", packet, false);
+                        self.hop(
+                            format!("virtualNetworks/{}", t.vnet(vnet).name),
+                            Layer::Peering,
+                            "no peer",
+                            "no peered VNet holds the address",
+                            packet,
+                            false,
+                        );
                     }
                 }
             }
             NextHopType::VirtualAppliance => match sel.next_hop_ips().first() {
                 Some(ip) => self.appliance(vnet, *ip, packet, from_gateway),
                 None => {
-                    self.hop("route".into(), Layer::Route, "nextHopIpAddress", "the appliance route has no address", packet, false);
+                    self.hop(
+                        "route".into(),
+                        Layer::Route,
+                        "nextHopIpAddress",
+                        "the appliance route has no address",
+                        packet,
+                        false,
+                    );
                 }
             },
             NextHopType::VirtualNetworkGateway => self.gateway(vnet, packet),
             NextHopType::Internet => self.internet(subnet, egress, packet),
             NextHopType::VirtualNetworkServiceEndpoint => {
-                self.deliver(Egress::Service, "service endpoint".into(), "VirtualNetworkServiceEndpoint", "reaches the Azure service over the backbone, from the VM's private address".into(), packet);
+                self.deliver(
+                    Egress::Service,
+                    "service endpoint".into(),
+                    "VirtualNetworkServiceEndpoint",
+                    "reaches the Azure service over the backbone, from the VM's private address"
+                        .into(),
+                    packet,
+                );
             }
             NextHopType::InterfaceEndpoint => {
-                let pe = t.private_endpoints.iter().find(|p| p.ip == packet.dst).map(|p| p.name.clone()).unwrap_or_default();
-                self.deliver(Egress::Service, format!("privateEndpoints/{pe}"), "InterfaceEndpoint", format!("delivered to private endpoint '{pe}': the service behind it answers"), packet);
+                let pe = t
+                    .private_endpoints
+                    .iter()
+                    .find(|p| p.ip == packet.dst)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default();
+                self.deliver(
+                    Egress::Service,
+                    format!("privateEndpoints/{pe}"),
+                    "InterfaceEndpoint",
+                    format!("delivered to private endpoint '{pe}': the service behind it answers"),
+                    packet,
+                );
             }
             NextHopType::None => {}
         }
     }
 
     /// Crossing a peering into `to` (routing.md 7; D8, D9). Returns whether it passed.
-    fn cross_peering(&mut self, from: VnetId, to: VnetId, packet: FiveTuple, from_gateway: bool) -> bool {
+    fn cross_peering(
+        &mut self,
+        from: VnetId,
+        to: VnetId,
+        packet: FiveTuple,
+        from_gateway: bool,
+    ) -> bool {
         let t = self.f.topology;
-        let Some(back) = self.f.addresses.peering(t, to, from) else { return false };
-        let resource = format!("virtualNetworks/{}/virtualNetworkPeerings/{}", t.vnet(to).name, back.name);
-        let originated = t.vnet(from).address_space.iter().any(|a| a.contains(&packet.src));
+        let Some(back) = self.f.addresses.peering(t, to, from) else {
+            return false;
+        };
+        let resource = format!(
+            "virtualNetworks/{}/virtualNetworkPeerings/{}",
+            t.vnet(to).name,
+            back.name
+        );
+        let originated = t
+            .vnet(from)
+            .address_space
+            .iter()
+            .any(|a| a.contains(&packet.src));
         // D9: traffic an appliance forwarded (its source outside the sending VNet) needs
         // allowForwardedTraffic on the receiving side (routing.md 7). Traffic the hub's gateway
         // brings in through gateway transit was not forwarded by an appliance (T30).
         if !originated && !from_gateway && !back.allow_forwarded_traffic {
             let detail = format!("the source {} is not in '{}': the packet was forwarded, and '{}' does not allow forwarded traffic from this peering", packet.src, t.vnet(from).name, t.vnet(to).name);
-            return self.hop(resource, Layer::Peering, "allowForwardedTraffic", detail, packet, false);
+            return self.hop(
+                resource,
+                Layer::Peering,
+                "allowForwardedTraffic",
+                detail,
+                packet,
+                false,
+            );
         }
         // D8: access off keeps the routes; only the VirtualNetwork tag changes (NSGs decide).
-        let detail = if back.allow_virtual_network_access { format!("over the peering from '{}' to '{}'", t.vnet(from).name, t.vnet(to).name) } else { "allowVirtualNetworkAccess is off: routes stay, but the peer leaves the VirtualNetwork tag (D8)".to_string() };
+        let detail = if back.allow_virtual_network_access {
+            format!(
+                "over the peering from '{}' to '{}'",
+                t.vnet(from).name,
+                t.vnet(to).name
+            )
+        } else {
+            "allowVirtualNetworkAccess is off: routes stay, but the peer leaves the VirtualNetwork tag (D8)".to_string()
+        };
         self.hop(resource, Layer::Peering, "peering", detail, packet, true)
     }
 
@@ -313,7 +595,13 @@ impl<'w, 'a> Walker<'w, 'a> {
             return self.load_balancer(lb, frontend, packet);
         }
         // A subnet's reserved addresses (dataplane.md 4.2) hold no VM.
-        if let Some(subnet) = t.vnet(vnet).subnets.iter().copied().find(|s| t.subnet(*s).prefix.contains(&packet.dst)) {
+        if let Some(subnet) = t
+            .vnet(vnet)
+            .subnets
+            .iter()
+            .copied()
+            .find(|s| t.subnet(*s).prefix.contains(&packet.dst))
+        {
             let prefix = t.subnet(subnet).prefix;
             let name = subnet_label(t, subnet);
             let offset = u32::from(packet.dst) - u32::from(prefix.network());
@@ -328,11 +616,25 @@ impl<'w, 'a> Walker<'w, 'a> {
                 None
             };
             if let Some((decision, detail)) = reserved {
-                self.hop(format!("virtualNetworks/{}", subnet_name(t, subnet)), Layer::Delivery, decision, detail, packet, false);
+                self.hop(
+                    format!("virtualNetworks/{}", subnet_name(t, subnet)),
+                    Layer::Delivery,
+                    decision,
+                    detail,
+                    packet,
+                    false,
+                );
                 return;
             }
         }
-        self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Delivery, "no holder", format!("no NIC in '{}' holds {}", t.vnet(vnet).name, packet.dst), packet, false);
+        self.hop(
+            format!("virtualNetworks/{}", t.vnet(vnet).name),
+            Layer::Delivery,
+            "no holder",
+            format!("no NIC in '{}' holds {}", t.vnet(vnet).name, packet.dst),
+            packet,
+            false,
+        );
     }
 
     /// A route to a virtual appliance: the NIC holding the next hop address receives it, or the
@@ -343,21 +645,34 @@ impl<'w, 'a> Walker<'w, 'a> {
         // The next hop: a NIC, or an internal load balancer's frontend (its subnet's VNet).
         let nic = self.f.addresses.nic(ip, None);
         let ilb = match (nic, resolve(self.f.addresses, ip)) {
-            (None, Endpoint::LoadBalancer { lb, frontend, .. }) => t.load_balancers[lb.index()].frontends[frontend].private.filter(|(_, a)| *a == ip).map(|(subnet, _)| (lb, frontend, subnet)),
+            (None, Endpoint::LoadBalancer { lb, frontend, .. }) => t.load_balancers[lb.index()]
+                .frontends[frontend]
+                .private
+                .filter(|(_, a)| *a == ip)
+                .map(|(subnet, _)| (lb, frontend, subnet)),
             _ => None,
         };
         let target_vnet = match (nic, ilb) {
             (Some(n), _) => t.subnet(t.nic(n).primary_ip_configuration().subnet).vnet,
             (None, Some((_, _, subnet))) => t.subnet(subnet).vnet,
             (None, None) => {
-                self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Appliance, "nextHopIpAddress", format!("no NIC holds the next hop {ip}"), packet, false);
+                self.hop(
+                    format!("virtualNetworks/{}", t.vnet(vnet).name),
+                    Layer::Appliance,
+                    "nextHopIpAddress",
+                    format!("no NIC holds the next hop {ip}"),
+                    packet,
+                    false,
+                );
                 return;
             }
         };
         if target_vnet != vnet {
             let peered = self.f.addresses.peered(vnet, target_vnet);
             if !peered {
-                let resource = nic.map(|n| self.nic_name(n)).unwrap_or_else(|| format!("virtualNetworks/{}", t.vnet(target_vnet).name));
+                let resource = nic
+                    .map(|n| self.nic_name(n))
+                    .unwrap_or_else(|| format!("virtualNetworks/{}", t.vnet(target_vnet).name));
                 self.hop(resource, Layer::Appliance, "nextHopIpAddress", format!("the next hop {ip} is neither in this VNet nor in a peered one: not directly reachable"), packet, false);
                 return;
             }
@@ -372,12 +687,29 @@ impl<'w, 'a> Walker<'w, 'a> {
                     self.hop(resource, Layer::LoadBalancer, "loadBalancingRules", format!("the next hop {ip} is this internal load balancer's frontend, and none of its rules takes {}", flow_name(&packet)), packet, false);
                     return;
                 };
-                let Some((n, _)) = rule.backend_pool.and_then(|pool| pool_members(t, lb, pool).next()) else {
-                    self.hop(resource, Layer::LoadBalancer, format!("loadBalancingRules/{}", rule.name), "the rule's backend pool has no member", packet, false);
+                let Some((n, _)) = rule
+                    .backend_pool
+                    .and_then(|pool| pool_members(t, lb, pool).next())
+                else {
+                    self.hop(
+                        resource,
+                        Layer::LoadBalancer,
+                        format!("loadBalancingRules/{}", rule.name),
+                        "the rule's backend pool has no member",
+                        packet,
+                        false,
+                    );
                     return;
                 };
                 let detail = format!("the next hop {ip} is this internal load balancer's frontend: the rule hands the packet, addresses unchanged, to backend {}", self.vm_of(n));
-                self.hop(resource, Layer::LoadBalancer, format!("loadBalancingRules/{}", rule.name), detail, packet, true);
+                self.hop(
+                    resource,
+                    Layer::LoadBalancer,
+                    format!("loadBalancingRules/{}", rule.name),
+                    detail,
+                    packet,
+                    true,
+                );
                 n
             }
             (None, None) => return,
@@ -388,13 +720,27 @@ impl<'w, 'a> Walker<'w, 'a> {
     /// A load balancer's translation of a packet to a backend (dataplane.md 6.1): the backend's
     /// address and port, or with Floating IP the packet unchanged; the flow is kept for the
     /// reply.
-    fn to_backend(&mut self, lb: LoadBalancerId, packet: FiveTuple, ip: Ipv4Addr, port: Option<u16>, floating_ip: bool) -> FiveTuple {
+    fn to_backend(
+        &mut self,
+        lb: LoadBalancerId,
+        packet: FiveTuple,
+        ip: Ipv4Addr,
+        port: Option<u16>,
+        floating_ip: bool,
+    ) -> FiveTuple {
         let mut inside = packet;
         if !floating_ip {
             inside.dst = ip;
             inside.dst_port = port.unwrap_or(packet.dst_port);
         }
-        self.lb_flow = Some(LbFlow { lb, frontend: packet.dst, frontend_port: packet.dst_port, backend: inside.dst, backend_port: inside.dst_port, floating_ip });
+        self.lb_flow = Some(LbFlow {
+            lb,
+            frontend: packet.dst,
+            frontend_port: packet.dst_port,
+            backend: inside.dst,
+            backend_port: inside.dst_port,
+            floating_ip,
+        });
         inside
     }
 
@@ -406,20 +752,38 @@ impl<'w, 'a> Walker<'w, 'a> {
         let t = self.f.topology;
         let n = t.nic(nic);
         self.nsg(nic, Direction::Inbound, packet, standard_lb);
-        if floating_ip || n.ip_configurations.iter().any(|c| c.private_ip == packet.dst) {
+        if floating_ip
+            || n.ip_configurations
+                .iter()
+                .any(|c| c.private_ip == packet.dst)
+        {
             let what = format!("delivered to {}", self.vm_of(nic));
             self.delivered_to = Some(nic);
             return self.deliver(Egress::Nic(nic), self.nic_name(nic), "", what, packet);
         }
         let ok = n.enable_ip_forwarding;
-        let detail = if ok { "the NIC forwards IP: the appliance receives traffic for other addresses" } else { "the packet is for another address and the NIC's IP forwarding is off: Azure drops it" };
-        self.hop(self.nic_name(nic), Layer::IpForwarding, "enableIPForwarding", detail, packet, ok);
+        let detail = if ok {
+            "the NIC forwards IP: the appliance receives traffic for other addresses"
+        } else {
+            "the packet is for another address and the NIC's IP forwarding is off: Azure drops it"
+        };
+        self.hop(
+            self.nic_name(nic),
+            Layer::IpForwarding,
+            "enableIPForwarding",
+            detail,
+            packet,
+            ok,
+        );
         self.appliances.push(nic);
         if self.to_next_vm && ok {
             let what = format!("handed to {}, whose guest routes it on", self.vm_of(nic));
             return self.deliver(Egress::Nic(nic), self.nic_name(nic), "", what, packet);
         }
-        let what = format!("{} routes it on, as a Linux router, by its subnet's effective routes", self.vm_of(nic));
+        let what = format!(
+            "{} routes it on, as a Linux router, by its subnet's effective routes",
+            self.vm_of(nic)
+        );
         self.hop(self.nic_name(nic), Layer::Appliance, "", what, packet, true);
         self.leave(nic, packet);
     }
@@ -428,7 +792,14 @@ impl<'w, 'a> Walker<'w, 'a> {
     fn gateway(&mut self, vnet: VnetId, packet: FiveTuple) {
         let t = self.f.topology;
         let Some(owner) = serving_vnet(t, vnet) else {
-            self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Gateway, "no gateway", "the VNet has no gateway and uses none through transit", packet, false);
+            self.hop(
+                format!("virtualNetworks/{}", t.vnet(vnet).name),
+                Layer::Gateway,
+                "no gateway",
+                "the VNet has no gateway and uses none through transit",
+                packet,
+                false,
+            );
             return;
         };
         let mut best: Option<(u8, PrefixSource, vnetlab_model::GatewayId)> = None;
@@ -439,20 +810,56 @@ impl<'w, 'a> Walker<'w, 'a> {
                 }
             }
         }
-        let gw_name = t.gateways_in(owner).next().map(|g| t.gateway(g).name.clone()).unwrap_or_default();
+        let gw_name = t
+            .gateways_in(owner)
+            .next()
+            .map(|g| t.gateway(g).name.clone())
+            .unwrap_or_default();
         let Some((_, source, g)) = best else {
-            self.hop(format!("virtualNetworkGateways/{gw_name}"), Layer::Gateway, "no route", format!("the gateway has no connection whose prefixes cover {}", packet.dst), packet, false);
+            self.hop(
+                format!("virtualNetworkGateways/{gw_name}"),
+                Layer::Gateway,
+                "no route",
+                format!(
+                    "the gateway has no connection whose prefixes cover {}",
+                    packet.dst
+                ),
+                packet,
+                false,
+            );
             return;
         };
         let resource = format!("virtualNetworkGateways/{}", t.gateway(g).name);
         match source {
-            PrefixSource::Static(site) | PrefixSource::Bgp(site) | PrefixSource::DefaultSite(site) => {
+            PrefixSource::Static(site)
+            | PrefixSource::Bgp(site)
+            | PrefixSource::DefaultSite(site) => {
                 let lng = &t.local_gateways[site.index()].name;
-                self.hop(resource, Layer::Gateway, format!("localNetworkGateways/{lng}"), format!("through the VPN tunnel to site '{lng}'"), packet, true);
-                self.deliver(Egress::Site(site), format!("localNetworkGateways/{lng}"), "", format!("delivered to on-premises site '{lng}'"), packet);
+                self.hop(
+                    resource,
+                    Layer::Gateway,
+                    format!("localNetworkGateways/{lng}"),
+                    format!("through the VPN tunnel to site '{lng}'"),
+                    packet,
+                    true,
+                );
+                self.deliver(
+                    Egress::Site(site),
+                    format!("localNetworkGateways/{lng}"),
+                    "",
+                    format!("delivered to on-premises site '{lng}'"),
+                    packet,
+                );
             }
             PrefixSource::Vnet2Vnet(remote) => {
-                self.hop(resource, Layer::Gateway, format!("virtualNetworkGateways/{}", t.gateway(remote).name), "through the VNet-to-VNet tunnel", packet, true);
+                self.hop(
+                    resource,
+                    Layer::Gateway,
+                    format!("virtualNetworkGateways/{}", t.gateway(remote).name),
+                    "through the VNet-to-VNet tunnel",
+                    packet,
+                    true,
+                );
                 self.enter_from_gateway(t.gateway(remote).vnet, packet);
             }
         }
@@ -461,13 +868,39 @@ impl<'w, 'a> Walker<'w, 'a> {
     /// A packet enters a VNet through its gateway: GatewaySubnet's routes decide.
     fn enter_from_gateway(&mut self, vnet: VnetId, packet: FiveTuple) {
         let t = self.f.topology;
-        let gs = t.vnet(vnet).subnets.iter().copied().find(|s| t.subnet(*s).name == "GatewaySubnet");
+        let gs = t
+            .vnet(vnet)
+            .subnets
+            .iter()
+            .copied()
+            .find(|s| t.subnet(*s).name == "GatewaySubnet");
         let Some(gs) = gs else {
-            self.hop(format!("virtualNetworks/{}", t.vnet(vnet).name), Layer::Gateway, "GatewaySubnet", "the VNet has no GatewaySubnet", packet, false);
+            self.hop(
+                format!("virtualNetworks/{}", t.vnet(vnet).name),
+                Layer::Gateway,
+                "GatewaySubnet",
+                "the VNet has no GatewaySubnet",
+                packet,
+                false,
+            );
             return;
         };
-        let gw = t.gateways_in(vnet).next().map(|g| t.gateway(g).name.clone()).unwrap_or_default();
-        self.hop(format!("virtualNetworkGateways/{gw}"), Layer::Gateway, "", format!("enters '{}' through its gateway; GatewaySubnet's routes decide", t.vnet(vnet).name), packet, true);
+        let gw = t
+            .gateways_in(vnet)
+            .next()
+            .map(|g| t.gateway(g).name.clone())
+            .unwrap_or_default();
+        self.hop(
+            format!("virtualNetworkGateways/{gw}"),
+            Layer::Gateway,
+            "",
+            format!(
+                "enters '{}' through its gateway; GatewaySubnet's routes decide",
+                t.vnet(vnet).name
+            ),
+            packet,
+            true,
+        );
         self.route(gs, None, packet, true);
     }
 
@@ -478,38 +911,99 @@ impl<'w, 'a> Walker<'w, 'a> {
         let t = self.f.topology;
         let s = t.subnet(subnet);
         if !is_internet(packet.dst) {
-            self.hop("Internet".into(), Layer::Route, "Internet", format!("{} is not an Internet address (D12): nothing answers it there", packet.dst), packet, false);
+            self.hop(
+                "Internet".into(),
+                Layer::Route,
+                "Internet",
+                format!(
+                    "{} is not an Internet address (D12): nothing answers it there",
+                    packet.dst
+                ),
+                packet,
+                false,
+            );
             return;
         }
         let mut out = packet;
-        let pip = egress.and_then(|nic| t.nic(nic).ip_configurations.iter().find(|c| c.private_ip == packet.src).and_then(|c| c.public_ip));
+        let pip = egress.and_then(|nic| {
+            t.nic(nic)
+                .ip_configurations
+                .iter()
+                .find(|c| c.private_ip == packet.src)
+                .and_then(|c| c.public_ip)
+        });
         let pip_address = pip.map(|p| t.public_ips[p.index()].address);
         if self.lb_flow.is_some_and(|l| l.frontend == packet.src) {
             // The reply of a load-balanced flow already carries the frontend's public address.
-        } else if let Some((via, p)) = self.reply_via.zip(pip).filter(|(via, _)| pip_address == Some(*via)) {
+        } else if let Some((via, p)) = self
+            .reply_via
+            .zip(pip)
+            .filter(|(via, _)| pip_address == Some(*via))
+        {
             out.src = via;
-            self.hop(format!("publicIPAddresses/{}", t.public_ips[p.index()].name), Layer::OutboundSnat, "flow state", format!("the reply leaves by the public address the request came in on, {via}"), out, true);
+            self.hop(
+                format!("publicIPAddresses/{}", t.public_ips[p.index()].name),
+                Layer::OutboundSnat,
+                "flow state",
+                format!("the reply leaves by the public address the request came in on, {via}"),
+                out,
+                true,
+            );
         } else if let Some(nat) = s.nat_gateway {
             let ng = &t.nat_gateways[nat.index()];
             let resource = format!("natGateways/{}", ng.name);
             if !matches!(packet.protocol, FiveTuple::TCP | FiveTuple::UDP) {
-                self.hop(resource, Layer::OutboundSnat, "natGateway", "a NAT gateway carries TCP and UDP only", packet, false);
+                self.hop(
+                    resource,
+                    Layer::OutboundSnat,
+                    "natGateway",
+                    "a NAT gateway carries TCP and UDP only",
+                    packet,
+                    false,
+                );
                 return;
             }
             match ng.public_ips.first() {
                 Some(p) => out.src = t.public_ips[p.index()].address,
                 None => {
-                    self.hop(resource, Layer::OutboundSnat, "natGateway", "the NAT gateway has no public IP", packet, false);
+                    self.hop(
+                        resource,
+                        Layer::OutboundSnat,
+                        "natGateway",
+                        "the NAT gateway has no public IP",
+                        packet,
+                        false,
+                    );
                     return;
                 }
             }
             self.snat = Some(Snat::Shared);
-            self.hop(resource, Layer::OutboundSnat, "natGateway", format!("the subnet's NAT gateway translates the source to {}", out.src), out, true);
+            self.hop(
+                resource,
+                Layer::OutboundSnat,
+                "natGateway",
+                format!(
+                    "the subnet's NAT gateway translates the source to {}",
+                    out.src
+                ),
+                out,
+                true,
+            );
         } else if let Some(p) = pip {
             let ip = &t.public_ips[p.index()];
             out.src = ip.address;
             self.snat = Some(Snat::PublicIp(ip.address));
-            self.hop(format!("publicIPAddresses/{}", ip.name), Layer::OutboundSnat, "instance public IP", format!("the NIC's public IP translates the source to {}", ip.address), out, true);
+            self.hop(
+                format!("publicIPAddresses/{}", ip.name),
+                Layer::OutboundSnat,
+                "instance public IP",
+                format!(
+                    "the NIC's public IP translates the source to {}",
+                    ip.address
+                ),
+                out,
+                true,
+            );
         } else if let Some((lb, rule)) = egress.and_then(|nic| outbound_rule(t, nic, packet.src)) {
             let l = &t.load_balancers[lb.index()];
             let resource = format!("loadBalancers/{}", l.name);
@@ -520,7 +1014,11 @@ impl<'w, 'a> Walker<'w, 'a> {
                 "udp" => packet.protocol == FiveTuple::UDP,
                 _ => matches!(packet.protocol, FiveTuple::TCP | FiveTuple::UDP),
             };
-            let address = rule.frontends.iter().find_map(|f| l.frontends[*f].public_ip).map(|p| t.public_ips[p.index()].address);
+            let address = rule
+                .frontends
+                .iter()
+                .find_map(|f| l.frontends[*f].public_ip)
+                .map(|p| t.public_ips[p.index()].address);
             match (carries, address) {
                 (true, Some(address)) => {
                     out.src = address;
@@ -532,15 +1030,32 @@ impl<'w, 'a> Walker<'w, 'a> {
                     return;
                 }
                 (true, None) => {
-                    self.hop(resource, Layer::OutboundSnat, decision, "the outbound rule's frontends have no public IP", packet, false);
+                    self.hop(
+                        resource,
+                        Layer::OutboundSnat,
+                        decision,
+                        "the outbound rule's frontends have no public IP",
+                        packet,
+                        false,
+                    );
                     return;
                 }
             }
         } else if s.default_outbound_access {
             out.src = self.f.addresses.default_outbound;
             self.snat = Some(Snat::Shared);
-            let detail = format!("default outbound access: an implicit address Azure owns ({}) replaces the source", out.src);
-            self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name), Layer::OutboundSnat, "defaultOutboundAccess", detail, out, true);
+            let detail = format!(
+                "default outbound access: an implicit address Azure owns ({}) replaces the source",
+                out.src
+            );
+            self.hop(
+                format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name),
+                Layer::OutboundSnat,
+                "defaultOutboundAccess",
+                detail,
+                out,
+                true,
+            );
         } else {
             self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name), Layer::OutboundSnat, "defaultOutboundAccess", "a private subnet (defaultOutboundAccess: false) with no NAT gateway or public IP has no way out", packet, false);
             return;
@@ -548,7 +1063,13 @@ impl<'w, 'a> Walker<'w, 'a> {
         match resolve(self.f.addresses, out.dst) {
             // The destination is a lab public address: the packet comes back in from the Internet.
             Endpoint::PublicIp { .. } | Endpoint::LoadBalancer { .. } => self.from_internet(out),
-            _ => self.deliver(Egress::Internet, "Internet".into(), "", format!("delivered to the Internet host {}", out.dst), out),
+            _ => self.deliver(
+                Egress::Internet,
+                "Internet".into(),
+                "",
+                format!("delivered to the Internet host {}", out.dst),
+                out,
+            ),
         }
     }
 
@@ -560,20 +1081,60 @@ impl<'w, 'a> Walker<'w, 'a> {
             Endpoint::PublicIp { nic, private, .. } => {
                 let mut inside = packet;
                 inside.dst = private;
-                let pip = t.nic(nic).ip_configurations.iter().find(|c| c.private_ip == private).and_then(|c| c.public_ip);
-                let (name, sku) = pip.map(|p| (t.public_ips[p.index()].name.clone(), format!("{:?}", t.public_ips[p.index()].sku))).unwrap_or_default();
-                self.hop(format!("publicIPAddresses/{name}"), Layer::PublicIp, format!("{sku} public IP"), format!("translated to the private address {private}; NSGs see {private}"), inside, true);
+                let pip = t
+                    .nic(nic)
+                    .ip_configurations
+                    .iter()
+                    .find(|c| c.private_ip == private)
+                    .and_then(|c| c.public_ip);
+                let (name, sku) = pip
+                    .map(|p| {
+                        (
+                            t.public_ips[p.index()].name.clone(),
+                            format!("{:?}", t.public_ips[p.index()].sku),
+                        )
+                    })
+                    .unwrap_or_default();
+                self.hop(
+                    format!("publicIPAddresses/{name}"),
+                    Layer::PublicIp,
+                    format!("{sku} public IP"),
+                    format!("translated to the private address {private}; NSGs see {private}"),
+                    inside,
+                    true,
+                );
                 self.arrive(nic, inside, false, false);
             }
-            Endpoint::LoadBalancer { lb, frontend, .. } if frontend_public_ip(t, lb, frontend) == Some(packet.dst) => self.load_balancer(lb, frontend, packet),
+            Endpoint::LoadBalancer { lb, frontend, .. }
+                if frontend_public_ip(t, lb, frontend) == Some(packet.dst) =>
+            {
+                self.load_balancer(lb, frontend, packet)
+            }
             // dataplane.md 6.1 ([LBC]): an internal load balancer's frontend cannot be reached
             // from the Internet.
             Endpoint::LoadBalancer { lb, .. } => {
                 let detail = format!("{} is the private frontend of internal load balancer '{}': the Internet cannot reach it", packet.dst, t.load_balancers[lb.index()].name);
-                self.hop("Internet".into(), Layer::Route, "no public address", detail, packet, false);
+                self.hop(
+                    "Internet".into(),
+                    Layer::Route,
+                    "no public address",
+                    detail,
+                    packet,
+                    false,
+                );
             }
             _ => {
-                self.hop("Internet".into(), Layer::Route, "no public address", format!("{} is not a public address of the lab: the Internet cannot reach it", packet.dst), packet, false);
+                self.hop(
+                    "Internet".into(),
+                    Layer::Route,
+                    "no public address",
+                    format!(
+                        "{} is not a public address of the lab: the Internet cannot reach it",
+                        packet.dst
+                    ),
+                    packet,
+                    false,
+                );
             }
         }
     }
@@ -590,9 +1151,20 @@ impl<'w, 'a> Walker<'w, 'a> {
         // dataplane.md 6.1 ([LBPING], scenario 35): a Standard public frontend answers ping
         // itself while a backend is up; backends never see the ping.
         if packet.protocol == FiveTuple::ICMP && standard && public {
-            let rules: Vec<&LoadBalancingRule> = l.rules.iter().filter(|r| r.frontend == frontend && r.backend_pool.is_some()).collect();
-            let has_backend = rules.iter().any(|r| pool_members(t, lb, r.backend_pool.unwrap_or_default()).next().is_some());
-            let healthy = rules.iter().any(|r| pool_members(t, lb, r.backend_pool.unwrap_or_default()).any(|(nic, ip)| self.probe_up(l, r, nic, ip)));
+            let rules: Vec<&LoadBalancingRule> = l
+                .rules
+                .iter()
+                .filter(|r| r.frontend == frontend && r.backend_pool.is_some())
+                .collect();
+            let has_backend = rules.iter().any(|r| {
+                pool_members(t, lb, r.backend_pool.unwrap_or_default())
+                    .next()
+                    .is_some()
+            });
+            let healthy = rules.iter().any(|r| {
+                pool_members(t, lb, r.backend_pool.unwrap_or_default())
+                    .any(|(nic, ip)| self.probe_up(l, r, nic, ip))
+            });
             if has_backend && !healthy {
                 // [LBPING]: every backend probed down: "Destination host unreachable".
                 self.hop(resource, Layer::LoadBalancer, "health probe", "every backend is probed down: the load balancer answers \"Destination host unreachable\"", packet, false);
@@ -602,28 +1174,89 @@ impl<'w, 'a> Walker<'w, 'a> {
                 let what = format!("the Standard load balancer answers ping on its public frontend {} itself; the backends never see it", packet.dst);
                 return self.deliver(Egress::Host, resource, "frontend", what, packet);
             }
-            self.hop(resource, Layer::LoadBalancer, "frontend", format!("no rule of frontend '{}' has a backend: the ping goes unanswered", l.frontends[frontend].name), packet, false);
+            self.hop(
+                resource,
+                Layer::LoadBalancer,
+                "frontend",
+                format!(
+                    "no rule of frontend '{}' has a backend: the ping goes unanswered",
+                    l.frontends[frontend].name
+                ),
+                packet,
+                false,
+            );
             return;
         }
         // An inbound NAT rule forwards one frontend port to one VM ([LBC]).
-        if let Some((index, rule)) = l.inbound_nat_rules.iter().enumerate().find(|(_, r)| r.frontend == frontend && protocol_matches(&r.protocol, &packet) && r.frontend_port == packet.dst_port) {
+        if let Some((index, rule)) = l.inbound_nat_rules.iter().enumerate().find(|(_, r)| {
+            r.frontend == frontend
+                && protocol_matches(&r.protocol, &packet)
+                && r.frontend_port == packet.dst_port
+        }) {
             let rule_name = format!("inboundNatRules/{}", rule.name);
-            let target = t.nics.iter().enumerate().find_map(|(i, n)| n.ip_configurations.iter().find(|c| c.inbound_nat_rules.contains(&(lb, index))).map(|c| (NicId(i as u32), c.private_ip)));
+            let target = t.nics.iter().enumerate().find_map(|(i, n)| {
+                n.ip_configurations
+                    .iter()
+                    .find(|c| c.inbound_nat_rules.contains(&(lb, index)))
+                    .map(|c| (NicId(i as u32), c.private_ip))
+            });
             let Some((nic, ip)) = target else {
-                self.hop(resource, Layer::LoadBalancer, rule_name, "no VM's IP configuration names this inbound NAT rule", packet, false);
+                self.hop(
+                    resource,
+                    Layer::LoadBalancer,
+                    rule_name,
+                    "no VM's IP configuration names this inbound NAT rule",
+                    packet,
+                    false,
+                );
                 return;
             };
-            let inside = self.to_backend(lb, packet, ip, Some(rule.backend_port), rule.enable_floating_ip);
-            self.hop(resource, Layer::LoadBalancer, rule_name, format!("forwarded to {} port {}", self.vm_of(nic), rule.backend_port), inside, true);
+            let inside = self.to_backend(
+                lb,
+                packet,
+                ip,
+                Some(rule.backend_port),
+                rule.enable_floating_ip,
+            );
+            self.hop(
+                resource,
+                Layer::LoadBalancer,
+                rule_name,
+                format!(
+                    "forwarded to {} port {}",
+                    self.vm_of(nic),
+                    rule.backend_port
+                ),
+                inside,
+                true,
+            );
             return self.arrive(nic, inside, rule.enable_floating_ip, standard);
         }
         let Some(rule) = lb_rule(l, frontend, &packet) else {
-            self.hop(resource, Layer::LoadBalancer, "loadBalancingRules", format!("no load-balancing rule or inbound NAT rule of frontend '{}' takes {}", l.frontends[frontend].name, flow_name(&packet)), packet, false);
+            self.hop(
+                resource,
+                Layer::LoadBalancer,
+                "loadBalancingRules",
+                format!(
+                    "no load-balancing rule or inbound NAT rule of frontend '{}' takes {}",
+                    l.frontends[frontend].name,
+                    flow_name(&packet)
+                ),
+                packet,
+                false,
+            );
             return;
         };
         let rule_name = format!("loadBalancingRules/{}", rule.name);
         let Some(pool) = rule.backend_pool else {
-            self.hop(resource, Layer::LoadBalancer, rule_name, "the rule has no backend pool", packet, false);
+            self.hop(
+                resource,
+                Layer::LoadBalancer,
+                rule_name,
+                "the rule has no backend pool",
+                packet,
+                false,
+            );
             return;
         };
         // dataplane.md 6.1 ([LBC], scenario 36): a backend's flow to the frontend of the internal
@@ -633,33 +1266,72 @@ impl<'w, 'a> Walker<'w, 'a> {
             return;
         }
         if pool_members(t, lb, pool).next().is_none() {
-            self.hop(resource, Layer::LoadBalancer, rule_name, "the rule's backend pool has no member", packet, false);
+            self.hop(
+                resource,
+                Layer::LoadBalancer,
+                rule_name,
+                "the rule's backend pool has no member",
+                packet,
+                false,
+            );
             return;
         }
         // [PROBE]: new flows go only to backends the health probe sees up.
-        let Some((nic, ip)) = pool_members(t, lb, pool).find(|(nic, ip)| self.probe_up(l, rule, *nic, *ip)) else {
-            let probe = rule.probe.map(|p| l.probes[p].name.clone()).unwrap_or_default();
+        let Some((nic, ip)) =
+            pool_members(t, lb, pool).find(|(nic, ip)| self.probe_up(l, rule, *nic, *ip))
+        else {
+            let probe = rule
+                .probe
+                .map(|p| l.probes[p].name.clone())
+                .unwrap_or_default();
             self.hop(resource, Layer::LoadBalancer, format!("probes/{probe}"), "every backend is probed down: the NSGs of the backends do not let the probe from 168.63.129.16 (AzureLoadBalancer) in", packet, false);
             return;
         };
         // Backend port 0 (HA ports) keeps the packet's own port.
-        let inside = self.to_backend(lb, packet, ip, (rule.backend_port != 0).then_some(rule.backend_port), rule.enable_floating_ip);
-        let how = if rule.enable_floating_ip { "Floating IP keeps the frontend address as destination" } else { "the destination becomes the backend's address and port" };
-        self.hop(resource, Layer::LoadBalancer, rule_name, format!("to backend {} ({how})", self.vm_of(nic)), inside, true);
+        let inside = self.to_backend(
+            lb,
+            packet,
+            ip,
+            (rule.backend_port != 0).then_some(rule.backend_port),
+            rule.enable_floating_ip,
+        );
+        let how = if rule.enable_floating_ip {
+            "Floating IP keeps the frontend address as destination"
+        } else {
+            "the destination becomes the backend's address and port"
+        };
+        self.hop(
+            resource,
+            Layer::LoadBalancer,
+            rule_name,
+            format!("to backend {} ({how})", self.vm_of(nic)),
+            inside,
+            true,
+        );
         self.arrive(nic, inside, rule.enable_floating_ip, standard);
     }
 }
 
 /// The public address of a load balancer's frontend.
 fn frontend_public_ip(t: &Topology, lb: LoadBalancerId, frontend: usize) -> Option<Ipv4Addr> {
-    t.load_balancers[lb.index()].frontends[frontend].public_ip.map(|p| t.public_ips[p.index()].address)
+    t.load_balancers[lb.index()].frontends[frontend]
+        .public_ip
+        .map(|p| t.public_ips[p.index()].address)
 }
 
 /// The load-balancing rule of a frontend that takes a packet: its protocol (TCP, UDP, or `All`
 /// for both) and frontend port, or port 0 (HA ports). Load balancers forward TCP and UDP only
 /// (dataplane.md 6.1).
-fn lb_rule<'t>(l: &'t LoadBalancer, frontend: usize, packet: &FiveTuple) -> Option<&'t LoadBalancingRule> {
-    l.rules.iter().find(|r| r.frontend == frontend && protocol_matches(&r.protocol, packet) && (r.frontend_port == packet.dst_port || r.frontend_port == 0))
+fn lb_rule<'t>(
+    l: &'t LoadBalancer,
+    frontend: usize,
+    packet: &FiveTuple,
+) -> Option<&'t LoadBalancingRule> {
+    l.rules.iter().find(|r| {
+        r.frontend == frontend
+            && protocol_matches(&r.protocol, packet)
+            && (r.frontend_port == packet.dst_port || r.frontend_port == 0)
+    })
 }
 
 /// Whether a load balancer rule's protocol (`Tcp`, `Udp`, `All`) takes a packet.
@@ -676,33 +1348,73 @@ impl<'w> Walker<'w, '_> {
     /// Whether a rule's health probe sees a backend up: the probe comes from 168.63.129.16 to
     /// the probe port, and the backend's inbound NSGs must let it in (dataplane.md 1.5, 6.1;
     /// scenario 19). The service behind the port is taken to answer.
-    fn probe_up(&mut self, l: &LoadBalancer, rule: &LoadBalancingRule, nic: NicId, ip: Ipv4Addr) -> bool {
-        let Some(probe) = rule.probe.map(|p| &l.probes[p]) else { return true };
-        let flow = FiveTuple { src: WIRESERVER, dst: ip, protocol: FiveTuple::TCP, src_port: SOURCE_PORT, dst_port: probe.port };
+    fn probe_up(
+        &mut self,
+        l: &LoadBalancer,
+        rule: &LoadBalancingRule,
+        nic: NicId,
+        ip: Ipv4Addr,
+    ) -> bool {
+        let Some(probe) = rule.probe.map(|p| &l.probes[p]) else {
+            return true;
+        };
+        let flow = FiveTuple {
+            src: WIRESERVER,
+            dst: ip,
+            protocol: FiveTuple::TCP,
+            src_port: SOURCE_PORT,
+            dst_port: probe.port,
+        };
         self.evaluate_nsgs(nic, Direction::Inbound, flow).access == Access::Allow
     }
 
     /// Asks a NIC's NSGs, and notes the question and the answer.
-    fn evaluate_nsgs(&mut self, nic: NicId, direction: Direction, packet: FiveTuple) -> Decision<'w> {
+    fn evaluate_nsgs(
+        &mut self,
+        nic: NicId,
+        direction: Direction,
+        packet: FiveTuple,
+    ) -> Decision<'w> {
         let decision = self.f.security.nic(nic).evaluate(direction, &packet);
-        self.nsg_checks.push(NsgCheck { nic, direction, packet, access: decision.access });
+        self.nsg_checks.push(NsgCheck {
+            nic,
+            direction,
+            packet,
+            access: decision.access,
+        });
         decision
     }
 }
 
 /// The members of a backend pool, in input order, with their addresses.
-fn pool_members(t: &Topology, lb: LoadBalancerId, pool: usize) -> impl Iterator<Item = (NicId, Ipv4Addr)> + '_ {
-    t.nics.iter().enumerate().filter_map(move |(i, n)| n.ip_configurations.iter().find(|c| c.backend_pools.contains(&(lb, pool))).map(|c| (NicId(i as u32), c.private_ip)))
+fn pool_members(
+    t: &Topology,
+    lb: LoadBalancerId,
+    pool: usize,
+) -> impl Iterator<Item = (NicId, Ipv4Addr)> + '_ {
+    t.nics.iter().enumerate().filter_map(move |(i, n)| {
+        n.ip_configurations
+            .iter()
+            .find(|c| c.backend_pools.contains(&(lb, pool)))
+            .map(|c| (NicId(i as u32), c.private_ip))
+    })
 }
 
 /// `tcp/443`, `udp/53` or `icmp`.
 fn flow_name(packet: &FiveTuple) -> String {
-    if Protocol::has_ports(packet.protocol) { format!("{}/{}", proto_name(packet.protocol), packet.dst_port) } else { proto_name(packet.protocol).to_string() }
+    if Protocol::has_ports(packet.protocol) {
+        format!("{}/{}", proto_name(packet.protocol), packet.dst_port)
+    } else {
+        proto_name(packet.protocol).to_string()
+    }
 }
 
 /// Whether a NIC is in a backend pool of a load balancer.
 fn in_pool_of(t: &Topology, nic: NicId, lb: LoadBalancerId) -> bool {
-    t.nic(nic).ip_configurations.iter().any(|c| c.backend_pools.iter().any(|(l, _)| *l == lb))
+    t.nic(nic)
+        .ip_configurations
+        .iter()
+        .any(|c| c.backend_pools.iter().any(|(l, _)| *l == lb))
 }
 
 /// `vnet/subnets/subnet`, a subnet's resource path under `virtualNetworks/`.
@@ -718,7 +1430,10 @@ fn subnet_label(t: &Topology, subnet: SubnetId) -> String {
 }
 
 fn site_name(t: &Topology, site: vnetlab_model::LocalGatewayId) -> String {
-    format!("localNetworkGateways/{}", t.local_gateways[site.index()].name)
+    format!(
+        "localNetworkGateways/{}",
+        t.local_gateways[site.index()].name
+    )
 }
 
 /// dataplane.md 4.4 ([FAQ]): VNets carry unicast only; broadcast (255.255.255.255 or the
@@ -760,7 +1475,13 @@ fn proto_name(p: u8) -> &'static str {
 
 pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> Trace {
     let ports = Protocol::has_ports(probe.protocol);
-    let packet = FiveTuple { src: from.ip(), dst: to.ip(), protocol: probe.protocol, src_port: if ports { SOURCE_PORT } else { 0 }, dst_port: if ports { probe.port } else { 0 } };
+    let packet = FiveTuple {
+        src: from.ip(),
+        dst: to.ip(),
+        protocol: probe.protocol,
+        src_port: if ports { SOURCE_PORT } else { 0 },
+        dst_port: if ports { probe.port } else { 0 },
+    };
     let mut w = Walker::new(f, None);
     w.start(from, packet);
     let allowed_at = std::mem::take(&mut w.allowed_at);
@@ -770,7 +1491,13 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
     let delivered_to = w.delivered_to;
     let forward = w.path();
     if forward.verdict != Verdict::Delivered {
-        return Trace { from, to, forward, reply: None, asymmetric: None };
+        return Trace {
+            from,
+            to,
+            forward,
+            reply: None,
+            asymmetric: None,
+        };
     }
     // The reply: the reversed packet as delivered, from where it arrived.
     let reply_packet = last.reversed();
@@ -782,23 +1509,68 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
             if let Endpoint::PublicIp { public, .. } = to {
                 r.reply_via = Some(public);
             }
-            r.hop(format!("networkInterfaces/{}", t.nic(nic).name), Layer::Source, "", "the reply", reply_packet, true);
+            r.hop(
+                format!("networkInterfaces/{}", t.nic(nic).name),
+                Layer::Source,
+                "",
+                "the reply",
+                reply_packet,
+                true,
+            );
             r.leave(nic, reply_packet);
         }
         // Replies from the Internet to a shared SNAT address return by the NAT's own state.
-        (None, Endpoint::Internet(_), Some(Snat::Shared) | None) => return Trace { from, to, forward, reply: None, asymmetric: None },
+        (None, Endpoint::Internet(_), Some(Snat::Shared) | None) => {
+            return Trace {
+                from,
+                to,
+                forward,
+                reply: None,
+                asymmetric: None,
+            }
+        }
         (None, Endpoint::Internet(_), Some(Snat::PublicIp(_))) => {
-            r.hop("Internet".into(), Layer::Source, "", "the reply", reply_packet, true);
+            r.hop(
+                "Internet".into(),
+                Layer::Source,
+                "",
+                "the reply",
+                reply_packet,
+                true,
+            );
             r.from_internet(reply_packet);
         }
         (None, Endpoint::OnPremises { ip, .. }, _) => match f.addresses.site(ip) {
             Some((site, gateway)) => {
-                r.hop(site_name(t, site), Layer::Source, "", "the reply", reply_packet, true);
+                r.hop(
+                    site_name(t, site),
+                    Layer::Source,
+                    "",
+                    "the reply",
+                    reply_packet,
+                    true,
+                );
                 r.enter_from_gateway(t.gateway(gateway).vnet, reply_packet);
             }
-            None => return Trace { from, to, forward, reply: None, asymmetric: None },
+            None => {
+                return Trace {
+                    from,
+                    to,
+                    forward,
+                    reply: None,
+                    asymmetric: None,
+                }
+            }
         },
-        _ => return Trace { from, to, forward, reply: None, asymmetric: None },
+        _ => {
+            return Trace {
+                from,
+                to,
+                forward,
+                reply: None,
+                asymmetric: None,
+            }
+        }
     }
     let reply = r.path();
     let names = |v: &[NicId]| {
@@ -817,7 +1589,9 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
         _ => None,
     };
     let last_reply = reply.hops.last();
-    let left_by = last_reply.filter(|h| h.resource == "Internet" && h.layer == Layer::Delivery).map(|h| h.packet.src);
+    let left_by = last_reply
+        .filter(|h| h.resource == "Internet" && h.layer == Layer::Delivery)
+        .map(|h| h.packet.src);
     let wrong_way = came_in_on.filter(|public| left_by != Some(*public));
     let asymmetric = (reply.verdict == Verdict::Delivered && (there != back || wrong_way.is_some())).then(|| {
         let list = |v: &[String]| if v.is_empty() { "no appliance".to_string() } else { v.join(", ") };
@@ -827,19 +1601,44 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
             None => format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see", list(&there), list(&back)),
         }
     });
-    Trace { from, to, forward, reply: Some(reply), asymmetric }
+    Trace {
+        from,
+        to,
+        forward,
+        reply: Some(reply),
+        asymmetric,
+    }
 }
 
 /// The load balancer outbound rule covering a NIC's address: its IP configuration is in the
 /// rule's backend pool.
-fn outbound_rule(t: &Topology, nic: NicId, src: Ipv4Addr) -> Option<(LoadBalancerId, &vnetlab_model::OutboundRule)> {
-    let cfg = t.nic(nic).ip_configurations.iter().find(|c| c.private_ip == src)?;
-    cfg.backend_pools.iter().find_map(|(lb, pool)| t.load_balancers[lb.index()].outbound_rules.iter().find(|r| r.backend_pool == *pool).map(|r| (*lb, r)))
+fn outbound_rule(
+    t: &Topology,
+    nic: NicId,
+    src: Ipv4Addr,
+) -> Option<(LoadBalancerId, &vnetlab_model::OutboundRule)> {
+    let cfg = t
+        .nic(nic)
+        .ip_configurations
+        .iter()
+        .find(|c| c.private_ip == src)?;
+    cfg.backend_pools.iter().find_map(|(lb, pool)| {
+        t.load_balancers[lb.index()]
+            .outbound_rules
+            .iter()
+            .find(|r| r.backend_pool == *pool)
+            .map(|r| (*lb, r))
+    })
 }
 
 /// One real packet (the live lab): walked from where it entered to the next VM, site, Internet
 /// host or the host itself, with the state a request leaves for its replies.
-pub(super) fn forward(f: &Fabric, from: Endpoint, packet: FiveTuple, request: Option<&FlowState>) -> Forwarding {
+pub(super) fn forward(
+    f: &Fabric,
+    from: Endpoint,
+    packet: FiveTuple,
+    request: Option<&FlowState>,
+) -> Forwarding {
     let mut w = Walker::new(f, request.map(|r| &r.allowed_at));
     w.to_next_vm = true;
     if let Some(r) = request {
@@ -851,7 +1650,21 @@ pub(super) fn forward(f: &Fabric, from: Endpoint, packet: FiveTuple, request: Op
         (Endpoint::Internet(_), Endpoint::PublicIp { public, .. }) => Some(public),
         _ => None,
     };
-    let state = FlowState { allowed_at: std::mem::take(&mut w.allowed_at), lb_flow: w.lb_flow, reply_via };
-    let (egress, last, shared_snat) = (w.egress, w.hops.last().map_or(packet, |h| h.packet), w.snat == Some(Snat::Shared));
-    Forwarding { path: w.path(), egress, packet: last, state, shared_snat }
+    let state = FlowState {
+        allowed_at: std::mem::take(&mut w.allowed_at),
+        lb_flow: w.lb_flow,
+        reply_via,
+    };
+    let (egress, last, shared_snat) = (
+        w.egress,
+        w.hops.last().map_or(packet, |h| h.packet),
+        w.snat == Some(Snat::Shared),
+    );
+    Forwarding {
+        path: w.path(),
+        egress,
+        packet: last,
+        state,
+        shared_snat,
+    }
 }

@@ -13,11 +13,21 @@ pub enum Expr {
     /// ARM integers are 64-bit.
     Number(i64),
     /// `at`: byte offset of the name inside the expression text.
-    Call { name: String, args: Vec<Expr>, at: usize },
+    Call {
+        name: String,
+        args: Vec<Expr>,
+        at: usize,
+    },
     /// `x.name`
-    Property { target: Box<Expr>, name: String },
+    Property {
+        target: Box<Expr>,
+        name: String,
+    },
     /// `x[expr]`
-    Index { target: Box<Expr>, index: Box<Expr> },
+    Index {
+        target: Box<Expr>,
+        index: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +65,11 @@ const MAX_DEPTH: usize = 100;
 /// may be namespaced (`ns.fn`) as user-defined functions are. `true`, `false` and `null` are
 /// functions (`true()`), as in ARM.
 pub fn parse(expression: &str) -> Result<Expr, ParseError> {
-    let mut parser = Parser { text: expression, pos: 0, depth: 0 };
+    let mut parser = Parser {
+        text: expression,
+        pos: 0,
+        depth: 0,
+    };
     let expr = parser.expr()?;
     parser.skip_whitespace();
     match parser.peek() {
@@ -73,7 +87,9 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn peek(&self) -> Option<char> {
-        self.text.get(self.pos..).and_then(|rest| rest.chars().next())
+        self.text
+            .get(self.pos..)
+            .and_then(|rest| rest.chars().next())
     }
 
     fn advance(&mut self) {
@@ -89,13 +105,18 @@ impl Parser<'_> {
     }
 
     fn error(&self, message: String) -> ParseError {
-        ParseError { message, at: self.pos }
+        ParseError {
+            message,
+            at: self.pos,
+        }
     }
 
     fn deeper(&mut self) -> Result<(), ParseError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.error(format!("the expression nests more than {MAX_DEPTH} levels deep")));
+            return Err(self.error(format!(
+                "the expression nests more than {MAX_DEPTH} levels deep"
+            )));
         }
         Ok(())
     }
@@ -108,7 +129,9 @@ impl Parser<'_> {
                 Ok(())
             }
             Some(c) => Err(self.error(format!("expected '{wanted}' {context}, found '{c}'"))),
-            None => Err(self.error(format!("expected '{wanted}' {context}, found the end of the expression"))),
+            None => Err(self.error(format!(
+                "expected '{wanted}' {context}, found the end of the expression"
+            ))),
         }
     }
 
@@ -124,15 +147,24 @@ impl Parser<'_> {
                     self.deeper()?;
                     self.advance();
                     self.skip_whitespace();
-                    let name = self.word(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '$'), "a property name")?;
-                    expr = Expr::Property { target: Box::new(expr), name: name.to_string() };
+                    let name = self.word(
+                        |c| c.is_alphanumeric() || matches!(c, '_' | '-' | '$'),
+                        "a property name",
+                    )?;
+                    expr = Expr::Property {
+                        target: Box::new(expr),
+                        name: name.to_string(),
+                    };
                 }
                 Some('[') => {
                     self.deeper()?;
                     self.advance();
                     let index = self.expr()?;
                     self.expect(']', "to close the index")?;
-                    expr = Expr::Index { target: Box::new(expr), index: Box::new(index) };
+                    expr = Expr::Index {
+                        target: Box::new(expr),
+                        index: Box::new(index),
+                    };
                 }
                 _ => break,
             }
@@ -170,7 +202,12 @@ impl Parser<'_> {
         let mut value = String::new();
         loop {
             match self.peek() {
-                None => return Err(ParseError { message: "unterminated string literal".into(), at: start }),
+                None => {
+                    return Err(ParseError {
+                        message: "unterminated string literal".into(),
+                        at: start,
+                    })
+                }
                 Some('\'') => {
                     self.advance();
                     if self.peek() != Some('\'') {
@@ -196,14 +233,25 @@ impl Parser<'_> {
         let text = self.text.get(start..self.pos).unwrap_or_default();
         text.parse::<i64>()
             .map(Expr::Number)
-            .map_err(|_| ParseError { message: format!("the number {text} does not fit in 64 bits"), at: start })
+            .map_err(|_| ParseError {
+                message: format!("the number {text} does not fit in 64 bits"),
+                at: start,
+            })
     }
 
     fn call(&mut self) -> Result<Expr, ParseError> {
         let at = self.pos;
-        let name = self.word(|c| c.is_alphanumeric() || matches!(c, '_' | '.'), "a function name")?.to_string();
+        let name = self
+            .word(
+                |c| c.is_alphanumeric() || matches!(c, '_' | '.'),
+                "a function name",
+            )?
+            .to_string();
         if name.ends_with('.') || name.contains("..") {
-            return Err(ParseError { message: format!("'{name}' is not a function name"), at });
+            return Err(ParseError {
+                message: format!("'{name}' is not a function name"),
+                at,
+            });
         }
         self.expect('(', &format!("after the function name '{name}' (ARM has no bare names; write {name}() for a function)"))?;
         let mut args = Vec::new();
@@ -221,8 +269,16 @@ impl Parser<'_> {
                     self.advance();
                     return Ok(Expr::Call { name, args, at });
                 }
-                Some(c) => return Err(self.error(format!("expected ',' or ')' in the arguments of '{name}', found '{c}'"))),
-                None => return Err(self.error(format!("missing ')' to close the arguments of '{name}'"))),
+                Some(c) => {
+                    return Err(self.error(format!(
+                        "expected ',' or ')' in the arguments of '{name}', found '{c}'"
+                    )))
+                }
+                None => {
+                    return Err(
+                        self.error(format!("missing ')' to close the arguments of '{name}'"))
+                    )
+                }
             }
         }
     }
@@ -233,20 +289,42 @@ mod tests {
     use super::*;
 
     fn call(name: &str, args: Vec<Expr>, at: usize) -> Expr {
-        Expr::Call { name: name.into(), args, at }
+        Expr::Call {
+            name: name.into(),
+            args,
+            at,
+        }
     }
 
     #[test]
     fn classifies_literals_expressions_and_escapes() {
-        assert_eq!(classify("plain"), StringValue::Literal(Cow::Borrowed("plain")));
-        assert_eq!(classify("[variables('a')]"), StringValue::Expression("variables('a')"));
+        assert_eq!(
+            classify("plain"),
+            StringValue::Literal(Cow::Borrowed("plain"))
+        );
+        assert_eq!(
+            classify("[variables('a')]"),
+            StringValue::Expression("variables('a')")
+        );
         // The docs' example: "[[test value]" is the literal "[test value]".
-        assert_eq!(classify("[[test value]"), StringValue::Literal(Cow::Borrowed("[test value]")));
+        assert_eq!(
+            classify("[[test value]"),
+            StringValue::Literal(Cow::Borrowed("[test value]"))
+        );
         // "[test] value" does not end with ']': a literal as it is.
-        assert_eq!(classify("[test] value"), StringValue::Literal(Cow::Borrowed("[test] value")));
-        assert_eq!(classify("[[no closing"), StringValue::Literal(Cow::Borrowed("[[no closing")));
+        assert_eq!(
+            classify("[test] value"),
+            StringValue::Literal(Cow::Borrowed("[test] value"))
+        );
+        assert_eq!(
+            classify("[[no closing"),
+            StringValue::Literal(Cow::Borrowed("[[no closing"))
+        );
         // Whitespace around is not trimmed: not an expression.
-        assert_eq!(classify(" [true()]"), StringValue::Literal(Cow::Borrowed(" [true()]")));
+        assert_eq!(
+            classify(" [true()]"),
+            StringValue::Literal(Cow::Borrowed(" [true()]"))
+        );
         assert_eq!(classify("["), StringValue::Literal(Cow::Borrowed("[")));
         assert_eq!(classify("[]"), StringValue::Expression(""));
     }
@@ -255,10 +333,21 @@ mod tests {
     fn parses_calls_literals_and_escaped_quotes() {
         assert_eq!(
             parse("concat('it''s', -12, 7)"),
-            Ok(call("concat", vec![Expr::String("it's".into()), Expr::Number(-12), Expr::Number(7)], 0))
+            Ok(call(
+                "concat",
+                vec![
+                    Expr::String("it's".into()),
+                    Expr::Number(-12),
+                    Expr::Number(7)
+                ],
+                0
+            ))
         );
         assert_eq!(parse("  utcNow( ) "), Ok(call("utcNow", vec![], 2)));
-        assert_eq!(parse("ns.myFunc('a')"), Ok(call("ns.myFunc", vec![Expr::String("a".into())], 0)));
+        assert_eq!(
+            parse("ns.myFunc('a')"),
+            Ok(call("ns.myFunc", vec![Expr::String("a".into())], 0))
+        );
     }
 
     #[test]
@@ -273,12 +362,17 @@ mod tests {
             }),
             name: "name".into(),
         };
-        assert_eq!(parse("parameters('subnets').items[copyIndex()].name"), Ok(expected));
+        assert_eq!(
+            parse("parameters('subnets').items[copyIndex()].name"),
+            Ok(expected)
+        );
     }
 
     #[test]
     fn records_where_each_call_starts() {
-        let Ok(Expr::Call { args, .. }) = parse("concat('x', toLower('Y'))") else { panic!("not a call") };
+        let Ok(Expr::Call { args, .. }) = parse("concat('x', toLower('Y'))") else {
+            panic!("not a call")
+        };
         assert!(matches!(args.get(1), Some(Expr::Call { at: 12, .. })));
     }
 
@@ -301,9 +395,17 @@ mod tests {
 
     #[test]
     fn limits_nesting_depth() {
-        let deep = format!("{}1{}", "f(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+        let deep = format!(
+            "{}1{}",
+            "f(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
         assert!(parse(&deep).is_err());
-        let ok = format!("{}1{}", "f(".repeat(MAX_DEPTH - 1), ")".repeat(MAX_DEPTH - 1));
+        let ok = format!(
+            "{}1{}",
+            "f(".repeat(MAX_DEPTH - 1),
+            ")".repeat(MAX_DEPTH - 1)
+        );
         assert!(parse(&ok).is_ok());
         let chain = format!("f(){}", ".a".repeat(MAX_DEPTH + 1));
         assert!(parse(&chain).is_err());

@@ -28,7 +28,12 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { subscription_id: DEFAULT_SUBSCRIPTION.into(), resource_group: DEFAULT_RESOURCE_GROUP.into(), location: "eastus".into(), deployment_name: "vnetlab".into() }
+        Settings {
+            subscription_id: DEFAULT_SUBSCRIPTION.into(),
+            resource_group: DEFAULT_RESOURCE_GROUP.into(),
+            location: "eastus".into(),
+            deployment_name: "vnetlab".into(),
+        }
     }
 }
 
@@ -41,7 +46,11 @@ pub struct TemplateError {
 }
 
 fn error(path: &str, message: impl Into<String>) -> TemplateError {
-    TemplateError { path: path.to_string(), message: message.into(), hint: None }
+    TemplateError {
+        path: path.to_string(),
+        message: message.into(),
+        hint: None,
+    }
 }
 
 fn eval_error(path: &str, e: EvalError) -> TemplateError {
@@ -54,13 +63,19 @@ fn eval_error(path: &str, e: EvalError) -> TemplateError {
 
 fn member<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
     let m = v.as_object()?;
-    m.get(key).or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    m.get(key).or_else(|| {
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 /// Reads an ARM parameters file (`{"parameters": {"name": {"value": ...}}}`) into values.
 /// A Key Vault reference stands for a secret the lab cannot read: it becomes a placeholder.
 pub fn parameters_file(v: &Value) -> Result<Map<String, Value>, String> {
-    let params = member(v, "parameters").and_then(Value::as_object).ok_or("a parameters file has a \"parameters\" object")?;
+    let params = member(v, "parameters")
+        .and_then(Value::as_object)
+        .ok_or("a parameters file has a \"parameters\" object")?;
     let mut out = Map::new();
     for (name, p) in params {
         let value = match (member(p, "value"), member(p, "reference")) {
@@ -76,13 +91,17 @@ pub fn parameters_file(v: &Value) -> Result<Map<String, Value>, String> {
 /// A `name=value` pair as `az deployment group create --parameters` takes it: the value as
 /// written, converted to the parameter's declared type when the template is read.
 pub fn parameter_pair(pair: &str) -> Result<(String, Value), String> {
-    let (name, value) = pair.split_once('=').ok_or_else(|| format!("'{pair}' is neither a parameters file nor name=value"))?;
+    let (name, value) = pair
+        .split_once('=')
+        .ok_or_else(|| format!("'{pair}' is neither a parameters file nor name=value"))?;
     Ok((name.trim().to_string(), Value::String(value.to_string())))
 }
 
 /// Converts a value given as text to a parameter's declared type.
 fn coerce(declared: &str, value: Value) -> Value {
-    let Value::String(text) = &value else { return value };
+    let Value::String(text) = &value else {
+        return value;
+    };
     match declared.to_ascii_lowercase().as_str() {
         "int" => text.trim().parse::<i64>().map(Value::from).unwrap_or(value),
         "bool" => match text.trim().to_ascii_lowercase().as_str() {
@@ -125,7 +144,9 @@ impl Scope {
 
     fn declared(&self, section: &str, name: &str) -> Option<(String, Value)> {
         let m = self.section(section)?;
-        m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(k, v)| (k.clone(), v.clone()))
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(k, v)| (k.clone(), v.clone()))
     }
 
     fn guard<T>(&self, key: String, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
@@ -143,7 +164,9 @@ impl Scope {
         if let Some(v) = self.parameters.borrow().get(&key) {
             return Ok(v.clone());
         }
-        let (declared_name, decl) = self.declared("parameters", name).ok_or_else(|| format!("the template has no parameter '{name}'"))?;
+        let (declared_name, decl) = self
+            .declared("parameters", name)
+            .ok_or_else(|| format!("the template has no parameter '{name}'"))?;
         let value = self.guard(format!("parameter '{declared_name}'"), || {
             let given = self.given.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
             let declared_type = member(&decl, "type").and_then(Value::as_str).unwrap_or("string");
@@ -169,16 +192,32 @@ impl Scope {
             return Ok(v.clone());
         }
         let value = self.guard(format!("variable '{name}'"), || {
-            let env = Env { scope: self, loops: Vec::new(), deployment };
+            let env = Env {
+                scope: self,
+                loops: Vec::new(),
+                deployment,
+            };
             // A variable copy loop (the variables' "copy" array) makes an array variable.
-            let loops = self.section("variables").and_then(|v| v.get("copy")).and_then(Value::as_array);
-            if let Some((i, spec)) = loops.into_iter().flatten().enumerate().find(|(_, l)| member(l, "name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(name))) {
+            let loops = self
+                .section("variables")
+                .and_then(|v| v.get("copy"))
+                .and_then(Value::as_array);
+            if let Some((i, spec)) = loops.into_iter().flatten().enumerate().find(|(_, l)| {
+                member(l, "name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            }) {
                 let path = format!("{}variables.copy[{i}]", prefix(&self.path));
-                return env.copy_array(spec, &path).map_err(|e| format!("{}: {}", e.path, e.message));
+                return env
+                    .copy_array(spec, &path)
+                    .map_err(|e| format!("{}: {}", e.path, e.message));
             }
-            let (declared_name, v) = self.declared("variables", name).ok_or_else(|| format!("the template has no variable '{name}'"))?;
+            let (declared_name, v) = self
+                .declared("variables", name)
+                .ok_or_else(|| format!("the template has no variable '{name}'"))?;
             let path = format!("{}variables.{declared_name}", prefix(&self.path));
-            env.eval(&v, &path).map_err(|e| format!("{}: {}", e.path, e.message))
+            env.eval(&v, &path)
+                .map_err(|e| format!("{}: {}", e.path, e.message))
         })?;
         self.variables.borrow_mut().insert(key, value.clone());
         Ok(value)
@@ -186,7 +225,11 @@ impl Scope {
 }
 
 fn prefix(path: &str) -> String {
-    if path.is_empty() { String::new() } else { format!("{path}.") }
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}.")
+    }
 }
 
 /// allowedValues, minValue, maxValue, minLength and maxLength (Microsoft's "Parameters").
@@ -197,16 +240,23 @@ fn check_parameter(name: &str, decl: &Value, value: &Value) -> Result<(), String
             v => allowed.contains(v),
         };
         if !ok {
-            return Err(format!("parameter '{name}': {value} is not one of its allowedValues {}", Value::Array(allowed.clone())));
+            return Err(format!(
+                "parameter '{name}': {value} is not one of its allowedValues {}",
+                Value::Array(allowed.clone())
+            ));
         }
     }
     let bound = |key: &str| member(decl, key).and_then(Value::as_i64);
     if let Some(n) = value.as_i64() {
         if let Some(min) = bound("minValue").filter(|min| n < *min) {
-            return Err(format!("parameter '{name}': {n} is below its minValue {min}"));
+            return Err(format!(
+                "parameter '{name}': {n} is below its minValue {min}"
+            ));
         }
         if let Some(max) = bound("maxValue").filter(|max| n > *max) {
-            return Err(format!("parameter '{name}': {n} is above its maxValue {max}"));
+            return Err(format!(
+                "parameter '{name}': {n} is above its maxValue {max}"
+            ));
         }
     }
     let len = match value {
@@ -216,10 +266,14 @@ fn check_parameter(name: &str, decl: &Value, value: &Value) -> Result<(), String
     };
     if let Some(len) = len {
         if let Some(min) = bound("minLength").filter(|min| len < *min) {
-            return Err(format!("parameter '{name}': length {len} is below its minLength {min}"));
+            return Err(format!(
+                "parameter '{name}': length {len} is below its minLength {min}"
+            ));
         }
         if let Some(max) = bound("maxLength").filter(|max| len > *max) {
-            return Err(format!("parameter '{name}': length {len} is above its maxLength {max}"));
+            return Err(format!(
+                "parameter '{name}': length {len} is above its maxLength {max}"
+            ));
         }
     }
     Ok(())
@@ -229,22 +283,42 @@ impl Env<'_> {
     fn with_loop(&self, name: &str, index: i64) -> Env<'_> {
         let mut loops = self.loops.clone();
         loops.push((name.to_string(), index));
-        Env { scope: self.scope, loops, deployment: self.deployment }
+        Env {
+            scope: self.scope,
+            loops,
+            deployment: self.deployment,
+        }
     }
 
     /// Evaluates a JSON value: expressions in strings, property copy loops in objects.
     fn eval(&self, v: &Value, path: &str) -> Result<Value, TemplateError> {
         match v {
             Value::String(s) => evaluate_string(s, self).map_err(|e| eval_error(path, e)),
-            Value::Array(items) => items.iter().enumerate().map(|(i, item)| self.eval(item, &format!("{path}[{i}]"))).collect::<Result<_, _>>().map(Value::Array),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| self.eval(item, &format!("{path}[{i}]")))
+                .collect::<Result<_, _>>()
+                .map(Value::Array),
             Value::Object(m) => {
                 let mut out = Map::new();
                 for (k, val) in m {
                     let at = format!("{}{k}", prefix(path));
                     if k.eq_ignore_ascii_case("copy") && val.is_array() {
                         for (i, spec) in val.as_array().into_iter().flatten().enumerate() {
-                            let name = member(spec, "name").and_then(Value::as_str).ok_or_else(|| error(&format!("{at}[{i}]"), "a property copy loop has no name"))?;
-                            out.insert(name.to_string(), self.copy_array(spec, &format!("{at}[{i}]"))?);
+                            let name =
+                                member(spec, "name")
+                                    .and_then(Value::as_str)
+                                    .ok_or_else(|| {
+                                        error(
+                                            &format!("{at}[{i}]"),
+                                            "a property copy loop has no name",
+                                        )
+                                    })?;
+                            out.insert(
+                                name.to_string(),
+                                self.copy_array(spec, &format!("{at}[{i}]"))?,
+                            );
                         }
                         continue;
                     }
@@ -260,18 +334,37 @@ impl Env<'_> {
     fn count(&self, spec: &Value, path: &str) -> Result<i64, TemplateError> {
         let count = member(spec, "count").ok_or_else(|| error(path, "a copy loop has no count"))?;
         let n = self.eval(count, &format!("{path}.count"))?;
-        let n = n.as_i64().or_else(|| n.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| error(&format!("{path}.count"), format!("the copy count {n} is not an integer")))?;
+        let n = n
+            .as_i64()
+            .or_else(|| n.as_str().and_then(|s| s.parse().ok()))
+            .ok_or_else(|| {
+                error(
+                    &format!("{path}.count"),
+                    format!("the copy count {n} is not an integer"),
+                )
+            })?;
         if !(0..=800).contains(&n) {
-            return Err(error(&format!("{path}.count"), format!("the copy count {n} is outside 0-800")));
+            return Err(error(
+                &format!("{path}.count"),
+                format!("the copy count {n} is outside 0-800"),
+            ));
         }
         Ok(n)
     }
 
     /// A property or variable copy loop: `input` evaluated `count` times.
     fn copy_array(&self, spec: &Value, path: &str) -> Result<Value, TemplateError> {
-        let name = member(spec, "name").and_then(Value::as_str).unwrap_or_default();
+        let name = member(spec, "name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let input = member(spec, "input").ok_or_else(|| error(path, "a copy loop has no input"))?;
-        (0..self.count(spec, path)?).map(|i| self.with_loop(name, i).eval(input, &format!("{path}.input"))).collect::<Result<_, _>>().map(Value::Array)
+        (0..self.count(spec, path)?)
+            .map(|i| {
+                self.with_loop(name, i)
+                    .eval(input, &format!("{path}.input"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Value::Array)
     }
 }
 
@@ -286,7 +379,11 @@ impl Context for Env<'_> {
 
     fn copy_index(&self, loop_name: Option<&str>) -> Result<i64, String> {
         let found = match loop_name {
-            Some(n) => self.loops.iter().rev().find(|(l, _)| l.eq_ignore_ascii_case(n)),
+            Some(n) => self
+                .loops
+                .iter()
+                .rev()
+                .find(|(l, _)| l.eq_ignore_ascii_case(n)),
             None => self.loops.last(),
         };
         found.map(|(_, i)| *i).ok_or_else(|| match loop_name {
@@ -311,7 +408,9 @@ impl Context for Env<'_> {
 
     fn deployment(&self) -> Value {
         let s = &self.scope.settings;
-        let version = member(&self.scope.template, "contentVersion").cloned().unwrap_or(Value::String("1.0.0.0".into()));
+        let version = member(&self.scope.template, "contentVersion")
+            .cloned()
+            .unwrap_or(Value::String("1.0.0.0".into()));
         // Deployed from a local file, as `az deployment group create --template-file`: no
         // templateLink (templates then need `_artifactsLocation` given).
         serde_json::json!({"name": s.deployment_name, "location": s.location, "properties": {"template": {"contentVersion": version}, "mode": "Incremental", "provisioningState": "Accepted"}})
@@ -343,7 +442,10 @@ struct Deployment {
 fn resource_id(settings: &Settings, full_type: &str, name: &str) -> String {
     let mut parts = full_type.split('/');
     let namespace = parts.next().unwrap_or_default();
-    let mut id = format!("/subscriptions/{}/resourceGroups/{}/providers/{namespace}", settings.subscription_id, settings.resource_group);
+    let mut id = format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/{namespace}",
+        settings.subscription_id, settings.resource_group
+    );
     let mut names = name.split('/');
     for segment in parts {
         id.push_str(&format!("/{segment}/{}", names.next().unwrap_or_default()));
@@ -354,7 +456,14 @@ fn resource_id(settings: &Settings, full_type: &str, name: &str) -> String {
 impl Deployment {
     fn find(&self, name_or_id: &str) -> Option<usize> {
         let wanted = name_or_id.trim_end_matches('/');
-        self.instances.iter().position(|r| r.id.eq_ignore_ascii_case(wanted)).or_else(|| self.instances.iter().position(|r| r.name.eq_ignore_ascii_case(wanted)))
+        self.instances
+            .iter()
+            .position(|r| r.id.eq_ignore_ascii_case(wanted))
+            .or_else(|| {
+                self.instances
+                    .iter()
+                    .position(|r| r.name.eq_ignore_ascii_case(wanted))
+            })
     }
 
     fn body(&self, i: usize) -> Result<Value, TemplateError> {
@@ -363,15 +472,37 @@ impl Deployment {
         }
         let r = &self.instances[i];
         if self.evaluating.borrow().contains(&i) {
-            return Err(error(&r.path, format!("resource '{}' refers to itself through reference()", r.name)));
+            return Err(error(
+                &r.path,
+                format!("resource '{}' refers to itself through reference()", r.name),
+            ));
         }
         self.evaluating.borrow_mut().push(i);
-        let env = Env { scope: &r.scope, loops: r.loops.clone(), deployment: self };
+        let env = Env {
+            scope: &r.scope,
+            loops: r.loops.clone(),
+            deployment: self,
+        };
         let mut out = Map::new();
-        let skip = ["copy", "condition", "dependsOn", "resources", "apiVersion", "comments", "existing", "type", "name", "id", "scope"];
+        let skip = [
+            "copy",
+            "condition",
+            "dependsOn",
+            "resources",
+            "apiVersion",
+            "comments",
+            "existing",
+            "type",
+            "name",
+            "id",
+            "scope",
+        ];
         let mut result = Ok(());
         if let Some(m) = r.resource.as_object() {
-            for (k, v) in m.iter().filter(|(k, _)| !skip.iter().any(|s| s.eq_ignore_ascii_case(k))) {
+            for (k, v) in m
+                .iter()
+                .filter(|(k, _)| !skip.iter().any(|s| s.eq_ignore_ascii_case(k)))
+            {
                 match env.eval(v, &format!("{}.{k}", r.path)) {
                     Ok(v) => {
                         out.insert(k.clone(), v);
@@ -394,10 +525,20 @@ impl Deployment {
     }
 
     fn reference(&self, name_or_id: &str, full: bool) -> Result<Value, String> {
-        let i = self.find(name_or_id).ok_or_else(|| format!("reference('{name_or_id}'): no resource of this template has that name or ID"))?;
-        let mut body = self.body(i).map_err(|e| format!("{}: {}", e.path, e.message))?;
+        let i = self.find(name_or_id).ok_or_else(|| {
+            format!("reference('{name_or_id}'): no resource of this template has that name or ID")
+        })?;
+        let mut body = self
+            .body(i)
+            .map_err(|e| format!("{}: {}", e.path, e.message))?;
         self.runtime_properties(i, &mut body);
-        Ok(if full { body } else { body.get("properties").cloned().unwrap_or(Value::Object(Map::new())) })
+        Ok(if full {
+            body
+        } else {
+            body.get("properties")
+                .cloned()
+                .unwrap_or(Value::Object(Map::new()))
+        })
     }
 
     /// What Azure sets on a deployed resource that `reference()` reads and the template does
@@ -406,16 +547,37 @@ impl Deployment {
     fn runtime_properties(&self, i: usize, body: &mut Value) {
         let r = &self.instances[i];
         let short = r.name.rsplit('/').next().unwrap_or_default();
-        if r.full_type.eq_ignore_ascii_case("Microsoft.Storage/storageAccounts") {
-            let endpoints: Map<String, Value> = ["blob", "file", "queue", "table", "web", "dfs"].iter().map(|k| (k.to_string(), Value::String(format!("https://{short}.{k}.core.windows.net/")))).collect();
+        if r.full_type
+            .eq_ignore_ascii_case("Microsoft.Storage/storageAccounts")
+        {
+            let endpoints: Map<String, Value> = ["blob", "file", "queue", "table", "web", "dfs"]
+                .iter()
+                .map(|k| {
+                    (
+                        k.to_string(),
+                        Value::String(format!("https://{short}.{k}.core.windows.net/")),
+                    )
+                })
+                .collect();
             body["properties"]["primaryEndpoints"] = Value::Object(endpoints);
         }
-        if r.full_type.eq_ignore_ascii_case("Microsoft.Network/azureFirewalls") {
-            let configs = body["properties"]["ipConfigurations"].as_array().cloned().unwrap_or_default();
+        if r.full_type
+            .eq_ignore_ascii_case("Microsoft.Network/azureFirewalls")
+        {
+            let configs = body["properties"]["ipConfigurations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             for (k, config) in configs.iter().enumerate() {
-                let prefix = config["properties"]["subnet"]["id"].as_str().and_then(|id| self.subnet_prefix(id));
-                if let Some(first) = prefix.and_then(|p| p.parse::<ipnet::Ipv4Net>().ok()).and_then(|p| p.hosts().nth(3)) {
-                    body["properties"]["ipConfigurations"][k]["properties"]["privateIPAddress"] = Value::String(first.to_string());
+                let prefix = config["properties"]["subnet"]["id"]
+                    .as_str()
+                    .and_then(|id| self.subnet_prefix(id));
+                if let Some(first) = prefix
+                    .and_then(|p| p.parse::<ipnet::Ipv4Net>().ok())
+                    .and_then(|p| p.hosts().nth(3))
+                {
+                    body["properties"]["ipConfigurations"][k]["properties"]["privateIPAddress"] =
+                        Value::String(first.to_string());
                 }
             }
         }
@@ -424,29 +586,67 @@ impl Deployment {
     /// The address prefix of a subnet of this deployment, declared inline or as a child.
     fn subnet_prefix(&self, subnet_id: &str) -> Option<String> {
         if let Some(i) = self.find(subnet_id) {
-            return self.body(i).ok()?["properties"]["addressPrefix"].as_str().map(str::to_string);
+            return self.body(i).ok()?["properties"]["addressPrefix"]
+                .as_str()
+                .map(str::to_string);
         }
         let (vnet_id, name) = subnet_id.trim_end_matches('/').rsplit_once("/subnets/")?;
         let vnet = self.body(self.find(vnet_id)?).ok()?;
-        let subnet = vnet["properties"]["subnets"].as_array()?.iter().find(|s| s["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))?.clone();
-        subnet["properties"]["addressPrefix"].as_str().map(str::to_string)
+        let subnet = vnet["properties"]["subnets"]
+            .as_array()?
+            .iter()
+            .find(|s| {
+                s["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })?
+            .clone();
+        subnet["properties"]["addressPrefix"]
+            .as_str()
+            .map(str::to_string)
     }
 }
 
 /// What `deploy` reads linked templates with.
-fn read_linked(base: Option<&Path>, relative: &str, path: &str) -> Result<(Value, Option<PathBuf>), TemplateError> {
+fn read_linked(
+    base: Option<&Path>,
+    relative: &str,
+    path: &str,
+) -> Result<(Value, Option<PathBuf>), TemplateError> {
     let file = base.map_or_else(|| PathBuf::from(relative), |b| b.join(relative));
-    let text = std::fs::read_to_string(&file).map_err(|e| error(path, format!("cannot read the linked template {}: {e}", file.display())))?;
-    let value = parse_jsonc(&text).map_err(|e| error(path, format!("the linked template {} is not valid JSON: {e}", file.display())))?;
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        error(
+            path,
+            format!("cannot read the linked template {}: {e}", file.display()),
+        )
+    })?;
+    let value = parse_jsonc(&text).map_err(|e| {
+        error(
+            path,
+            format!(
+                "the linked template {} is not valid JSON: {e}",
+                file.display()
+            ),
+        )
+    })?;
     Ok((value, file.parent().map(Path::to_path_buf)))
 }
 
 /// JSON with comments (and multi-line strings), as ARM accepts templates.
 pub fn parse_jsonc(text: &str) -> Result<Value, String> {
-    let options = jsonc_parser::ParseOptions { allow_comments: true, allow_loose_object_property_names: false, allow_trailing_commas: true, ..Default::default() };
+    let options = jsonc_parser::ParseOptions {
+        allow_comments: true,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: true,
+        ..Default::default()
+    };
     let escaped = escape_raw_newlines(text);
-    let parsed = jsonc_parser::parse_to_ast(&escaped, &Default::default(), &options).map_err(|e| e.to_string())?;
-    parsed.value.map(Value::from).ok_or_else(|| "the file is empty".to_string())
+    let parsed = jsonc_parser::parse_to_ast(&escaped, &Default::default(), &options)
+        .map_err(|e| e.to_string())?;
+    parsed
+        .value
+        .map(Value::from)
+        .ok_or_else(|| "the file is empty".to_string())
 }
 
 /// Multi-line strings: a raw line break inside a string literal becomes `\n` (the byte
@@ -471,7 +671,11 @@ fn escape_raw_newlines(text: &str) -> std::borrow::Cow<'_, str> {
         escaped = in_string && c == '\\' && !escaped;
         out.push(c);
     }
-    if changed { std::borrow::Cow::Owned(out) } else { std::borrow::Cow::Borrowed(text) }
+    if changed {
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// Lists one template's resources as instances (copy loops expanded, conditions applied,
@@ -481,7 +685,11 @@ struct Planner<'d> {
 }
 
 impl Planner<'_> {
-    fn template(&mut self, scope: Rc<Scope>, loops: Vec<(String, i64)>) -> Result<(), TemplateError> {
+    fn template(
+        &mut self,
+        scope: Rc<Scope>,
+        loops: Vec<(String, i64)>,
+    ) -> Result<(), TemplateError> {
         let base = prefix(&scope.path);
         match member(&scope.template, "resources") {
             Some(Value::Array(items)) => {
@@ -492,7 +700,13 @@ impl Planner<'_> {
             // Bicep languageVersion 2.0: resources by symbolic name.
             Some(Value::Object(items)) => {
                 for (symbol, r) in items {
-                    self.resource(&scope, r, &format!("{base}resources.{symbol}"), &loops, None)?;
+                    self.resource(
+                        &scope,
+                        r,
+                        &format!("{base}resources.{symbol}"),
+                        &loops,
+                        None,
+                    )?;
                 }
             }
             _ => {}
@@ -500,27 +714,70 @@ impl Planner<'_> {
         Ok(())
     }
 
-    fn resource(&mut self, scope: &Rc<Scope>, r: &Value, path: &str, outer: &[(String, i64)], parent: Option<(&str, &str)>) -> Result<(), TemplateError> {
+    fn resource(
+        &mut self,
+        scope: &Rc<Scope>,
+        r: &Value,
+        path: &str,
+        outer: &[(String, i64)],
+        parent: Option<(&str, &str)>,
+    ) -> Result<(), TemplateError> {
         let iterations: Vec<Vec<(String, i64)>> = match member(r, "copy") {
             Some(spec) if spec.is_object() => {
-                let env = Env { scope, loops: outer.to_vec(), deployment: self.deployment };
-                let name = member(spec, "name").and_then(Value::as_str).unwrap_or_default().to_string();
+                let env = Env {
+                    scope,
+                    loops: outer.to_vec(),
+                    deployment: self.deployment,
+                };
+                let name = member(spec, "name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 let count = env.count(spec, &format!("{path}.copy"))?;
-                (0..count).map(|i| outer.iter().cloned().chain([(name.clone(), i)]).collect()).collect()
+                (0..count)
+                    .map(|i| outer.iter().cloned().chain([(name.clone(), i)]).collect())
+                    .collect()
             }
             _ => vec![outer.to_vec()],
         };
         for loops in iterations {
-            let Some((full_type, name, declared_id)) = self.identify(scope, r, path, &loops, parent)? else { continue };
+            let Some((full_type, name, declared_id)) =
+                self.identify(scope, r, path, &loops, parent)?
+            else {
+                continue;
+            };
             if full_type.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
                 self.nested(scope, r, path, &loops)?;
                 continue;
             }
-            let existing = member(r, "existing").and_then(Value::as_bool).unwrap_or(false);
+            let existing = member(r, "existing")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             let id = declared_id.unwrap_or_else(|| resource_id(&scope.settings, &full_type, &name));
-            self.deployment.instances.push(Instance { scope: scope.clone(), resource: r.clone(), path: path.to_string(), loops: loops.clone(), full_type: full_type.clone(), name: name.clone(), id, existing, body: RefCell::new(None) });
-            for (i, child) in member(r, "resources").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                self.resource(scope, child, &format!("{path}.resources[{i}]"), &loops, Some((&full_type, &name)))?;
+            self.deployment.instances.push(Instance {
+                scope: scope.clone(),
+                resource: r.clone(),
+                path: path.to_string(),
+                loops: loops.clone(),
+                full_type: full_type.clone(),
+                name: name.clone(),
+                id,
+                existing,
+                body: RefCell::new(None),
+            });
+            for (i, child) in member(r, "resources")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                self.resource(
+                    scope,
+                    child,
+                    &format!("{path}.resources[{i}]"),
+                    &loops,
+                    Some((&full_type, &name)),
+                )?;
             }
         }
         Ok(())
@@ -530,20 +787,40 @@ impl Planner<'_> {
     /// when its condition is false. A child declared inside its parent gives its type and name
     /// relative to the parent's.
     #[allow(clippy::type_complexity)]
-    fn identify(&self, scope: &Scope, r: &Value, path: &str, loops: &[(String, i64)], parent: Option<(&str, &str)>) -> Result<Option<(String, String, Option<String>)>, TemplateError> {
-        let env = Env { scope, loops: loops.to_vec(), deployment: self.deployment };
+    fn identify(
+        &self,
+        scope: &Scope,
+        r: &Value,
+        path: &str,
+        loops: &[(String, i64)],
+        parent: Option<(&str, &str)>,
+    ) -> Result<Option<(String, String, Option<String>)>, TemplateError> {
+        let env = Env {
+            scope,
+            loops: loops.to_vec(),
+            deployment: self.deployment,
+        };
         if let Some(condition) = member(r, "condition") {
             match env.eval(condition, &format!("{path}.condition"))? {
                 Value::Bool(true) => {}
                 Value::Bool(false) => return Ok(None),
-                other => return Err(error(&format!("{path}.condition"), format!("the condition is {other}, not true or false"))),
+                other => {
+                    return Err(error(
+                        &format!("{path}.condition"),
+                        format!("the condition is {other}, not true or false"),
+                    ))
+                }
             }
         }
         let text = |key: &str| -> Result<String, TemplateError> {
-            let v = member(r, key).ok_or_else(|| error(path, format!("the resource has no \"{key}\"")))?;
+            let v = member(r, key)
+                .ok_or_else(|| error(path, format!("the resource has no \"{key}\"")))?;
             match env.eval(v, &format!("{path}.{key}"))? {
                 Value::String(s) => Ok(s),
-                other => Err(error(&format!("{path}.{key}"), format!("the {key} is {other}, not a string"))),
+                other => Err(error(
+                    &format!("{path}.{key}"),
+                    format!("the {key} is {other}, not a string"),
+                )),
             }
         };
         let (mut full_type, mut name) = (text("type")?, text("name")?);
@@ -555,35 +832,89 @@ impl Planner<'_> {
                 name = format!("{parent_name}/{name}");
             }
         }
-        let id = if member(r, "id").is_some() { Some(text("id")?) } else { None };
+        let id = if member(r, "id").is_some() {
+            Some(text("id")?)
+        } else {
+            None
+        };
         Ok(Some((full_type, name, id)))
     }
 
     /// A nested deployment: its template inline or linked by `relativePath`, evaluated in the
     /// outer scope (the default: the parent's parameters and variables) or its own.
-    fn nested(&mut self, scope: &Rc<Scope>, r: &Value, path: &str, loops: &[(String, i64)]) -> Result<(), TemplateError> {
+    fn nested(
+        &mut self,
+        scope: &Rc<Scope>,
+        r: &Value,
+        path: &str,
+        loops: &[(String, i64)],
+    ) -> Result<(), TemplateError> {
         let props = member(r, "properties").cloned().unwrap_or(Value::Null);
-        let inner = member(&props, "expressionEvaluationOptions").and_then(|o| member(o, "scope")).and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case("inner"));
-        let (template, template_path, base_dir) = match (member(&props, "template"), member(&props, "templateLink")) {
-            (Some(t), _) => (t.clone(), format!("{path}.properties.template"), scope.base_dir.clone()),
+        let inner = member(&props, "expressionEvaluationOptions")
+            .and_then(|o| member(o, "scope"))
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
+        let (template, template_path, base_dir) = match (
+            member(&props, "template"),
+            member(&props, "templateLink"),
+        ) {
+            (Some(t), _) => (
+                t.clone(),
+                format!("{path}.properties.template"),
+                scope.base_dir.clone(),
+            ),
             (None, Some(link)) => {
                 let Some(relative) = member(link, "relativePath").and_then(Value::as_str) else {
                     return Err(error(&format!("{path}.properties.templateLink"), "a linked template is read by relativePath only: the lab cannot fetch a uri").with_hint("download the template next to this one and link it with relativePath"));
                 };
-                let (t, dir) = read_linked(scope.base_dir.as_deref(), relative, &format!("{path}.properties.templateLink.relativePath"))?;
+                let (t, dir) = read_linked(
+                    scope.base_dir.as_deref(),
+                    relative,
+                    &format!("{path}.properties.templateLink.relativePath"),
+                )?;
                 // Errors inside a linked file are located in that file, by its own paths.
                 (t, String::new(), dir)
             }
-            (None, None) => return Err(error(&format!("{path}.properties"), "a nested deployment has neither template nor templateLink")),
+            (None, None) => {
+                return Err(error(
+                    &format!("{path}.properties"),
+                    "a nested deployment has neither template nor templateLink",
+                ))
+            }
         };
         let nested_scope = if inner || member(&props, "templateLink").is_some() {
-            let env = Env { scope, loops: loops.to_vec(), deployment: &*self.deployment };
+            let env = Env {
+                scope,
+                loops: loops.to_vec(),
+                deployment: &*self.deployment,
+            };
             let mut given = Map::new();
-            for (k, p) in member(&props, "parameters").and_then(Value::as_object).into_iter().flatten() {
-                let value = member(p, "value").ok_or_else(|| error(&format!("{path}.properties.parameters.{k}"), "a nested deployment's parameter has no value"))?;
-                given.insert(k.clone(), env.eval(value, &format!("{path}.properties.parameters.{k}.value"))?);
+            for (k, p) in member(&props, "parameters")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let value = member(p, "value").ok_or_else(|| {
+                    error(
+                        &format!("{path}.properties.parameters.{k}"),
+                        "a nested deployment's parameter has no value",
+                    )
+                })?;
+                given.insert(
+                    k.clone(),
+                    env.eval(value, &format!("{path}.properties.parameters.{k}.value"))?,
+                );
             }
-            Scope { template, path: template_path, settings: scope.settings.clone(), given, parameters: Default::default(), variables: Default::default(), resolving: Default::default(), base_dir }
+            Scope {
+                template,
+                path: template_path,
+                settings: scope.settings.clone(),
+                given,
+                parameters: Default::default(),
+                variables: Default::default(),
+                resolving: Default::default(),
+                base_dir,
+            }
         } else {
             // Outer scope: the parent's parameters and variables; only the resources are the nested template's.
             Scope {
@@ -628,18 +959,41 @@ pub struct Deployed {
 
 /// Deploys a template: the resources it creates, as REST JSON.
 /// Every problem of the parameters is reported at once, as ARM lists them.
-pub fn deploy(template: &Value, given: Map<String, Value>, settings: Settings, base_dir: Option<&Path>) -> Result<Deployed, Vec<TemplateError>> {
+pub fn deploy(
+    template: &Value,
+    given: Map<String, Value>,
+    settings: Settings,
+    base_dir: Option<&Path>,
+) -> Result<Deployed, Vec<TemplateError>> {
     let mut problems = Vec::new();
     for (name, _) in &given {
-        let declared = member(template, "parameters").and_then(Value::as_object).is_some_and(|p| p.keys().any(|k| k.eq_ignore_ascii_case(name)));
+        let declared = member(template, "parameters")
+            .and_then(Value::as_object)
+            .is_some_and(|p| p.keys().any(|k| k.eq_ignore_ascii_case(name)));
         if !declared {
-            problems.push(error("parameters", format!("parameter '{name}' is given but the template does not declare it")));
+            problems.push(error(
+                "parameters",
+                format!("parameter '{name}' is given but the template does not declare it"),
+            ));
         }
     }
-    let scope = Rc::new(Scope { template: template.clone(), path: String::new(), settings: Rc::new(settings), given, parameters: Default::default(), variables: Default::default(), resolving: Default::default(), base_dir: base_dir.map(Path::to_path_buf) });
+    let scope = Rc::new(Scope {
+        template: template.clone(),
+        path: String::new(),
+        settings: Rc::new(settings),
+        given,
+        parameters: Default::default(),
+        variables: Default::default(),
+        resolving: Default::default(),
+        base_dir: base_dir.map(Path::to_path_buf),
+    });
     // Every parameter is checked, used or not (as ARM validates a deployment).
     let mut deployment = Deployment::default();
-    for name in scope.section("parameters").map(|p| p.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+    for name in scope
+        .section("parameters")
+        .map(|p| p.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
         if let Err(m) = scope.parameter(&name, &deployment) {
             problems.push(error(&format!("parameters.{name}"), m));
         }
@@ -647,11 +1001,18 @@ pub fn deploy(template: &Value, given: Map<String, Value>, settings: Settings, b
     if !problems.is_empty() {
         return Err(problems);
     }
-    Planner { deployment: &mut deployment }.template(scope, Vec::new()).map_err(|e| vec![e])?;
+    Planner {
+        deployment: &mut deployment,
+    }
+    .template(scope, Vec::new())
+    .map_err(|e| vec![e])?;
     let mut out = Vec::new();
     for i in 0..deployment.instances.len() {
         if !deployment.instances[i].existing {
-            out.push((deployment.body(i).map_err(|e| vec![e])?, deployment.instances[i].path.clone()));
+            out.push((
+                deployment.body(i).map_err(|e| vec![e])?,
+                deployment.instances[i].path.clone(),
+            ));
         }
     }
     Ok(leave_out_outside_references(merge_exported_children(out)))
@@ -663,7 +1024,12 @@ fn type_of_id(id: &str) -> Option<String> {
     let parts: Vec<&str> = provider.split('/').collect();
     let namespace = parts.first()?;
     let types: Vec<&str> = parts.iter().skip(1).step_by(2).copied().collect();
-    Some(std::iter::once(*namespace).chain(types).collect::<Vec<_>>().join("/"))
+    Some(
+        std::iter::once(*namespace)
+            .chain(types)
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
 }
 
 /// Every resource ID a value refers to (`{"id": ...}` objects below its top level).
@@ -692,13 +1058,28 @@ fn leave_out_outside_references(resources: Vec<(Value, String)>) -> Deployed {
         // Named sub-resources declared inline (subnets, a load balancer's pools, frontends,
         // probes and rules, a NIC's IP configurations) exist with their parent.
         for (property, items) in r["properties"].as_object().into_iter().flatten() {
-            for name in items.as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()) {
-                deployed.insert(format!("{id}/{}/{}", property.to_ascii_lowercase(), name.to_ascii_lowercase()));
+            for name in items
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["name"].as_str())
+            {
+                deployed.insert(format!(
+                    "{id}/{}/{}",
+                    property.to_ascii_lowercase(),
+                    name.to_ascii_lowercase()
+                ));
             }
         }
         deployed.insert(id);
     }
-    let modelled = |id: &str| type_of_id(id).is_some_and(|t| crate::rest::document::MODELLED.iter().any(|m| m.eq_ignore_ascii_case(&t)));
+    let modelled = |id: &str| {
+        type_of_id(id).is_some_and(|t| {
+            crate::rest::document::MODELLED
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(&t))
+        })
+    };
     let (mut kept, mut paths, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
     for (r, path) in resources {
         let mut refs = Vec::new();
@@ -711,17 +1092,33 @@ fn leave_out_outside_references(resources: Vec<(Value, String)>) -> Deployed {
             }
         }
     }
-    Deployed { resources: kept, paths, warnings }
+    Deployed {
+        resources: kept,
+        paths,
+        warnings,
+    }
 }
 
 /// Inline child collections and the child types exports repeat them as.
 const INLINE: [(&str, &str); 6] = [
     ("subnets", "Microsoft.Network/virtualNetworks/subnets"),
-    ("virtualNetworkPeerings", "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"),
-    ("securityRules", "Microsoft.Network/networkSecurityGroups/securityRules"),
+    (
+        "virtualNetworkPeerings",
+        "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+    ),
+    (
+        "securityRules",
+        "Microsoft.Network/networkSecurityGroups/securityRules",
+    ),
     ("routes", "Microsoft.Network/routeTables/routes"),
-    ("inboundNatRules", "Microsoft.Network/loadBalancers/inboundNatRules"),
-    ("backendAddressPools", "Microsoft.Network/loadBalancers/backendAddressPools"),
+    (
+        "inboundNatRules",
+        "Microsoft.Network/loadBalancers/inboundNatRules",
+    ),
+    (
+        "backendAddressPools",
+        "Microsoft.Network/loadBalancers/backendAddressPools",
+    ),
 ];
 
 /// `az group export` declares subnets (and rules, routes, peerings) inline and again as child
@@ -730,15 +1127,61 @@ const INLINE: [(&str, &str); 6] = [
 fn merge_exported_children(mut resources: Vec<(Value, String)>) -> Vec<(Value, String)> {
     let mut merged = vec![false; resources.len()];
     for i in 0..resources.len() {
-        let (full_type, name) = (resources[i].0["type"].as_str().unwrap_or_default().to_string(), resources[i].0["name"].as_str().unwrap_or_default().to_string());
-        let Some((property, _)) = INLINE.iter().find(|(_, t)| t.eq_ignore_ascii_case(&full_type)) else { continue };
-        let Some((parent_name, child_name)) = name.rsplit_once('/') else { continue };
-        let parent_type = full_type.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
-        let child_props = resources[i].0.get("properties").cloned().unwrap_or(Value::Null);
-        let parent = resources.iter_mut().map(|(r, _)| r).find(|r| r["type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case(&parent_type)) && r["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(parent_name)));
-        let inline = parent.and_then(|p| p.get_mut("properties")).and_then(|p| p.get_mut(*property)).and_then(Value::as_array_mut).and_then(|items| items.iter_mut().find(|c| c["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(child_name))));
+        let (full_type, name) = (
+            resources[i].0["type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            resources[i].0["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+        let Some((property, _)) = INLINE
+            .iter()
+            .find(|(_, t)| t.eq_ignore_ascii_case(&full_type))
+        else {
+            continue;
+        };
+        let Some((parent_name, child_name)) = name.rsplit_once('/') else {
+            continue;
+        };
+        let parent_type = full_type
+            .rsplit_once('/')
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default();
+        let child_props = resources[i]
+            .0
+            .get("properties")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let parent = resources.iter_mut().map(|(r, _)| r).find(|r| {
+            r["type"]
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case(&parent_type))
+                && r["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(parent_name))
+        });
+        let inline = parent
+            .and_then(|p| p.get_mut("properties"))
+            .and_then(|p| p.get_mut(*property))
+            .and_then(Value::as_array_mut)
+            .and_then(|items| {
+                items.iter_mut().find(|c| {
+                    c["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(child_name))
+                })
+            });
         if let Some(inline) = inline {
-            if let (Some(target), Value::Object(extra)) = (inline.as_object_mut().map(|o| o.entry("properties").or_insert_with(|| Value::Object(Map::new()))), child_props) {
+            if let (Some(target), Value::Object(extra)) = (
+                inline.as_object_mut().map(|o| {
+                    o.entry("properties")
+                        .or_insert_with(|| Value::Object(Map::new()))
+                }),
+                child_props,
+            ) {
                 if let Some(target) = target.as_object_mut() {
                     target.extend(extra);
                 }

@@ -7,13 +7,17 @@
 //! explicitly: NIC private addresses (so dynamic allocation cannot differ) and public IP
 //! addresses. What the model holds but the lab file cannot say is listed in a leading comment.
 
-use super::schema::{Access as LabAccess, Direction as LabDirection, GatewayType as LabGatewayType, NextHop, Protocol as LabProtocol, PublicIpSku as LabSku, VpnType};
+use super::schema::{
+    Access as LabAccess, Direction as LabDirection, GatewayType as LabGatewayType, NextHop,
+    Protocol as LabProtocol, PublicIpSku as LabSku, VpnType,
+};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_saphyr::{FlowMap, FlowSeq};
 use std::collections::{HashMap, HashSet};
 use vnetlab_model::{
-    Access, AddressPrefix, ConnectionKind, Direction, GatewayType, NextHopType, PortRange, Protocol, PublicIpSku, RoutePrefix, Topology,
+    Access, AddressPrefix, ConnectionKind, Direction, GatewayType, NextHopType, PortRange,
+    Protocol, PublicIpSku, RoutePrefix, Topology,
 };
 
 /// The ASN Azure gives a gateway when none is set (the lab file's default too).
@@ -29,10 +33,15 @@ pub fn to_yaml(t: &Topology) -> String {
     let mut options = serde_saphyr::SerializerOptions::default();
     // Long names stay plain scalars rather than folded blocks.
     options.prefer_block_scalars = false;
-    let body = serde_saphyr::to_string_with_options(&lab, options).expect("the lab file's types always serialize");
-    let mut out = String::from("# vnetlab lab file written from a loaded topology (vnetlab import).\n");
+    let body = serde_saphyr::to_string_with_options(&lab, options)
+        .expect("the lab file's types always serialize");
+    let mut out =
+        String::from("# vnetlab lab file written from a loaded topology (vnetlab import).\n");
     let comment = |out: &mut String, line: &str| {
-        let one_line: String = line.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let one_line: String = line
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         out.push_str(&format!("#   - {one_line}\n"));
     };
     if !e.notes.is_empty() || !e.renames.is_empty() {
@@ -416,10 +425,22 @@ impl<'t> Exporter<'t> {
             gateway_names: HashMap::new(),
         };
         e.vnet_names = e.unique("virtual network", t.vnets.iter().map(|v| v.name.as_str()));
-        e.route_table_names = e.unique("route table", t.route_tables.iter().map(|r| r.name.as_str()));
-        e.nsg_names = e.unique("network security group", t.nsgs.iter().map(|n| n.name.as_str()));
-        e.asg_names = e.unique("application security group", t.asgs.iter().map(|a| a.name.as_str()));
-        e.nat_names = e.unique("NAT gateway", t.nat_gateways.iter().map(|n| n.name.as_str()));
+        e.route_table_names = e.unique(
+            "route table",
+            t.route_tables.iter().map(|r| r.name.as_str()),
+        );
+        e.nsg_names = e.unique(
+            "network security group",
+            t.nsgs.iter().map(|n| n.name.as_str()),
+        );
+        e.asg_names = e.unique(
+            "application security group",
+            t.asgs.iter().map(|a| a.name.as_str()),
+        );
+        e.nat_names = e.unique(
+            "NAT gateway",
+            t.nat_gateways.iter().map(|n| n.name.as_str()),
+        );
         e.plan_gateways();
         e
     }
@@ -431,8 +452,13 @@ impl<'t> Exporter<'t> {
 
     /// A name the lab file cannot keep (it derives it, or names must be unique).
     fn rename(&mut self, what: String, to: &str, why: &str) {
-        let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
-        self.renames.push(format!("{what} is written as '{to}'{why}"));
+        let why = if why.is_empty() {
+            String::new()
+        } else {
+            format!(" ({why})")
+        };
+        self.renames
+            .push(format!("{what} is written as '{to}'{why}"));
     }
 
     /// Export names for one kind of resource: duplicates (the same name in two resource groups)
@@ -468,9 +494,17 @@ impl<'t> Exporter<'t> {
             self.vnet_gateway.insert(vnet, gi);
             let name = gateway_set.claim(&g.name);
             if name != g.name {
-                self.rename(format!("the second gateway named '{}'", g.name), &name, UNIQUE);
+                self.rename(
+                    format!("the second gateway named '{}'", g.name),
+                    &name,
+                    UNIQUE,
+                );
             }
-            let wanted = if g.active_active { vec![format!("{name}-pip"), format!("{name}-pip2")] } else { vec![format!("{name}-pip")] };
+            let wanted = if g.active_active {
+                vec![format!("{name}-pip"), format!("{name}-pip2")]
+            } else {
+                vec![format!("{name}-pip")]
+            };
             for (k, pip_name) in wanted.iter().enumerate() {
                 match g.public_ips.get(k) {
                     Some(p) => reserved.push((pip_name.clone(), Some(p.index()))),
@@ -490,7 +524,10 @@ impl<'t> Exporter<'t> {
         for (n, _) in &reserved {
             set.claim(n);
         }
-        let by_pip: HashMap<usize, String> = reserved.iter().filter_map(|(n, p)| p.map(|p| (p, n.clone()))).collect();
+        let by_pip: HashMap<usize, String> = reserved
+            .iter()
+            .filter_map(|(n, p)| p.map(|p| (p, n.clone())))
+            .collect();
         let mut names = Vec::new();
         for (i, p) in t.public_ips.iter().enumerate() {
             let out = match by_pip.get(&i) {
@@ -498,7 +535,11 @@ impl<'t> Exporter<'t> {
                 None => set.claim(&p.name),
             };
             if out != p.name {
-                let why = if by_pip.contains_key(&i) { "the lab file names a gateway's public IPs after the gateway" } else { "its name is taken" };
+                let why = if by_pip.contains_key(&i) {
+                    "the lab file names a gateway's public IPs after the gateway"
+                } else {
+                    "its name is taken"
+                };
                 self.rename(format!("public IP '{}'", p.name), &out, why);
             }
             names.push(out);
@@ -521,13 +562,21 @@ impl<'t> Exporter<'t> {
             load_balancers: Map::new(),
             sites: Map::new(),
         };
-        let mut subnets: Vec<SubnetFull> = t.subnets.iter().enumerate().map(|(i, _)| self.subnet(i)).collect();
+        let mut subnets: Vec<SubnetFull> = t
+            .subnets
+            .iter()
+            .enumerate()
+            .map(|(i, _)| self.subnet(i))
+            .collect();
         self.machines(&mut lab, &mut subnets);
         let mut subnets: Vec<Option<SubnetFull>> = subnets.into_iter().map(Some).collect();
         for (vi, v) in t.vnets.iter().enumerate() {
             let name = self.vnet_names[vi].clone();
             if v.address_space.is_empty() {
-                self.note(format!("VNet '{}' has no address range; the lab file requires one", v.name));
+                self.note(format!(
+                    "VNet '{}' has no address range; the lab file requires one",
+                    v.name
+                ));
             }
             let mut out = VnetOut {
                 address_space: FlowSeq(v.address_space.iter().map(|p| p.to_string()).collect()),
@@ -537,9 +586,20 @@ impl<'t> Exporter<'t> {
                 peerings: Map::new(),
             };
             for s in &v.subnets {
-                let Some(full) = subnets[s.index()].take() else { continue };
-                let short = full.route_table.is_none() && full.nsg.is_none() && full.nat_gateway.is_none() && full.service_endpoints.is_empty() && full.default_outbound_access.is_none() && full.vms.is_empty();
-                let value = if short { SubnetOut::Short(full.prefix) } else { SubnetOut::Full(Box::new(full)) };
+                let Some(full) = subnets[s.index()].take() else {
+                    continue;
+                };
+                let short = full.route_table.is_none()
+                    && full.nsg.is_none()
+                    && full.nat_gateway.is_none()
+                    && full.service_endpoints.is_empty()
+                    && full.default_outbound_access.is_none()
+                    && full.vms.is_empty();
+                let value = if short {
+                    SubnetOut::Short(full.prefix)
+                } else {
+                    SubnetOut::Full(Box::new(full))
+                };
                 out.subnets.push(t.subnet(*s).name.clone(), value);
             }
             let mut remotes = HashSet::new();
@@ -551,19 +611,27 @@ impl<'t> Exporter<'t> {
                 }
                 let derived = format!("{name}-to-{remote}");
                 if p.name != derived {
-                    self.rename(format!("peering '{}' of VNet '{}'", p.name, v.name), &derived, "");
+                    self.rename(
+                        format!("peering '{}' of VNet '{}'", p.name, v.name),
+                        &derived,
+                        "",
+                    );
                 }
-                out.peerings.push(remote, FlowMap(PeeringOut {
-                    allow_virtual_network_access: p.allow_virtual_network_access,
-                    allow_forwarded_traffic: p.allow_forwarded_traffic,
-                    allow_gateway_transit: p.allow_gateway_transit,
-                    use_remote_gateways: p.use_remote_gateways,
-                }));
+                out.peerings.push(
+                    remote,
+                    FlowMap(PeeringOut {
+                        allow_virtual_network_access: p.allow_virtual_network_access,
+                        allow_forwarded_traffic: p.allow_forwarded_traffic,
+                        allow_gateway_transit: p.allow_gateway_transit,
+                        use_remote_gateways: p.use_remote_gateways,
+                    }),
+                );
             }
             lab.vnets.push(name, out);
         }
         for (i, rt) in t.route_tables.iter().enumerate() {
-            lab.route_tables.push(self.route_table_names[i].clone(), self.route_table(rt));
+            lab.route_tables
+                .push(self.route_table_names[i].clone(), self.route_table(rt));
         }
         for (i, nsg) in t.nsgs.iter().enumerate() {
             let rules = nsg.rules.iter().map(|r| FlowMap(self.rule(r))).collect();
@@ -574,14 +642,30 @@ impl<'t> Exporter<'t> {
                 PublicIpSku::Basic => LabSku::Basic,
                 PublicIpSku::Standard => LabSku::Standard,
             };
-            lab.public_ips.push(self.pip_names[i].clone(), FlowMap(PublicIpOut { address: p.address.to_string(), sku }));
+            lab.public_ips.push(
+                self.pip_names[i].clone(),
+                FlowMap(PublicIpOut {
+                    address: p.address.to_string(),
+                    sku,
+                }),
+            );
         }
         for (i, n) in t.nat_gateways.iter().enumerate() {
-            let public_ips = n.public_ips.iter().map(|p| self.pip_names[p.index()].clone()).collect();
-            lab.nat_gateways.push(self.nat_names[i].clone(), FlowMap(NatGatewayOut { public_ips: FlowSeq(public_ips) }));
+            let public_ips = n
+                .public_ips
+                .iter()
+                .map(|p| self.pip_names[p.index()].clone())
+                .collect();
+            lab.nat_gateways.push(
+                self.nat_names[i].clone(),
+                FlowMap(NatGatewayOut {
+                    public_ips: FlowSeq(public_ips),
+                }),
+            );
         }
         for lb in &t.load_balancers {
-            lab.load_balancers.push(lb.name.clone(), self.load_balancer(lb));
+            lab.load_balancers
+                .push(lb.name.clone(), self.load_balancer(lb));
         }
         lab.sites = self.sites();
         self.unexpressible();
@@ -594,30 +678,88 @@ impl<'t> Exporter<'t> {
         let mut frontends = Map::new();
         for f in &lb.frontends {
             let (subnet, ip) = match f.private {
-                Some((s, ip)) => (Some(format!("{}/{}", self.vnet_names[t.subnet(s).vnet.index()], t.subnet(s).name)), Some(ip.to_string())),
+                Some((s, ip)) => (
+                    Some(format!(
+                        "{}/{}",
+                        self.vnet_names[t.subnet(s).vnet.index()],
+                        t.subnet(s).name
+                    )),
+                    Some(ip.to_string()),
+                ),
                 None => (None, None),
             };
-            frontends.push(f.name.clone(), FlowMap(FrontendOut { public_ip: f.public_ip.map(|p| self.pip_names[p.index()].clone()), subnet, ip }));
+            frontends.push(
+                f.name.clone(),
+                FlowMap(FrontendOut {
+                    public_ip: f.public_ip.map(|p| self.pip_names[p.index()].clone()),
+                    subnet,
+                    ip,
+                }),
+            );
         }
         let mut probes = Map::new();
         for p in &lb.probes {
-            probes.push(p.name.clone(), FlowMap(ProbeOut { protocol: p.protocol.clone(), port: p.port }));
+            probes.push(
+                p.name.clone(),
+                FlowMap(ProbeOut {
+                    protocol: p.protocol.clone(),
+                    port: p.port,
+                }),
+            );
         }
         let mut rules = Map::new();
         for r in &lb.rules {
-            let pool = r.backend_pool.map(|p| lb.backend_pools[p].clone()).unwrap_or_default();
+            let pool = r
+                .backend_pool
+                .map(|p| lb.backend_pools[p].clone())
+                .unwrap_or_default();
             let probe = r.probe.map(|p| lb.probes[p].name.clone());
-            rules.push(r.name.clone(), FlowMap(LbRuleOut { frontend: fe(r.frontend), pool, protocol: r.protocol.clone(), frontend_port: r.frontend_port, backend_port: r.backend_port, probe, floating_ip: r.enable_floating_ip }));
+            rules.push(
+                r.name.clone(),
+                FlowMap(LbRuleOut {
+                    frontend: fe(r.frontend),
+                    pool,
+                    protocol: r.protocol.clone(),
+                    frontend_port: r.frontend_port,
+                    backend_port: r.backend_port,
+                    probe,
+                    floating_ip: r.enable_floating_ip,
+                }),
+            );
         }
         let mut outbound_rules = Map::new();
         for r in &lb.outbound_rules {
-            outbound_rules.push(r.name.clone(), FlowMap(OutboundRuleOut { frontends: FlowSeq(r.frontends.iter().map(|f| fe(*f)).collect()), pool: lb.backend_pools[r.backend_pool].clone(), protocol: r.protocol.clone() }));
+            outbound_rules.push(
+                r.name.clone(),
+                FlowMap(OutboundRuleOut {
+                    frontends: FlowSeq(r.frontends.iter().map(|f| fe(*f)).collect()),
+                    pool: lb.backend_pools[r.backend_pool].clone(),
+                    protocol: r.protocol.clone(),
+                }),
+            );
         }
         let mut inbound_nat_rules = Map::new();
         for r in &lb.inbound_nat_rules {
-            inbound_nat_rules.push(r.name.clone(), FlowMap(NatRuleOut { frontend: fe(r.frontend), protocol: r.protocol.clone(), frontend_port: r.frontend_port, backend_port: r.backend_port, floating_ip: r.enable_floating_ip }));
+            inbound_nat_rules.push(
+                r.name.clone(),
+                FlowMap(NatRuleOut {
+                    frontend: fe(r.frontend),
+                    protocol: r.protocol.clone(),
+                    frontend_port: r.frontend_port,
+                    backend_port: r.backend_port,
+                    floating_ip: r.enable_floating_ip,
+                }),
+            );
         }
-        LoadBalancerOut { sku: lb.sku.clone(), frontends, pools: FlowSeq(lb.backend_pools.clone()), probes, rules, outbound_rules, inbound_nat_rules }
+        LoadBalancerOut {
+            sku: lb.sku.clone(),
+            frontends,
+            pools: FlowSeq(lb.backend_pools.clone()),
+            probes,
+            rules,
+            outbound_rules,
+            inbound_nat_rules,
+        }
     }
 
     fn subnet(&mut self, i: usize) -> SubnetFull {
@@ -631,7 +773,9 @@ impl<'t> Exporter<'t> {
         }
         SubnetFull {
             prefix: s.prefix.to_string(),
-            route_table: s.route_table.map(|r| self.route_table_names[r.index()].clone()),
+            route_table: s
+                .route_table
+                .map(|r| self.route_table_names[r.index()].clone()),
             nsg: s.nsg.map(|n| self.nsg_names[n.index()].clone()),
             nat_gateway: s.nat_gateway.map(|n| self.nat_names[n.index()].clone()),
             service_endpoints: s
@@ -641,7 +785,10 @@ impl<'t> Exporter<'t> {
                     if e.locations.is_empty() {
                         ServiceEndpointOut::Short(e.service.clone())
                     } else {
-                        ServiceEndpointOut::Full(FlowMap(ServiceEndpointFull { service: e.service.clone(), locations: FlowSeq(e.locations.clone()) }))
+                        ServiceEndpointOut::Full(FlowMap(ServiceEndpointFull {
+                            service: e.service.clone(),
+                            locations: FlowSeq(e.locations.clone()),
+                        }))
                     }
                 })
                 .collect(),
@@ -661,15 +808,28 @@ impl<'t> Exporter<'t> {
                 self.rename(format!("the second VM named '{}'", vm.name), &name, UNIQUE);
             }
             if vm.nics.is_empty() {
-                self.note(format!("VM '{}' has no network interface; the lab file requires one, so it is dropped", vm.name));
+                self.note(format!(
+                    "VM '{}' has no network interface; the lab file requires one, so it is dropped",
+                    vm.name
+                ));
                 continue;
             }
             let single = vm.nics.len() == 1 && t.nic(vm.nics[0]).name != format!("{name}-nic0");
-            let derived = |k: usize| if single { format!("{name}-nic") } else { format!("{name}-nic{k}") };
+            let derived = |k: usize| {
+                if single {
+                    format!("{name}-nic")
+                } else {
+                    format!("{name}-nic{k}")
+                }
+            };
             for (k, nic) in vm.nics.iter().enumerate() {
                 let n = t.nic(*nic);
                 if n.name != derived(k) {
-                    self.rename(format!("network interface '{}' of VM '{}'", n.name, vm.name), &derived(k), "");
+                    self.rename(
+                        format!("network interface '{}' of VM '{}'", n.name, vm.name),
+                        &derived(k),
+                        "",
+                    );
                 }
             }
             if single {
@@ -677,13 +837,21 @@ impl<'t> Exporter<'t> {
                 let subnet = t.nic(vm.nics[0]).primary_ip_configuration().subnet;
                 subnets[subnet.index()].vms.push(name, FlowMap(nic));
             } else {
-                let nics = vm.nics.iter().map(|n| FlowMap(self.nic(*n, true))).collect();
+                let nics = vm
+                    .nics
+                    .iter()
+                    .map(|n| FlowMap(self.nic(*n, true)))
+                    .collect();
                 lab.vms.push(name, VmOut { nics });
             }
         }
         // A NIC without a VM is written with a VM of its own, so its routes and rules are kept.
         for (i, n) in t.nics.iter().enumerate().filter(|(_, n)| n.vm.is_none()) {
-            let base = n.name.strip_suffix("-nic").filter(|b| !b.is_empty()).unwrap_or(&n.name);
+            let base = n
+                .name
+                .strip_suffix("-nic")
+                .filter(|b| !b.is_empty())
+                .unwrap_or(&n.name);
             let name = vm_set.claim(base);
             self.note(format!("network interface '{}' is not attached to a VM; the lab file declares NICs with their VMs, so it is written with a new VM '{name}'", n.name));
             let derived = format!("{name}-nic");
@@ -691,7 +859,9 @@ impl<'t> Exporter<'t> {
                 self.rename(format!("network interface '{}'", n.name), &derived, "");
             }
             let nic = self.nic(vnetlab_model::NicId(i as u32), false);
-            subnets[n.primary_ip_configuration().subnet.index()].vms.push(name, FlowMap(nic));
+            subnets[n.primary_ip_configuration().subnet.index()]
+                .vms
+                .push(name, FlowMap(nic));
         }
     }
 
@@ -699,7 +869,12 @@ impl<'t> Exporter<'t> {
         let t = self.t;
         let n = t.nic(id);
         let cfg = n.primary_ip_configuration();
-        let others: Vec<String> = n.ip_configurations.iter().filter(|c| !std::ptr::eq(*c, cfg)).map(|c| format!("{} ({})", c.name, c.private_ip)).collect();
+        let others: Vec<String> = n
+            .ip_configurations
+            .iter()
+            .filter(|c| !std::ptr::eq(*c, cfg))
+            .map(|c| format!("{} ({})", c.name, c.private_ip))
+            .collect();
         if !others.is_empty() {
             self.note(format!("network interface '{}': the lab file gives a NIC one IP configuration, so {} is dropped", n.name, others.join(", ")));
         }
@@ -710,9 +885,36 @@ impl<'t> Exporter<'t> {
             ip_forwarding: n.enable_ip_forwarding,
             public_ip: cfg.public_ip.map(|p| self.pip_names[p.index()].clone()),
             nsg: n.nsg.map(|g| self.nsg_names[g.index()].clone()),
-            asgs: FlowSeq(cfg.asgs.iter().map(|a| self.asg_names[a.index()].clone()).collect()),
-            lb_pools: FlowSeq(cfg.backend_pools.iter().map(|(lb, p)| format!("{}/{}", t.load_balancers[lb.index()].name, t.load_balancers[lb.index()].backend_pools[*p])).collect()),
-            lb_nat_rules: FlowSeq(cfg.inbound_nat_rules.iter().map(|(lb, r)| format!("{}/{}", t.load_balancers[lb.index()].name, t.load_balancers[lb.index()].inbound_nat_rules[*r].name)).collect()),
+            asgs: FlowSeq(
+                cfg.asgs
+                    .iter()
+                    .map(|a| self.asg_names[a.index()].clone())
+                    .collect(),
+            ),
+            lb_pools: FlowSeq(
+                cfg.backend_pools
+                    .iter()
+                    .map(|(lb, p)| {
+                        format!(
+                            "{}/{}",
+                            t.load_balancers[lb.index()].name,
+                            t.load_balancers[lb.index()].backend_pools[*p]
+                        )
+                    })
+                    .collect(),
+            ),
+            lb_nat_rules: FlowSeq(
+                cfg.inbound_nat_rules
+                    .iter()
+                    .map(|(lb, r)| {
+                        format!(
+                            "{}/{}",
+                            t.load_balancers[lb.index()].name,
+                            t.load_balancers[lb.index()].inbound_nat_rules[*r].name
+                        )
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -724,12 +926,18 @@ impl<'t> Exporter<'t> {
             VpnType::PolicyBased
         } else {
             if !g.vpn_type.eq_ignore_ascii_case("RouteBased") {
-                self.note(format!("gateway '{}': vpnType '{}' is written as RouteBased", g.name, g.vpn_type));
+                self.note(format!(
+                    "gateway '{}': vpnType '{}' is written as RouteBased",
+                    g.name, g.vpn_type
+                ));
             }
             VpnType::RouteBased
         };
         if !g.enable_bgp && g.asn != DEFAULT_ASN {
-            self.note(format!("gateway '{}': ASN {} without BGP (the lab file sets an ASN only with `bgp`)", g.name, g.asn));
+            self.note(format!(
+                "gateway '{}': ASN {} without BGP (the lab file sets an ASN only with `bgp`)",
+                g.name, g.asn
+            ));
         }
         GatewayOut {
             name: (name != format!("{vnet}-gw")).then_some(name),
@@ -740,8 +948,12 @@ impl<'t> Exporter<'t> {
             sku: g.sku.clone(),
             vpn_type,
             active_active: g.active_active,
-            bgp: g.enable_bgp.then_some(FlowMap(GatewayBgpOut { asn: g.asn })),
-            default_site: g.default_site.map(|s| self.t.local_gateways[s.index()].name.clone()),
+            bgp: g
+                .enable_bgp
+                .then_some(FlowMap(GatewayBgpOut { asn: g.asn })),
+            default_site: g
+                .default_site
+                .map(|s| self.t.local_gateways[s.index()].name.clone()),
         }
     }
 
@@ -763,9 +975,19 @@ impl<'t> Exporter<'t> {
                 RoutePrefix::Cidr(net) => net.to_string(),
                 RoutePrefix::ServiceTag(tag) => tag.clone(),
             };
-            routes.push(r.name.clone(), FlowMap(RouteOut { prefix, next_hop, ip: r.next_hop_ip.map(|ip| ip.to_string()) }));
+            routes.push(
+                r.name.clone(),
+                FlowMap(RouteOut {
+                    prefix,
+                    next_hop,
+                    ip: r.next_hop_ip.map(|ip| ip.to_string()),
+                }),
+            );
         }
-        RouteTableOut { disable_bgp_route_propagation: rt.disable_bgp_route_propagation, routes }
+        RouteTableOut {
+            disable_bgp_route_propagation: rt.disable_bgp_route_propagation,
+            routes,
+        }
     }
 
     fn rule(&self, r: &vnetlab_model::SecurityRule) -> RuleOut {
@@ -776,7 +998,9 @@ impl<'t> Exporter<'t> {
                 [] if asgs => None,
                 [AddressPrefix::Any] if !asgs => None,
                 [one] => Some(OneOrManyOut::One(one.to_string())),
-                many => Some(OneOrManyOut::Many(FlowSeq(many.iter().map(|p| p.to_string()).collect()))),
+                many => Some(OneOrManyOut::Many(FlowSeq(
+                    many.iter().map(|p| p.to_string()).collect(),
+                ))),
             }
         };
         let ports = |list: &[PortRange]| -> Option<OneOrManyOut> {
@@ -791,7 +1015,13 @@ impl<'t> Exporter<'t> {
                 many => Some(OneOrManyOut::Many(FlowSeq(many.iter().map(text).collect()))),
             }
         };
-        let asgs = |list: &[vnetlab_model::AsgId]| FlowSeq(list.iter().map(|a| self.asg_names[a.index()].clone()).collect());
+        let asgs = |list: &[vnetlab_model::AsgId]| {
+            FlowSeq(
+                list.iter()
+                    .map(|a| self.asg_names[a.index()].clone())
+                    .collect(),
+            )
+        };
         RuleOut {
             name: r.name.clone(),
             priority: r.priority,
@@ -839,10 +1069,18 @@ impl<'t> Exporter<'t> {
             used[ci] = true;
             let name = set.claim(&lng.name);
             if name != lng.name {
-                self.rename(format!("the second local network gateway named '{}'", lng.name), &name, UNIQUE);
+                self.rename(
+                    format!("the second local network gateway named '{}'", lng.name),
+                    &name,
+                    UNIQUE,
+                );
             }
             if c.name != format!("{name}-connection") {
-                self.rename(format!("connection '{}'", c.name), &format!("{name}-connection"), "");
+                self.rename(
+                    format!("connection '{}'", c.name),
+                    &format!("{name}-connection"),
+                    "",
+                );
             }
             let bgp = match (&lng.bgp, c.enable_bgp) {
                 (Some(peer), true) => Some(FlowMap(SiteBgpOut {
@@ -861,17 +1099,31 @@ impl<'t> Exporter<'t> {
                 (None, false) => None,
             };
             if bgp.is_none() && !lng.bgp_advertised.is_empty() {
-                self.note(format!("local network gateway '{}': its BGP-advertised prefixes are dropped (no BGP)", lng.name));
+                self.note(format!(
+                    "local network gateway '{}': its BGP-advertised prefixes are dropped (no BGP)",
+                    lng.name
+                ));
             }
             let vnet = t.gateway(c.gateway).vnet.index();
-            sites.push(name, SiteOut {
-                gateway_ip: lng.gateway_ip.map(|ip| ip.to_string()),
-                address_space: FlowSeq(lng.address_prefixes.iter().map(|p| p.to_string()).collect()),
-                connect_to: self.vnet_names[vnet].clone(),
-                bgp,
-            });
+            sites.push(
+                name,
+                SiteOut {
+                    gateway_ip: lng.gateway_ip.map(|ip| ip.to_string()),
+                    address_space: FlowSeq(
+                        lng.address_prefixes.iter().map(|p| p.to_string()).collect(),
+                    ),
+                    connect_to: self.vnet_names[vnet].clone(),
+                    bgp,
+                },
+            );
         }
-        for c in t.connections.iter().zip(&used).filter(|(_, used)| !**used).map(|(c, _)| c) {
+        for c in t
+            .connections
+            .iter()
+            .zip(&used)
+            .filter(|(_, used)| !**used)
+            .map(|(c, _)| c)
+        {
             let g = &t.gateway(c.gateway).name;
             let note = match &c.kind {
                 ConnectionKind::IPsec { local_gateway } => {
@@ -894,7 +1146,13 @@ impl<'t> Exporter<'t> {
         let t = self.t;
         for pe in &t.private_endpoints {
             let s = t.subnet(pe.subnet);
-            self.note(format!("private endpoint '{}' ({} in {}/{})", pe.name, pe.ip, t.vnets[s.vnet.index()].name, s.name));
+            self.note(format!(
+                "private endpoint '{}' ({} in {}/{})",
+                pe.name,
+                pe.ip,
+                t.vnets[s.vnet.index()].name,
+                s.name
+            ));
         }
     }
 }
@@ -908,9 +1166,11 @@ fn most_common_location(t: &Topology) -> String {
             None => counts.push((&v.location, 1)),
         }
     }
-    let best = counts.iter().fold(None::<(&str, usize)>, |best, &(l, n)| match best {
-        Some((_, m)) if m >= n => best,
-        _ => Some((l, n)),
-    });
+    let best = counts
+        .iter()
+        .fold(None::<(&str, usize)>, |best, &(l, n)| match best {
+            Some((_, m)) if m >= n => best,
+            _ => Some((l, n)),
+        });
     best.map_or_else(|| "westeurope".to_string(), |(l, _)| l.to_string())
 }

@@ -467,7 +467,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
         let pos = |n: u64| usize::try_from(n).unwrap_or(0);
-        Ok(At { value: s.value, line: pos(s.referenced.line()), column: pos(s.referenced.column()) })
+        Ok(At {
+            value: s.value,
+            line: pos(s.referenced.line()),
+            column: pos(s.referenced.column()),
+        })
     }
 }
 
@@ -513,7 +517,10 @@ impl<T> Default for Named<T> {
 impl<T> Named<T> {
     /// The entry of a name, matched case-insensitively as Azure matches names.
     pub fn get(&self, name: &str) -> Option<&T> {
-        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     }
 }
 

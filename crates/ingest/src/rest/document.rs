@@ -30,7 +30,11 @@ pub struct RawResource<'a> {
 
 impl RawResource<'_> {
     pub fn origin(&self, kind: &'static str) -> Origin {
-        Origin { kind, name: self.name.clone(), path: self.path.clone() }
+        Origin {
+            kind,
+            name: self.name.clone(),
+            path: self.path.clone(),
+        }
     }
 
     /// The last segment of the name: `subnet` of `vnet/subnet`.
@@ -67,15 +71,39 @@ pub const OTHER: &str = "other";
 
 /// The modelled kind of a type, matched case-insensitively.
 fn kind_of(type_name: &str) -> &'static str {
-    MODELLED.iter().copied().find(|k| k.eq_ignore_ascii_case(type_name)).unwrap_or(OTHER)
+    MODELLED
+        .iter()
+        .copied()
+        .find(|k| k.eq_ignore_ascii_case(type_name))
+        .unwrap_or(OTHER)
 }
 
 /// Inline child collections: (parent type, property, child type segment).
 const INLINE_CHILDREN: [(&str, &str, &str, &str); 4] = [
-    ("microsoft.network/virtualnetworks", "properties.subnets", "subnets", "microsoft.network/virtualnetworks/subnets"),
-    ("microsoft.network/virtualnetworks", "properties.virtualNetworkPeerings", "virtualNetworkPeerings", "microsoft.network/virtualnetworks/virtualnetworkpeerings"),
-    ("microsoft.network/networksecuritygroups", "properties.securityRules", "securityRules", "microsoft.network/networksecuritygroups/securityrules"),
-    ("microsoft.network/routetables", "properties.routes", "routes", "microsoft.network/routetables/routes"),
+    (
+        "microsoft.network/virtualnetworks",
+        "properties.subnets",
+        "subnets",
+        "microsoft.network/virtualnetworks/subnets",
+    ),
+    (
+        "microsoft.network/virtualnetworks",
+        "properties.virtualNetworkPeerings",
+        "virtualNetworkPeerings",
+        "microsoft.network/virtualnetworks/virtualnetworkpeerings",
+    ),
+    (
+        "microsoft.network/networksecuritygroups",
+        "properties.securityRules",
+        "securityRules",
+        "microsoft.network/networksecuritygroups/securityrules",
+    ),
+    (
+        "microsoft.network/routetables",
+        "properties.routes",
+        "routes",
+        "microsoft.network/routetables/routes",
+    ),
 ];
 
 /// Flattens the document into resources, or says why its shape is wrong.
@@ -98,10 +126,16 @@ pub fn flatten<'a>(doc: &'a Json<'a>) -> Result<Vec<RawResource<'a>>, Diagnostic
         }
         _ => return Err(shape_error("")),
     };
-    let single = doc.member("type").is_some() && doc.member("resources").is_none() && doc.member("value").is_none();
+    let single = doc.member("type").is_some()
+        && doc.member("resources").is_none()
+        && doc.member("value").is_none();
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let path = if single { String::new() } else { format!("{base}[{i}]") };
+        let path = if single {
+            String::new()
+        } else {
+            format!("{base}[{i}]")
+        };
         push_resource(item, &path, None, &mut out)?;
     }
     Ok(out)
@@ -119,18 +153,28 @@ fn push_resource<'a>(
     out: &mut Vec<RawResource<'a>>,
 ) -> Result<(), Diagnostic> {
     if !item.is_object() {
-        return Err(Diagnostic::file_error(path, "expected a resource object with type, name and properties"));
+        return Err(Diagnostic::file_error(
+            path,
+            "expected a resource object with type, name and properties",
+        ));
     }
     let text = |key: &str| at(item, key).and_then(Json::as_str);
     let Some(type_name) = text("type") else {
-        return Err(Diagnostic::file_error(path, "resource has no \"type\"").with_hint("every resource needs a type such as Microsoft.Network/virtualNetworks"));
+        return Err(Diagnostic::file_error(path, "resource has no \"type\"")
+            .with_hint("every resource needs a type such as Microsoft.Network/virtualNetworks"));
     };
     let Some(name) = text("name") else {
-        return Err(Diagnostic::file_error(path, format!("resource of type {type_name} has no \"name\"")));
+        return Err(Diagnostic::file_error(
+            path,
+            format!("resource of type {type_name} has no \"name\""),
+        ));
     };
     // A nested template resource may give its type and name relative to the parent.
     let (type_name, name): (Cow<'a, str>, Cow<'a, str>) = match parent {
-        Some((ptype, pname)) if !type_name.contains('/') => (format!("{ptype}/{type_name}").into(), format!("{pname}/{name}").into()),
+        Some((ptype, pname)) if !type_name.contains('/') => (
+            format!("{ptype}/{type_name}").into(),
+            format!("{pname}/{name}").into(),
+        ),
         _ => (type_name.into(), name.into()),
     };
     let id = match text("id") {
@@ -140,21 +184,37 @@ fn push_resource<'a>(
     let kind = kind_of(&type_name);
     let location = text("location");
     let order = out.len();
-    out.push(RawResource { kind, type_name: type_name.clone(), name: Arc::from(name.as_ref()), id: id.clone(), location, object: item, path: Arc::from(path), order });
-
+    out.push(RawResource {
+        kind,
+        type_name: type_name.clone(),
+        name: Arc::from(name.as_ref()),
+        id: id.clone(),
+        location,
+        object: item,
+        path: Arc::from(path),
+        order,
+    });
 
     for (ptype, property, child_type, child_kind) in INLINE_CHILDREN {
         if kind != ptype {
             continue;
         }
-        let Some(children) = at(item, property) else { continue };
+        let Some(children) = at(item, property) else {
+            continue;
+        };
         let Some(children) = children.as_array() else {
-            return Err(Diagnostic::file_error(format!("{path}.{property}"), "expected an array"));
+            return Err(Diagnostic::file_error(
+                format!("{path}.{property}"),
+                "expected an array",
+            ));
         };
         for (j, child) in children.iter().enumerate() {
             let cpath = format!("{path}.{property}[{j}]");
             let Some(cname) = at(child, "name").and_then(Json::as_str) else {
-                return Err(Diagnostic::file_error(cpath, format!("{child_type} entry has no \"name\"")));
+                return Err(Diagnostic::file_error(
+                    cpath,
+                    format!("{child_type} entry has no \"name\""),
+                ));
             };
             let cid = match at(child, "id").and_then(Json::as_str) {
                 Some(cid) => ResourceId::new(cid),
@@ -174,7 +234,12 @@ fn push_resource<'a>(
     }
     if let Some(nested) = at(item, "resources").and_then(Json::as_array) {
         for (j, child) in nested.iter().enumerate() {
-            push_resource(child, &format!("{path}.resources[{j}]"), Some((&type_name, &name)), out)?;
+            push_resource(
+                child,
+                &format!("{path}.resources[{j}]"),
+                Some((&type_name, &name)),
+                out,
+            )?;
         }
     }
     Ok(())

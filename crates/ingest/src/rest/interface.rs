@@ -9,10 +9,15 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use vnetlab_model::addressing::SubnetAllocator;
 use vnetlab_model::ids::*;
-use vnetlab_model::{AllocationMethod, Diagnostic, IpConfiguration, NetworkInterface, VirtualMachine};
+use vnetlab_model::{
+    AllocationMethod, Diagnostic, IpConfiguration, NetworkInterface, VirtualMachine,
+};
 
 pub(super) fn build_nics(b: &mut Builder) {
-    for raw in b.of_kind("microsoft.network/networkinterfaces").collect::<Vec<_>>() {
+    for raw in b
+        .of_kind("microsoft.network/networkinterfaces")
+        .collect::<Vec<_>>()
+    {
         let origin = raw.origin("network interface");
         let nic_id = NicId(b.topo.nics.len() as u32);
         let mut r = Reader::new(raw.object, &origin, &mut b.diags);
@@ -20,14 +25,28 @@ pub(super) fn build_nics(b: &mut Builder) {
         let nsg_ref = r.reference("properties.networkSecurityGroup");
         let configs = r.array("properties.ipConfigurations");
         if configs.is_empty() {
-            r.error("properties.ipConfigurations", "a network interface needs at least one IP configuration");
+            r.error(
+                "properties.ipConfigurations",
+                "a network interface needs at least one IP configuration",
+            );
         }
-        let nsg = nsg_ref.and_then(|id| b.resolve(&origin, "properties.networkSecurityGroup.id", id, "network security group", pick!(Nsg)));
+        let nsg = nsg_ref.and_then(|id| {
+            b.resolve(
+                &origin,
+                "properties.networkSecurityGroup.id",
+                id,
+                "network security group",
+                pick!(Nsg),
+            )
+        });
         let mut ip_configurations = Vec::new();
         for (i, cfg) in configs.iter().enumerate() {
             let base = format!("properties.ipConfigurations[{i}].properties");
             let mut cr = Reader::new(cfg, &origin, &mut b.diags);
-            let name = at(cfg, "name").and_then(|v| v.as_str()).unwrap_or("ipconfig1").to_string();
+            let name = at(cfg, "name")
+                .and_then(|v| v.as_str())
+                .unwrap_or("ipconfig1")
+                .to_string();
             let ip = cr.ip("properties.privateIPAddress");
             let method = cr.str("properties.privateIPAllocationMethod");
             // A given address with no method is how exports show static ones.
@@ -35,14 +54,20 @@ pub(super) fn build_nics(b: &mut Builder) {
                 Some(m) if m.eq_ignore_ascii_case("static") => AllocationMethod::Static,
                 Some(m) if m.eq_ignore_ascii_case("dynamic") => AllocationMethod::Dynamic,
                 Some(m) => {
-                    cr.error("properties.privateIPAllocationMethod", format!("allocation method must be Static or Dynamic, not '{m}'"));
+                    cr.error(
+                        "properties.privateIPAllocationMethod",
+                        format!("allocation method must be Static or Dynamic, not '{m}'"),
+                    );
                     AllocationMethod::Dynamic
                 }
                 None if ip.is_some() => AllocationMethod::Static,
                 None => AllocationMethod::Dynamic,
             };
             if allocation == AllocationMethod::Static && ip.is_none() {
-                cr.error("properties.privateIPAddress", "a Static IP configuration needs privateIPAddress");
+                cr.error(
+                    "properties.privateIPAddress",
+                    "a Static IP configuration needs privateIPAddress",
+                );
             }
             let primary = cr.bool("properties.primary", i == 0);
             let subnet_ref = cr.reference("properties.subnet");
@@ -50,54 +75,160 @@ pub(super) fn build_nics(b: &mut Builder) {
                 cr.error("properties.subnet", "an IP configuration needs subnet.id");
             }
             let pip_ref = cr.reference("properties.publicIPAddress");
-            let asg_refs: Vec<(String, &str)> = cr.array("properties.applicationSecurityGroups").iter().enumerate()
-                .filter_map(|(j, v)| at(v, "id").and_then(|v| v.as_str()).map(|id| (format!("{base}.applicationSecurityGroups[{j}].id"), id))).collect();
+            let asg_refs: Vec<(String, &str)> = cr
+                .array("properties.applicationSecurityGroups")
+                .iter()
+                .enumerate()
+                .filter_map(|(j, v)| {
+                    at(v, "id")
+                        .and_then(|v| v.as_str())
+                        .map(|id| (format!("{base}.applicationSecurityGroups[{j}].id"), id))
+                })
+                .collect();
             let mut refs = |key: &str| -> Vec<(String, String)> {
-                cr.array(&format!("properties.{key}")).iter().enumerate().filter_map(|(j, v)| at(v, "id").and_then(|v| v.as_str()).map(|id| (format!("{base}.{key}[{j}].id"), id.to_string()))).collect()
+                cr.array(&format!("properties.{key}"))
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(j, v)| {
+                        at(v, "id")
+                            .and_then(|v| v.as_str())
+                            .map(|id| (format!("{base}.{key}[{j}].id"), id.to_string()))
+                    })
+                    .collect()
             };
-            let (pool_refs, nat_refs) = (refs("loadBalancerBackendAddressPools"), refs("loadBalancerInboundNatRules"));
-            let subnet = subnet_ref.and_then(|id| b.resolve(&origin, &format!("{base}.subnet.id"), id, "subnet", pick!(Subnet)));
-            let public_ip = pip_ref.and_then(|id| b.resolve(&origin, &format!("{base}.publicIPAddress.id"), id, "public IP address", pick!(PublicIp)));
-            let asgs = asg_refs.iter().filter_map(|(p, id)| b.resolve(&origin, p, id, "application security group", pick!(Asg))).collect();
-            let backend_pools = lb_children(b, &origin, &pool_refs, "backend pool", |lb| lb.backend_pools.clone());
-            let inbound_nat_rules = lb_children(b, &origin, &nat_refs, "inbound NAT rule", |lb| lb.inbound_nat_rules.iter().map(|r| r.name.clone()).collect());
+            let (pool_refs, nat_refs) = (
+                refs("loadBalancerBackendAddressPools"),
+                refs("loadBalancerInboundNatRules"),
+            );
+            let subnet = subnet_ref.and_then(|id| {
+                b.resolve(
+                    &origin,
+                    &format!("{base}.subnet.id"),
+                    id,
+                    "subnet",
+                    pick!(Subnet),
+                )
+            });
+            let public_ip = pip_ref.and_then(|id| {
+                b.resolve(
+                    &origin,
+                    &format!("{base}.publicIPAddress.id"),
+                    id,
+                    "public IP address",
+                    pick!(PublicIp),
+                )
+            });
+            let asgs = asg_refs
+                .iter()
+                .filter_map(|(p, id)| {
+                    b.resolve(&origin, p, id, "application security group", pick!(Asg))
+                })
+                .collect();
+            let backend_pools = lb_children(b, &origin, &pool_refs, "backend pool", |lb| {
+                lb.backend_pools.clone()
+            });
+            let inbound_nat_rules = lb_children(b, &origin, &nat_refs, "inbound NAT rule", |lb| {
+                lb.inbound_nat_rules
+                    .iter()
+                    .map(|r| r.name.clone())
+                    .collect()
+            });
             let Some(subnet) = subnet else { continue };
             if allocation == AllocationMethod::Dynamic {
-                b.pending.push(Pending::Nic { order: raw.order, nic: nic_id, config: ip_configurations.len() });
+                b.pending.push(Pending::Nic {
+                    order: raw.order,
+                    nic: nic_id,
+                    config: ip_configurations.len(),
+                });
             }
-            let private_ip = if allocation == AllocationMethod::Static { ip.unwrap_or(Ipv4Addr::UNSPECIFIED) } else { Ipv4Addr::UNSPECIFIED };
-            ip_configurations.push(IpConfiguration { name, subnet, private_ip, allocation, primary, public_ip, asgs, backend_pools, inbound_nat_rules });
+            let private_ip = if allocation == AllocationMethod::Static {
+                ip.unwrap_or(Ipv4Addr::UNSPECIFIED)
+            } else {
+                Ipv4Addr::UNSPECIFIED
+            };
+            ip_configurations.push(IpConfiguration {
+                name,
+                subnet,
+                private_ip,
+                allocation,
+                primary,
+                public_ip,
+                asgs,
+                backend_pools,
+                inbound_nat_rules,
+            });
         }
         if ip_configurations.is_empty() {
             continue;
         }
         b.register(raw, Target::Nic(nic_id));
-        b.topo.nics.push(NetworkInterface { id: raw.id.clone(), name: raw.name.to_string(), ip_configurations, enable_ip_forwarding, nsg, vm: None, origin });
+        b.topo.nics.push(NetworkInterface {
+            id: raw.id.clone(),
+            name: raw.name.to_string(),
+            ip_configurations,
+            enable_ip_forwarding,
+            nsg,
+            vm: None,
+            origin,
+        });
     }
 }
 
 pub(super) fn build_vms(b: &mut Builder) {
-    for raw in b.of_kind("microsoft.compute/virtualmachines").collect::<Vec<_>>() {
+    for raw in b
+        .of_kind("microsoft.compute/virtualmachines")
+        .collect::<Vec<_>>()
+    {
         let origin = raw.origin("virtual machine");
         let vm_id = VmId(b.topo.vms.len() as u32);
         let mut r = Reader::new(raw.object, &origin, &mut b.diags);
-        let refs: Vec<(String, &str, bool)> = r.array("properties.networkProfile.networkInterfaces").iter().enumerate()
+        let refs: Vec<(String, &str, bool)> = r
+            .array("properties.networkProfile.networkInterfaces")
+            .iter()
+            .enumerate()
             .filter_map(|(i, v)| {
-                let primary = at(v, "properties.primary").and_then(|p| p.as_bool()).unwrap_or(false);
-                at(v, "id").and_then(|v| v.as_str()).map(|id| (format!("properties.networkProfile.networkInterfaces[{i}].id"), id, primary))
-            }).collect();
+                let primary = at(v, "properties.primary")
+                    .and_then(|p| p.as_bool())
+                    .unwrap_or(false);
+                at(v, "id").and_then(|v| v.as_str()).map(|id| {
+                    (
+                        format!("properties.networkProfile.networkInterfaces[{i}].id"),
+                        id,
+                        primary,
+                    )
+                })
+            })
+            .collect();
         let mut nics = Vec::new();
         for (path, id, primary) in refs {
-            let Some(nic) = b.resolve(&origin, &path, id, "network interface", pick!(Nic)) else { continue };
+            let Some(nic) = b.resolve(&origin, &path, id, "network interface", pick!(Nic)) else {
+                continue;
+            };
             if let Some(other) = b.topo.nics[nic.index()].vm {
                 let other = b.topo.vms[other.index()].name.clone();
-                b.diags.push(Diagnostic::error(&origin, &path, format!("network interface '{}' is already attached to VM '{other}'", b.topo.nics[nic.index()].name)));
+                b.diags.push(Diagnostic::error(
+                    &origin,
+                    &path,
+                    format!(
+                        "network interface '{}' is already attached to VM '{other}'",
+                        b.topo.nics[nic.index()].name
+                    ),
+                ));
                 continue;
             }
             b.topo.nics[nic.index()].vm = Some(vm_id);
-            if primary { nics.insert(0, nic) } else { nics.push(nic) }
+            if primary {
+                nics.insert(0, nic)
+            } else {
+                nics.push(nic)
+            }
         }
-        b.topo.vms.push(VirtualMachine { id: raw.id.clone(), name: raw.name.to_string(), nics, origin });
+        b.topo.vms.push(VirtualMachine {
+            id: raw.id.clone(),
+            name: raw.name.to_string(),
+            nics,
+            origin,
+        });
     }
 }
 
@@ -105,8 +236,17 @@ pub(super) fn build_vms(b: &mut Builder) {
 pub(super) fn allocate_addresses(b: &mut Builder) {
     let mut pools: HashMap<SubnetId, SubnetAllocator> = HashMap::new();
     let topo = &mut b.topo;
-    let gateway_subnets: Vec<(SubnetId, Vec<Ipv4Addr>)> = topo.gateways.iter()
-        .filter_map(|g| topo.vnets[g.vnet.index()].subnets.iter().copied().find(|s| topo.subnets[s.index()].name == "GatewaySubnet").map(|s| (s, g.instance_ips.clone())))
+    let gateway_subnets: Vec<(SubnetId, Vec<Ipv4Addr>)> = topo
+        .gateways
+        .iter()
+        .filter_map(|g| {
+            topo.vnets[g.vnet.index()]
+                .subnets
+                .iter()
+                .copied()
+                .find(|s| topo.subnets[s.index()].name == "GatewaySubnet")
+                .map(|s| (s, g.instance_ips.clone()))
+        })
         .collect();
     for (s, ips) in gateway_subnets {
         let prefix = topo.subnets[s.index()].prefix;
@@ -115,8 +255,17 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
         }
     }
     for nic in &topo.nics {
-        for cfg in nic.ip_configurations.iter().filter(|c| c.allocation == AllocationMethod::Static) {
-            alloc_for(&mut pools, cfg.subnet, topo.subnets[cfg.subnet.index()].prefix).claim(cfg.private_ip);
+        for cfg in nic
+            .ip_configurations
+            .iter()
+            .filter(|c| c.allocation == AllocationMethod::Static)
+        {
+            alloc_for(
+                &mut pools,
+                cfg.subnet,
+                topo.subnets[cfg.subnet.index()].prefix,
+            )
+            .claim(cfg.private_ip);
         }
     }
     for lb in &topo.load_balancers {
@@ -129,35 +278,74 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
     let mut pending = std::mem::take(&mut b.pending);
     for pe in &topo.private_endpoints {
         if !pe.ip.is_unspecified() {
-            alloc_for(&mut pools, pe.subnet, topo.subnets[pe.subnet.index()].prefix).claim(pe.ip);
+            alloc_for(
+                &mut pools,
+                pe.subnet,
+                topo.subnets[pe.subnet.index()].prefix,
+            )
+            .claim(pe.ip);
         }
     }
-    pending.sort_by_key(|p| match *p { Pending::Nic { order, .. } | Pending::Frontend { order, .. } | Pending::PrivateEndpoint { order, .. } => order });
+    pending.sort_by_key(|p| match *p {
+        Pending::Nic { order, .. }
+        | Pending::Frontend { order, .. }
+        | Pending::PrivateEndpoint { order, .. } => order,
+    });
     for p in pending {
         let (subnet, origin, path) = match p {
             Pending::Nic { nic, config, .. } => {
                 let n = &topo.nics[nic.index()];
-                (n.ip_configurations[config].subnet, n.origin.clone(), format!("properties.ipConfigurations[{config}].properties.subnet.id"))
+                (
+                    n.ip_configurations[config].subnet,
+                    n.origin.clone(),
+                    format!("properties.ipConfigurations[{config}].properties.subnet.id"),
+                )
             }
             Pending::PrivateEndpoint { endpoint, .. } => {
                 let pe = &topo.private_endpoints[endpoint];
-                (pe.subnet, pe.origin.clone(), "properties.subnet.id".to_string())
+                (
+                    pe.subnet,
+                    pe.origin.clone(),
+                    "properties.subnet.id".to_string(),
+                )
             }
             Pending::Frontend { lb, frontend, .. } => {
                 let l = &topo.load_balancers[lb.index()];
-                (l.frontends[frontend].private.expect("pending frontends are private").0, l.origin.clone(), format!("properties.frontendIPConfigurations[{frontend}].properties.subnet.id"))
+                (
+                    l.frontends[frontend]
+                        .private
+                        .expect("pending frontends are private")
+                        .0,
+                    l.origin.clone(),
+                    format!("properties.frontendIPConfigurations[{frontend}].properties.subnet.id"),
+                )
             }
         };
         let prefix = topo.subnets[subnet.index()].prefix;
         let Some(ip) = alloc_for(&mut pools, subnet, prefix).allocate() else {
-            b.diags.push(Diagnostic::error(&origin, &path, format!("subnet '{}' ({prefix}) has no free address left", topo.subnets[subnet.index()].name)).with_hint("Azure reserves five addresses per subnet; use a larger prefix"));
+            b.diags.push(
+                Diagnostic::error(
+                    &origin,
+                    &path,
+                    format!(
+                        "subnet '{}' ({prefix}) has no free address left",
+                        topo.subnets[subnet.index()].name
+                    ),
+                )
+                .with_hint("Azure reserves five addresses per subnet; use a larger prefix"),
+            );
             continue;
         };
         match p {
-            Pending::Nic { nic, config, .. } => topo.nics[nic.index()].ip_configurations[config].private_ip = ip,
+            Pending::Nic { nic, config, .. } => {
+                topo.nics[nic.index()].ip_configurations[config].private_ip = ip
+            }
             Pending::PrivateEndpoint { endpoint, .. } => topo.private_endpoints[endpoint].ip = ip,
             Pending::Frontend { lb, frontend, .. } => {
-                if let Some(private) = topo.load_balancers[lb.index()].frontends[frontend].private.as_mut() {
+                if let Some(private) = topo.load_balancers[lb.index()].frontends[frontend]
+                    .private
+                    .as_mut()
+                {
                     private.1 = ip;
                 }
             }
@@ -165,13 +353,25 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
     }
 }
 
-fn alloc_for(pools: &mut HashMap<SubnetId, SubnetAllocator>, subnet: SubnetId, prefix: ipnet::Ipv4Net) -> &mut SubnetAllocator {
-    pools.entry(subnet).or_insert_with(|| SubnetAllocator::new(prefix))
+fn alloc_for(
+    pools: &mut HashMap<SubnetId, SubnetAllocator>,
+    subnet: SubnetId,
+    prefix: ipnet::Ipv4Net,
+) -> &mut SubnetAllocator {
+    pools
+        .entry(subnet)
+        .or_insert_with(|| SubnetAllocator::new(prefix))
 }
 
 /// References to children of load balancers (backend pools, inbound NAT rules), as
 /// (load balancer, index among `names`).
-fn lb_children(b: &mut Builder, origin: &vnetlab_model::Origin, refs: &[(String, String)], what: &str, names: impl Fn(&vnetlab_model::LoadBalancer) -> Vec<String>) -> Vec<(vnetlab_model::LoadBalancerId, usize)> {
+fn lb_children(
+    b: &mut Builder,
+    origin: &vnetlab_model::Origin,
+    refs: &[(String, String)],
+    what: &str,
+    names: impl Fn(&vnetlab_model::LoadBalancer) -> Vec<String>,
+) -> Vec<(vnetlab_model::LoadBalancerId, usize)> {
     refs.iter()
         .filter_map(|(p, id)| {
             let lb_id = vnetlab_model::ResourceId::new(id.as_str()).parent();
@@ -179,7 +379,11 @@ fn lb_children(b: &mut Builder, origin: &vnetlab_model::Origin, refs: &[(String,
             match child_index(&names(&b.topo.load_balancers[lb.index()]), id) {
                 Some(i) => Some((lb, i)),
                 None => {
-                    b.diags.push(Diagnostic::error(origin, p, format!("reference to a {what} that does not exist: {id}")));
+                    b.diags.push(Diagnostic::error(
+                        origin,
+                        p,
+                        format!("reference to a {what} that does not exist: {id}"),
+                    ));
                     None
                 }
             }

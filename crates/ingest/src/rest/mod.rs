@@ -82,15 +82,30 @@ pub(crate) struct Builder<'a> {
 /// A dynamic private address waiting for allocation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Pending {
-    Nic { order: usize, nic: NicId, config: usize },
-    Frontend { order: usize, lb: LoadBalancerId, frontend: usize },
-    PrivateEndpoint { order: usize, endpoint: usize },
+    Nic {
+        order: usize,
+        nic: NicId,
+        config: usize,
+    },
+    Frontend {
+        order: usize,
+        lb: LoadBalancerId,
+        frontend: usize,
+    },
+    PrivateEndpoint {
+        order: usize,
+        endpoint: usize,
+    },
 }
 
 impl<'a> Builder<'a> {
     pub fn of_kind(&self, kind: &'static str) -> impl Iterator<Item = &'a RawResource<'a>> + 'a {
         let raws = self.raws;
-        let list = MODELLED.iter().position(|k| *k == kind).map(|i| self.by_kind[i].clone()).unwrap_or_default();
+        let list = MODELLED
+            .iter()
+            .position(|k| *k == kind)
+            .map(|i| self.by_kind[i].clone())
+            .unwrap_or_default();
         list.into_iter().map(move |i| &raws[i])
     }
 
@@ -118,24 +133,46 @@ impl<'a> Builder<'a> {
 
     /// Resolves a reference ID; records "does not exist" or "wrong kind" errors. A resource
     /// that exists but failed to build has its own errors and is not reported again.
-    pub fn resolve<T>(&mut self, origin: &Origin, property: &str, id: &str, want: &'static str, pick: impl Fn(Target) -> Option<T>) -> Option<T> {
+    pub fn resolve<T>(
+        &mut self,
+        origin: &Origin,
+        property: &str,
+        id: &str,
+        want: &'static str,
+        pick: impl Fn(Target) -> Option<T>,
+    ) -> Option<T> {
         let found = self.find(id);
         match found.map(|i| self.targets[i]) {
             Some(None) => None,
             Some(Some(t)) => match pick(t) {
                 Some(v) => Some(v),
                 None => {
-                    self.diags.push(Diagnostic::error(origin, property, format!("'{id}' is a {}, but a {want} is expected here", t.describe())));
+                    self.diags.push(Diagnostic::error(
+                        origin,
+                        property,
+                        format!(
+                            "'{id}' is a {}, but a {want} is expected here",
+                            t.describe()
+                        ),
+                    ));
                     None
                 }
             },
             None => {
                 let hint = if id.starts_with("[") {
-                    "this is an ARM template expression; literal resource IDs are needed here".to_string()
+                    "this is an ARM template expression; literal resource IDs are needed here"
+                        .to_string()
                 } else {
                     format!("declare the {want} in the same file, or correct the ID (IDs match case-insensitively)")
                 };
-                self.diags.push(Diagnostic::error(origin, property, format!("reference to a {want} that does not exist: {id}")).with_hint(hint));
+                self.diags.push(
+                    Diagnostic::error(
+                        origin,
+                        property,
+                        format!("reference to a {want} that does not exist: {id}"),
+                    )
+                    .with_hint(hint),
+                );
                 None
             }
         }
@@ -164,13 +201,27 @@ pub fn build(raws: &[RawResource]) -> (Topology, Vec<Diagnostic>) {
     for (i, raw) in raws.iter().enumerate() {
         let first = b.find(raw.id.as_str()).filter(|first| *first != i);
         if let Some(previous) = first {
-            b.diags.push(Diagnostic::error(&raw.origin("resource"), "", format!("{} is declared twice (first at {})", raw.id, raws[previous].path)).with_hint("remove one of the two declarations"));
+            b.diags.push(
+                Diagnostic::error(
+                    &raw.origin("resource"),
+                    "",
+                    format!(
+                        "{} is declared twice (first at {})",
+                        raw.id, raws[previous].path
+                    ),
+                )
+                .with_hint("remove one of the two declarations"),
+            );
         }
         match MODELLED.iter().position(|k| *k == raw.kind) {
             Some(k) => b.by_kind[k].push(i),
             None => {
                 b.register(raw, Target::Other("resource of another type"));
-                b.topo.ignored.push(Diagnostic::warning(&raw.origin("resource"), "", format!("type {} is not modelled by vnetlab; ignored", raw.type_name)));
+                b.topo.ignored.push(Diagnostic::warning(
+                    &raw.origin("resource"),
+                    "",
+                    format!("type {} is not modelled by vnetlab; ignored", raw.type_name),
+                ));
             }
         }
     }
@@ -200,7 +251,9 @@ pub(crate) struct PassThrough(u64);
 
 impl Hasher for PassThrough {
     fn write(&mut self, bytes: &[u8]) {
-        self.0 = bytes.iter().fold(self.0, |h, b| h.rotate_left(8) ^ u64::from(*b));
+        self.0 = bytes
+            .iter()
+            .fold(self.0, |h, b| h.rotate_left(8) ^ u64::from(*b));
     }
     fn write_u64(&mut self, v: u64) {
         self.0 = v;
@@ -215,5 +268,8 @@ impl Hasher for PassThrough {
 /// cheap for IDs that are mostly a shared subscription and resource-group prefix.
 fn ci_hash(s: &str) -> u64 {
     let tail = &s.as_bytes()[s.len().saturating_sub(48)..];
-    tail.iter().fold(0xcbf2_9ce4_8422_2325 ^ s.len() as u64, |h, b| (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3))
+    tail.iter()
+        .fold(0xcbf2_9ce4_8422_2325 ^ s.len() as u64, |h, b| {
+            (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+        })
 }

@@ -17,10 +17,15 @@ pub(super) fn build_public_ips(b: &mut Builder) {
         let sku = match r.str("sku.name") {
             None => PublicIpSku::Standard,
             // StandardV2 (the NAT gateway v2 generation) is secure by default like Standard.
-            Some(s) if s.eq_ignore_ascii_case("standard") || s.eq_ignore_ascii_case("standardv2") => PublicIpSku::Standard,
+            Some(s)
+                if s.eq_ignore_ascii_case("standard") || s.eq_ignore_ascii_case("standardv2") =>
+            {
+                PublicIpSku::Standard
+            }
             Some(s) if s.eq_ignore_ascii_case("basic") => PublicIpSku::Basic,
             Some(s) => {
-                r.error("sku.name", format!("unknown public IP SKU '{s}'")).hint = Some("use Basic, Standard or StandardV2".into());
+                r.error("sku.name", format!("unknown public IP SKU '{s}'"))
+                    .hint = Some("use Basic, Standard or StandardV2".into());
                 PublicIpSku::Standard
             }
         };
@@ -33,16 +38,31 @@ pub(super) fn build_public_ips(b: &mut Builder) {
         if address.is_none() {
             pending.push(id);
         }
-        b.topo.public_ips.push(PublicIp { id: raw.id.clone(), name: raw.name.to_string(), sku, address: address.unwrap_or(Ipv4Addr::UNSPECIFIED), origin });
+        b.topo.public_ips.push(PublicIp {
+            id: raw.id.clone(),
+            name: raw.name.to_string(),
+            sku,
+            address: address.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            origin,
+        });
     }
     // D15: emulated public addresses come from 198.51.100.0/24.
-    let mut next = (1u8..=254).map(|h| Ipv4Addr::new(198, 51, 100, h)).filter(|ip| !used.contains(ip));
+    let mut next = (1u8..=254)
+        .map(|h| Ipv4Addr::new(198, 51, 100, h))
+        .filter(|ip| !used.contains(ip));
     for id in pending {
         match next.next() {
             Some(ip) => b.topo.public_ips[id.index()].address = ip,
             None => {
                 let pip = &b.topo.public_ips[id.index()];
-                b.diags.push(vnetlab_model::Diagnostic::error(&pip.origin, "properties.ipAddress", "no address left in 198.51.100.0/24 for this public IP").with_hint("give public IPs their addresses in properties.ipAddress"));
+                b.diags.push(
+                    vnetlab_model::Diagnostic::error(
+                        &pip.origin,
+                        "properties.ipAddress",
+                        "no address left in 198.51.100.0/24 for this public IP",
+                    )
+                    .with_hint("give public IPs their addresses in properties.ipAddress"),
+                );
             }
         }
     }

@@ -1,7 +1,9 @@
 //! VNet address spaces and subnet prefixes (dataplane.md 4.1, [FAQ]): forbidden ranges, subnet
 //! sizes /29 to /2, subnets inside their VNet and not overlapping each other.
 
-use crate::addressing::{forbidden_overlap, overlaps, LARGEST_SUBNET_PREFIX_LEN, SMALLEST_SUBNET_PREFIX_LEN};
+use crate::addressing::{
+    forbidden_overlap, overlaps, LARGEST_SUBNET_PREFIX_LEN, SMALLEST_SUBNET_PREFIX_LEN,
+};
 use crate::diagnostic::Diagnostic;
 use crate::topology::Topology;
 
@@ -11,8 +13,14 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             let property = format!("properties.addressSpace.addressPrefixes[{i}]");
             if let Some(forbidden) = forbidden_overlap(*range) {
                 out.push(
-                    Diagnostic::error(&vnet.origin, &property, format!("address range {range} overlaps {forbidden}, which Azure reserves"))
-                        .with_hint("use a private range such as 10.0.0.0/16, 172.16.0.0/16 or 192.168.0.0/24"),
+                    Diagnostic::error(
+                        &vnet.origin,
+                        &property,
+                        format!("address range {range} overlaps {forbidden}, which Azure reserves"),
+                    )
+                    .with_hint(
+                        "use a private range such as 10.0.0.0/16, 172.16.0.0/16 or 192.168.0.0/24",
+                    ),
                 );
             }
             for (j, other) in vnet.address_space.iter().enumerate().skip(i + 1) {
@@ -30,14 +38,25 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             let prefix = subnet.prefix;
             if prefix.prefix_len() > SMALLEST_SUBNET_PREFIX_LEN {
                 out.push(
-                    Diagnostic::error(&subnet.origin, "properties.addressPrefix", format!("subnet {prefix} is smaller than /29, the smallest subnet Azure allows"))
-                        .with_hint("a /29 gives 3 usable addresses after Azure reserves five"),
+                    Diagnostic::error(
+                        &subnet.origin,
+                        "properties.addressPrefix",
+                        format!(
+                            "subnet {prefix} is smaller than /29, the smallest subnet Azure allows"
+                        ),
+                    )
+                    .with_hint("a /29 gives 3 usable addresses after Azure reserves five"),
                 );
             } else if prefix.prefix_len() < LARGEST_SUBNET_PREFIX_LEN {
-                out.push(Diagnostic::error(&subnet.origin, "properties.addressPrefix", format!("subnet {prefix} is larger than /2, the largest subnet Azure allows")));
+                out.push(Diagnostic::error(
+                    &subnet.origin,
+                    "properties.addressPrefix",
+                    format!("subnet {prefix} is larger than /2, the largest subnet Azure allows"),
+                ));
             }
             if !vnet.address_space.iter().any(|r| r.contains(&prefix)) {
-                let ranges: Vec<String> = vnet.address_space.iter().map(|r| r.to_string()).collect();
+                let ranges: Vec<String> =
+                    vnet.address_space.iter().map(|r| r.to_string()).collect();
                 out.push(
                     Diagnostic::error(&subnet.origin, "properties.addressPrefix", format!("subnet {prefix} is outside the address space of VNet '{}' ({})", vnet.name, ranges.join(", ")))
                         .with_hint("choose a prefix inside the VNet's address space, or add a range to the VNet"),
@@ -48,7 +67,10 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                     out.push(Diagnostic::error(
                         &subnet.origin,
                         "properties.addressPrefix",
-                        format!("subnet {prefix} overlaps subnet '{}' ({})", other.name, other.prefix),
+                        format!(
+                            "subnet {prefix} overlaps subnet '{}' ({})",
+                            other.name, other.prefix
+                        ),
                     ));
                 }
             }

@@ -12,11 +12,20 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     for lb in &t.load_balancers {
         for (i, frontend) in lb.frontends.iter().enumerate() {
             if let Some((subnet, ip)) = frontend.private {
-                out.extend(super::ip_configuration::refused(t, &lb.origin, &format!("properties.frontendIPConfigurations[{i}].properties.privateIPAddress"), subnet, ip));
+                out.extend(super::ip_configuration::refused(
+                    t,
+                    &lb.origin,
+                    &format!(
+                        "properties.frontendIPConfigurations[{i}].properties.privateIPAddress"
+                    ),
+                    subnet,
+                    ip,
+                ));
             }
         }
         for (i, probe) in lb.probes.iter().enumerate() {
-            let http = probe.protocol.eq_ignore_ascii_case("http") || probe.protocol.eq_ignore_ascii_case("https");
+            let http = probe.protocol.eq_ignore_ascii_case("http")
+                || probe.protocol.eq_ignore_ascii_case("https");
             if http && HTTP_PROBE_REFUSED_PORTS.contains(&probe.port) {
                 out.push(
                     Diagnostic::error(&lb.origin, &format!("properties.probes[{i}].properties.port"), format!("an {} probe may not use port {}", probe.protocol, probe.port))

@@ -12,7 +12,11 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         let local = t.vnet(p.vnet);
         let remote = t.vnet(p.remote);
         if p.vnet == p.remote {
-            out.push(Diagnostic::error(&p.origin, "properties.remoteVirtualNetwork.id", format!("VNet '{}' cannot peer with itself", local.name)));
+            out.push(Diagnostic::error(
+                &p.origin,
+                "properties.remoteVirtualNetwork.id",
+                format!("VNet '{}' cannot peer with itself", local.name),
+            ));
             continue;
         }
         'outer: for a in &local.address_space {
@@ -29,12 +33,23 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         if p.use_remote_gateways {
             if t.gateways_in(p.vnet).next().is_some() {
                 out.push(
-                    Diagnostic::error(&p.origin, "properties.useRemoteGateways", format!("VNet '{}' has its own gateway, so it cannot use a remote one", local.name))
-                        .with_hint("remove useRemoteGateways, or remove the VNet's own gateway"),
+                    Diagnostic::error(
+                        &p.origin,
+                        "properties.useRemoteGateways",
+                        format!(
+                            "VNet '{}' has its own gateway, so it cannot use a remote one",
+                            local.name
+                        ),
+                    )
+                    .with_hint("remove useRemoteGateways, or remove the VNet's own gateway"),
                 );
             }
             if t.gateways_in(p.remote).next().is_none() {
-                out.push(Diagnostic::error(&p.origin, "properties.useRemoteGateways", format!("remote VNet '{}' has no gateway to use", remote.name)));
+                out.push(Diagnostic::error(
+                    &p.origin,
+                    "properties.useRemoteGateways",
+                    format!("remote VNet '{}' has no gateway to use", remote.name),
+                ));
             }
             if let Some(back) = t.peering_between(p.remote, p.vnet) {
                 if !back.allow_gateway_transit {
@@ -49,14 +64,38 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     for vnet in &t.vnets {
         // Two peered VNets whose spaces overlap would make the peering routes ambiguous; Azure
         // refuses the second peering.
-        let peers: Vec<_> = vnet.peerings.iter().map(|p| &t.peerings[p.index()]).collect();
+        let peers: Vec<_> = vnet
+            .peerings
+            .iter()
+            .map(|p| &t.peerings[p.index()])
+            .collect();
         for (i, p) in peers.iter().enumerate() {
-            if let Some(q) = peers[..i].iter().find(|q| t.vnet(q.remote).address_space.iter().any(|a| t.vnet(p.remote).address_space.iter().any(|b| overlaps(*a, *b)))) {
-                out.push(Diagnostic::error(&p.origin, "properties.remoteVirtualNetwork.id", format!(
-                    "VNet '{}' is already peered with '{}', whose address space overlaps '{}'", vnet.name, t.vnet(q.remote).name, t.vnet(p.remote).name)));
+            if let Some(q) = peers[..i].iter().find(|q| {
+                t.vnet(q.remote).address_space.iter().any(|a| {
+                    t.vnet(p.remote)
+                        .address_space
+                        .iter()
+                        .any(|b| overlaps(*a, *b))
+                })
+            }) {
+                out.push(Diagnostic::error(
+                    &p.origin,
+                    "properties.remoteVirtualNetwork.id",
+                    format!(
+                        "VNet '{}' is already peered with '{}', whose address space overlaps '{}'",
+                        vnet.name,
+                        t.vnet(q.remote).name,
+                        t.vnet(p.remote).name
+                    ),
+                ));
             }
         }
-        let using: Vec<_> = vnet.peerings.iter().map(|p| &t.peerings[p.index()]).filter(|p| p.use_remote_gateways).collect();
+        let using: Vec<_> = vnet
+            .peerings
+            .iter()
+            .map(|p| &t.peerings[p.index()])
+            .filter(|p| p.use_remote_gateways)
+            .collect();
         if using.len() > 1 {
             out.push(
                 Diagnostic::error(&using[1].origin, "properties.useRemoteGateways", format!("VNet '{}' sets useRemoteGateways on {} peerings ('{}' and '{}'); only one may", vnet.name, using.len(), using[0].name, using[1].name))

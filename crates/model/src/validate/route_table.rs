@@ -31,11 +31,22 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
     for (rt, subnets) in t.route_tables.iter().zip(&subnets_of) {
         if rt.routes.len() > MAX_ROUTES {
             out.push(
-                Diagnostic::error(&rt.origin, "properties.routes", format!("route table has {} routes; Azure allows at most {MAX_ROUTES}", rt.routes.len()))
-                    .with_hint("summarise prefixes, or split the subnets across route tables"),
+                Diagnostic::error(
+                    &rt.origin,
+                    "properties.routes",
+                    format!(
+                        "route table has {} routes; Azure allows at most {MAX_ROUTES}",
+                        rt.routes.len()
+                    ),
+                )
+                .with_hint("summarise prefixes, or split the subnets across route tables"),
             );
         }
-        let tag_routes = rt.routes.iter().filter(|r| matches!(r.prefix, RoutePrefix::ServiceTag(_))).count();
+        let tag_routes = rt
+            .routes
+            .iter()
+            .filter(|r| matches!(r.prefix, RoutePrefix::ServiceTag(_)))
+            .count();
         if tag_routes > MAX_SERVICE_TAG_ROUTES {
             out.push(Diagnostic::error(&rt.origin, "properties.routes", format!("route table has {tag_routes} routes with a service tag as prefix; Azure allows at most {MAX_SERVICE_TAG_ROUTES}")));
         }
@@ -72,7 +83,17 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
                 RoutePrefix::ServiceTag(tag) => PrefixKey::Tag(tag.to_ascii_lowercase()),
             };
             if let Some(first) = seen.insert(key, &r.name) {
-                out.push(Diagnostic::error(&r.origin, "properties.addressPrefix", format!("prefix {} is already used by route '{first}' in the same route table", r.prefix)).with_hint("a route table holds one route per prefix"));
+                out.push(
+                    Diagnostic::error(
+                        &r.origin,
+                        "properties.addressPrefix",
+                        format!(
+                            "prefix {} is already used by route '{first}' in the same route table",
+                            r.prefix
+                        ),
+                    )
+                    .with_hint("a route table holds one route per prefix"),
+                );
             }
         }
         // routing.md 5.5: GatewaySubnet must keep gateway route propagation, and a VPN gateway's
@@ -85,21 +106,40 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
                         .with_hint("the gateway stops working without it; set disableBgpRoutePropagation: false or use another route table"),
                 );
             }
-            let has_vpn = t.gateways_in(s.vnet).any(|g| t.gateway(g).gateway_type == GatewayType::Vpn);
-            if let Some(r) = rt.routes.iter().find(|r| has_vpn && r.prefix == RoutePrefix::Cidr("0.0.0.0/0".parse().expect("constant"))) {
+            let has_vpn = t
+                .gateways_in(s.vnet)
+                .any(|g| t.gateway(g).gateway_type == GatewayType::Vpn);
+            if let Some(r) = rt.routes.iter().find(|r| {
+                has_vpn && r.prefix == RoutePrefix::Cidr("0.0.0.0/0".parse().expect("constant"))
+            }) {
                 out.push(Diagnostic::error(&r.origin, "properties.addressPrefix", format!("a 0.0.0.0/0 user route is not supported on {vnet}/GatewaySubnet, which holds a VPN gateway")));
             }
         }
         // routing.md T20 / 2.1: a UDR to VirtualNetworkGateway needs a VPN gateway in the VNet
         // (or the hub it uses), and is not allowed where VPN and ExpressRoute gateways coexist.
-        let Some(r) = rt.routes.iter().find(|r| r.next_hop_type == NextHopType::VirtualNetworkGateway) else { continue };
+        let Some(r) = rt
+            .routes
+            .iter()
+            .find(|r| r.next_hop_type == NextHopType::VirtualNetworkGateway)
+        else {
+            continue;
+        };
         for s in subnets {
             let gateway_vnets: Vec<_> = std::iter::once(s.vnet)
-                .chain(t.vnet(s.vnet).peerings.iter().map(|p| &t.peerings[p.index()]).filter(|p| p.use_remote_gateways).map(|p| p.remote))
+                .chain(
+                    t.vnet(s.vnet)
+                        .peerings
+                        .iter()
+                        .map(|p| &t.peerings[p.index()])
+                        .filter(|p| p.use_remote_gateways)
+                        .map(|p| p.remote),
+                )
                 .collect();
             let has = |v, kind| t.gateways_in(v).any(|g| t.gateway(g).gateway_type == kind);
             let has_vpn = gateway_vnets.iter().any(|v| has(*v, GatewayType::Vpn));
-            let coexisting = gateway_vnets.iter().find(|v| has(**v, GatewayType::Vpn) && has(**v, GatewayType::ExpressRoute));
+            let coexisting = gateway_vnets
+                .iter()
+                .find(|v| has(**v, GatewayType::Vpn) && has(**v, GatewayType::ExpressRoute));
             if !has_vpn {
                 out.push(
                     Diagnostic::error(&r.origin, "properties.nextHopType", format!("route '{}' sends traffic to VirtualNetworkGateway, but subnet '{}/{}' has no VPN gateway to use", r.name, t.vnet(s.vnet).name, s.name))

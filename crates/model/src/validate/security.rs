@@ -33,7 +33,10 @@ pub fn asg_vnets(t: &Topology, out: &mut Vec<Diagnostic>) -> HashMap<AsgId, Vnet
             }
         }
     }
-    vnets.into_iter().map(|(asg, (vnet, _))| (asg, vnet)).collect()
+    vnets
+        .into_iter()
+        .map(|(asg, (vnet, _))| (asg, vnet))
+        .collect()
 }
 
 fn valid_name(name: &str) -> bool {
@@ -48,7 +51,14 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
     let asg_vnet = asg_vnets(t, out);
     for nsg in &t.nsgs {
         if nsg.rules.len() > MAX_RULES {
-            out.push(Diagnostic::error(&nsg.origin, "properties.securityRules", format!("{} rules; an NSG holds at most {MAX_RULES}", nsg.rules.len())));
+            out.push(Diagnostic::error(
+                &nsg.origin,
+                "properties.securityRules",
+                format!(
+                    "{} rules; an NSG holds at most {MAX_RULES}",
+                    nsg.rules.len()
+                ),
+            ));
         }
         let mut priorities: HashMap<(Direction, u32), &str> = HashMap::new();
         for rule in &nsg.rules {
@@ -57,33 +67,79 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
                 out.push(Diagnostic::error(o, "name", format!("'{}' is not a valid rule name", rule.name)).with_hint("up to 80 letters, digits, '_', '.' and '-', starting with a letter or digit and ending with a letter, digit or '_'"));
             }
             if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&rule.priority) {
-                out.push(Diagnostic::error(o, "properties.priority", format!("priority {} is outside {MIN_PRIORITY}-{MAX_PRIORITY}", rule.priority)).with_hint("65000 and above belong to the default rules"));
-            } else if let Some(other) = priorities.insert((rule.direction, rule.priority), &rule.name) {
                 out.push(
-                    Diagnostic::error(o, "properties.priority", format!("priority {} is already used by {} rule '{other}'", rule.priority, rule.direction.as_str()))
-                        .with_hint("each priority may appear once per direction in an NSG"),
+                    Diagnostic::error(
+                        o,
+                        "properties.priority",
+                        format!(
+                            "priority {} is outside {MIN_PRIORITY}-{MAX_PRIORITY}",
+                            rule.priority
+                        ),
+                    )
+                    .with_hint("65000 and above belong to the default rules"),
+                );
+            } else if let Some(other) =
+                priorities.insert((rule.direction, rule.priority), &rule.name)
+            {
+                out.push(
+                    Diagnostic::error(
+                        o,
+                        "properties.priority",
+                        format!(
+                            "priority {} is already used by {} rule '{other}'",
+                            rule.priority,
+                            rule.direction.as_str()
+                        ),
+                    )
+                    .with_hint("each priority may appear once per direction in an NSG"),
                 );
             }
-            for (side, prefixes, asgs) in [("source", &rule.source, &rule.source_asgs), ("destination", &rule.destination, &rule.destination_asgs)] {
+            for (side, prefixes, asgs) in [
+                ("source", &rule.source, &rule.source_asgs),
+                ("destination", &rule.destination, &rule.destination_asgs),
+            ] {
                 if prefixes.is_empty() && asgs.is_empty() {
                     out.push(Diagnostic::error(o, &format!("properties.{side}AddressPrefix"), format!("the rule has no {side}: give an address prefix, a service tag, * or application security groups")));
                 }
                 for (i, p) in prefixes.iter().enumerate() {
                     if let AddressPrefix::Tag(tag) = p {
                         if !tags.is_known(tag) {
-                            let path = if prefixes.len() == 1 { format!("properties.{side}AddressPrefix") } else { format!("properties.{side}AddressPrefixes[{i}]") };
+                            let path = if prefixes.len() == 1 {
+                                format!("properties.{side}AddressPrefix")
+                            } else {
+                                format!("properties.{side}AddressPrefixes[{i}]")
+                            };
                             out.push(Diagnostic::error(o, &path, format!("'{tag}' is not a known service tag")).with_hint("check the spelling (Storage, Storage.WestEurope, VirtualNetwork, Internet, AzureLoadBalancer, ...) or pass a newer --service-tags file"));
                         }
                     }
                 }
             }
-            for (side, ports) in [("source", &rule.source_ports), ("destination", &rule.destination_ports)] {
+            for (side, ports) in [
+                ("source", &rule.source_ports),
+                ("destination", &rule.destination_ports),
+            ] {
                 if ports.is_empty() {
-                    out.push(Diagnostic::error(o, &format!("properties.{side}PortRange"), format!("the rule has no {side} port range")).with_hint("use * for any port"));
+                    out.push(
+                        Diagnostic::error(
+                            o,
+                            &format!("properties.{side}PortRange"),
+                            format!("the rule has no {side} port range"),
+                        )
+                        .with_hint("use * for any port"),
+                    );
                 }
             }
-            let vnets: Vec<(AsgId, VnetId)> = rule.source_asgs.iter().chain(&rule.destination_asgs).filter_map(|a| asg_vnet.get(a).map(|v| (*a, *v))).collect();
-            if let Some((a, b)) = vnets.iter().zip(vnets.iter().skip(1)).find(|(a, b)| a.1 != b.1) {
+            let vnets: Vec<(AsgId, VnetId)> = rule
+                .source_asgs
+                .iter()
+                .chain(&rule.destination_asgs)
+                .filter_map(|a| asg_vnet.get(a).map(|v| (*a, *v)))
+                .collect();
+            if let Some((a, b)) = vnets
+                .iter()
+                .zip(vnets.iter().skip(1))
+                .find(|(a, b)| a.1 != b.1)
+            {
                 out.push(
                     Diagnostic::error(o, "properties.destinationApplicationSecurityGroups", format!(
                         "the rule's application security groups are in different VNets: '{}' in '{}', '{}' in '{}'",

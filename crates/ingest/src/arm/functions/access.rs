@@ -6,7 +6,10 @@ use super::args::{entry, kind};
 use super::{EvalError, Value};
 
 fn fail(message: String) -> EvalError {
-    EvalError { function: None, message }
+    EvalError {
+        function: None,
+        message,
+    }
 }
 
 pub(super) fn property(target: Value, name: &str) -> Result<Value, EvalError> {
@@ -17,11 +20,17 @@ pub(super) fn property(target: Value, name: &str) -> Result<Value, EvalError> {
                 Some(value) => Ok(value),
                 None => {
                     let available: Vec<&str> = map.keys().map(String::as_str).collect();
-                    Err(fail(format!("the property '{name}' doesn't exist; available properties are '{}'", available.join(", "))))
+                    Err(fail(format!(
+                        "the property '{name}' doesn't exist; available properties are '{}'",
+                        available.join(", ")
+                    )))
                 }
             }
         }
-        other => Err(fail(format!("cannot read the property '{name}' of {}", kind(&other)))),
+        other => Err(fail(format!(
+            "cannot read the property '{name}' of {}",
+            kind(&other)
+        ))),
     }
 }
 
@@ -30,11 +39,21 @@ pub(super) fn index(target: Value, index: Value) -> Result<Value, EvalError> {
         (Value::Object(map), Value::String(name)) => property(Value::Object(map), &name),
         (Value::Array(mut items), Value::Number(n)) => {
             let len = items.len();
-            match n.as_i64().and_then(|i| usize::try_from(i).ok()).filter(|i| *i < len) {
+            match n
+                .as_i64()
+                .and_then(|i| usize::try_from(i).ok())
+                .filter(|i| *i < len)
+            {
                 Some(i) => Ok(items.swap_remove(i)),
-                None => Err(fail(format!("the index {n} is out of range for an array of {len} element(s)"))),
+                None => Err(fail(format!(
+                    "the index {n} is out of range for an array of {len} element(s)"
+                ))),
             }
         }
-        (target, index) => Err(fail(format!("cannot index {} with {}", kind(&target), kind(&index)))),
+        (target, index) => Err(fail(format!(
+            "cannot index {} with {}",
+            kind(&target),
+            kind(&index)
+        ))),
     }
 }

@@ -30,7 +30,9 @@ impl<'a> Args<'a> {
     }
 
     pub fn value(&self, i: usize) -> Result<&Value, String> {
-        self.values.get(i).ok_or_else(|| format!("argument {} is missing", i + 1))
+        self.values
+            .get(i)
+            .ok_or_else(|| format!("argument {} is missing", i + 1))
     }
 
     pub fn string(&self, i: usize) -> Result<&str, String> {
@@ -61,7 +63,11 @@ impl<'a> Args<'a> {
 
 /// Checks that `n` arguments are `min..=max` (`usize::MAX`: no upper bound).
 pub(super) fn arity(n: usize, min: usize, max: usize) -> Result<(), String> {
-    if (min..=max).contains(&n) { Ok(()) } else { Err(arity_message(n, min, max)) }
+    if (min..=max).contains(&n) {
+        Ok(())
+    } else {
+        Err(arity_message(n, min, max))
+    }
 }
 
 /// "expects 2 arguments, got 3"
@@ -99,7 +105,8 @@ pub(super) fn kind(v: &Value) -> &'static str {
 
 /// The entry for `key` in an ARM object: exact match first, else ignoring ASCII case.
 pub(super) fn entry<'m>(map: &'m Map<String, Value>, key: &str) -> Option<(&'m String, &'m Value)> {
-    map.get_key_value(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+    map.get_key_value(key)
+        .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
 }
 
 /// The text of a value where ARM needs a string.

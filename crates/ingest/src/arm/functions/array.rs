@@ -40,7 +40,12 @@ fn array(args: &Args) -> Result<Value, String> {
 /// Arrays are concatenated with arrays (nulls skipped), anything else as text.
 fn concat(args: &Args) -> Result<Value, String> {
     args.arity(1, usize::MAX)?;
-    if args.all().iter().find(|v| !v.is_null()).is_some_and(Value::is_array) {
+    if args
+        .all()
+        .iter()
+        .find(|v| !v.is_null())
+        .is_some_and(Value::is_array)
+    {
         let mut joined = Vec::new();
         for (i, v) in args.all().iter().enumerate() {
             match v {
@@ -54,7 +59,13 @@ fn concat(args: &Args) -> Result<Value, String> {
     let mut joined = String::new();
     for (i, v) in args.all().iter().enumerate() {
         match v {
-            Value::Array(_) | Value::Object(_) => return Err(wrong(i, "a string, integer or boolean like the first argument", v)),
+            Value::Array(_) | Value::Object(_) => {
+                return Err(wrong(
+                    i,
+                    "a string, integer or boolean like the first argument",
+                    v,
+                ))
+            }
             scalar => joined.push_str(&display(scalar)),
         }
     }
@@ -69,7 +80,9 @@ fn contains(args: &Args) -> Result<Value, String> {
         Value::Array(items) => items.contains(item),
         Value::Object(map) => entry(map, args.string(1)?).is_some(),
         Value::String(s) => match item {
-            Value::Array(_) | Value::Object(_) | Value::Null => return Err(wrong(1, "a string or an integer", item)),
+            Value::Array(_) | Value::Object(_) | Value::Null => {
+                return Err(wrong(1, "a string or an integer", item))
+            }
             scalar => s.contains(&display(scalar)),
         },
         other => return Err(wrong(0, "an array, an object or a string", other)),
@@ -96,9 +109,15 @@ fn empty(args: &Args) -> Result<Value, String> {
 fn end(args: &Args, last: bool) -> Result<Value, String> {
     args.arity(1, 1)?;
     match args.value(0)? {
-        Value::Array(items) => Ok((if last { items.last() } else { items.first() }).cloned().unwrap_or(Value::Null)),
+        Value::Array(items) => Ok((if last { items.last() } else { items.first() })
+            .cloned()
+            .unwrap_or(Value::Null)),
         Value::String(s) => {
-            let c = if last { s.chars().next_back() } else { s.chars().next() };
+            let c = if last {
+                s.chars().next_back()
+            } else {
+                s.chars().next()
+            };
             Ok(Value::String(c.map(String::from).unwrap_or_default()))
         }
         other => Err(wrong(0, "an array or a string", other)),
@@ -119,7 +138,12 @@ fn flatten(args: &Args) -> Result<Value, String> {
     for item in args.array(0)? {
         match item {
             Value::Array(inner) => flat.extend(inner.iter().cloned()),
-            other => return Err(format!("flatten needs an array of arrays; it has {}", kind(other))),
+            other => {
+                return Err(format!(
+                    "flatten needs an array of arrays; it has {}",
+                    kind(other)
+                ))
+            }
         }
     }
     Ok(Value::Array(flat))
@@ -140,11 +164,17 @@ fn range(args: &Args) -> Result<Value, String> {
     args.arity(2, 2)?;
     let (start, count) = (args.int(0)?, args.int(1)?);
     if !(0..=MAX_RANGE_COUNT).contains(&count) {
-        return Err(format!("the count must be between 0 and {MAX_RANGE_COUNT}, got {count}"));
+        return Err(format!(
+            "the count must be between 0 and {MAX_RANGE_COUNT}, got {count}"
+        ));
     }
     match start.checked_add(count) {
-        Some(end) if end <= MAX_RANGE_END => Ok(Value::Array((start..end).map(Value::from).collect())),
-        _ => Err(format!("the sum of the start index and count must be no greater than {MAX_RANGE_END}")),
+        Some(end) if end <= MAX_RANGE_END => {
+            Ok(Value::Array((start..end).map(Value::from).collect()))
+        }
+        _ => Err(format!(
+            "the sum of the start index and count must be no greater than {MAX_RANGE_END}"
+        )),
     }
 }
 
@@ -185,9 +215,21 @@ fn collections<'a>(args: &'a Args) -> Result<Collections<'a>, String> {
     args.arity(2, usize::MAX)?;
     let present = || args.all().iter().enumerate().filter(|(_, v)| !v.is_null());
     if present().next().is_some_and(|(_, v)| v.is_object()) {
-        present().map(|(i, v)| v.as_object().ok_or_else(|| wrong(i, "an object like the first argument", v))).collect::<Result<_, _>>().map(Collections::Objects)
+        present()
+            .map(|(i, v)| {
+                v.as_object()
+                    .ok_or_else(|| wrong(i, "an object like the first argument", v))
+            })
+            .collect::<Result<_, _>>()
+            .map(Collections::Objects)
     } else {
-        present().map(|(i, v)| v.as_array().ok_or_else(|| wrong(i, "an array or an object", v))).collect::<Result<_, _>>().map(Collections::Arrays)
+        present()
+            .map(|(i, v)| {
+                v.as_array()
+                    .ok_or_else(|| wrong(i, "an array or an object", v))
+            })
+            .collect::<Result<_, _>>()
+            .map(Collections::Arrays)
     }
 }
 
@@ -234,7 +276,9 @@ fn merge(into: &mut Map<String, Value>, from: &Map<String, Value>) {
 fn intersection(args: &Args) -> Result<Value, String> {
     Ok(match collections(args)? {
         Collections::Arrays(arrays) => {
-            let (first, rest) = arrays.split_first().ok_or("intersection needs values that are not null")?;
+            let (first, rest) = arrays
+                .split_first()
+                .ok_or("intersection needs values that are not null")?;
             let mut out: Vec<Value> = Vec::new();
             for item in first.iter() {
                 if rest.iter().all(|other| other.contains(item)) && !out.contains(item) {
@@ -244,8 +288,13 @@ fn intersection(args: &Args) -> Result<Value, String> {
             Value::Array(out)
         }
         Collections::Objects(objects) => {
-            let (first, rest) = objects.split_first().ok_or("intersection needs values that are not null")?;
-            let common = first.iter().filter(|(key, value)| rest.iter().all(|other| entry(other, key).is_some_and(|(_, v)| v == *value)));
+            let (first, rest) = objects
+                .split_first()
+                .ok_or("intersection needs values that are not null")?;
+            let common = first.iter().filter(|(key, value)| {
+                rest.iter()
+                    .all(|other| entry(other, key).is_some_and(|(_, v)| v == *value))
+            });
             Value::Object(common.map(|(k, v)| (k.clone(), v.clone())).collect())
         }
     })
@@ -263,19 +312,38 @@ mod tests {
         let ctx = TestContext::default().parameter("objectToConvert", json!({"a": "b", "c": "d"}));
         assert_eq!(eval("array(1)"), json!([1]));
         assert_eq!(eval("array('efgh')"), json!(["efgh"]));
-        assert_eq!(ctx.eval("array(parameters('objectToConvert'))"), json!([{"a": "b", "c": "d"}]));
+        assert_eq!(
+            ctx.eval("array(parameters('objectToConvert'))"),
+            json!([{"a": "b", "c": "d"}])
+        );
         assert_eq!(eval("array(createArray(1))"), json!([1]));
     }
 
     #[test]
     fn concat_arrays_and_strings() {
-        let ctx = TestContext::default().parameter("firstArray", json!(["1-1", "1-2", "1-3"])).parameter("secondArray", json!(["2-1", "2-2", "2-3"]));
-        assert_eq!(ctx.eval("concat(parameters('firstArray'), parameters('secondArray'))"), json!(["1-1", "1-2", "1-3", "2-1", "2-2", "2-3"]));
-        assert_eq!(eval("concat('prefix', '-', 'suffix')"), json!("prefix-suffix"));
+        let ctx = TestContext::default()
+            .parameter("firstArray", json!(["1-1", "1-2", "1-3"]))
+            .parameter("secondArray", json!(["2-1", "2-2", "2-3"]));
+        assert_eq!(
+            ctx.eval("concat(parameters('firstArray'), parameters('secondArray'))"),
+            json!(["1-1", "1-2", "1-3", "2-1", "2-2", "2-3"])
+        );
+        assert_eq!(
+            eval("concat('prefix', '-', 'suffix')"),
+            json!("prefix-suffix")
+        );
         assert_eq!(eval("concat('storage', 3, true())"), json!("storage3True"));
-        assert_eq!(eval("concat(createArray('abc'), createArray('def'))"), json!(["abc", "def"]), "Bicep's evaluated baseline");
-        assert!(eval_err("concat(createArray(1), 'a')").message.contains("an array like the first argument"));
-        assert!(eval_err("concat('a', createArray(1))").message.contains("like the first argument"));
+        assert_eq!(
+            eval("concat(createArray('abc'), createArray('def'))"),
+            json!(["abc", "def"]),
+            "Bicep's evaluated baseline"
+        );
+        assert!(eval_err("concat(createArray(1), 'a')")
+            .message
+            .contains("an array like the first argument"));
+        assert!(eval_err("concat('a', createArray(1))")
+            .message
+            .contains("like the first argument"));
         assert!(eval_err("concat()").message.contains("at least 1"));
     }
 
@@ -283,29 +351,69 @@ mod tests {
     fn contains_in_strings_objects_and_arrays() {
         let ctx = TestContext::default()
             .parameter("stringToTest", json!("OneTwoThree"))
-            .parameter("objectToTest", json!({"one": "a", "two": "b", "three": "c"}))
+            .parameter(
+                "objectToTest",
+                json!({"one": "a", "two": "b", "three": "c"}),
+            )
             .parameter("arrayToTest", json!(["one", "two", "three"]));
-        assert_eq!(ctx.eval("contains(parameters('stringToTest'), 'e')"), json!(true));
-        assert_eq!(ctx.eval("contains(parameters('stringToTest'), 'z')"), json!(false));
-        assert_eq!(ctx.eval("contains(parameters('objectToTest'), 'one')"), json!(true));
-        assert_eq!(ctx.eval("contains(parameters('objectToTest'), 'a')"), json!(false));
-        assert_eq!(ctx.eval("contains(parameters('arrayToTest'), 'three')"), json!(true));
-        assert_eq!(ctx.eval("contains(parameters('arrayToTest'), 'four')"), json!(false));
+        assert_eq!(
+            ctx.eval("contains(parameters('stringToTest'), 'e')"),
+            json!(true)
+        );
+        assert_eq!(
+            ctx.eval("contains(parameters('stringToTest'), 'z')"),
+            json!(false)
+        );
+        assert_eq!(
+            ctx.eval("contains(parameters('objectToTest'), 'one')"),
+            json!(true)
+        );
+        assert_eq!(
+            ctx.eval("contains(parameters('objectToTest'), 'a')"),
+            json!(false)
+        );
+        assert_eq!(
+            ctx.eval("contains(parameters('arrayToTest'), 'three')"),
+            json!(true)
+        );
+        assert_eq!(
+            ctx.eval("contains(parameters('arrayToTest'), 'four')"),
+            json!(false)
+        );
         // Keys ignore case; substrings do not.
-        assert_eq!(ctx.eval("contains(parameters('objectToTest'), 'ONE')"), json!(true));
-        assert_eq!(ctx.eval("contains(parameters('stringToTest'), 'one')"), json!(false));
+        assert_eq!(
+            ctx.eval("contains(parameters('objectToTest'), 'ONE')"),
+            json!(true)
+        );
+        assert_eq!(
+            ctx.eval("contains(parameters('stringToTest'), 'one')"),
+            json!(false)
+        );
         assert_eq!(eval("contains('abc1', 1)"), json!(true));
         assert!(eval_err("contains(1, 1)").message.contains("argument 1"));
-        assert!(eval_err("contains('a', createArray())").message.contains("argument 2"));
+        assert!(eval_err("contains('a', createArray())")
+            .message
+            .contains("argument 2"));
     }
 
     #[test]
     fn create_array() {
-        let ctx = TestContext::default().parameter("objectToTest", json!({"one": "a", "two": "b", "three": "c"})).parameter("arrayToTest", json!(["one", "two", "three"]));
+        let ctx = TestContext::default()
+            .parameter(
+                "objectToTest",
+                json!({"one": "a", "two": "b", "three": "c"}),
+            )
+            .parameter("arrayToTest", json!(["one", "two", "three"]));
         assert_eq!(eval("createArray('a', 'b', 'c')"), json!(["a", "b", "c"]));
         assert_eq!(eval("createArray(1, 2, 3)"), json!([1, 2, 3]));
-        assert_eq!(ctx.eval("createArray(parameters('objectToTest'))"), json!([{"one": "a", "two": "b", "three": "c"}]));
-        assert_eq!(ctx.eval("createArray(parameters('arrayToTest'))"), json!([["one", "two", "three"]]));
+        assert_eq!(
+            ctx.eval("createArray(parameters('objectToTest'))"),
+            json!([{"one": "a", "two": "b", "three": "c"}])
+        );
+        assert_eq!(
+            ctx.eval("createArray(parameters('arrayToTest'))"),
+            json!([["one", "two", "three"]])
+        );
         assert_eq!(eval("createArray()"), json!([]));
     }
 
@@ -326,32 +434,66 @@ mod tests {
         assert_eq!(eval("first('One Two Three')"), json!("O"));
         assert_eq!(ctx.eval("last(parameters('arrayToTest'))"), json!("three"));
         assert_eq!(eval("last('One Two Three')"), json!("e"));
-        assert_eq!(eval("first(createArray(124, 25))"), json!(124), "Bicep's evaluated baseline");
+        assert_eq!(
+            eval("first(createArray(124, 25))"),
+            json!(124),
+            "Bicep's evaluated baseline"
+        );
         assert_eq!(eval("first(createArray())"), json!(null));
         assert_eq!(eval("last('')"), json!(""));
-        assert!(eval_err("first(1)").message.contains("an array or a string"));
+        assert!(eval_err("first(1)")
+            .message
+            .contains("an array or a string"));
     }
 
     #[test]
     fn flatten() {
-        assert_eq!(eval("flatten(createArray(createArray('abc'), createArray('def')))"), json!(["abc", "def"]), "Bicep's evaluated baseline");
-        assert!(eval_err("flatten(createArray(1))").message.contains("array of arrays"));
+        assert_eq!(
+            eval("flatten(createArray(createArray('abc'), createArray('def')))"),
+            json!(["abc", "def"]),
+            "Bicep's evaluated baseline"
+        );
+        assert!(eval_err("flatten(createArray(1))")
+            .message
+            .contains("array of arrays"));
     }
 
     #[test]
     fn intersection_of_objects_and_arrays() {
         let ctx = TestContext::default()
             .parameter("firstObject", json!({"one": "a", "two": "b", "three": "c"}))
-            .parameter("secondObject", json!({"one": "a", "two": "z", "three": "c"}))
+            .parameter(
+                "secondObject",
+                json!({"one": "a", "two": "z", "three": "c"}),
+            )
             .parameter("firstArray", json!(["one", "two", "three"]))
             .parameter("secondArray", json!(["two", "three"]));
-        assert_eq!(ctx.eval("intersection(parameters('firstObject'), parameters('secondObject'))"), json!({"one": "a", "three": "c"}));
-        assert_eq!(ctx.eval("intersection(parameters('firstArray'), parameters('secondArray'))"), json!(["two", "three"]));
-        assert_eq!(eval("intersection(createArray(1, 2, 3), createArray(2, 3, 4))"), json!([2, 3]), "Bicep's evaluated baseline");
-        assert_eq!(eval("intersection(createArray(1, 1, 2), createArray(1, 2), createArray(1))"), json!([1]));
-        assert!(eval_err("intersection(createArray(1), createObject())").message.contains("argument 2"));
-        assert!(eval_err("intersection(createArray(1))").message.contains("at least 2"));
-        assert!(eval_err("intersection(null(), null())").message.contains("not null"));
+        assert_eq!(
+            ctx.eval("intersection(parameters('firstObject'), parameters('secondObject'))"),
+            json!({"one": "a", "three": "c"})
+        );
+        assert_eq!(
+            ctx.eval("intersection(parameters('firstArray'), parameters('secondArray'))"),
+            json!(["two", "three"])
+        );
+        assert_eq!(
+            eval("intersection(createArray(1, 2, 3), createArray(2, 3, 4))"),
+            json!([2, 3]),
+            "Bicep's evaluated baseline"
+        );
+        assert_eq!(
+            eval("intersection(createArray(1, 1, 2), createArray(1, 2), createArray(1))"),
+            json!([1])
+        );
+        assert!(eval_err("intersection(createArray(1), createObject())")
+            .message
+            .contains("argument 2"));
+        assert!(eval_err("intersection(createArray(1))")
+            .message
+            .contains("at least 2"));
+        assert!(eval_err("intersection(null(), null())")
+            .message
+            .contains("not null"));
     }
 
     #[test]
@@ -363,48 +505,86 @@ mod tests {
         assert_eq!(eval("length(createArray('one', 'two', 'three'))"), json!(3));
         assert_eq!(eval("length('One Two Three')"), json!(13));
         assert_eq!(ctx.eval("length(parameters('objectToTest'))"), json!(4));
-        assert_eq!(eval("length('😀')"), json!(2), "UTF-16 units, as .NET counts");
+        assert_eq!(
+            eval("length('😀')"),
+            json!(2),
+            "UTF-16 units, as .NET counts"
+        );
         assert!(eval_err("length(1)").message.contains("got an integer"));
     }
 
     #[test]
     fn range() {
         assert_eq!(eval("range(5, 3)"), json!([5, 6, 7]));
-        assert_eq!(eval("range(0, 3)"), json!([0, 1, 2]), "Bicep's evaluated baseline");
+        assert_eq!(
+            eval("range(0, 3)"),
+            json!([0, 1, 2]),
+            "Bicep's evaluated baseline"
+        );
         assert_eq!(eval("range(-2, 0)"), json!([]));
-        assert!(eval_err("range(0, 10001)").message.contains("between 0 and 10000"));
-        assert!(eval_err("range(0, -1)").message.contains("between 0 and 10000"));
-        assert!(eval_err("range(2147483647, 1)").message.contains("no greater than"));
-        assert!(eval_err("range(9223372036854775807, 1)").message.contains("no greater than"));
-        assert!(eval_err("range('a', 1)").message.contains("must be an integer"));
+        assert!(eval_err("range(0, 10001)")
+            .message
+            .contains("between 0 and 10000"));
+        assert!(eval_err("range(0, -1)")
+            .message
+            .contains("between 0 and 10000"));
+        assert!(eval_err("range(2147483647, 1)")
+            .message
+            .contains("no greater than"));
+        assert!(eval_err("range(9223372036854775807, 1)")
+            .message
+            .contains("no greater than"));
+        assert!(eval_err("range('a', 1)")
+            .message
+            .contains("must be an integer"));
     }
 
     #[test]
     fn skip_and_take() {
         let ctx = TestContext::default().parameter("testArray", json!(["one", "two", "three"]));
-        assert_eq!(ctx.eval("skip(parameters('testArray'), 2)"), json!(["three"]));
+        assert_eq!(
+            ctx.eval("skip(parameters('testArray'), 2)"),
+            json!(["three"])
+        );
         assert_eq!(eval("skip('one two three', 4)"), json!("two three"));
-        assert_eq!(ctx.eval("take(parameters('testArray'), 2)"), json!(["one", "two"]));
+        assert_eq!(
+            ctx.eval("take(parameters('testArray'), 2)"),
+            json!(["one", "two"])
+        );
         assert_eq!(eval("take('one two three', 2)"), json!("on"));
-        assert_eq!(ctx.eval("skip(parameters('testArray'), -1)"), json!(["one", "two", "three"]));
+        assert_eq!(
+            ctx.eval("skip(parameters('testArray'), -1)"),
+            json!(["one", "two", "three"])
+        );
         assert_eq!(ctx.eval("skip(parameters('testArray'), 9)"), json!([]));
         assert_eq!(ctx.eval("take(parameters('testArray'), -1)"), json!([]));
         assert_eq!(eval("take('abc', 9223372036854775807)"), json!("abc"));
-        assert!(eval_err("take(1, 1)").message.contains("an array or a string"));
+        assert!(eval_err("take(1, 1)")
+            .message
+            .contains("an array or a string"));
     }
 
     #[test]
     fn union_of_objects_and_arrays() {
         let ctx = TestContext::default()
-            .parameter("firstObject", json!({"one": "a", "two": "b", "three": "c1"}))
-            .parameter("secondObject", json!({"three": "c2", "four": "d", "five": "e"}))
+            .parameter(
+                "firstObject",
+                json!({"one": "a", "two": "b", "three": "c1"}),
+            )
+            .parameter(
+                "secondObject",
+                json!({"three": "c2", "four": "d", "five": "e"}),
+            )
             .parameter("firstArray", json!(["one", "two", "three"]))
             .parameter("secondArray", json!(["three", "four"]));
         assert_eq!(
             ctx.eval("union(parameters('firstObject'), parameters('secondObject'))"),
             json!({"one": "a", "two": "b", "three": "c2", "four": "d", "five": "e"})
         );
-        assert_eq!(ctx.eval("union(parameters('firstArray'), parameters('secondArray'))"), json!(["one", "two", "three", "four"]));
+        assert_eq!(
+            ctx.eval("union(parameters('firstArray'), parameters('secondArray'))"),
+            json!(["one", "two", "three", "four"])
+        );
     }
 
     #[test]
@@ -419,8 +599,16 @@ mod tests {
             ctx.eval("union(parameters('firstObject'), parameters('secondObject'))"),
             json!({"property": {"one": "a", "two": "b", "three": "c2", "four": "d", "five": "e"}, "nestedArray": [3, 4]})
         );
-        assert_eq!(ctx.eval("union(parameters('firstArray'), parameters('secondArray'))"), json!([["one", "two"], ["three"], ["four", "two"]]));
-        assert_eq!(eval("union(createObject('A', 1), createObject('a', 2), null())"), json!({"a": 2}));
-        assert!(eval_err("union(createObject(), createArray())").message.contains("an object like the first"));
+        assert_eq!(
+            ctx.eval("union(parameters('firstArray'), parameters('secondArray'))"),
+            json!([["one", "two"], ["three"], ["four", "two"]])
+        );
+        assert_eq!(
+            eval("union(createObject('A', 1), createObject('a', 2), null())"),
+            json!({"a": 2})
+        );
+        assert!(eval_err("union(createObject(), createArray())")
+            .message
+            .contains("an object like the first"));
     }
 }

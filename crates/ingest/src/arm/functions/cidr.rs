@@ -9,7 +9,11 @@ use ipnet::IpNet;
 use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-pub(super) const FUNCTIONS: &[(&str, Builtin)] = &[("cidrhost", cidr_host), ("cidrsubnet", cidr_subnet), ("parsecidr", parse_cidr)];
+pub(super) const FUNCTIONS: &[(&str, Builtin)] = &[
+    ("cidrhost", cidr_host),
+    ("cidrsubnet", cidr_subnet),
+    ("parsecidr", parse_cidr),
+];
 
 /// A range as numbers: its (normalized) network address, prefix length and width in bits.
 struct Range {
@@ -20,12 +24,19 @@ struct Range {
 
 impl Range {
     fn parse(text: &str) -> Result<Range, String> {
-        let net: IpNet = text.trim().parse().map_err(|_| format!("'{text}' is not an IP address range in CIDR notation"))?;
+        let net: IpNet = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{text}' is not an IP address range in CIDR notation"))?;
         let (network, bits) = match net.network() {
             IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
             IpAddr::V6(a) => (u128::from(a), 128),
         };
-        Ok(Range { network, prefix: net.prefix_len(), bits })
+        Ok(Range {
+            network,
+            prefix: net.prefix_len(),
+            bits,
+        })
     }
 
     /// The address `value` of this family, as text.
@@ -38,7 +49,9 @@ impl Range {
     }
 
     fn host_mask(&self) -> u128 {
-        u128::MAX.checked_shr(u32::from(128 - self.bits + self.prefix)).unwrap_or(0)
+        u128::MAX
+            .checked_shr(u32::from(128 - self.bits + self.prefix))
+            .unwrap_or(0)
     }
 
     fn last(&self) -> u128 {
@@ -46,7 +59,10 @@ impl Range {
     }
 
     fn netmask(&self) -> u128 {
-        !self.host_mask() & u128::MAX.checked_shr(u32::from(128 - self.bits)).unwrap_or(0)
+        !self.host_mask()
+            & u128::MAX
+                .checked_shr(u32::from(128 - self.bits))
+                .unwrap_or(0)
     }
 
     /// IPv4 ranges that have a network and a broadcast address to set aside.
@@ -55,11 +71,19 @@ impl Range {
     }
 
     fn first_usable(&self) -> u128 {
-        if self.reserves_ends() { self.network + 1 } else { self.network }
+        if self.reserves_ends() {
+            self.network + 1
+        } else {
+            self.network
+        }
     }
 
     fn last_usable(&self) -> u128 {
-        if self.reserves_ends() { self.last() - 1 } else { self.last() }
+        if self.reserves_ends() {
+            self.last() - 1
+        } else {
+            self.last()
+        }
     }
 }
 
@@ -74,7 +98,10 @@ fn parse_cidr(args: &Args) -> Result<Value, String> {
         "cidr": range.prefix,
     });
     if let (Value::Object(map), true) = (&mut info, range.bits == 32) {
-        map.insert("broadcast".into(), Value::String(range.address(range.last())));
+        map.insert(
+            "broadcast".into(),
+            Value::String(range.address(range.last())),
+        );
     }
     Ok(info)
 }
@@ -87,13 +114,32 @@ fn cidr_subnet(args: &Args) -> Result<Value, String> {
     let new_prefix = u8::try_from(new_prefix)
         .ok()
         .filter(|p| (range.prefix..=range.bits).contains(p))
-        .ok_or_else(|| format!("the new CIDR {new_prefix} must be between {} and {}", range.prefix, range.bits))?;
+        .ok_or_else(|| {
+            format!(
+                "the new CIDR {new_prefix} must be between {} and {}",
+                range.prefix, range.bits
+            )
+        })?;
     let subnets_bits = u32::from(new_prefix - range.prefix);
-    let index = u128::try_from(index).ok().filter(|i| i.checked_shr(subnets_bits).unwrap_or(0) == 0).ok_or_else(|| {
-        format!("the subnet index {index} is out of range: a /{} holds {} /{new_prefix} subnets", range.prefix, 1u128.checked_shl(subnets_bits).map_or("2^128".into(), |n| n.to_string()))
-    })?;
-    let offset = index.checked_shl(u32::from(range.bits - new_prefix)).unwrap_or(0);
-    Ok(Value::String(format!("{}/{new_prefix}", range.address(range.network | offset))))
+    let index = u128::try_from(index)
+        .ok()
+        .filter(|i| i.checked_shr(subnets_bits).unwrap_or(0) == 0)
+        .ok_or_else(|| {
+            format!(
+                "the subnet index {index} is out of range: a /{} holds {} /{new_prefix} subnets",
+                range.prefix,
+                1u128
+                    .checked_shl(subnets_bits)
+                    .map_or("2^128".into(), |n| n.to_string())
+            )
+        })?;
+    let offset = index
+        .checked_shl(u32::from(range.bits - new_prefix))
+        .unwrap_or(0);
+    Ok(Value::String(format!(
+        "{}/{new_prefix}",
+        range.address(range.network | offset)
+    )))
 }
 
 /// cidrHost(network, hostIndex): the usable address hostIndex places after the network address.
@@ -131,64 +177,153 @@ mod tests {
 
     #[test]
     fn parse_cidr_edges() {
-        assert_eq!(eval("parseCidr('10.144.3.7/20').network"), json!("10.144.0.0"));
+        assert_eq!(
+            eval("parseCidr('10.144.3.7/20').network"),
+            json!("10.144.0.0")
+        );
         assert_eq!(
             eval("parseCidr('10.0.0.4/31')"),
             json!({"network": "10.0.0.4", "netmask": "255.255.255.254", "broadcast": "10.0.0.5", "firstUsable": "10.0.0.4", "lastUsable": "10.0.0.5", "cidr": 31})
         );
-        assert_eq!(eval("parseCidr('10.0.0.4/32').lastUsable"), json!("10.0.0.4"));
+        assert_eq!(
+            eval("parseCidr('10.0.0.4/32').lastUsable"),
+            json!("10.0.0.4")
+        );
         assert_eq!(eval("parseCidr('0.0.0.0/0').netmask"), json!("0.0.0.0"));
-        assert_eq!(eval("parseCidr('::/0').lastUsable"), json!("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
-        assert!(eval_err("parseCidr('10.0.0.0')").message.contains("not an IP address range"));
-        assert!(eval_err("parseCidr('10.0.0.0/33')").message.contains("not an IP address range"));
-        assert!(eval_err("parseCidr(1)").message.contains("must be a string"));
+        assert_eq!(
+            eval("parseCidr('::/0').lastUsable"),
+            json!("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
+        );
+        assert!(eval_err("parseCidr('10.0.0.0')")
+            .message
+            .contains("not an IP address range"));
+        assert!(eval_err("parseCidr('10.0.0.0/33')")
+            .message
+            .contains("not an IP address range"));
+        assert!(eval_err("parseCidr(1)")
+            .message
+            .contains("must be a string"));
     }
 
     #[test]
     fn cidr_subnet() {
-        let v4: Vec<_> = (0..5).map(|i| eval(&format!("cidrSubnet('10.144.0.0/20', 24, {i})"))).collect();
-        assert_eq!(v4, ["10.144.0.0/24", "10.144.1.0/24", "10.144.2.0/24", "10.144.3.0/24", "10.144.4.0/24"].map(|s| json!(s)));
-        let v6: Vec<_> = (0..5).map(|i| eval(&format!("cidrSubnet('fdad:3236:5555::/48', 52, {i})"))).collect();
+        let v4: Vec<_> = (0..5)
+            .map(|i| eval(&format!("cidrSubnet('10.144.0.0/20', 24, {i})")))
+            .collect();
+        assert_eq!(
+            v4,
+            [
+                "10.144.0.0/24",
+                "10.144.1.0/24",
+                "10.144.2.0/24",
+                "10.144.3.0/24",
+                "10.144.4.0/24"
+            ]
+            .map(|s| json!(s))
+        );
+        let v6: Vec<_> = (0..5)
+            .map(|i| eval(&format!("cidrSubnet('fdad:3236:5555::/48', 52, {i})")))
+            .collect();
         assert_eq!(
             v6,
-            ["fdad:3236:5555::/52", "fdad:3236:5555:1000::/52", "fdad:3236:5555:2000::/52", "fdad:3236:5555:3000::/52", "fdad:3236:5555:4000::/52"].map(|s| json!(s))
+            [
+                "fdad:3236:5555::/52",
+                "fdad:3236:5555:1000::/52",
+                "fdad:3236:5555:2000::/52",
+                "fdad:3236:5555:3000::/52",
+                "fdad:3236:5555:4000::/52"
+            ]
+            .map(|s| json!(s))
         );
         // The docs' own form of the example, through range() and an index.
-        assert_eq!(eval("cidrSubnet('10.144.0.0/20', 24, range(0, 5)[3])"), json!("10.144.3.0/24"));
+        assert_eq!(
+            eval("cidrSubnet('10.144.0.0/20', 24, range(0, 5)[3])"),
+            json!("10.144.3.0/24")
+        );
         assert_eq!(eval("cidrSubnet('10.0.0.0/8', 8, 0)"), json!("10.0.0.0/8"));
-        assert_eq!(eval("cidrSubnet('::/0', 128, 9223372036854775807)"), json!("::7fff:ffff:ffff:ffff/128"));
+        assert_eq!(
+            eval("cidrSubnet('::/0', 128, 9223372036854775807)"),
+            json!("::7fff:ffff:ffff:ffff/128")
+        );
     }
 
     #[test]
     fn cidr_subnet_errors() {
-        assert!(eval_err("cidrSubnet('10.144.0.0/20', 24, 16)").message.contains("holds 16 /24 subnets"));
-        assert!(eval_err("cidrSubnet('10.144.0.0/20', 24, -1)").message.contains("out of range"));
-        assert!(eval_err("cidrSubnet('10.144.0.0/20', 19, 0)").message.contains("between 20 and 32"));
-        assert!(eval_err("cidrSubnet('10.144.0.0/20', 33, 0)").message.contains("between 20 and 32"));
-        assert!(eval_err("cidrSubnet('10.144.0.0/20', 24)").message.contains("expects 3 arguments"));
+        assert!(eval_err("cidrSubnet('10.144.0.0/20', 24, 16)")
+            .message
+            .contains("holds 16 /24 subnets"));
+        assert!(eval_err("cidrSubnet('10.144.0.0/20', 24, -1)")
+            .message
+            .contains("out of range"));
+        assert!(eval_err("cidrSubnet('10.144.0.0/20', 19, 0)")
+            .message
+            .contains("between 20 and 32"));
+        assert!(eval_err("cidrSubnet('10.144.0.0/20', 33, 0)")
+            .message
+            .contains("between 20 and 32"));
+        assert!(eval_err("cidrSubnet('10.144.0.0/20', 24)")
+            .message
+            .contains("expects 3 arguments"));
     }
 
     #[test]
     fn cidr_host() {
-        let v4: Vec<_> = (0..5).map(|i| eval(&format!("cidrHost('10.144.3.0/24', {i})"))).collect();
-        assert_eq!(v4, ["10.144.3.1", "10.144.3.2", "10.144.3.3", "10.144.3.4", "10.144.3.5"].map(|s| json!(s)));
-        let v6: Vec<_> = (0..5).map(|i| eval(&format!("cidrHost('fdad:3236:5555:3000::/52', {i})"))).collect();
+        let v4: Vec<_> = (0..5)
+            .map(|i| eval(&format!("cidrHost('10.144.3.0/24', {i})")))
+            .collect();
+        assert_eq!(
+            v4,
+            [
+                "10.144.3.1",
+                "10.144.3.2",
+                "10.144.3.3",
+                "10.144.3.4",
+                "10.144.3.5"
+            ]
+            .map(|s| json!(s))
+        );
+        let v6: Vec<_> = (0..5)
+            .map(|i| eval(&format!("cidrHost('fdad:3236:5555:3000::/52', {i})")))
+            .collect();
         assert_eq!(
             v6,
-            ["fdad:3236:5555:3000::1", "fdad:3236:5555:3000::2", "fdad:3236:5555:3000::3", "fdad:3236:5555:3000::4", "fdad:3236:5555:3000::5"].map(|s| json!(s))
+            [
+                "fdad:3236:5555:3000::1",
+                "fdad:3236:5555:3000::2",
+                "fdad:3236:5555:3000::3",
+                "fdad:3236:5555:3000::4",
+                "fdad:3236:5555:3000::5"
+            ]
+            .map(|s| json!(s))
         );
         // The docs' worked example: index 0 of 192.168.1.0/24 is 192.168.1.1; 253 the last usable.
         assert_eq!(eval("cidrHost('192.168.1.0/24', 0)"), json!("192.168.1.1"));
-        assert_eq!(eval("cidrHost('192.168.1.0/24', 253)"), json!("192.168.1.254"));
+        assert_eq!(
+            eval("cidrHost('192.168.1.0/24', 253)"),
+            json!("192.168.1.254")
+        );
         assert_eq!(eval("cidrHost('10.0.0.4/31', 0)"), json!("10.0.0.5"));
-        assert_eq!(eval("cidrHost('::/0', 9223372036854775807)"), json!("::8000:0:0:0"));
+        assert_eq!(
+            eval("cidrHost('::/0', 9223372036854775807)"),
+            json!("::8000:0:0:0")
+        );
     }
 
     #[test]
     fn cidr_host_errors() {
-        assert!(eval_err("cidrHost('192.168.1.0/24', 254)").message.contains("out of range"));
-        assert!(eval_err("cidrHost('192.168.1.0/24', -1)").message.contains("out of range"));
-        assert!(eval_err("cidrHost('10.0.0.4/32', 0)").message.contains("out of range"));
-        assert!(eval_err("cidrHost('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128', 0)").message.contains("out of range"));
+        assert!(eval_err("cidrHost('192.168.1.0/24', 254)")
+            .message
+            .contains("out of range"));
+        assert!(eval_err("cidrHost('192.168.1.0/24', -1)")
+            .message
+            .contains("out of range"));
+        assert!(eval_err("cidrHost('10.0.0.4/32', 0)")
+            .message
+            .contains("out of range"));
+        assert!(
+            eval_err("cidrHost('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128', 0)")
+                .message
+                .contains("out of range")
+        );
     }
 }

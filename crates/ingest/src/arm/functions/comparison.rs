@@ -18,7 +18,12 @@ pub(super) const FUNCTIONS: &[(&str, Builtin)] = &[
 
 fn coalesce(args: &Args) -> Result<Value, String> {
     args.arity(1, usize::MAX)?;
-    Ok(args.all().iter().find(|v| !v.is_null()).cloned().unwrap_or(Value::Null))
+    Ok(args
+        .all()
+        .iter()
+        .find(|v| !v.is_null())
+        .cloned()
+        .unwrap_or(Value::Null))
 }
 
 fn equals(args: &Args) -> Result<Value, String> {
@@ -33,7 +38,11 @@ fn order(args: &Args) -> Result<Ordering, String> {
         (Value::String(x), Value::String(y)) => Ok(x.cmp(y)),
         _ => match (a.as_i64(), b.as_i64()) {
             (Some(x), Some(y)) => Ok(x.cmp(&y)),
-            _ => Err(format!("can compare two integers or two strings, not {} and {}", kind(a), kind(b))),
+            _ => Err(format!(
+                "can compare two integers or two strings, not {} and {}",
+                kind(a),
+                kind(b)
+            )),
         },
     }
 }
@@ -68,7 +77,12 @@ mod tests {
         assert_eq!(ctx.eval("coalesce(parameters('objectToTest').null1, parameters('objectToTest').null2, parameters('objectToTest').int)"), json!(1));
         assert_eq!(ctx.eval("coalesce(parameters('objectToTest').null1, parameters('objectToTest').null2, parameters('objectToTest').object)"), json!({"first": "default"}));
         assert_eq!(ctx.eval("coalesce(parameters('objectToTest').null1, parameters('objectToTest').null2, parameters('objectToTest').array)"), json!([1]));
-        assert_eq!(ctx.eval("coalesce(parameters('objectToTest').null1, parameters('objectToTest').null2)"), json!(null));
+        assert_eq!(
+            ctx.eval(
+                "coalesce(parameters('objectToTest').null1, parameters('objectToTest').null2)"
+            ),
+            json!(null)
+        );
         assert!(eval_err("coalesce()").message.contains("at least 1"));
     }
 
@@ -83,13 +97,27 @@ mod tests {
             .parameter("secondArray", json!(["a", "b"]))
             .parameter("firstObject", json!({"a": "b"}))
             .parameter("secondObject", json!({"a": "b"}));
-        assert_eq!(ctx.eval("equals(parameters('firstInt'), parameters('secondInt'))"), json!(true));
-        assert_eq!(ctx.eval("equals(parameters('firstString'), parameters('secondString'))"), json!(true));
-        assert_eq!(ctx.eval("equals(parameters('firstArray'), parameters('secondArray'))"), json!(true));
-        assert_eq!(ctx.eval("equals(parameters('firstObject'), parameters('secondObject'))"), json!(true));
+        assert_eq!(
+            ctx.eval("equals(parameters('firstInt'), parameters('secondInt'))"),
+            json!(true)
+        );
+        assert_eq!(
+            ctx.eval("equals(parameters('firstString'), parameters('secondString'))"),
+            json!(true)
+        );
+        assert_eq!(
+            ctx.eval("equals(parameters('firstArray'), parameters('secondArray'))"),
+            json!(true)
+        );
+        assert_eq!(
+            ctx.eval("equals(parameters('firstObject'), parameters('secondObject'))"),
+            json!(true)
+        );
         assert_eq!(eval("not(equals(1, 2))"), json!(true));
         assert_eq!(eval("equals('a', 'A')"), json!(false));
-        assert!(eval_err("equals(1)").message.contains("expects 2 arguments"));
+        assert!(eval_err("equals(1)")
+            .message
+            .contains("expects 2 arguments"));
     }
 
     #[test]
@@ -103,7 +131,11 @@ mod tests {
         assert_eq!(eval("lessOrEquals(10, 5)"), json!(false));
         assert_eq!(eval("lessOrEquals('A', 'a')"), json!(true));
         assert_eq!(eval("lessOrEquals(5, 5)"), json!(true));
-        assert!(eval_err("less(1, 'a')").message.contains("an integer and a string"));
-        assert!(eval_err("greater(createArray(), 1)").message.contains("two integers or two strings"));
+        assert!(eval_err("less(1, 'a')")
+            .message
+            .contains("an integer and a string"));
+        assert!(eval_err("greater(createArray(), 1)")
+            .message
+            .contains("two integers or two strings"));
     }
 }

@@ -5,7 +5,12 @@
 use super::args::{Args, Builtin};
 use super::Value;
 
-pub(super) const FUNCTIONS: &[(&str, Builtin)] = &[("deployment", deployment), ("environment", environment), ("parameters", parameters), ("variables", variables)];
+pub(super) const FUNCTIONS: &[(&str, Builtin)] = &[
+    ("deployment", deployment),
+    ("environment", environment),
+    ("parameters", parameters),
+    ("variables", variables),
+];
 
 /// The Azure environment: the public cloud (AzureCloud), as Microsoft's reference shows it.
 fn environment(args: &Args) -> Result<Value, String> {
@@ -63,26 +68,51 @@ mod tests {
     #[test]
     fn deployment_object() {
         assert_eq!(eval("deployment().name"), json!("deploy1"));
-        assert_eq!(eval("uri(deployment().properties.templateLink.uri, 'nested/vnet.json')"), json!("https://example.com/templates/nested/vnet.json"));
-        assert!(eval_err("deployment('x')").message.contains("expects 0 arguments"));
+        assert_eq!(
+            eval("uri(deployment().properties.templateLink.uri, 'nested/vnet.json')"),
+            json!("https://example.com/templates/nested/vnet.json")
+        );
+        assert!(eval_err("deployment('x')")
+            .message
+            .contains("expects 0 arguments"));
     }
 
     #[test]
     fn environment_is_the_public_cloud() {
         // Microsoft's reference example output (AzureCloud).
         assert_eq!(eval("environment().name"), json!("AzureCloud"));
-        assert_eq!(eval("environment().suffixes.storage"), json!("core.windows.net"));
-        assert_eq!(eval("concat('privatelink', environment().suffixes.sqlServerHostname)"), json!("privatelink.database.windows.net"));
+        assert_eq!(
+            eval("environment().suffixes.storage"),
+            json!("core.windows.net")
+        );
+        assert_eq!(
+            eval("concat('privatelink', environment().suffixes.sqlServerHostname)"),
+            json!("privatelink.database.windows.net")
+        );
     }
 
     #[test]
     fn parameters_and_variables() {
-        let ctx = TestContext::default().parameter("stringParameter", json!("option 1")).variable("var1", json!({"a": [1]}));
+        let ctx = TestContext::default()
+            .parameter("stringParameter", json!("option 1"))
+            .variable("var1", json!({"a": [1]}));
         assert_eq!(ctx.eval("parameters('stringParameter')"), json!("option 1"));
         assert_eq!(ctx.eval("variables('var1').a[0]"), json!(1));
-        assert_eq!(ctx.eval_err("parameters('nope')").message, "the parameter 'nope' is not defined");
-        assert_eq!(ctx.eval_err("variables('nope')").function.as_deref(), Some("variables"));
-        assert!(ctx.eval_err("parameters(1)").message.contains("must be a string"));
-        assert!(ctx.eval_err("parameters()").message.contains("expects 1 argument, got 0"));
+        assert_eq!(
+            ctx.eval_err("parameters('nope')").message,
+            "the parameter 'nope' is not defined"
+        );
+        assert_eq!(
+            ctx.eval_err("variables('nope')").function.as_deref(),
+            Some("variables")
+        );
+        assert!(ctx
+            .eval_err("parameters(1)")
+            .message
+            .contains("must be a string"));
+        assert!(ctx
+            .eval_err("parameters()")
+            .message
+            .contains("expects 1 argument, got 0"));
     }
 }

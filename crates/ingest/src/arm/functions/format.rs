@@ -54,8 +54,12 @@ pub(super) fn format(args: &Args) -> Result<Value, String> {
 
 /// One `index[,alignment][:formatString]` item.
 fn format_item(item: &str, values: &[Value]) -> Result<String, String> {
-    let (head, spec) = item.split_once(':').map_or((item, ""), |(head, spec)| (head, spec));
-    let (index, alignment) = head.split_once(',').map_or((head, None), |(index, alignment)| (index, Some(alignment)));
+    let (head, spec) = item
+        .split_once(':')
+        .map_or((item, ""), |(head, spec)| (head, spec));
+    let (index, alignment) = head
+        .split_once(',')
+        .map_or((head, None), |(index, alignment)| (index, Some(alignment)));
     let index: usize = index.trim().parse().map_err(|_| bad_format())?;
     let value = values
         .get(index)
@@ -64,17 +68,30 @@ fn format_item(item: &str, values: &[Value]) -> Result<String, String> {
         Value::Number(n) => format_number(n, spec)?,
         other => display(other),
     };
-    let Some(alignment) = alignment else { return Ok(formatted) };
+    let Some(alignment) = alignment else {
+        return Ok(formatted);
+    };
     let alignment: i64 = alignment.trim().parse().map_err(|_| bad_format())?;
-    let width = usize::try_from(alignment.unsigned_abs()).ok().filter(|w| *w <= MAX_ALIGNMENT).ok_or("the alignment is too large")?;
+    let width = usize::try_from(alignment.unsigned_abs())
+        .ok()
+        .filter(|w| *w <= MAX_ALIGNMENT)
+        .ok_or("the alignment is too large")?;
     let padding = " ".repeat(width.saturating_sub(text::len(&formatted)));
-    Ok(if alignment < 0 { formatted + &padding } else { padding + &formatted })
+    Ok(if alignment < 0 {
+        formatted + &padding
+    } else {
+        padding + &formatted
+    })
 }
 
 fn format_number(n: &Number, spec: &str) -> Result<String, String> {
-    let unsupported = || format!("the format string '{spec}' is not supported (supported: D, N, F, G, X and zeros like 000)");
+    let unsupported = || {
+        format!("the format string '{spec}' is not supported (supported: D, N, F, G, X and zeros like 000)")
+    };
     let mut chars = spec.chars();
-    let Some(letter) = chars.next() else { return Ok(n.to_string()) };
+    let Some(letter) = chars.next() else {
+        return Ok(n.to_string());
+    };
     if spec.chars().all(|c| c == '0') {
         return Ok(match n.as_i64() {
             Some(i) => signed(i, &zero_pad(&i.unsigned_abs().to_string(), spec.len())),
@@ -85,18 +102,34 @@ fn format_number(n: &Number, spec: &str) -> Result<String, String> {
     let precision = if digits.is_empty() {
         None
     } else {
-        Some(digits.parse::<usize>().ok().filter(|p| *p <= MAX_PRECISION).ok_or_else(unsupported)?)
+        Some(
+            digits
+                .parse::<usize>()
+                .ok()
+                .filter(|p| *p <= MAX_PRECISION)
+                .ok_or_else(unsupported)?,
+        )
     };
-    let integer = || n.as_i64().ok_or_else(|| format!("the format '{spec}' needs an integer, got {n}"));
+    let integer = || {
+        n.as_i64()
+            .ok_or_else(|| format!("the format '{spec}' needs an integer, got {n}"))
+    };
     match letter.to_ascii_uppercase() {
         'D' => {
             let i = integer()?;
-            Ok(signed(i, &zero_pad(&i.unsigned_abs().to_string(), precision.unwrap_or(0))))
+            Ok(signed(
+                i,
+                &zero_pad(&i.unsigned_abs().to_string(), precision.unwrap_or(0)),
+            ))
         }
         'X' => {
             // .NET prints a negative Int64 as its two's complement.
             let bits = u64::from_ne_bytes(integer()?.to_ne_bytes());
-            let hex = if letter == 'X' { format!("{bits:X}") } else { format!("{bits:x}") };
+            let hex = if letter == 'X' {
+                format!("{bits:X}")
+            } else {
+                format!("{bits:x}")
+            };
             Ok(zero_pad(&hex, precision.unwrap_or(0)))
         }
         'N' => Ok(fixed(n, precision.unwrap_or(2), true)),
@@ -111,20 +144,38 @@ fn zero_pad(digits: &str, width: usize) -> String {
 }
 
 fn signed(i: i64, magnitude: &str) -> String {
-    if i < 0 { format!("-{magnitude}") } else { magnitude.to_string() }
+    if i < 0 {
+        format!("-{magnitude}")
+    } else {
+        magnitude.to_string()
+    }
 }
 
 /// Fixed-point with `decimals` digits after the point, grouping thousands with ',' if asked.
 fn fixed(n: &Number, decimals: usize, grouped: bool) -> String {
     let (negative, text) = match n.as_i64() {
-        Some(i) => (i < 0, format!("{}{}{}", i.unsigned_abs(), if decimals > 0 { "." } else { "" }, "0".repeat(decimals))),
+        Some(i) => (
+            i < 0,
+            format!(
+                "{}{}{}",
+                i.unsigned_abs(),
+                if decimals > 0 { "." } else { "" },
+                "0".repeat(decimals)
+            ),
+        ),
         None => {
             let f = n.as_f64().unwrap_or_default();
             (f < 0.0, format!("{:.*}", decimals, f.abs()))
         }
     };
-    let (whole, fraction) = text.split_once('.').map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
-    let whole = if grouped { group_thousands(whole) } else { whole.to_string() };
+    let (whole, fraction) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
+    let whole = if grouped {
+        group_thousands(whole)
+    } else {
+        whole.to_string()
+    };
     let all_zero = text.chars().all(|c| c == '0' || c == '.');
     let sign = if negative && !all_zero { "-" } else { "" };
     match fraction {
@@ -151,12 +202,19 @@ mod tests {
 
     #[test]
     fn formats_microsofts_example() {
-        let ctx = TestContext::default().parameter("greeting", json!("Hello")).parameter("name", json!("User")).parameter("numberToFormat", json!(8175133));
+        let ctx = TestContext::default()
+            .parameter("greeting", json!("Hello"))
+            .parameter("name", json!("User"))
+            .parameter("numberToFormat", json!(8175133));
         assert_eq!(
             ctx.eval("format('{0}, {1}. Formatted number: {2:N0}', parameters('greeting'), parameters('name'), parameters('numberToFormat'))"),
             json!("Hello, User. Formatted number: 8,175,133")
         );
-        assert_eq!(eval("format('->{0}<-', 123)"), json!("->123<-"), "Bicep's evaluated baseline");
+        assert_eq!(
+            eval("format('->{0}<-', 123)"),
+            json!("->123<-"),
+            "Bicep's evaluated baseline"
+        );
     }
 
     #[test]
@@ -170,27 +228,59 @@ mod tests {
         assert_eq!(eval("format('{0:X4}|{0:x}', 255)"), json!("00FF|ff"));
         assert_eq!(eval("format('{0:x}', -1)"), json!("ffffffffffffffff"));
         assert_eq!(eval("format('{0:G}', 5)"), json!("5"));
-        assert_eq!(eval("format('{0:N0}', -9223372036854775808)"), json!("-9,223,372,036,854,775,808"));
+        assert_eq!(
+            eval("format('{0:N0}', -9223372036854775808)"),
+            json!("-9,223,372,036,854,775,808")
+        );
     }
 
     #[test]
     fn escapes_alignment_and_other_types() {
         assert_eq!(eval("format('{{0}} {0}', 1)"), json!("{0} 1"));
-        assert_eq!(eval("format('[{0,5}|{1,-3}]', 'a', 'b')"), json!("[    a|b  ]"));
-        assert_eq!(eval("format('{0} {1} {2}', true(), null(), createArray(1))"), json!("True  [1]"));
-        assert_eq!(eval("format('{0:N2}', 'text')"), json!("text"), ".NET ignores a format string for strings");
+        assert_eq!(
+            eval("format('[{0,5}|{1,-3}]', 'a', 'b')"),
+            json!("[    a|b  ]")
+        );
+        assert_eq!(
+            eval("format('{0} {1} {2}', true(), null(), createArray(1))"),
+            json!("True  [1]")
+        );
+        assert_eq!(
+            eval("format('{0:N2}', 'text')"),
+            json!("text"),
+            ".NET ignores a format string for strings"
+        );
     }
 
     #[test]
     fn rejects_bad_format_strings() {
-        assert!(eval_err("format('{1}', 'a')").message.starts_with("Index (zero based)"));
-        assert_eq!(eval_err("format('{0', 1)").message, "Input string was not in a correct format.");
-        assert_eq!(eval_err("format('}', 1)").message, "Input string was not in a correct format.");
-        assert_eq!(eval_err("format('{a}', 1)").message, "Input string was not in a correct format.");
-        assert!(eval_err("format('{0:Q}', 1)").message.contains("not supported"));
-        assert!(eval_err("format('{0:D999}', 1)").message.contains("not supported"));
-        assert!(eval_err("format('{0:D}', json('1.5'))").message.contains("needs an integer"));
-        assert!(eval_err("format('{0,9999999}', 1)").message.contains("too large"));
+        assert!(eval_err("format('{1}', 'a')")
+            .message
+            .starts_with("Index (zero based)"));
+        assert_eq!(
+            eval_err("format('{0', 1)").message,
+            "Input string was not in a correct format."
+        );
+        assert_eq!(
+            eval_err("format('}', 1)").message,
+            "Input string was not in a correct format."
+        );
+        assert_eq!(
+            eval_err("format('{a}', 1)").message,
+            "Input string was not in a correct format."
+        );
+        assert!(eval_err("format('{0:Q}', 1)")
+            .message
+            .contains("not supported"));
+        assert!(eval_err("format('{0:D999}', 1)")
+            .message
+            .contains("not supported"));
+        assert!(eval_err("format('{0:D}', json('1.5'))")
+            .message
+            .contains("needs an integer"));
+        assert!(eval_err("format('{0,9999999}', 1)")
+            .message
+            .contains("too large"));
         assert!(eval_err("format()").message.contains("at least 1 argument"));
     }
 }

@@ -24,23 +24,35 @@ struct Lambda<'e> {
 }
 
 /// `expr` as a lambda of `min..=max` parameters.
-fn lambda_of<'e>(name: &str, expr: &'e Expr, min: usize, max: usize) -> Result<Lambda<'e>, EvalError> {
+fn lambda_of<'e>(
+    name: &str,
+    expr: &'e Expr,
+    min: usize,
+    max: usize,
+) -> Result<Lambda<'e>, EvalError> {
     let fail = |message: String| EvalError::in_function(name, message);
     let (body, names) = match expr {
-        Expr::Call { name: callee, args, .. } if callee.eq_ignore_ascii_case("lambda") => {
-            args.split_last().ok_or_else(|| fail("lambda() needs parameter names and a body".into()))?
-        }
+        Expr::Call {
+            name: callee, args, ..
+        } if callee.eq_ignore_ascii_case("lambda") => args
+            .split_last()
+            .ok_or_else(|| fail("lambda() needs parameter names and a body".into()))?,
         _ => return Err(fail("expects a lambda(...) argument".into())),
     };
     let params = names
         .iter()
         .map(|n| match n {
             Expr::String(s) => Ok(s.as_str()),
-            _ => Err(fail("lambda() parameter names must be string literals".into())),
+            _ => Err(fail(
+                "lambda() parameter names must be string literals".into(),
+            )),
         })
         .collect::<Result<Vec<_>, _>>()?;
     if !(min..=max).contains(&params.len()) {
-        return Err(fail(format!("the lambda {}", count_message("parameter", params.len(), min, max))));
+        return Err(fail(format!(
+            "the lambda {}",
+            count_message("parameter", params.len(), min, max)
+        )));
     }
     Ok(Lambda { params, body })
 }
@@ -48,7 +60,8 @@ fn lambda_of<'e>(name: &str, expr: &'e Expr, min: usize, max: usize) -> Result<L
 /// Evaluates the body with the parameters bound to `values` (extra values are not bound).
 fn apply(ev: &mut Evaluator, lambda: &Lambda, values: Vec<Value>) -> Result<Value, EvalError> {
     let outer = ev.lambda_variables.len();
-    ev.lambda_variables.extend(lambda.params.iter().map(|p| p.to_string()).zip(values));
+    ev.lambda_variables
+        .extend(lambda.params.iter().map(|p| p.to_string()).zip(values));
     let result = ev.eval(lambda.body);
     ev.lambda_variables.truncate(outer);
     result
@@ -57,7 +70,10 @@ fn apply(ev: &mut Evaluator, lambda: &Lambda, values: Vec<Value>) -> Result<Valu
 fn array_of(ev: &mut Evaluator, name: &str, expr: &Expr) -> Result<Vec<Value>, EvalError> {
     match ev.eval(expr)? {
         Value::Array(items) => Ok(items),
-        other => Err(EvalError::in_function(name, format!("argument 1 must be an array, got {}", kind(&other)))),
+        other => Err(EvalError::in_function(
+            name,
+            format!("argument 1 must be an array, got {}", kind(&other)),
+        )),
     }
 }
 
@@ -70,7 +86,12 @@ fn filter(ev: &mut Evaluator, name: &str, args: &[Expr]) -> Result<Value, EvalEr
         match apply(ev, &predicate, vec![item.clone(), Value::from(i)])? {
             Value::Bool(true) => kept.push(item),
             Value::Bool(false) => {}
-            other => return Err(EvalError::in_function(name, format!("the lambda must return a boolean, got {}", kind(&other)))),
+            other => {
+                return Err(EvalError::in_function(
+                    name,
+                    format!("the lambda must return a boolean, got {}", kind(&other)),
+                ))
+            }
         }
     }
     Ok(Value::Array(kept))
@@ -80,7 +101,10 @@ fn map(ev: &mut Evaluator, name: &str, args: &[Expr]) -> Result<Value, EvalError
     let [input, mapping] = exactly(name, args)?;
     let items = array_of(ev, name, input)?;
     let mapping = lambda_of(name, mapping, 1, 2)?;
-    let mapped = items.into_iter().enumerate().map(|(i, item)| apply(ev, &mapping, vec![item, Value::from(i)]));
+    let mapped = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| apply(ev, &mapping, vec![item, Value::from(i)]));
     mapped.collect::<Result<_, _>>().map(Value::Array)
 }
 
@@ -103,14 +127,20 @@ fn sort(ev: &mut Evaluator, name: &str, args: &[Expr]) -> Result<Value, EvalErro
     let before = lambda_of(name, before, 2, 2)?;
     let mut sorts_before = |a: &Value, b: &Value| -> Result<bool, EvalError> {
         match apply(ev, &before, vec![a.clone(), b.clone()])? {
-        Value::Bool(b) => Ok(b),
-            other => Err(EvalError::in_function(name, format!("the lambda must return a boolean, got {}", kind(&other)))),
+            Value::Bool(b) => Ok(b),
+            other => Err(EvalError::in_function(
+                name,
+                format!("the lambda must return a boolean, got {}", kind(&other)),
+            )),
         }
     };
     merge_sort(items, &mut sorts_before).map(Value::Array)
 }
 
-fn merge_sort(mut items: Vec<Value>, before: &mut impl FnMut(&Value, &Value) -> Result<bool, EvalError>) -> Result<Vec<Value>, EvalError> {
+fn merge_sort(
+    mut items: Vec<Value>,
+    before: &mut impl FnMut(&Value, &Value) -> Result<bool, EvalError>,
+) -> Result<Vec<Value>, EvalError> {
     if items.len() < 2 {
         return Ok(items);
     }
@@ -119,7 +149,11 @@ fn merge_sort(mut items: Vec<Value>, before: &mut impl FnMut(&Value, &Value) -> 
     let mut merged = Vec::with_capacity(left.len() + right.len());
     let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
     while let (Some(l), Some(r)) = (left.peek(), right.peek()) {
-        let next = if before(r, l)? { right.next() } else { left.next() };
+        let next = if before(r, l)? {
+            right.next()
+        } else {
+            left.next()
+        };
         merged.extend(next);
     }
     merged.extend(left);
@@ -132,16 +166,28 @@ fn to_object(ev: &mut Evaluator, name: &str, args: &[Expr]) -> Result<Value, Eva
     let (input, key_expr, value_expr) = match args {
         [input, key] => (input, key, None),
         [input, key, value] => (input, key, Some(value)),
-        _ => return Err(EvalError::in_function(name, arity_message(args.len(), 2, 3))),
+        _ => {
+            return Err(EvalError::in_function(
+                name,
+                arity_message(args.len(), 2, 3),
+            ))
+        }
     };
     let items = array_of(ev, name, input)?;
     let key_of = lambda_of(name, key_expr, 1, 1)?;
-    let value_of = value_expr.map(|expr| lambda_of(name, expr, 1, 1)).transpose()?;
+    let value_of = value_expr
+        .map(|expr| lambda_of(name, expr, 1, 1))
+        .transpose()?;
     let mut object = Map::new();
     for item in items {
         let key = match apply(ev, &key_of, vec![item.clone()])? {
             Value::String(key) => key,
-            other => return Err(EvalError::in_function(name, format!("the key lambda must return a string, got {}", kind(&other)))),
+            other => {
+                return Err(EvalError::in_function(
+                    name,
+                    format!("the key lambda must return a string, got {}", kind(&other)),
+                ))
+            }
         };
         let value = match &value_of {
             Some(value_of) => apply(ev, value_of, vec![item])?,
@@ -153,17 +199,34 @@ fn to_object(ev: &mut Evaluator, name: &str, args: &[Expr]) -> Result<Value, Eva
 }
 
 fn lambda(_: &mut Evaluator, name: &str, _: &[Expr]) -> Result<Value, EvalError> {
-    Err(EvalError::in_function(name, "a lambda can only be an argument of filter, map, reduce, sort or toObject"))
+    Err(EvalError::in_function(
+        name,
+        "a lambda can only be an argument of filter, map, reduce, sort or toObject",
+    ))
 }
 
 fn lambda_variables(ev: &mut Evaluator, name: &str, args: &[Expr]) -> Result<Value, EvalError> {
     let [variable] = exactly(name, args)?;
     let variable = match ev.eval(variable)? {
         Value::String(s) => s,
-        other => return Err(EvalError::in_function(name, format!("argument 1 must be a string, got {}", kind(&other)))),
+        other => {
+            return Err(EvalError::in_function(
+                name,
+                format!("argument 1 must be a string, got {}", kind(&other)),
+            ))
+        }
     };
-    let bound = ev.lambda_variables.iter().rev().find(|(param, _)| param.eq_ignore_ascii_case(&variable));
-    bound.map(|(_, value)| value.clone()).ok_or_else(|| EvalError::in_function(name, format!("no lambda parameter '{variable}' is in scope")))
+    let bound = ev
+        .lambda_variables
+        .iter()
+        .rev()
+        .find(|(param, _)| param.eq_ignore_ascii_case(&variable));
+    bound.map(|(_, value)| value.clone()).ok_or_else(|| {
+        EvalError::in_function(
+            name,
+            format!("no lambda parameter '{variable}' is in scope"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -185,7 +248,10 @@ mod tests {
     }
 
     fn names(value: Value) -> Vec<Value> {
-        value.as_array().map(|dogs| dogs.iter().map(|d| d["name"].clone()).collect()).unwrap_or_default()
+        value
+            .as_array()
+            .map(|dogs| dogs.iter().map(|d| d["name"].clone()).collect())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -196,14 +262,23 @@ mod tests {
             names(ctx.eval("filter(variables('dogs'), lambda('val', 'i', and(less(lambdaVariables('i'), 2), equals(substring(lambdaVariables('val').name, 0, 1), 'C'))))")),
             [json!("Casper")]
         );
-        assert_eq!(eval("filter(createArray(1, 2), lambda('i', less(lambdaVariables('i'), 2)))"), json!([1]), "Bicep's evaluated baseline");
-        assert!(eval_err("filter(createArray(1), lambda('i', 1))").message.contains("must return a boolean"));
+        assert_eq!(
+            eval("filter(createArray(1, 2), lambda('i', less(lambdaVariables('i'), 2)))"),
+            json!([1]),
+            "Bicep's evaluated baseline"
+        );
+        assert!(eval_err("filter(createArray(1), lambda('i', 1))")
+            .message
+            .contains("must return a boolean"));
     }
 
     #[test]
     fn map() {
         let ctx = dogs();
-        assert_eq!(ctx.eval("map(variables('dogs'), lambda('dog', lambdaVariables('dog').name))"), json!(["Evie", "Casper", "Indy", "Kira"]));
+        assert_eq!(
+            ctx.eval("map(variables('dogs'), lambda('dog', lambdaVariables('dog').name))"),
+            json!(["Evie", "Casper", "Indy", "Kira"])
+        );
         assert_eq!(
             ctx.eval("map(variables('dogs'), lambda('dog', format('Hello {0}!', lambdaVariables('dog').name)))"),
             json!(["Hello Evie!", "Hello Casper!", "Hello Indy!", "Hello Kira!"])
@@ -216,7 +291,11 @@ mod tests {
             ctx.eval("map(variables('dogs'), lambda('x', 'i', createObject('index', lambdaVariables('i'), 'val', lambdaVariables('x').name)))"),
             json!([{"index": 0, "val": "Evie"}, {"index": 1, "val": "Casper"}, {"index": 2, "val": "Indy"}, {"index": 3, "val": "Kira"}])
         );
-        assert_eq!(eval("map(range(0, 3), lambda('i', format('Hi {0}!', lambdaVariables('i'))))"), json!(["Hi 0!", "Hi 1!", "Hi 2!"]), "Bicep's evaluated baseline");
+        assert_eq!(
+            eval("map(range(0, 3), lambda('i', format('Hi {0}!', lambdaVariables('i'))))"),
+            json!(["Hi 0!", "Hi 1!", "Hi 2!"]),
+            "Bicep's evaluated baseline"
+        );
     }
 
     #[test]
@@ -234,7 +313,11 @@ mod tests {
             "Bicep's evaluated baseline"
         );
         assert_eq!(eval("reduce(createArray(10, 20), 0, lambda('c', 'n', 'i', add(lambdaVariables('c'), lambdaVariables('i'))))"), json!(1));
-        assert!(eval_err("reduce(createArray(1), 0, lambda('c', add(1, 1)))").message.contains("2 to 3 parameters"));
+        assert!(
+            eval_err("reduce(createArray(1), 0, lambda('c', add(1, 1)))")
+                .message
+                .contains("2 to 3 parameters")
+        );
     }
 
     #[test]
@@ -246,16 +329,30 @@ mod tests {
         );
         assert_eq!(eval("sort(createArray('c', 'd', 'a'), lambda('a', 'b', less(lambdaVariables('a'), lambdaVariables('b'))))"), json!(["a", "c", "d"]), "Bicep's evaluated baseline");
         // An inconsistent order neither panics nor loses elements.
-        assert_eq!(eval("length(sort(range(0, 50), lambda('a', 'b', true())))"), json!(50));
-        assert!(eval_err("sort(createArray(1, 2), lambda('a', 'b', 1))").message.contains("must return a boolean"));
-        assert!(eval_err("sort(createArray(1, 2), lambda('a', 'b', div(1, 0)))").function.as_deref() == Some("div"));
+        assert_eq!(
+            eval("length(sort(range(0, 50), lambda('a', 'b', true())))"),
+            json!(50)
+        );
+        assert!(eval_err("sort(createArray(1, 2), lambda('a', 'b', 1))")
+            .message
+            .contains("must return a boolean"));
+        assert!(
+            eval_err("sort(createArray(1, 2), lambda('a', 'b', div(1, 0)))")
+                .function
+                .as_deref()
+                == Some("div")
+        );
     }
 
     #[test]
     fn to_object() {
         let ctx = dogs();
-        let by_name = ctx.eval("toObject(variables('dogs'), lambda('entry', lambdaVariables('entry').name))");
-        assert_eq!(by_name["Kira"], json!({"name": "Kira", "age": 8, "interests": ["Rubs"]}));
+        let by_name =
+            ctx.eval("toObject(variables('dogs'), lambda('entry', lambdaVariables('entry').name))");
+        assert_eq!(
+            by_name["Kira"],
+            json!({"name": "Kira", "age": 8, "interests": ["Rubs"]})
+        );
         assert_eq!(
             ctx.eval("toObject(variables('dogs'), lambda('entry', lambdaVariables('entry').name), lambda('entry', lambdaVariables('entry').age))"),
             json!({"Evie": 5, "Casper": 3, "Indy": 2, "Kira": 8})
@@ -265,8 +362,14 @@ mod tests {
             json!({"a": "Hi a!", "b": "Hi b!", "c": "Hi c!"}),
             "Bicep's evaluated baseline"
         );
-        assert!(eval_err("toObject(createArray(1), lambda('x', lambdaVariables('x')))").message.contains("must return a string"));
-        assert!(eval_err("toObject(createArray(1))").message.contains("expects 2 to 3 arguments"));
+        assert!(
+            eval_err("toObject(createArray(1), lambda('x', lambdaVariables('x')))")
+                .message
+                .contains("must return a string")
+        );
+        assert!(eval_err("toObject(createArray(1))")
+            .message
+            .contains("expects 2 to 3 arguments"));
     }
 
     #[test]
@@ -280,17 +383,38 @@ mod tests {
 
     #[test]
     fn lambda_misuse() {
-        assert!(eval_err("lambda('x', 1)").message.contains("only be an argument"));
-        assert!(eval_err("lambdaVariables('x')").message.contains("no lambda parameter 'x'"));
-        assert!(eval_err("map(createArray(1), 'x')").message.contains("expects a lambda"));
-        assert!(eval_err("map(createArray(1), lambda())").message.contains("parameter names and a body"));
-        assert!(eval_err("map(createArray(1), lambda(concat('x'), 1))").message.contains("string literals"));
-        assert!(eval_err("map(createArray(1), lambda('a', 'b', 'c', 1))").message.contains("1 to 2 parameters"));
-        assert!(eval_err("map('abc', lambda('x', 1))").message.contains("must be an array"));
-        assert!(eval_err("filter(createArray(1))").message.contains("expects 2 arguments, got 1"));
+        assert!(eval_err("lambda('x', 1)")
+            .message
+            .contains("only be an argument"));
+        assert!(eval_err("lambdaVariables('x')")
+            .message
+            .contains("no lambda parameter 'x'"));
+        assert!(eval_err("map(createArray(1), 'x')")
+            .message
+            .contains("expects a lambda"));
+        assert!(eval_err("map(createArray(1), lambda())")
+            .message
+            .contains("parameter names and a body"));
+        assert!(eval_err("map(createArray(1), lambda(concat('x'), 1))")
+            .message
+            .contains("string literals"));
+        assert!(eval_err("map(createArray(1), lambda('a', 'b', 'c', 1))")
+            .message
+            .contains("1 to 2 parameters"));
+        assert!(eval_err("map('abc', lambda('x', 1))")
+            .message
+            .contains("must be an array"));
+        assert!(eval_err("filter(createArray(1))")
+            .message
+            .contains("expects 2 arguments, got 1"));
         // Bindings end with the lambda, even when its body fails.
         let ctx = TestContext::default();
-        assert!(ctx.try_eval("map(createArray(1), lambda('x', div(1, 0)))").is_err());
-        assert!(ctx.eval_err("lambdaVariables('x')").message.contains("no lambda parameter"));
+        assert!(ctx
+            .try_eval("map(createArray(1), lambda('x', div(1, 0)))")
+            .is_err());
+        assert!(ctx
+            .eval_err("lambdaVariables('x')")
+            .message
+            .contains("no lambda parameter"));
     }
 }

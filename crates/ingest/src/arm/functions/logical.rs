@@ -43,7 +43,10 @@ fn bool(args: &Args) -> Result<Value, String> {
         Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(Value::Bool(true)),
         Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(Value::Bool(false)),
         Value::String(s) => Err(format!("'{s}' is not a boolean (true or false)")),
-        other => other.as_i64().map(|i| Value::Bool(i != 0)).ok_or_else(|| wrong(0, "a boolean, a string or an integer", other)),
+        other => other
+            .as_i64()
+            .map(|i| Value::Bool(i != 0))
+            .ok_or_else(|| wrong(0, "a boolean, a string or an integer", other)),
     }
 }
 
@@ -62,7 +65,10 @@ fn if_(ev: &mut Evaluator, name: &str, args: &[Expr]) -> Result<Value, EvalError
     match ev.eval(condition)? {
         Value::Bool(true) => ev.eval(when_true),
         Value::Bool(false) => ev.eval(when_false),
-        other => Err(EvalError::in_function(name, format!("the condition must be a boolean, got {}", kind(&other)))),
+        other => Err(EvalError::in_function(
+            name,
+            format!("the condition must be a boolean, got {}", kind(&other)),
+        )),
     }
 }
 
@@ -80,8 +86,12 @@ mod tests {
         assert_eq!(eval("not(bool('true'))"), json!(false));
         assert_eq!(eval("and(true(), true(), true())"), json!(true));
         assert!(eval_err("and(true())").message.contains("at least 2"));
-        assert!(eval_err("or(true(), 1)").message.contains("argument 2 must be a boolean"));
-        assert!(eval_err("not('true')").message.contains("must be a boolean"));
+        assert!(eval_err("or(true(), 1)")
+            .message
+            .contains("argument 2 must be a boolean"));
+        assert!(eval_err("not('true')")
+            .message
+            .contains("must be a boolean"));
     }
 
     #[test]
@@ -91,9 +101,15 @@ mod tests {
         assert_eq!(eval("bool(1)"), json!(true));
         assert_eq!(eval("bool(0)"), json!(false));
         assert_eq!(eval("bool('TRUE')"), json!(true));
-        assert_eq!(eval("bool(true())"), json!(true), "Bicep's evaluated baseline");
+        assert_eq!(
+            eval("bool(true())"),
+            json!(true),
+            "Bicep's evaluated baseline"
+        );
         assert!(eval_err("bool('yes')").message.contains("not a boolean"));
-        assert!(eval_err("bool(createArray())").message.contains("got an array"));
+        assert!(eval_err("bool(createArray())")
+            .message
+            .contains("got an array"));
     }
 
     #[test]
@@ -107,15 +123,25 @@ mod tests {
     fn if_returns_the_chosen_branch() {
         assert_eq!(eval("if(equals('a', 'a'), 'yes', 'no')"), json!("yes"));
         assert_eq!(eval("if(equals('a', 'b'), 'yes', 'no')"), json!("no"));
-        assert_eq!(eval("if(equals('a', 'a'), json('null'), createObject('test', 'value'))"), json!(null));
+        assert_eq!(
+            eval("if(equals('a', 'a'), json('null'), createObject('test', 'value'))"),
+            json!(null)
+        );
     }
 
     #[test]
     fn if_is_lazy() {
         assert_eq!(eval("if(true(), 'ok', div(1, 0))"), json!("ok"));
         assert_eq!(eval("if(false(), parameters('missing'), 1)"), json!(1));
-        assert_eq!(eval_err("if(false(), 1, div(1, 0))").function.as_deref(), Some("div"));
-        assert!(eval_err("if(1, 2, 3)").message.contains("must be a boolean"));
-        assert!(eval_err("if(true(), 1)").message.contains("expects 3 arguments"));
+        assert_eq!(
+            eval_err("if(false(), 1, div(1, 0))").function.as_deref(),
+            Some("div")
+        );
+        assert!(eval_err("if(1, 2, 3)")
+            .message
+            .contains("must be a boolean"));
+        assert!(eval_err("if(true(), 1)")
+            .message
+            .contains("expects 3 arguments"));
     }
 }

@@ -17,10 +17,10 @@ mod object;
 mod resource;
 mod scope;
 mod string;
-mod text;
-mod unique;
 #[cfg(test)]
 mod testing;
+mod text;
+mod unique;
 
 use super::expression::{self, Expr, StringValue};
 use args::{Args, Builtin};
@@ -38,7 +38,10 @@ pub struct EvalError {
 
 impl EvalError {
     fn in_function(function: &str, message: impl Into<String>) -> EvalError {
-        EvalError { function: Some(function.to_string()), message: message.into() }
+        EvalError {
+            function: Some(function.to_string()),
+            message: message.into(),
+        }
     }
 }
 
@@ -76,7 +79,11 @@ pub trait Context {
 
 /// Evaluates a parsed expression.
 pub fn evaluate(expr: &Expr, ctx: &dyn Context) -> Result<Value, EvalError> {
-    Evaluator { ctx, lambda_variables: Vec::new() }.eval(expr)
+    Evaluator {
+        ctx,
+        lambda_variables: Vec::new(),
+    }
+    .eval(expr)
 }
 
 /// Evaluates a JSON string value as ARM does: a literal (with "[[" unescaped) or an expression;
@@ -89,7 +96,10 @@ pub fn evaluate_string(s: &str, ctx: &dyn Context) -> Result<Value, EvalError> {
             let expr = expression::parse(inner).map_err(|e| {
                 // The expression starts after the opening bracket.
                 let column = s.get(..e.at + 1).map_or(0, |before| before.chars().count()) + 1;
-                EvalError { function: None, message: format!("{} at column {column}", e.message) }
+                EvalError {
+                    function: None,
+                    message: format!("{} at column {column}", e.message),
+                }
             })?;
             evaluate(&expr, ctx)
         }
@@ -101,7 +111,8 @@ type Special = fn(&mut Evaluator, &str, &[Expr]) -> Result<Value, EvalError>;
 
 /// The unevaluated arguments of a special form that takes exactly N.
 fn exactly<'e, const N: usize>(name: &str, args: &'e [Expr]) -> Result<&'e [Expr; N], EvalError> {
-    args.try_into().map_err(|_| EvalError::in_function(name, args::arity_message(args.len(), N, N)))
+    args.try_into()
+        .map_err(|_| EvalError::in_function(name, args::arity_message(args.len(), N, N)))
 }
 
 const SPECIAL: &[&[(&str, Special)]] = &[logical::SPECIAL, lambda::SPECIAL];
@@ -122,7 +133,11 @@ const BUILTIN: &[&[(&str, Builtin)]] = &[
 
 /// `key` in one of the tables, whose names are lowercase.
 fn find<T: Copy>(tables: &[&[(&str, T)]], key: &str) -> Option<T> {
-    tables.iter().flat_map(|table| table.iter()).find(|(name, _)| *name == key).map(|(_, f)| *f)
+    tables
+        .iter()
+        .flat_map(|table| table.iter())
+        .find(|(name, _)| *name == key)
+        .map(|(_, f)| *f)
 }
 
 struct Evaluator<'a> {
@@ -150,9 +165,15 @@ impl Evaluator<'_> {
         if let Some(special) = find(SPECIAL, &key) {
             return special(self, name, args);
         }
-        let builtin = find(BUILTIN, &key).ok_or_else(|| EvalError::in_function(name, format!("unsupported function '{name}'")))?;
-        let values = args.iter().map(|arg| self.eval(arg)).collect::<Result<Vec<_>, _>>()?;
-        builtin(&Args::new(values, self.ctx)).map_err(|message| EvalError::in_function(name, message))
+        let builtin = find(BUILTIN, &key).ok_or_else(|| {
+            EvalError::in_function(name, format!("unsupported function '{name}'"))
+        })?;
+        let values = args
+            .iter()
+            .map(|arg| self.eval(arg))
+            .collect::<Result<Vec<_>, _>>()?;
+        builtin(&Args::new(values, self.ctx))
+            .map_err(|message| EvalError::in_function(name, message))
     }
 }
 
@@ -164,7 +185,11 @@ mod tests {
 
     #[test]
     fn function_tables_have_unique_lowercase_names() {
-        let mut names: Vec<&str> = SPECIAL.iter().flat_map(|t| t.iter().map(|(n, _)| *n)).chain(BUILTIN.iter().flat_map(|t| t.iter().map(|(n, _)| *n))).collect();
+        let mut names: Vec<&str> = SPECIAL
+            .iter()
+            .flat_map(|t| t.iter().map(|(n, _)| *n))
+            .chain(BUILTIN.iter().flat_map(|t| t.iter().map(|(n, _)| *n)))
+            .collect();
         assert!(names.iter().all(|n| *n == n.to_lowercase()));
         let count = names.len();
         names.sort_unstable();
@@ -174,19 +199,34 @@ mod tests {
 
     #[test]
     fn names_are_case_insensitive_and_calls_nest() {
-        assert_eq!(eval("TOLOWER(concat('A', toUpper('b'), ConCat('C')))"), json!("abc"));
+        assert_eq!(
+            eval("TOLOWER(concat('A', toUpper('b'), ConCat('C')))"),
+            json!("abc")
+        );
         assert_eq!(eval("length(split(toLower('A-B-C'), '-'))"), json!(3));
     }
 
     #[test]
     fn evaluates_literals_escapes_and_expressions() {
         let ctx = TestContext::default();
-        assert_eq!(evaluate_string("plain [text]", &ctx), Ok(json!("plain [text]")));
-        assert_eq!(evaluate_string("[[test value]", &ctx), Ok(json!("[test value]")));
-        assert_eq!(evaluate_string("[test] value", &ctx), Ok(json!("[test] value")));
+        assert_eq!(
+            evaluate_string("plain [text]", &ctx),
+            Ok(json!("plain [text]"))
+        );
+        assert_eq!(
+            evaluate_string("[[test value]", &ctx),
+            Ok(json!("[test value]"))
+        );
+        assert_eq!(
+            evaluate_string("[test] value", &ctx),
+            Ok(json!("[test] value"))
+        );
         assert_eq!(evaluate_string("[concat('a', 'b')]", &ctx), Ok(json!("ab")));
         // The docs' escaping example: '' in a string literal is one quote.
-        assert_eq!(evaluate_string("[json('{\"abc\":\"''quoted''\"}')]", &ctx), Ok(json!({"abc": "'quoted'"})));
+        assert_eq!(
+            evaluate_string("[json('{\"abc\":\"''quoted''\"}')]", &ctx),
+            Ok(json!({"abc": "'quoted'"}))
+        );
     }
 
     #[test]
@@ -203,7 +243,10 @@ mod tests {
         let err = eval_err("concat(xyz(1))");
         assert_eq!(err.function.as_deref(), Some("xyz"));
         assert_eq!(err.message, "unsupported function 'xyz'");
-        assert_eq!(eval_err("contoso.uniqueName('a')").message, "unsupported function 'contoso.uniqueName'");
+        assert_eq!(
+            eval_err("contoso.uniqueName('a')").message,
+            "unsupported function 'contoso.uniqueName'"
+        );
     }
 
     #[test]
@@ -215,10 +258,19 @@ mod tests {
 
     #[test]
     fn evaluates_property_and_index_chains() {
-        let ctx = TestContext::default().parameter("vnet", json!({"subnets": [{"name": "a"}, {"name": "b", "Props": {"x-y": 1}}]}));
+        let ctx = TestContext::default().parameter(
+            "vnet",
+            json!({"subnets": [{"name": "a"}, {"name": "b", "Props": {"x-y": 1}}]}),
+        );
         assert_eq!(ctx.eval("parameters('vnet').subnets[1].name"), json!("b"));
-        assert_eq!(ctx.eval("parameters('vnet')['subnets'][0]['name']"), json!("a"));
-        assert_eq!(ctx.eval("parameters('vnet').SUBNETS[add(0, 1)].props['x-y']"), json!(1));
+        assert_eq!(
+            ctx.eval("parameters('vnet')['subnets'][0]['name']"),
+            json!("a")
+        );
+        assert_eq!(
+            ctx.eval("parameters('vnet').SUBNETS[add(0, 1)].props['x-y']"),
+            json!(1)
+        );
         assert_eq!(ctx.eval("split('a/b', '/')[1]"), json!("b"));
     }
 
@@ -254,9 +306,41 @@ mod tests {
     #[test]
     fn random_text_never_panics() {
         const FRAGMENTS: &[&str] = &[
-            "(", ")", "[", "]", "'", "''", ",", ".", " ", "-", "0", "1", "-1", "9223372036854775807", "a", "name", "'x'",
-            "'10.0.0.0/8'", "'{0}-{1:N2}'", "concat(", "if(", "parameters(", "copyIndex(", "split(", "format(", "json(",
-            "map(", "lambda(", "lambdaVariables(", "cidrSubnet(", "resourceId(", "true()", "null()", "length(", "uri(",
+            "(",
+            ")",
+            "[",
+            "]",
+            "'",
+            "''",
+            ",",
+            ".",
+            " ",
+            "-",
+            "0",
+            "1",
+            "-1",
+            "9223372036854775807",
+            "a",
+            "name",
+            "'x'",
+            "'10.0.0.0/8'",
+            "'{0}-{1:N2}'",
+            "concat(",
+            "if(",
+            "parameters(",
+            "copyIndex(",
+            "split(",
+            "format(",
+            "json(",
+            "map(",
+            "lambda(",
+            "lambdaVariables(",
+            "cidrSubnet(",
+            "resourceId(",
+            "true()",
+            "null()",
+            "length(",
+            "uri(",
         ];
         let ctx = TestContext::default().parameter("p", json!({"a": [1, "2", {"b": null}]}));
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -272,17 +356,39 @@ mod tests {
     #[test]
     fn random_calls_never_panic() {
         const LITERALS: &[&str] = &[
-            "'x'", "''", "'a,b'", "'10.0.0.0/8'", "'fdad::/48'", "'{0:N2}{1,3}'", "'[1,{\"a\":2}]'", "'Microsoft.Network/virtualNetworks'",
-            "'😀'", "0", "1", "2", "7", "-1", "9223372036854775807", "-9223372036854775808", "true()", "null()",
-            "createArray(1, 'a', createArray())", "createObject('a', 1, 'B', createObject('c', 'd'))", "parameters('p')",
-            "lambda('x', lambdaVariables('x'))", "lambda('a', 'b', less(lambdaVariables('a'), lambdaVariables('b')))",
-            "lambda('x', 'i', equals(lambdaVariables('i'), 1))", "lambdaVariables('x')",
+            "'x'",
+            "''",
+            "'a,b'",
+            "'10.0.0.0/8'",
+            "'fdad::/48'",
+            "'{0:N2}{1,3}'",
+            "'[1,{\"a\":2}]'",
+            "'Microsoft.Network/virtualNetworks'",
+            "'😀'",
+            "0",
+            "1",
+            "2",
+            "7",
+            "-1",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "true()",
+            "null()",
+            "createArray(1, 'a', createArray())",
+            "createObject('a', 1, 'B', createObject('c', 'd'))",
+            "parameters('p')",
+            "lambda('x', lambdaVariables('x'))",
+            "lambda('a', 'b', less(lambdaVariables('a'), lambdaVariables('b')))",
+            "lambda('x', 'i', equals(lambdaVariables('i'), 1))",
+            "lambdaVariables('x')",
         ];
         fn random_expr(rng: &mut Rng, names: &[&str], depth: u32) -> String {
             if depth == 0 || rng.next().is_multiple_of(3) {
                 return rng.pick(LITERALS).to_string();
             }
-            let args: Vec<String> = (0..rng.next() % 4).map(|_| random_expr(rng, names, depth - 1)).collect();
+            let args: Vec<String> = (0..rng.next() % 4)
+                .map(|_| random_expr(rng, names, depth - 1))
+                .collect();
             let call = format!("{}({})", rng.pick(names), args.join(", "));
             match rng.next() % 6 {
                 0 => format!("{call}.a"),
@@ -290,8 +396,15 @@ mod tests {
                 _ => call,
             }
         }
-        let names: Vec<&str> = SPECIAL.iter().flat_map(|t| t.iter().map(|(n, _)| *n)).chain(BUILTIN.iter().flat_map(|t| t.iter().map(|(n, _)| *n))).collect();
-        let ctx = TestContext::default().parameter("p", json!({"a": [1, "2", {"b": null}]})).in_loop("l", 3).resource("r", json!({"properties": {}}));
+        let names: Vec<&str> = SPECIAL
+            .iter()
+            .flat_map(|t| t.iter().map(|(n, _)| *n))
+            .chain(BUILTIN.iter().flat_map(|t| t.iter().map(|(n, _)| *n)))
+            .collect();
+        let ctx = TestContext::default()
+            .parameter("p", json!({"a": [1, "2", {"b": null}]}))
+            .in_loop("l", 3)
+            .resource("r", json!({"properties": {}}));
         let mut rng = Rng(0x2545_F491_4F6C_DD1D);
         let mut succeeded = 0;
         for _ in 0..4000 {

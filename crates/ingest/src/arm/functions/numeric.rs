@@ -18,10 +18,16 @@ pub(super) const FUNCTIONS: &[(&str, Builtin)] = &[
     ("sub", sub),
 ];
 
-fn arithmetic(args: &Args, op: fn(i64, i64) -> Option<i64>, failure: &str) -> Result<Value, String> {
+fn arithmetic(
+    args: &Args,
+    op: fn(i64, i64) -> Option<i64>,
+    failure: &str,
+) -> Result<Value, String> {
     args.arity(2, 2)?;
     let (a, b) = (args.int(0)?, args.int(1)?);
-    op(a, b).map(Value::from).ok_or_else(|| format!("{failure} ({a}, {b})"))
+    op(a, b)
+        .map(Value::from)
+        .ok_or_else(|| format!("{failure} ({a}, {b})"))
 }
 
 fn add(args: &Args) -> Result<Value, String> {
@@ -38,12 +44,20 @@ fn mul(args: &Args) -> Result<Value, String> {
 
 /// Integer division, truncated toward zero as in .NET.
 fn div(args: &Args) -> Result<Value, String> {
-    arithmetic(args, i64::checked_div, "cannot divide by zero or overflow 64 bits")
+    arithmetic(
+        args,
+        i64::checked_div,
+        "cannot divide by zero or overflow 64 bits",
+    )
 }
 
 /// The remainder, with the sign of the dividend as in .NET.
 fn mod_(args: &Args) -> Result<Value, String> {
-    arithmetic(args, i64::checked_rem, "cannot divide by zero or overflow 64 bits")
+    arithmetic(
+        args,
+        i64::checked_rem,
+        "cannot divide by zero or overflow 64 bits",
+    )
 }
 
 /// copyIndex(), copyIndex(offset), copyIndex(loopName) or copyIndex(loopName, offset).
@@ -56,15 +70,25 @@ fn copy_index(args: &Args) -> Result<Value, String> {
         _ => (Some(args.string(0)?), args.int(1)?),
     };
     let index = args.ctx.copy_index(loop_name)?;
-    index.checked_add(offset).map(Value::from).ok_or_else(|| format!("the index {index} plus the offset {offset} overflows 64 bits"))
+    index
+        .checked_add(offset)
+        .map(Value::from)
+        .ok_or_else(|| format!("the index {index} plus the offset {offset} overflows 64 bits"))
 }
 
 /// An integer as it is, or a string of one (surrounding whitespace allowed, as .NET does).
 fn int(args: &Args) -> Result<Value, String> {
     args.arity(1, 1)?;
     match args.value(0)? {
-        Value::String(s) => s.trim().parse::<i64>().map(Value::from).map_err(|_| format!("'{s}' is not a 64-bit integer")),
-        other => other.as_i64().map(Value::from).ok_or_else(|| wrong(0, "an integer or a string", other)),
+        Value::String(s) => s
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| format!("'{s}' is not a 64-bit integer")),
+        other => other
+            .as_i64()
+            .map(Value::from)
+            .ok_or_else(|| wrong(0, "an integer or a string", other)),
     }
 }
 
@@ -75,9 +99,13 @@ fn extreme(args: &Args, pick: fn(i64, i64) -> i64) -> Result<Value, String> {
         [Value::Array(items)] => items.as_slice(),
         all => all,
     };
-    let mut ints = values.iter().enumerate().map(|(i, v)| v.as_i64().ok_or_else(|| wrong(i, "an integer", v)));
+    let mut ints = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v.as_i64().ok_or_else(|| wrong(i, "an integer", v)));
     let first = ints.next().ok_or("needs at least one integer")??;
-    ints.try_fold(first, |acc, v| v.map(|v| pick(acc, v))).map(Value::from)
+    ints.try_fold(first, |acc, v| v.map(|v| pick(acc, v)))
+        .map(Value::from)
 }
 
 fn min(args: &Args) -> Result<Value, String> {
@@ -102,13 +130,33 @@ mod tests {
         assert_eq!(ctx.eval("copyIndex(1)"), json!(6));
         assert_eq!(ctx.eval("copyIndex('vms')"), json!(2));
         assert_eq!(ctx.eval("copyIndex('VMS', 10)"), json!(12));
-        assert_eq!(ctx.eval("concat('storage', copyIndex(1))"), json!("storage6"));
-        assert!(eval_err("copyIndex()").message.contains("outside a copy loop"));
-        assert!(ctx.eval_err("copyIndex('nope')").message.contains("outside a copy loop"));
-        assert!(ctx.eval_err("copyIndex(9223372036854775807)").message.contains("overflows"));
-        assert!(ctx.eval_err("copyIndex(1, 'vms')").message.contains("argument 1 must be a string"));
-        assert!(ctx.eval_err("copyIndex(true())").message.contains("must be an integer"));
-        assert!(ctx.eval_err("copyIndex('a', 1, 2)").message.contains("expects 0 to 2 arguments"));
+        assert_eq!(
+            ctx.eval("concat('storage', copyIndex(1))"),
+            json!("storage6")
+        );
+        assert!(eval_err("copyIndex()")
+            .message
+            .contains("outside a copy loop"));
+        assert!(ctx
+            .eval_err("copyIndex('nope')")
+            .message
+            .contains("outside a copy loop"));
+        assert!(ctx
+            .eval_err("copyIndex(9223372036854775807)")
+            .message
+            .contains("overflows"));
+        assert!(ctx
+            .eval_err("copyIndex(1, 'vms')")
+            .message
+            .contains("argument 1 must be a string"));
+        assert!(ctx
+            .eval_err("copyIndex(true())")
+            .message
+            .contains("must be an integer"));
+        assert!(ctx
+            .eval_err("copyIndex('a', 1, 2)")
+            .message
+            .contains("expects 0 to 2 arguments"));
     }
 
     #[test]
@@ -126,13 +174,27 @@ mod tests {
     fn arithmetic_errors() {
         assert!(eval_err("div(1, 0)").message.contains("divide by zero"));
         assert!(eval_err("mod(1, 0)").message.contains("divide by zero"));
-        assert!(eval_err("div(-9223372036854775808, -1)").message.contains("overflow"));
-        assert!(eval_err("add(9223372036854775807, 1)").message.contains("overflows"));
-        assert!(eval_err("sub(-9223372036854775808, 1)").message.contains("overflows"));
-        assert!(eval_err("mul(9223372036854775807, 2)").message.contains("overflows"));
-        assert!(eval_err("add(1, '2')").message.contains("argument 2 must be an integer, got a string"));
-        assert!(eval_err("add(json('1.5'), 1)").message.contains("argument 1 must be an integer"));
-        assert!(eval_err("add(1)").message.contains("expects 2 arguments, got 1"));
+        assert!(eval_err("div(-9223372036854775808, -1)")
+            .message
+            .contains("overflow"));
+        assert!(eval_err("add(9223372036854775807, 1)")
+            .message
+            .contains("overflows"));
+        assert!(eval_err("sub(-9223372036854775808, 1)")
+            .message
+            .contains("overflows"));
+        assert!(eval_err("mul(9223372036854775807, 2)")
+            .message
+            .contains("overflows"));
+        assert!(eval_err("add(1, '2')")
+            .message
+            .contains("argument 2 must be an integer, got a string"));
+        assert!(eval_err("add(json('1.5'), 1)")
+            .message
+            .contains("argument 1 must be an integer"));
+        assert!(eval_err("add(1)")
+            .message
+            .contains("expects 2 arguments, got 1"));
     }
 
     #[test]
@@ -140,8 +202,12 @@ mod tests {
         assert_eq!(eval("int('4')"), json!(4));
         assert_eq!(eval("int(123)"), json!(123), "Bicep's evaluated baseline");
         assert_eq!(eval("int(' -12 ')"), json!(-12));
-        assert!(eval_err("int('4.5')").message.contains("not a 64-bit integer"));
-        assert!(eval_err("int(true())").message.contains("an integer or a string"));
+        assert!(eval_err("int('4.5')")
+            .message
+            .contains("not a 64-bit integer"));
+        assert!(eval_err("int(true())")
+            .message
+            .contains("an integer or a string"));
     }
 
     #[test]
@@ -151,7 +217,11 @@ mod tests {
         assert_eq!(eval("max(createArray(0, 3, 2, 5, 4))"), json!(5));
         assert_eq!(eval("max(0, 3, 2, 5, 4)"), json!(5));
         assert_eq!(eval("max(-1)"), json!(-1));
-        assert!(eval_err("max(createArray())").message.contains("at least one integer"));
-        assert!(eval_err("min(1, 'a')").message.contains("argument 2 must be an integer"));
+        assert!(eval_err("max(createArray())")
+            .message
+            .contains("at least one integer"));
+        assert!(eval_err("min(1, 'a')")
+            .message
+            .contains("argument 2 must be an integer"));
     }
 }

@@ -19,14 +19,21 @@ pub(super) const FUNCTIONS: &[(&str, Builtin)] = &[
 
 /// JSON text to a value, leniently.
 pub(super) fn parse_json(text: &str) -> Result<Value, String> {
-    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default()).map_err(|e| format!("the string is not valid JSON: {e}"))?;
-    parsed.value.map(Value::from).ok_or_else(|| "the string is empty, not JSON".to_string())
+    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default())
+        .map_err(|e| format!("the string is not valid JSON: {e}"))?;
+    parsed
+        .value
+        .map(Value::from)
+        .ok_or_else(|| "the string is empty, not JSON".to_string())
 }
 
 fn create_object(args: &Args) -> Result<Value, String> {
     let pairs = args.all();
     if !pairs.len().is_multiple_of(2) {
-        return Err(format!("expects pairs of key and value, got {} arguments", pairs.len()));
+        return Err(format!(
+            "expects pairs of key and value, got {} arguments",
+            pairs.len()
+        ));
     }
     let mut object = Map::new();
     for i in (0..pairs.len()).step_by(2) {
@@ -39,8 +46,17 @@ fn create_object(args: &Args) -> Result<Value, String> {
 fn items(args: &Args) -> Result<Value, String> {
     args.arity(1, 1)?;
     let mut entries: Vec<(&String, &Value)> = args.object(0)?.iter().collect();
-    entries.sort_by(|(a, _), (b, _)| a.to_lowercase().cmp(&b.to_lowercase()).then_with(|| a.cmp(b)));
-    Ok(Value::Array(entries.into_iter().map(|(key, value)| json!({"key": key, "value": value})).collect()))
+    entries.sort_by(|(a, _), (b, _)| {
+        a.to_lowercase()
+            .cmp(&b.to_lowercase())
+            .then_with(|| a.cmp(b))
+    });
+    Ok(Value::Array(
+        entries
+            .into_iter()
+            .map(|(key, value)| json!({"key": key, "value": value}))
+            .collect(),
+    ))
 }
 
 fn json(args: &Args) -> Result<Value, String> {
@@ -58,7 +74,9 @@ fn shallow_merge(args: &Args) -> Result<Value, String> {
     args.arity(1, 1)?;
     let mut out = Map::new();
     for (i, item) in args.array(0)?.iter().enumerate() {
-        let Value::Object(members) = item else { return Err(format!("element {i} of the array is not an object")) };
+        let Value::Object(members) = item else {
+            return Err(format!("element {i} of the array is not an object"));
+        };
         out.extend(members.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     Ok(Value::Object(out))
@@ -67,13 +85,22 @@ fn shallow_merge(args: &Args) -> Result<Value, String> {
 /// The value at a chain of keys (objects) or indices (arrays), or null where one is missing.
 fn try_get(args: &Args) -> Result<Value, String> {
     if args.all().len() < 2 {
-        return Err(format!("expects at least 2 arguments, got {}", args.all().len()));
+        return Err(format!(
+            "expects at least 2 arguments, got {}",
+            args.all().len()
+        ));
     }
     let mut current = args.value(0)?.clone();
     for key in &args.all()[1..] {
         current = match (&current, key) {
-            (Value::Object(m), Value::String(k)) => super::args::entry(m, k).map(|(_, v)| v.clone()).unwrap_or(Value::Null),
-            (Value::Array(items), Value::Number(n)) => n.as_u64().and_then(|i| items.get(i as usize)).cloned().unwrap_or(Value::Null),
+            (Value::Object(m), Value::String(k)) => super::args::entry(m, k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or(Value::Null),
+            (Value::Array(items), Value::Number(n)) => n
+                .as_u64()
+                .and_then(|i| items.get(i as usize))
+                .cloned()
+                .unwrap_or(Value::Null),
             _ => Value::Null,
         };
     }
@@ -82,7 +109,12 @@ fn try_get(args: &Args) -> Result<Value, String> {
 
 fn object_keys(args: &Args) -> Result<Value, String> {
     args.arity(1, 1)?;
-    Ok(Value::Array(args.object(0)?.keys().map(|k| Value::String(k.clone())).collect()))
+    Ok(Value::Array(
+        args.object(0)?
+            .keys()
+            .map(|k| Value::String(k.clone()))
+            .collect(),
+    ))
 }
 
 #[cfg(test)]
@@ -97,10 +129,21 @@ mod tests {
         assert_eq!(eval("shallowMerge(createArray(createObject('one', 'a'), createObject('two', 'b'), createObject('two', 'c')))"), json!({"one": "a", "two": "c"}));
         // Nested objects are replaced, not merged.
         assert_eq!(eval("shallowMerge(createArray(createObject('one', 'a', 'nested', createObject('a', 1, 'nested', createObject('c', 3))), createObject('two', 'b', 'nested', createObject('b', 2))))"), json!({"one": "a", "nested": {"b": 2}, "two": "b"}));
-        assert_eq!(eval("tryGet(createObject('foo', 'bar'), 'foo')"), json!("bar"));
-        assert_eq!(eval("tryGet(createObject('foo', 'bar'), 'baz')"), json!(null));
-        assert_eq!(eval("tryGet(createObject('a', createArray(1, 2)), 'a', 1)"), json!(2));
-        assert!(eval_err("shallowMerge(createArray(1))").message.contains("not an object"));
+        assert_eq!(
+            eval("tryGet(createObject('foo', 'bar'), 'foo')"),
+            json!("bar")
+        );
+        assert_eq!(
+            eval("tryGet(createObject('foo', 'bar'), 'baz')"),
+            json!(null)
+        );
+        assert_eq!(
+            eval("tryGet(createObject('a', createArray(1, 2)), 'a', 1)"),
+            json!(2)
+        );
+        assert!(eval_err("shallowMerge(createArray(1))")
+            .message
+            .contains("not an object"));
     }
 
     #[test]
@@ -111,7 +154,9 @@ mod tests {
         );
         assert_eq!(eval("createObject()"), json!({}));
         assert!(eval_err("createObject('a')").message.contains("pairs"));
-        assert!(eval_err("createObject(1, 2)").message.contains("must be a string"));
+        assert!(eval_err("createObject(1, 2)")
+            .message
+            .contains("must be a string"));
     }
 
     #[test]
@@ -129,8 +174,13 @@ mod tests {
             json!([{"key": "bar", "value": 123}, {"key": "foo", "value": "abc"}]),
             "Bicep's evaluated baseline"
         );
-        assert_eq!(eval("map(items(createObject('B', 1, 'a', 2)), lambda('x', lambdaVariables('x').key))"), json!(["a", "B"]));
-        assert!(eval_err("items(createArray())").message.contains("must be an object"));
+        assert_eq!(
+            eval("map(items(createObject('B', 1, 'a', 2)), lambda('x', lambdaVariables('x').key))"),
+            json!(["a", "B"])
+        );
+        assert!(eval_err("items(createArray())")
+            .message
+            .contains("must be an object"));
     }
 
     #[test]
@@ -143,16 +193,27 @@ mod tests {
         assert_eq!(eval("json('true')"), json!(true));
         // Json.NET's leniency, which ARM inherits: single quotes.
         assert_eq!(eval("json('{''one'': ''a''}')"), json!({"one": "a"}));
-        assert_eq!(eval("base64ToJson(base64('{\"hi\": \"there\"}')).hi"), json!("there"), "Bicep's evaluated baseline");
+        assert_eq!(
+            eval("base64ToJson(base64('{\"hi\": \"there\"}')).hi"),
+            json!("there"),
+            "Bicep's evaluated baseline"
+        );
         assert!(eval_err("json('{')").message.contains("not valid JSON"));
         assert!(eval_err("json('')").message.contains("empty"));
-        assert!(eval_err(&format!("json('{}')", "[".repeat(100_000))).message.contains("not valid JSON"));
+        assert!(eval_err(&format!("json('{}')", "[".repeat(100_000)))
+            .message
+            .contains("not valid JSON"));
     }
 
     #[test]
     fn null_and_object_keys() {
         assert_eq!(eval("null()"), json!(null));
-        assert_eq!(eval("objectKeys(createObject('a', 1, 'b', 2))"), json!(["a", "b"]));
-        assert!(eval_err("objectKeys('a')").message.contains("must be an object"));
+        assert_eq!(
+            eval("objectKeys(createObject('a', 1, 'b', 2))"),
+            json!(["a", "b"])
+        );
+        assert!(eval_err("objectKeys('a')")
+            .message
+            .contains("must be an object"));
     }
 }

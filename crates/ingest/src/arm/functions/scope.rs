@@ -6,12 +6,18 @@ use super::args::{Args, Builtin};
 use super::Value;
 use serde_json::json;
 
-pub(super) const FUNCTIONS: &[(&str, Builtin)] = &[("resourcegroup", resource_group), ("subscription", subscription), ("tenant", tenant)];
+pub(super) const FUNCTIONS: &[(&str, Builtin)] = &[
+    ("resourcegroup", resource_group),
+    ("subscription", subscription),
+    ("tenant", tenant),
+];
 
 fn resource_group(args: &Args) -> Result<Value, String> {
     args.arity(0, 0)?;
     match args.ctx.resource_group() {
-        Value::Null => Err("resourceGroup() is available only in a deployment to a resource group".into()),
+        Value::Null => {
+            Err("resourceGroup() is available only in a deployment to a resource group".into())
+        }
         group => Ok(group),
     }
 }
@@ -36,9 +42,18 @@ mod tests {
     #[test]
     fn resource_group() {
         assert_eq!(eval("resourceGroup().location"), json!("westeurope"));
-        assert_eq!(eval("resourceGroup().properties.provisioningState"), json!("Succeeded"));
-        assert!(TestContext::default().at_subscription_scope().eval_err("resourceGroup()").message.contains("only in a deployment to a resource group"));
-        assert!(eval_err("resourceGroup('x')").message.contains("expects 0 arguments"));
+        assert_eq!(
+            eval("resourceGroup().properties.provisioningState"),
+            json!("Succeeded")
+        );
+        assert!(TestContext::default()
+            .at_subscription_scope()
+            .eval_err("resourceGroup()")
+            .message
+            .contains("only in a deployment to a resource group"));
+        assert!(eval_err("resourceGroup('x')")
+            .message
+            .contains("expects 0 arguments"));
     }
 
     #[test]

@@ -45,12 +45,16 @@ impl TestContext {
     }
 
     pub fn try_eval(&self, text: &str) -> Result<Value, EvalError> {
-        let expr = parse(text).map_err(|e| EvalError { function: None, message: e.message })?;
+        let expr = parse(text).map_err(|e| EvalError {
+            function: None,
+            message: e.message,
+        })?;
         evaluate(&expr, self)
     }
 
     pub fn eval(&self, text: &str) -> Value {
-        self.try_eval(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+        self.try_eval(text)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
     }
 
     pub fn eval_err(&self, text: &str) -> EvalError {
@@ -62,7 +66,9 @@ impl TestContext {
 }
 
 fn lookup(map: &Map<String, Value>, what: &str, name: &str) -> Result<Value, String> {
-    map.get(name).cloned().ok_or_else(|| format!("the {what} '{name}' is not defined"))
+    map.get(name)
+        .cloned()
+        .ok_or_else(|| format!("the {what} '{name}' is not defined"))
 }
 
 impl Context for TestContext {
@@ -77,14 +83,24 @@ impl Context for TestContext {
     fn copy_index(&self, loop_name: Option<&str>) -> Result<i64, String> {
         let found = match loop_name {
             None => self.loops.last(),
-            Some(name) => self.loops.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(name)),
+            Some(name) => self
+                .loops
+                .iter()
+                .rev()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name)),
         };
-        found.map(|(_, i)| *i).ok_or_else(|| "copyIndex() is used outside a copy loop".into())
+        found
+            .map(|(_, i)| *i)
+            .ok_or_else(|| "copyIndex() is used outside a copy loop".into())
     }
 
     fn reference(&self, name_or_id: &str, full: bool) -> Result<Value, String> {
         let resource = lookup(&self.resources, "resource", name_or_id)?;
-        Ok(if full { resource } else { resource.get("properties").cloned().unwrap_or(Value::Null) })
+        Ok(if full {
+            resource
+        } else {
+            resource.get("properties").cloned().unwrap_or(Value::Null)
+        })
     }
 
     fn resource_group(&self) -> Value {

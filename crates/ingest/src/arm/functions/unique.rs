@@ -18,7 +18,9 @@ pub(super) const FUNCTIONS: &[(&str, Builtin)] = &[("guid", guid), ("uniquestrin
 /// The arguments, all strings, joined with '-'.
 fn joined(args: &Args) -> Result<String, String> {
     args.arity(1, usize::MAX)?;
-    let parts = (0..args.all().len()).map(|i| args.string(i)).collect::<Result<Vec<_>, _>>()?;
+    let parts = (0..args.all().len())
+        .map(|i| args.string(i))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(parts.join("-"))
 }
 
@@ -36,15 +38,22 @@ fn unique_string(args: &Args) -> Result<Value, String> {
 
 /// Little-endian u32 of up to four bytes (missing high bytes are zero).
 fn word(bytes: &[u8]) -> u32 {
-    bytes.iter().rev().fold(0, |acc, b| (acc << 8) | u32::from(*b))
+    bytes
+        .iter()
+        .rev()
+        .fold(0, |acc, b| (acc << 8) | u32::from(*b))
 }
 
 fn mix_k1(k: u32) -> u32 {
-    k.wrapping_mul(0x239b_961b).rotate_left(15).wrapping_mul(0xab0e_9789)
+    k.wrapping_mul(0x239b_961b)
+        .rotate_left(15)
+        .wrapping_mul(0xab0e_9789)
 }
 
 fn mix_k2(k: u32) -> u32 {
-    k.wrapping_mul(0xab0e_9789).rotate_left(17).wrapping_mul(0x239b_961b)
+    k.wrapping_mul(0xab0e_9789)
+        .rotate_left(17)
+        .wrapping_mul(0x239b_961b)
 }
 
 fn fmix(mut h: u32) -> u32 {
@@ -62,9 +71,17 @@ fn murmur64(data: &[u8]) -> u64 {
     for block in &mut blocks {
         let (low, high) = block.split_at(4);
         h1 ^= mix_k1(word(low));
-        h1 = h1.rotate_left(19).wrapping_add(h2).wrapping_mul(5).wrapping_add(0x561c_cd1b);
+        h1 = h1
+            .rotate_left(19)
+            .wrapping_add(h2)
+            .wrapping_mul(5)
+            .wrapping_add(0x561c_cd1b);
         h2 ^= mix_k2(word(high));
-        h2 = h2.rotate_left(13).wrapping_add(h1).wrapping_mul(5).wrapping_add(0x0bca_a747);
+        h2 = h2
+            .rotate_left(13)
+            .wrapping_add(h1)
+            .wrapping_mul(5)
+            .wrapping_add(0x0bca_a747);
     }
     let tail = blocks.remainder();
     if !tail.is_empty() {
@@ -88,10 +105,15 @@ fn murmur64(data: &[u8]) -> u64 {
 }
 
 /// The namespace of ARM's guid(), in network byte order.
-const GUID_NAMESPACE: [u8; 16] = [0x11, 0xfb, 0x06, 0xfb, 0x71, 0x2d, 0x4d, 0xdd, 0x98, 0xc7, 0xe7, 0x1b, 0xbd, 0x58, 0x88, 0x30];
+const GUID_NAMESPACE: [u8; 16] = [
+    0x11, 0xfb, 0x06, 0xfb, 0x71, 0x2d, 0x4d, 0xdd, 0x98, 0xc7, 0xe7, 0x1b, 0xbd, 0x58, 0x88, 0x30,
+];
 
 fn guid(args: &Args) -> Result<Value, String> {
-    let digest = Sha1::new().chain_update(GUID_NAMESPACE).chain_update(joined(args)?.as_bytes()).finalize();
+    let digest = Sha1::new()
+        .chain_update(GUID_NAMESPACE)
+        .chain_update(joined(args)?.as_bytes())
+        .finalize();
     let mut bytes = [0u8; 16];
     for (b, d) in bytes.iter_mut().zip(digest.iter()) {
         *b = *d;
@@ -100,7 +122,14 @@ fn guid(args: &Args) -> Result<Value, String> {
     bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let part = |range: std::ops::Range<usize>| hex.get(range).unwrap_or_default();
-    Ok(Value::String(format!("{}-{}-{}-{}-{}", part(0..8), part(8..12), part(12..16), part(16..20), part(20..32))))
+    Ok(Value::String(format!(
+        "{}-{}-{}-{}-{}",
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
+    )))
 }
 
 #[cfg(test)]
@@ -116,7 +145,10 @@ mod tests {
         assert_eq!(eval("uniqueString('/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myRg')"), json!("js26ofeqkqeve"));
         // Bicep's evaluated .bicepparam baseline (Azure/bicep src/Bicep.Core.Samples/Files/
         // baselines_bicepparam/Expressions/parameters.json): three arguments joined by '-'.
-        assert_eq!(eval("uniqueString('asd', 'asdf', 'asdf')"), json!("iizpqit7ih3cc"));
+        assert_eq!(
+            eval("uniqueString('asd', 'asdf', 'asdf')"),
+            json!("iizpqit7ih3cc")
+        );
         // A StackOverflow answer (question 43295720) computing it with Azure's DLLs, also in the
         // AzureNaming tests that call Azure.Deployments.Expression.
         assert_eq!(eval("uniqueString('tyeth')"), json!("zcztcwvu6iyg6"));
@@ -132,30 +164,52 @@ mod tests {
         // output" by its author (not checked by us against Azure): tails of 4 and 3 bytes.
         assert_eq!(eval("uniqueString('test')"), json!("rbgf3xv4ufgzg"));
         assert_eq!(eval("uniqueString('abc')"), json!("cgtzqvhu4i23s"));
-        assert_eq!(eval("uniqueString('hello', 'world')"), json!("a7wkljktk6wne"));
+        assert_eq!(
+            eval("uniqueString('hello', 'world')"),
+            json!("a7wkljktk6wne")
+        );
     }
 
     #[test]
     fn unique_string_covers_every_tail_length() {
-        for text in ["", "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh", "é"] {
+        for text in [
+            "", "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh", "é",
+        ] {
             let value = eval(&format!("uniqueString('{text}')"));
             let s = value.as_str().unwrap_or_default();
             assert_eq!(s.len(), 13, "{text}");
-            assert!(s.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)), "{s}");
+            assert!(
+                s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)),
+                "{s}"
+            );
         }
         assert!(eval_err("uniqueString()").message.contains("at least 1"));
-        assert!(eval_err("uniqueString('a', 1)").message.contains("argument 2 must be a string"));
+        assert!(eval_err("uniqueString('a', 1)")
+            .message
+            .contains("argument 2 must be a string"));
     }
 
     #[test]
     fn guid_matches_azure() {
         // Bicep's evaluated .bicepparam baseline (as above): guid('asdf').
-        assert_eq!(eval("guid('asdf')"), json!("228d27cc-6fdb-5934-b7ac-1efccebade04"));
+        assert_eq!(
+            eval("guid('asdf')"),
+            json!("228d27cc-6fdb-5934-b7ac-1efccebade04")
+        );
         // Not from Azure itself: the value several independent reimplementations test
         // (e.g. a Pester suite's "documented ARM guid UUID-v5" vector); it checks the '-' join.
-        assert_eq!(eval("guid('hello', 'world')"), json!("a5b868f8-11fe-567a-ace0-e77cc87f104e"));
-        assert_ne!(eval("guid('hello', 'world')"), eval("guid('world', 'hello')"));
+        assert_eq!(
+            eval("guid('hello', 'world')"),
+            json!("a5b868f8-11fe-567a-ace0-e77cc87f104e")
+        );
+        assert_ne!(
+            eval("guid('hello', 'world')"),
+            eval("guid('world', 'hello')")
+        );
         assert!(eval_err("guid()").message.contains("at least 1"));
-        assert!(eval_err("guid(createObject())").message.contains("must be a string"));
+        assert!(eval_err("guid(createObject())")
+            .message
+            .contains("must be a string"));
     }
 }
