@@ -1,4 +1,4 @@
-//! `vnetlab test-ip-flow`: Network Watcher's IP flow verify (dataplane.md 3.1; IPFV): whether
+//! `vnetlab test-ip-flow`: Network Watcher's IP flow verify (docs/semantics/dataplane.md 3.1; IPFV): whether
 //! the NSGs of a VM's NIC allow a TCP or UDP packet, and which rule decided (D10 when both
 //! allow). ICMP is refused, as Azure refuses it; a VM with several NICs of which one forwards
 //! IP needs the NIC named.

@@ -34,7 +34,7 @@ pub fn endpoint_address(a: &Analysis, what: &str) -> Result<Ipv4Addr, QueryError
     }
 }
 
-/// IP protocols a probe may name besides TCP, UDP and ICMP (dataplane.md 4.4: ESP and AH are
+/// IP protocols a probe may name besides TCP, UDP and ICMP (docs/semantics/dataplane.md 4.4: ESP and AH are
 /// carried; GRE and IP-in-IP are not).
 const OTHER_PROTOCOLS: [(&str, u8); 4] = [("esp", 50), ("ah", 51), ("gre", 47), ("ipip", 4)];
 

@@ -1,7 +1,7 @@
 //! The ARM template corpus (`tests/arm-corpus/`, copied from `../shared/arm-corpus/`: real Azure
 //! quickstart templates, see its SOURCES.md): every template ingests, and for each one this
 //! file asserts facts checked by reading the template by hand against Azure's semantics
-//! (`../shared/azure-semantics/` routing.md and dataplane.md): counts of VNets, subnets,
+//! (`docs/semantics//` docs/semantics/routing.md and docs/semantics/dataplane.md): counts of VNets, subnets,
 //! peerings, NICs, VMs, route tables, NSGs and gateways (`validate`), and effective routes
 //! (`routes -o json`, compared as a set of rows: source, state, prefixes, next hop type and
 //! IPs, route name), next hops, effective security rules and IP flow verify answers, and where
@@ -205,7 +205,7 @@ fn r(
     }
 }
 
-/// The six Default rows of a subnet with one VNet range and nothing else (routing.md 1.1, T1):
+/// The six Default rows of a subnet with one VNet range and nothing else (docs/semantics/routing.md 1.1, T1):
 /// the VNet range VnetLocal, 0.0.0.0/0 Internet and the four reserved None ranges.
 fn bare_defaults(vnet_range: &str) -> Vec<Route> {
     vec![
@@ -249,7 +249,7 @@ fn parse_route(row: &Value) -> Route {
 }
 
 /// The effective routes of a NIC must be exactly `expected` (order aside: Azure's row order is
-/// not a documented fact, routing.md 1.3).
+/// not a documented fact, docs/semantics/routing.md 1.3).
 fn assert_routes(file: &Path, params: &[&str], nic: &str, expected: Vec<Route>) {
     let mut actual: Vec<Route> = routes_raw(file, params, nic)
         .iter()
@@ -558,7 +558,7 @@ fn every_corpus_folder_has_a_test() {
 // 10.0.0.0/16. Lines 74-98: two child resources Microsoft.Network/virtualNetworks/subnets
 // "VNet1/Subnet1" 10.0.0.0/24 and "VNet1/Subnet2" 10.0.1.0/24 (format('{0}/{1}', ...)). Nothing
 // else: 1 VNet, 2 subnets, no NIC/VM/route table/NSG/gateway/public IP.
-// Probe: a NIC in Subnet2 gets 10.0.1.4 and the bare default table of 10.0.0.0/16 (routing.md
+// Probe: a NIC in Subnet2 gets 10.0.1.4 and the bare default table of 10.0.0.0/16 (docs/semantics/routing.md
 // 1.1, T1).
 // =============================================================================================
 
@@ -602,7 +602,7 @@ fn vnet_two_subnets() {
 // lines 87-107: "vNet2". Lines 69-86 and 108-125: peerings "vNet1/vNet1-vNet2" and
 // "vNet2/vNet2-vNet1", both sides present (Connected, D7). 2 VNets, 2 subnets, 2 peerings.
 // Probe in vNet1/subnet1 (10.0.0.4): 10.0.0.0/24 VnetLocal, 192.168.0.0/24 VNetPeering
-// (regional: same location), Internet and the four None ranges all Active (routing.md 1.4, T9;
+// (regional: same location), Internet and the four None ranges all Active (docs/semantics/routing.md 1.4, T9;
 // 192.168.0.0/24 lies inside 192.168.0.0/16, a different prefix, so both stay Active).
 // The parameters file names the VNets with other casing ("vNet1Name", "vNet2Name"): ARM
 // parameter names are case-insensitive, so they set vnet1Name/vnet2Name = vNet1peeringtest /
@@ -713,7 +713,7 @@ fn userdefined_routes_appliance() {
         "1 VNets, 3 subnets, 0 peerings, 3 NICs, 3 VMs, 1 route tables, 1 NSGs, 0 gateways",
     );
 
-    // FrontendSubnet: the six defaults plus the one user route (routing.md 4.3: different
+    // FrontendSubnet: the six defaults plus the one user route (docs/semantics/routing.md 4.3: different
     // prefixes, all Active).
     let mut front = bare_defaults("10.1.0.0/16");
     front.push(r(
@@ -861,7 +861,7 @@ fn userdefined_routes_appliance_needs_its_required_parameters() {
 // Counts: 1 VNet, 2 subnets, 0 NICs, 1 gateway, 1 public IP, 1 local gateway, 1 connection.
 // Probe in Subnet1 (10.3.1.4): the LNG prefixes become VirtualNetworkGateway routes with next hop
 // the gateway instance 10.3.200.4 (first usable address of GatewaySubnet, D4); they share their
-// prefixes with the reserved 172.16/12 and 192.168/16 None routes, which become Invalid (routing.md
+// prefixes with the reserved 172.16/12 and 192.168/16 None routes, which become Invalid (docs/semantics/routing.md
 // 3.1 R2: gateway beats Default on an identical prefix).
 // =============================================================================================
 
@@ -1127,7 +1127,7 @@ fn hub_and_spoke_sandbox() {
         "203.0.113.5:50000",
         ("Deny", "defaultSecurityRules/DenyAllInBound"),
     );
-    // The peered spokes are in the VirtualNetwork tag (dataplane.md 1.6, D11).
+    // The peered spokes are in the VirtualNetwork tag (docs/semantics/dataplane.md 1.6, D11).
     assert_flow(
         &t,
         p,
@@ -1217,7 +1217,7 @@ fn hub_and_spoke_sandbox_with_the_vpn_gateway() {
 #[test]
 fn hub_and_spoke_sandbox_refuses_gateway_transit_on_a_basic_gateway() {
     // deployVpnGateway=Yes with the default gatewaySku Basic: gateway transit (lines 245, 294)
-    // needs a non-Basic SKU (routing.md 7 [GW-TRANSIT]).
+    // needs a non-Basic SKU (docs/semantics/routing.md 7 [GW-TRANSIT]).
     let t = template("hub-and-spoke-sandbox");
     let mut p = HUB_PARAMS.to_vec();
     p.push("deployVpnGateway=Yes");
@@ -1513,7 +1513,7 @@ fn nsg_dmz_in_vnet_with_its_parameters_file() {
 // Lines 225-263: VM "VM". Lines 264-285: extension (ignored).
 // Counts: 1 VNet, 1 subnet, 1 NIC, 1 VM, 1 NSG (2 rules), 1 ASG, 1 public IP.
 // Probe: a NIC in subnet01 that is not in the ASG (10.0.0.5): the ASG rules do not apply to it
-// (dataplane.md 1.7).
+// (docs/semantics/dataplane.md 1.7).
 // =============================================================================================
 
 const ASG_PARAMS: [&str; 3] = [
@@ -1635,7 +1635,7 @@ fn application_security_group_without_artifacts_location_from_a_local_file() {
 //   rule myOutboundRule (pool ...Outbound -> frontend ...Outbound). Lines 362-384: NSG rule
 //   AllowHTTPInbound (* 80 from Internet, 100). Lines 385-397: VNet.
 // Counts: 1 VNet, 2 subnets, 3 NICs, 3 VMs, 0 route tables, 1 NSG, 0 gateways, 3 public IPs.
-// Outbound: no NAT gateway, no instance public IP: the LB outbound rule SNATs (dataplane.md 5.3).
+// Outbound: no NAT gateway, no instance public IP: the LB outbound rule SNATs (docs/semantics/dataplane.md 5.3).
 // =============================================================================================
 
 const LB_PARAMS: [&str; 3] = [
@@ -1729,7 +1729,7 @@ fn load_balancer_standard_create_with_its_parameters_file() {
 //   (lbFrontendIPAddress), so the NICs get 10.0.0.4 and 10.0.0.5. Lines 297-306: storage
 //   (ignored). Lines 307-354: VMs BackendVM0, BackendVM1 (nested range() indexing).
 // Counts: 1 VNet, 2 subnets, 2 NICs, 2 VMs, 0 route tables, 0 NSGs, 0 gateways, 2 public IPs.
-// Outbound: the NAT gateway of backend-subnet (an internal LB gives no outbound, dataplane.md 5.3).
+// Outbound: the NAT gateway of backend-subnet (an internal LB gives no outbound, docs/semantics/dataplane.md 5.3).
 // =============================================================================================
 
 const ILB_PARAMS: [&str; 2] = ["adminUsername=azureuser", "adminPassword=Dummy-Passw0rd!"];
@@ -1789,7 +1789,7 @@ fn internal_loadbalancer_create_refuses_its_parameters_file() {
 fn internal_loadbalancer_create_refuses_a_frontend_address_azure_would_refuse() {
     // lbFrontendIPAddress (lines 66-72) is the LB frontend's static address in backend-subnet
     // 10.0.0.0/24 (lines 246-252). Azure refuses a static private address outside the subnet
-    // and the subnet's reserved addresses (.0-.3 and the last: dataplane.md 4.2), as for a NIC.
+    // and the subnet's reserved addresses (.0-.3 and the last: docs/semantics/dataplane.md 4.2), as for a NIC.
     let t = template("internal-loadbalancer-create");
     let mut p = ILB_PARAMS.to_vec();
     p.push("lbFrontendIPAddress=10.0.5.6");
@@ -1819,7 +1819,7 @@ fn internal_loadbalancer_create_refuses_a_frontend_address_azure_would_refuse() 
 // Counts: 1 VNet, 1 subnet, 2 NICs, 2 VMs, 0 route tables, 1 NSG (no rules), 0 gateways,
 //   1 public IP.
 // NSG: the empty subnet NSG denies RDP from the Internet (the NAT rules' traffic too: NSGs see
-//   the backend address and port, dataplane.md 1.3).
+//   the backend address and port, docs/semantics/dataplane.md 1.3).
 // =============================================================================================
 
 const NATRULES_PARAMS: [&str; 2] = ["adminUsername=azureuser", "adminPassword=Dummy-Passw0rd!"];
@@ -2044,7 +2044,7 @@ fn nat_gateway_hub_spoke_firewall() {
         "10.0.0.4",
         ("VNetPeering", None, "System Route"),
     );
-    // The UDR 0.0.0.0/0 puts 0.0.0.0/0 in the subnet's VirtualNetwork tag (D11, dataplane.md
+    // The UDR 0.0.0.0/0 puts 0.0.0.0/0 in the subnet's VirtualNetwork tag (D11, docs/semantics/dataplane.md
     // scenario 23): AllowVnetInBound of the empty NIC NSG then admits an Internet source.
     assert_flow(
         &t,
@@ -2259,7 +2259,7 @@ fn azurefirewall_forced_tunneling() {
 //   10.0.1.4), nic1 (subnet2 -> 10.0.2.4) by variables('subnetId')[copyIndex()]. Lines 203-240:
 //   storage, availability set (ignored). Lines 241-289: VMs testvm0, testvm1.
 // Counts: 1 VNet, 2 subnets, 2 NICs, 2 VMs, 0 route tables, 1 NSG, 0 gateways, 2 public IPs.
-// Service endpoint routes only in subnet1 (routing.md T34): 13.69.40.17 is in Storage.WestEurope
+// Service endpoint routes only in subnet1 (docs/semantics/routing.md T34): 13.69.40.17 is in Storage.WestEurope
 // (13.69.40.16/28 in the bundled service-tag file).
 // =============================================================================================
 
@@ -2357,7 +2357,7 @@ fn vnet_2subnets_service_endpoints_storage_integration() {
 //   gateway: it ingests with everything at 0.
 // Wrapped: a VNet pe-vnet 10.20.0.0/16 / pe-subnet 10.20.0.0/24 added to the file, subnetId
 //   pointing at it: the endpoint (first in the file) takes 10.20.0.4, the probe NIC 10.20.0.5, and
-//   the endpoint's /32 is an InterfaceEndpoint route of the VNet (routing.md 3.2 E5, T38).
+//   the endpoint's /32 is an InterfaceEndpoint route of the VNet (docs/semantics/routing.md 3.2 E5, T38).
 // =============================================================================================
 
 fn private_endpoint_parameters(out: &str, subnet_id: &str) -> PathBuf {

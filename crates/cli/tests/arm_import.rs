@@ -80,7 +80,7 @@ fn an_imported_template_keeps_its_routes_and_nsg_answers() {
 #[test]
 fn an_imported_load_balancer_forwards_as_the_original() {
     // The inbound NAT rules and load-balancing rules of the conformance topologies survive the
-    // lab file: the same trace through the load balancer (dataplane.md 6.1).
+    // lab file: the same trace through the load balancer (docs/semantics/dataplane.md 6.1).
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
     for (case, port) in [
         ("trace-lb-inbound-nat-rule", "50002"),

@@ -43,7 +43,7 @@ fn routes_table_looks_like_the_portal_blade() {
     ] {
         assert!(lines[0].contains(column), "{}", lines[0]);
     }
-    // routing.md 8.3: Subnet2's gateway route, with the portal's labels.
+    // docs/semantics/routing.md 8.3: Subnet2's gateway route, with the portal's labels.
     assert!(
         lines
             .iter()

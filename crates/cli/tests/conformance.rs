@@ -1,4 +1,4 @@
-//! Conformance cases as data (shared/DESIGN.md "Tests to aim for"): each directory under
+//! Conformance cases as data (ARCHITECTURE.md "Tests to aim for"): each directory under
 //! tests/conformance holds a topology (`topology.json` or `topology.yaml`) and `expect-*.json`
 //! files. Each expectation runs the real `vnetlab` binary with `args` (the topology path goes
 //! right after the subcommand) and checks the exit code and either the exact JSON on stdout or

@@ -1,4 +1,4 @@
-//! `vnetlab demo`: the home lab's answers are Azure's (routing.md: gateway transit T30, UDR over
+//! `vnetlab demo`: the home lab's answers are Azure's (docs/semantics/routing.md: gateway transit T30, UDR over
 //! gateway route T23, peering routes T9, D5 for the steered spoke), and `--write` gives a file
 //! that validates.
 

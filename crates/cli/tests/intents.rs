@@ -1,6 +1,6 @@
 //! `vnetlab check` and `vnetlab diff` on the demo (Trace issue, "Intents and diffs"): the
-//! answers are Azure's (routing.md 3.1 LPM and 5.6 asymmetric return through an appliance;
-//! dataplane.md 1.2 default rules and D11 VirtualNetwork tag with on-premises prefixes).
+//! answers are Azure's (docs/semantics/routing.md 3.1 LPM and 5.6 asymmetric return through an appliance;
+//! docs/semantics/dataplane.md 1.2 default rules and D11 VirtualNetwork tag with on-premises prefixes).
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,5 @@
 //! The live lab's observations (Live lab issue, "The seed author's observations"), each checked
-//! against Azure's answer in shared/azure-semantics: DHCP from the model (dataplane.md 4.3),
+//! against Azure's answer in docs/semantics/: DHCP from the model (docs/semantics/dataplane.md 4.3),
 //! ARP by 12:34:56:78:9a:bc (D1), D2's direct frames, D3's invisible fabric, spoofing drops
 //! (4.5), no broadcast (4.4), NSGs that see only private addresses (scenario 14), pcap
 //! capture, malformed frames, and a `down` that leaves nothing, even after `kill -9`.
@@ -35,7 +35,7 @@ fn a_vm_gets_its_address_by_dhcp_and_every_arp_answer_is_the_fabrics() {
     let lab = Lab::up(&demo("l2"), "obsl2");
     // The Live lab issue's host safety: the DHCP clients never touched the host's resolver.
     assert_eq!(std::fs::read("/etc/resolv.conf").ok(), host_resolv);
-    // dataplane.md 4.3: DHCP hands the NIC's address; the default route is the subnet's .1.
+    // docs/semantics/dataplane.md 4.3: DHCP hands the NIC's address; the default route is the subnet's .1.
     let addr = text(&lab.exec("web1", &["ip", "-4", "-o", "addr", "show", "dev", "eth0"]));
     assert!(addr.contains("inet 10.1.0.4/24"), "{addr}");
     let routes = text(&lab.exec("web1", &["ip", "route"]));
@@ -53,7 +53,7 @@ fn a_vm_gets_its_address_by_dhcp_and_every_arp_answer_is_the_fabrics() {
     assert!(!ok(
         &lab.exec("web1", &["ping", "-c", "1", "-W", "1", "10.1.0.1"])
     ));
-    // dataplane.md 4.6: 168.63.129.16 resolves the VMs' names.
+    // docs/semantics/dataplane.md 4.6: 168.63.129.16 resolves the VMs' names.
     let dns = text(&lab.exec("web1", &["busybox", "nslookup", "app1", "168.63.129.16"]));
     assert!(dns.contains("Address: 10.2.0.4"), "{dns}");
 }
@@ -139,7 +139,7 @@ fn an_address_set_statically_in_the_guest_loses_connectivity() {
     assert!(ok(
         &lab.exec("dc1", &["ping", "-c", "1", "-W", "2", "10.1.0.4"])
     ));
-    // dataplane.md 4.3/4.5: an address other than the NIC's is a spoofed source; Azure drops it.
+    // docs/semantics/dataplane.md 4.3/4.5: an address other than the NIC's is a spoofed source; Azure drops it.
     assert!(ok(&lab.sh("web1", "ip addr flush dev eth0 && ip addr add 10.1.0.50/24 dev eth0 && ip route add default via 10.1.0.1")));
     let dropped_before = lab.counters()["droppedByPolicy"].as_u64().unwrap();
     assert!(!ok(
@@ -154,7 +154,7 @@ fn a_broadcast_does_not_arrive_and_nsgs_see_only_private_addresses() {
         return;
     }
     let lab = Lab::up(&root().join("tests/lab/public-ip-nsg.yaml"), "obsnsg");
-    // dataplane.md 4.4: broadcast is not carried; myVm2 (same subnet) hears nothing.
+    // docs/semantics/dataplane.md 4.4: broadcast is not carried; myVm2 (same subnet) hears nothing.
     let listen = Command::new("ip")
         .args([
             "netns",
@@ -314,7 +314,7 @@ for _ in range(300):
 ip = bytes.fromhex("450000540001000040010000") + socket.inet_aton("10.1.0.4") + socket.inet_aton("10.2.0.4")
 s.send(head + bytes([0x08, 0x00]) + ip[:12])
 s.send(head + bytes([0x08, 0x00]) + ip + bytes(64))
-# A well-formed GRE packet (protocol 47): Azure does not carry GRE (dataplane.md 4.4).
+# A well-formed GRE packet (protocol 47): Azure does not carry GRE (docs/semantics/dataplane.md 4.4).
 gre = bytearray.fromhex("450000280002000040" + "2f" + "0000") + socket.inet_aton("10.1.0.4") + socket.inet_aton("10.2.0.4")
 total = sum(int.from_bytes(gre[i:i + 2], "big") for i in range(0, 20, 2))
 total = (total & 0xffff) + (total >> 16)
@@ -433,7 +433,7 @@ fn the_internet_is_reached_through_source_nat() {
             .map(|(ip, _)| ip.to_string())
             .unwrap_or(line)
     };
-    // dataplane.md 5.2/5.3: a VM with an instance public IP leaves by it.
+    // docs/semantics/dataplane.md 5.2/5.3: a VM with an instance public IP leaves by it.
     assert_eq!(seen_source("myVm2"), "198.51.100.21");
     // Predicted by trace too: the same engine.
     let out = vnetlab(&[
@@ -470,7 +470,7 @@ fn default_outbound_access_shares_one_address_between_vms() {
         return;
     }
     let lab = Lab::up(&demo("doa"), "obsdoa");
-    // dataplane.md 5.4 (D15 in the lab): without a public IP or NAT gateway, dc1 leaves by the
+    // docs/semantics/dataplane.md 5.4 (D15 in the lab): without a public IP or NAT gateway, dc1 leaves by the
     // implicit address 198.51.100.254; web1's traffic goes through the IDS (rt-spoke1), which
     // leaves the same way. Both fetch the page at once: shared SNAT keeps them apart.
     let fetch = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 192.0.2.10 80";

@@ -1,4 +1,4 @@
-//! The five-tuple a decision is made on: what NSGs match (dataplane.md 1.3) and what the flow
+//! The five-tuple a decision is made on: what NSGs match (docs/semantics/dataplane.md 1.3) and what the flow
 //! table keys on. Protocols without ports (ICMP, ESP, AH) carry port 0.
 
 use std::net::Ipv4Addr;

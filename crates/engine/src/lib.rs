@@ -1,6 +1,6 @@
 //! The engine: Azure's virtual-network semantics as pure functions over the model. No sockets,
 //! clocks or threads, so the analyzer's predictions and the live lab's packets run the same
-//! code (shared/DESIGN.md "One engine, two front doors").
+//! code (ARCHITECTURE.md "One engine, two front doors").
 
 pub mod flow;
 pub mod routes;

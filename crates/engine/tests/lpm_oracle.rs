@@ -1,5 +1,5 @@
 //! Property test: the layered longest-prefix-match lookup agrees with a linear scan over the
-//! effective route table it displays (routing.md 3.1: LPM first, then User > gateway > Default
+//! effective route table it displays (docs/semantics/routing.md 3.1: LPM first, then User > gateway > Default
 //! for an identical prefix; D6: a service endpoint beats a user route with the same prefix), on
 //! random route tables, gateway prefixes, peerings and service endpoints.
 

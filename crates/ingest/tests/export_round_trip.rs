@@ -174,7 +174,7 @@ fn round_trip(original: &Topology, tags: &ServiceTags) -> Option<String> {
 /// Topologies holding what the lab file cannot express, with the effect on the answers; the
 /// export must name the cause (the second string) in its leading comment.
 const LOSSY: &[(&str, &str)] = &[
-    // A private endpoint's /32 InterfaceEndpoint route (routing.md 3.2 E5) is gone.
+    // A private endpoint's /32 InterfaceEndpoint route (docs/semantics/routing.md 3.2 E5) is gone.
     (
         "tests/conformance/t38-private-endpoint/",
         "private endpoint 'pe-storage'",

@@ -440,7 +440,7 @@ proptest! {
 
 #[test]
 fn a_gateway_default_site_forces_tunnelling_and_must_name_a_site() {
-    // routing.md 5.6 (T39): a Default Site takes the VNet's Internet-bound traffic.
+    // docs/semantics/routing.md 5.6 (T39): a Default Site takes the VNet's Internet-bound traffic.
     let lab = |site: &str| {
         format!("location: westeurope\nvnets:\n  hub:\n    address_space: [10.0.0.0/16]\n    gateway: {{ sku: VpnGw1, default_site: {site} }}\n    subnets:\n      GatewaySubnet: 10.0.255.0/27\n      app: {{ prefix: 10.0.1.0/24, vms: {{ vm1: {{}} }} }}\nsites:\n  onprem:\n    connect_to: hub\n    gateway_ip: 198.51.100.9\n    address_space: [192.168.0.0/16]\n")
     };

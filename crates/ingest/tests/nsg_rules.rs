@@ -1,5 +1,5 @@
 //! Bad NSG rules are refused with an error that names the rule (`security rule 'nsg/rule'`),
-//! the field, and the place in the file (dataplane.md 1.1: port, prefix, tag and protocol syntax).
+//! the field, and the place in the file (docs/semantics/dataplane.md 1.1: port, prefix, tag and protocol syntax).
 
 use serde_json::{json, Value};
 use vnetlab_ingest::{load_text, Format};

@@ -1,6 +1,6 @@
 //! Every validation rule of the Foundation issue refuses its input with a diagnostic that names
-//! the resource and the property and points at file:line:col (routing.md 5, 7, T18-T19, T32,
-//! T37; dataplane.md 4.1-4.3, scenarios 24-25).
+//! the resource and the property and points at file:line:col (docs/semantics/routing.md 5, 7, T18-T19, T32,
+//! T37; docs/semantics/dataplane.md 4.1-4.3, scenarios 24-25).
 
 use serde_json::{json, Value};
 use vnetlab_ingest::{load_text, Format};
@@ -185,7 +185,7 @@ fn forbidden_address_spaces() {
             "addressPrefixes[1]",
         );
     }
-    // 100.64.0.0/10 is allowed (dataplane.md scenario 25).
+    // 100.64.0.0/10 is allowed (docs/semantics/dataplane.md scenario 25).
     let mut doc = base();
     doc[2]["properties"]["addressSpace"]["addressPrefixes"] =
         json!(["10.1.0.0/16", "100.64.0.0/10"]);
@@ -460,7 +460,7 @@ fn gateway_subnet_route_table_rules() {
 #[test]
 fn coexisting_gateways_take_successive_addresses() {
     // D4: gateway instances take GatewaySubnet's first usable addresses, one gateway after the
-    // other (a VPN and an ExpressRoute gateway may share GatewaySubnet, dataplane.md 7).
+    // other (a VPN and an ExpressRoute gateway may share GatewaySubnet, docs/semantics/dataplane.md 7).
     let mut doc = base();
     doc.as_array_mut().unwrap().push(json!({"type": "Microsoft.Network/virtualNetworkGateways", "name": "er", "properties": {"gatewayType": "ExpressRoute", "sku": {"name": "ErGw1AZ"},
         "ipConfigurations": [{"name": "c", "properties": {"subnet": {"id": format!("{SUB}/virtualNetworks/hub/subnets/GatewaySubnet")}}}]}}));

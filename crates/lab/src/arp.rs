@@ -1,5 +1,5 @@
-//! ARP in a VNet: the fabric answers every request itself (dataplane.md 4.4; D1 in
-//! shared/azure-semantics/README.md). VNets have no L2, so a request never reaches another VM.
+//! ARP in a VNet: the fabric answers every request itself (docs/semantics/dataplane.md 4.4; D1 in
+//! docs/semantics/decisions.md). VNets have no L2, so a request never reaches another VM.
 
 use etherparse::{
     ArpEthIpv4Packet, ArpOperation, ArpPacket, EtherType, Ethernet2Slice, PacketBuilder,

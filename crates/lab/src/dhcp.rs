@@ -1,5 +1,5 @@
 //! Azure DHCP: the fabric hands each NIC its primary private IPv4 address, with the subnet's `.1`
-//! as router and 168.63.129.16 as server and DNS server (dataplane.md 4.2 and 4.3).
+//! as router and 168.63.129.16 as server and DNS server (docs/semantics/dataplane.md 4.2 and 4.3).
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 

@@ -1,5 +1,5 @@
 //! Azure-provided name resolution at 168.63.129.16: the VNet's VMs by host name, bare or under
-//! the `internal.cloudapp.net` suffix, case-insensitive (dataplane.md 4.3 and 4.6).
+//! the `internal.cloudapp.net` suffix, case-insensitive (docs/semantics/dataplane.md 4.3 and 4.6).
 
 use std::net::Ipv4Addr;
 

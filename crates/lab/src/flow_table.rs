@@ -1,10 +1,10 @@
 //! The switch's flow table, as VFP's (DESIGN.md; Live lab issue, "Limits"): the first packet of
 //! a flow walks the engine's pipeline and the decision is cached per ingress port and 5-tuple,
 //! so later packets take one lookup. A request's state (the NSGs that allowed it, its NAT) is
-//! kept for its replies: NSGs are stateful (dataplane.md 1.3). Flows expire when idle (TCP
+//! kept for its replies: NSGs are stateful (docs/semantics/dataplane.md 1.3). Flows expire when idle (TCP
 //! 4 minutes, others 30 s); a NIC holds at most 500,000 flows, as in Azure. A full table
 //! refuses new flows and never evicts a live one early. Shared source NAT (a NAT gateway, an
-//! outbound rule, default outbound access: dataplane.md 5.3) picks each flow a source port of
+//! outbound rule, default outbound access: docs/semantics/dataplane.md 5.3) picks each flow a source port of
 //! the shared address, and maps the replies back by it.
 
 use std::collections::HashMap;
@@ -13,7 +13,7 @@ use vnetlab_engine::flow::FiveTuple;
 use vnetlab_engine::security::connection_tracking::ConnectionTable;
 use vnetlab_engine::trace::FlowState;
 
-/// Azure's limit of flows per NIC (dataplane.md; the Live lab issue).
+/// Azure's limit of flows per NIC (docs/semantics/dataplane.md; the Live lab issue).
 pub const FLOWS_PER_NIC: usize = 500_000;
 
 /// A cached decision: the egress port (None: dropped) and the packet as it leaves.

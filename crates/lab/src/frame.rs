@@ -1,6 +1,6 @@
 //! Frames the fabric itself sends: the address it sends them from (D1 and D2 in
-//! shared/azure-semantics/README.md; dataplane.md 4.4) and the Ethernet/IPv4/UDP framing of its
-//! DHCP replies (dataplane.md 4.3).
+//! docs/semantics/decisions.md; docs/semantics/dataplane.md 4.4) and the Ethernet/IPv4/UDP framing of its
+//! DHCP replies (docs/semantics/dataplane.md 4.3).
 
 use std::net::SocketAddrV4;
 

@@ -39,7 +39,7 @@ fn etc_dir(ns: &str) -> PathBuf {
     PathBuf::from("/etc/netns").join(ns)
 }
 
-/// Creates a namespace with its own resolv.conf (Azure's resolver 168.63.129.16, dataplane.md 4.6)
+/// Creates a namespace with its own resolv.conf (Azure's resolver 168.63.129.16, docs/semantics/dataplane.md 4.6)
 /// and its loopback up.
 pub fn create(ns: &str) -> Result<(), String> {
     let dir = etc_dir(ns);

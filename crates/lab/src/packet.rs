@@ -1,7 +1,7 @@
 //! The IPv4 frames the switch moves: their flow (5-tuple), checked as a NIC would check them
 //! (malformed frames and bad checksums are dropped and counted, Live lab issue), and rewritten
 //! for delivery: MAC addresses (D2) and, for public IPs, the addresses and ports NAT changes
-//! (dataplane.md 5.2), with the checksums made right again. TTL is left alone (D3).
+//! (docs/semantics/dataplane.md 5.2), with the checksums made right again. TTL is left alone (D3).
 
 use etherparse::checksum::Sum16BitWords;
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
@@ -252,7 +252,7 @@ mod tests {
                 443
             )
         );
-        // SNAT to a public IP (D15 range), as an instance public IP does (dataplane.md 5.2).
+        // SNAT to a public IP (D15 range), as an instance public IP does (docs/semantics/dataplane.md 5.2).
         let to = FiveTuple {
             src: Ipv4Addr::new(198, 51, 100, 4),
             ..f.tuple

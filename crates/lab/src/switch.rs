@@ -237,7 +237,7 @@ impl<'a> Switch<'a> {
             Checksums::Complete
         };
         if packet::group_destination(frame) {
-            // DHCP is the host's; any other broadcast or multicast goes nowhere (dataplane.md 4.4).
+            // DHCP is the host's; any other broadcast or multicast goes nowhere (docs/semantics/dataplane.md 4.4).
             match self.ports[port]
                 .lease
                 .as_ref()

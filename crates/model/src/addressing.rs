@@ -1,4 +1,4 @@
-//! Subnet addressing as Azure's DHCP does it (dataplane.md 4.1-4.3; [FAQ], [PRIV]):
+//! Subnet addressing as Azure's DHCP does it (docs/semantics/dataplane.md 4.1-4.3; [FAQ], [PRIV]):
 //! `.0`-`.3` and the last address of every subnet are reserved, `.1` is the default gateway,
 //! dynamic addresses take the lowest free address from `.4` (decision D14).
 
@@ -6,7 +6,7 @@ use ipnet::Ipv4Net;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
-/// Address spaces a VNet may not use (dataplane.md 4.1).
+/// Address spaces a VNet may not use (docs/semantics/dataplane.md 4.1).
 pub const FORBIDDEN_RANGES: [&str; 5] = [
     "224.0.0.0/4",
     "127.0.0.0/8",
@@ -15,7 +15,7 @@ pub const FORBIDDEN_RANGES: [&str; 5] = [
     "255.255.255.255/32",
 ];
 
-/// The smallest (longest prefix) and largest subnet Azure accepts (dataplane.md 4.1).
+/// The smallest (longest prefix) and largest subnet Azure accepts (docs/semantics/dataplane.md 4.1).
 pub const SMALLEST_SUBNET_PREFIX_LEN: u8 = 29;
 pub const LARGEST_SUBNET_PREFIX_LEN: u8 = 2;
 
@@ -131,7 +131,7 @@ mod tests {
         s.parse().unwrap()
     }
 
-    // dataplane.md scenario 24.
+    // docs/semantics/dataplane.md scenario 24.
     #[test]
     fn reserved_addresses_of_a_slash_24() {
         let s = net("192.168.1.0/24");

@@ -1,4 +1,4 @@
-//! Next hop types and route prefixes as the REST API spells them (routing.md 2.1; [SPEC-RT]).
+//! Next hop types and route prefixes as the REST API spells them (docs/semantics/routing.md 2.1; [SPEC-RT]).
 
 use ipnet::Ipv4Net;
 use std::fmt;
@@ -15,7 +15,7 @@ pub enum NextHopType {
     VNetPeering,
     VNetGlobalPeering,
     VirtualNetworkServiceEndpoint,
-    /// A private endpoint's /32 (routing.md 3.2 E5).
+    /// A private endpoint's /32 (docs/semantics/routing.md 3.2 E5).
     InterfaceEndpoint,
 }
 
@@ -35,7 +35,7 @@ impl NextHopType {
         }
     }
 
-    /// The label of the portal's Effective routes blade (routing.md 2.1).
+    /// The label of the portal's Effective routes blade (docs/semantics/routing.md 2.1).
     pub fn portal_label(self) -> &'static str {
         match self {
             NextHopType::VirtualNetworkGateway => "Virtual network gateway",
@@ -51,7 +51,7 @@ impl NextHopType {
     }
 
     /// Parses a user route's next hop type, case-insensitively as ARM does. Also recognises the
-    /// platform-only names so validation can say they are not allowed (routing.md T19).
+    /// platform-only names so validation can say they are not allowed (docs/semantics/routing.md T19).
     pub fn parse(s: &str) -> Option<NextHopType> {
         const ALL: [NextHopType; 9] = [
             NextHopType::VirtualNetworkGateway,
@@ -67,7 +67,7 @@ impl NextHopType {
         ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(s))
     }
 
-    /// Whether a user route may name this type ([SPEC-RT]; routing.md T19).
+    /// Whether a user route may name this type ([SPEC-RT]; docs/semantics/routing.md T19).
     pub fn allowed_in_user_route(self) -> bool {
         matches!(
             self,
@@ -86,7 +86,7 @@ impl fmt::Display for NextHopType {
     }
 }
 
-/// A user route's `addressPrefix`: a CIDR or a service tag (routing.md 5.7).
+/// A user route's `addressPrefix`: a CIDR or a service tag (docs/semantics/routing.md 5.7).
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
 pub enum RoutePrefix {
     Cidr(Ipv4Net),

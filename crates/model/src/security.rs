@@ -1,4 +1,4 @@
-//! Network security groups and their rules (dataplane.md 1.1-1.2, 1.7; NSGO, ASG): the rule
+//! Network security groups and their rules (docs/semantics/dataplane.md 1.1-1.2, 1.7; NSGO, ASG): the rule
 //! fields with Azure's syntax (priority, direction, access, protocol, single or plural address
 //! prefixes and port ranges, service tags, application security groups), parsed once so the
 //! engine compiles typed values.
@@ -42,7 +42,7 @@ impl Access {
 }
 
 /// `SecurityRuleProtocol`: Tcp, Udp, Icmp, Esp, Ah or `*` (every protocol, open question 1 of
-/// dataplane.md 8 resolved as "yes").
+/// docs/semantics/dataplane.md 8 resolved as "yes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Protocol {
     Tcp,
@@ -66,7 +66,7 @@ impl Protocol {
         })
     }
 
-    /// The protocol as the effective-rules output spells it: `*` is `All` (dataplane.md 2).
+    /// The protocol as the effective-rules output spells it: `*` is `All` (docs/semantics/dataplane.md 2).
     pub fn effective_name(self) -> &'static str {
         match self {
             Protocol::Tcp => "Tcp",
@@ -185,7 +185,7 @@ impl PortRange {
 }
 
 impl fmt::Display for PortRange {
-    /// The effective-rules spelling: `80-80`, `0-65535` (dataplane.md 2).
+    /// The effective-rules spelling: `80-80`, `0-65535` (docs/semantics/dataplane.md 2).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.low, self.high)
     }

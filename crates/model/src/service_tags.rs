@@ -1,5 +1,5 @@
 //! Service tags: the named prefix sets of Microsoft's `ServiceTags_Public_*.json`
-//! (azure-semantics README; dataplane.md 1.6; routing.md 5.7). vnetlab bundles the 2025-11-09
+//! (azure-semantics README; docs/semantics/dataplane.md 1.6; docs/semantics/routing.md 5.7). vnetlab bundles the 2025-11-09
 //! snapshot (changeNumber 376) and accepts a newer file from the user.
 
 use ipnet::Ipv4Net;
@@ -135,7 +135,7 @@ impl ServiceTags {
 }
 
 /// Tags that are not in the service-tag file: their prefixes depend on the VNet or the platform
-/// (dataplane.md 1.5-1.6). The classic spellings are accepted too.
+/// (docs/semantics/dataplane.md 1.5-1.6). The classic spellings are accepted too.
 pub const VIRTUAL_TAGS: [&str; 9] = [
     "VirtualNetwork",
     "Internet",
@@ -178,7 +178,7 @@ pub fn endpoint_service_tag(service: &str) -> Option<&'static str> {
 
 /// The precedence E4 gives a service-tag route among tag routes with the same prefix: 0 for a
 /// regional tag, 1 for a top-level tag, 2 for a regional AzureCloud tag, 3 for AzureCloud
-/// (routing.md 3.2 E4). Lower wins.
+/// (docs/semantics/routing.md 3.2 E4). Lower wins.
 pub fn tag_route_rank(tag: &str) -> u8 {
     let lower = tag.to_ascii_lowercase();
     match (lower.starts_with("azurecloud"), lower.contains('.')) {

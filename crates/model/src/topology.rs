@@ -59,15 +59,15 @@ pub struct Subnet {
     pub nsg: Option<NsgId>,
     pub nat_gateway: Option<NatGatewayId>,
     pub service_endpoints: Vec<ServiceEndpoint>,
-    /// `defaultOutboundAccess`; false makes a private subnet (dataplane.md 5.4).
+    /// `defaultOutboundAccess`; false makes a private subnet (docs/semantics/dataplane.md 5.4).
     pub default_outbound_access: bool,
     /// `privateEndpointNetworkPolicies` is RouteTableEnabled or Enabled: user routes may
-    /// override the private endpoints of this subnet (routing.md 3.2 E5).
+    /// override the private endpoints of this subnet (docs/semantics/routing.md 3.2 E5).
     pub private_endpoint_route_policies: bool,
     pub origin: Origin,
 }
 
-/// A private endpoint: a service's private address in a subnet (routing.md 3.2 E5).
+/// A private endpoint: a service's private address in a subnet (docs/semantics/routing.md 3.2 E5).
 #[derive(Debug, Clone, Hash)]
 pub struct PrivateEndpoint {
     pub id: ResourceId,
@@ -197,7 +197,7 @@ pub struct VirtualNetworkGateway {
     pub instance_ips: Vec<Ipv4Addr>,
     pub public_ips: Vec<PublicIpId>,
     /// `gatewayDefaultSite`: the site that receives all Internet-bound traffic (forced
-    /// tunnelling, routing.md 5.6c).
+    /// tunnelling, docs/semantics/routing.md 5.6c).
     pub default_site: Option<LocalGatewayId>,
     pub origin: Origin,
 }
@@ -267,7 +267,7 @@ pub struct LoadBalancingRule {
     pub probe: Option<usize>,
 }
 
-/// A health probe, sent from 168.63.129.16 (dataplane.md 6.1, [PROBE]).
+/// A health probe, sent from 168.63.129.16 (docs/semantics/dataplane.md 6.1, [PROBE]).
 #[derive(Debug, Clone, Hash)]
 pub struct HealthProbe {
     pub name: String,
@@ -290,7 +290,7 @@ pub struct LoadBalancer {
     pub origin: Origin,
 }
 
-/// An inbound NAT rule: a frontend port forwarded to one VM's port (dataplane.md 6.1,
+/// An inbound NAT rule: a frontend port forwarded to one VM's port (docs/semantics/dataplane.md 6.1,
 /// [LBC]); the VM is the IP configuration that names the rule.
 #[derive(Debug, Clone, Hash)]
 pub struct InboundNatRule {
@@ -304,7 +304,7 @@ pub struct InboundNatRule {
 }
 
 /// An outbound rule: a backend pool's outbound connections take a frontend's public address
-/// (dataplane.md 5.3, [SNAT]).
+/// (docs/semantics/dataplane.md 5.3, [SNAT]).
 #[derive(Debug, Clone, Hash)]
 pub struct OutboundRule {
     pub name: String,

@@ -1,11 +1,11 @@
 //! One row of a NIC's effective route table, with the fields of the REST `EffectiveRoute`
-//! ([SPEC-NIC]; routing.md 4.2).
+//! ([SPEC-NIC]; docs/semantics/routing.md 4.2).
 
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 use vnetlab_model::{NextHopType, RouteTableId};
 
-/// `EffectiveRouteSource` (routing.md 4.2).
+/// `EffectiveRouteSource` (docs/semantics/routing.md 4.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RouteSource {
     Default,

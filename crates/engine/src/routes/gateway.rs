@@ -1,9 +1,9 @@
-//! Gateway routes (routing.md 1.4, 3.1 R4, 6; decision D4): the prefixes of the local network
+//! Gateway routes (docs/semantics/routing.md 1.4, 3.1 R4, 6; decision D4): the prefixes of the local network
 //! gateways connected to a VNet's gateways, the prefixes they advertise over BGP, and the ranges
 //! of VNets joined by VNet-to-VNet connections. Source and next hop are VirtualNetworkGateway,
 //! next hop IPs are the gateway instances' private addresses (D4). Spokes receive them through
 //! gateway transit ([GW-TRANSIT]); one route per prefix, ExpressRoute first (E7). A Default Site
-//! adds 0.0.0.0/0 (routing.md 5.6c).
+//! adds 0.0.0.0/0 (docs/semantics/routing.md 5.6c).
 
 use super::layer::{first_wins, Layer, Row};
 use ipnet::Ipv4Net;
@@ -39,7 +39,7 @@ pub enum PrefixSource {
     Bgp(LocalGatewayId),
     /// The address space of a VNet joined by a VNet-to-VNet connection.
     Vnet2Vnet(GatewayId),
-    /// 0.0.0.0/0 to the gateway's Default Site (forced tunnelling, routing.md 5.6c: shown as a
+    /// 0.0.0.0/0 to the gateway's Default Site (forced tunnelling, docs/semantics/routing.md 5.6c: shown as a
     /// gateway route 0.0.0.0/0).
     DefaultSite(LocalGatewayId),
 }

@@ -1,6 +1,6 @@
 //! A layer is the set of routes one origin contributes to a subnet (system, reserved ranges,
 //! gateway, service endpoints, user routes), compiled once into a longest-prefix-match trie and
-//! shared by every subnet that has the same layer (shared/DESIGN.md: effective routes are
+//! shared by every subnet that has the same layer (ARCHITECTURE.md: effective routes are
 //! computed per subnet and compiled once).
 
 use ipnet::Ipv4Net;
@@ -17,7 +17,7 @@ pub struct Row {
     pub name: Option<String>,
     pub route_table: Option<RouteTableId>,
     /// A private endpoint's route that a user route of at least this prefix length invalidates
-    /// (network policies on its subnet, routing.md 3.2 E5).
+    /// (network policies on its subnet, docs/semantics/routing.md 3.2 E5).
     pub policy_len: Option<u8>,
 }
 

@@ -1,4 +1,4 @@
-//! Peering routes (routing.md 1.4, 7; decision D7): one route per address range of a peered
+//! Peering routes (docs/semantics/routing.md 1.4, 7; decision D7): one route per address range of a peered
 //! VNet, VNetPeering in the same region and VNetGlobalPeering across regions, present only when
 //! both sides of the peering exist (Connected).
 

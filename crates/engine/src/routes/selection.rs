@@ -1,4 +1,4 @@
-//! Route selection (routing.md 3, 4.3): longest prefix match across all origins first; for an
+//! Route selection (docs/semantics/routing.md 3, 4.3): longest prefix match across all origins first; for an
 //! identical prefix User > VirtualNetworkGateway > Default, the losers shown Invalid. VNet,
 //! peering and service-endpoint routes beat BGP routes even when the BGP route is more specific
 //! (E1, which also filters a BGP prefix equal to a VNet range, E2). A service-endpoint route
@@ -79,7 +79,7 @@ impl Selected<'_> {
     }
 
     /// The next hop addresses: the row's, or for a user route to VirtualNetworkGateway the
-    /// addresses of the VPN gateway the subnet uses (routing.md 2.1).
+    /// addresses of the VPN gateway the subnet uses (docs/semantics/routing.md 2.1).
     pub fn next_hop_ips(&self) -> &[Ipv4Addr] {
         self.next_hop_ips
     }

@@ -2,7 +2,7 @@
 //! packet without walking expanded tag prefixes linearly"). Each of the five fields is cut into
 //! elementary intervals; every interval carries the set of rules that match it, as a bitset in
 //! priority order. A packet takes one binary search per field and an AND of five bitsets; the
-//! lowest set bit is the first matching rule (dataplane.md 1.3: first match by priority wins).
+//! lowest set bit is the first matching rule (docs/semantics/dataplane.md 1.3: first match by priority wins).
 
 use crate::flow::FiveTuple;
 use std::collections::HashMap;

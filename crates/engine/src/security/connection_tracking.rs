@@ -1,11 +1,11 @@
-//! Stateful NSGs (dataplane.md 1.3, NSGO): an allowed connection creates a flow record; the
+//! Stateful NSGs (docs/semantics/dataplane.md 1.3, NSGO): an allowed connection creates a flow record; the
 //! replies of an allowed flow pass without any rule in the reverse direction, and changing the
 //! rules affects only new connections. Time is passed in (seconds), so the table has no clock.
 
 use crate::flow::FiveTuple;
 use std::collections::HashMap;
 
-/// Idle timeouts: TCP 4 minutes (the public IP default, dataplane.md 5.1), others 30 s.
+/// Idle timeouts: TCP 4 minutes (the public IP default, docs/semantics/dataplane.md 5.1), others 30 s.
 pub const TCP_IDLE_SECONDS: u64 = 240;
 pub const OTHER_IDLE_SECONDS: u64 = 30;
 
@@ -63,7 +63,7 @@ impl ConnectionTable {
 
 #[cfg(test)]
 mod tests {
-    //! dataplane.md scenarios 12 and 13 (NSGO, 1.3), which IP flow verify cannot show because it
+    //! docs/semantics/dataplane.md scenarios 12 and 13 (NSGO, 1.3), which IP flow verify cannot show because it
     //! checks one packet statelessly: the NIC's NSGs decide new flows, the table passes the rest.
 
     use super::*;

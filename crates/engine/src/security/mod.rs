@@ -1,4 +1,4 @@
-//! Network security groups (dataplane.md 1-3): each NSG is expanded for the subnet it is seen
+//! Network security groups (docs/semantics/dataplane.md 1-3): each NSG is expanded for the subnet it is seen
 //! from (tags and ASGs to prefixes), compiled once per direction, and evaluated in Azure's
 //! order: outbound the NIC NSG then the subnet NSG, inbound the subnet NSG then the NIC NSG.
 
@@ -29,7 +29,7 @@ pub struct ExpandedRule {
     pub expanded_source: Option<Vec<Ipv4Net>>,
     pub expanded_destination: Option<Vec<Ipv4Net>>,
     /// The rule names AzurePlatformDNS, AzurePlatformIMDS or AzurePlatformLKM: the only rules
-    /// that filter traffic to the platform addresses (dataplane.md 1.5).
+    /// that filter traffic to the platform addresses (docs/semantics/dataplane.md 1.5).
     pub names_platform_tag: bool,
     pub spec: MatchSpec,
 }
@@ -42,7 +42,7 @@ pub struct DirectionRules {
 }
 
 impl DirectionRules {
-    /// The first rule that matches, by priority (dataplane.md 1.3).
+    /// The first rule that matches, by priority (docs/semantics/dataplane.md 1.3).
     pub fn first_match(&self, flow: &crate::flow::FiveTuple) -> Option<&ExpandedRule> {
         self.classifier.first_match(flow).map(|i| &self.rules[i])
     }
@@ -114,7 +114,7 @@ fn port_ranges(ports: &[PortRange]) -> Vec<(u32, u32)> {
         .collect()
 }
 
-/// A default rule as a written rule (dataplane.md 1.2).
+/// A default rule as a written rule (docs/semantics/dataplane.md 1.2).
 fn default_rule(d: &default_rules::DefaultRule) -> SecurityRule {
     SecurityRule {
         name: d.name.to_string(),

@@ -1,5 +1,5 @@
 //! What a tag or an application security group stands for, seen from one subnet
-//! (dataplane.md 1.5-1.7): `VirtualNetwork` per decision D11 (with D8 for peerings),
+//! (docs/semantics/dataplane.md 1.5-1.7): `VirtualNetwork` per decision D11 (with D8 for peerings),
 //! `Internet` per D12, `AzureLoadBalancer` and the platform tags, file tags from the service-tag
 //! snapshot, and an ASG as the addresses of its member NICs.
 
@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::{AsgId, RoutePrefix, SubnetId, Topology};
 
-/// The host virtual IP: DNS, DHCP, health probes (dataplane.md 1.5, [WIRE]).
+/// The host virtual IP: DNS, DHCP, health probes (docs/semantics/dataplane.md 1.5, [WIRE]).
 pub const WIRESERVER: Ipv4Addr = Ipv4Addr::new(168, 63, 129, 16);
 /// The instance metadata service.
 pub const IMDS: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
@@ -122,7 +122,7 @@ fn split(net: Ipv4Net) -> (Ipv4Net, Ipv4Net) {
 /// D11: the VirtualNetwork tag of a subnet: its VNet's ranges, peered ranges (without peers
 /// whose access this side disabled, D8), the prefixes of the gateway it uses, the prefixes of
 /// its route table's routes, and 168.63.129.16/32; a prefix inside another one of the list is
-/// left out, so a UDR 0.0.0.0/0 makes the tag `["0.0.0.0/0"]` (dataplane.md scenario 23).
+/// left out, so a UDR 0.0.0.0/0 makes the tag `["0.0.0.0/0"]` (docs/semantics/dataplane.md scenario 23).
 pub fn virtual_network(t: &Topology, subnet: SubnetId, tags: &ServiceTags) -> Vec<Ipv4Net> {
     let s = t.subnet(subnet);
     let vnet = t.vnet(s.vnet);
@@ -215,7 +215,7 @@ mod tests {
             net.iter()
                 .any(|n| n.contains(&ip.parse::<Ipv4Addr>().unwrap()))
         };
-        // dataplane.md scenario 2: 13.107.21.200 is in the Internet tag.
+        // docs/semantics/dataplane.md scenario 2: 13.107.21.200 is in the Internet tag.
         assert!(has("13.107.21.200") && has("1.1.1.1") && has("198.51.100.7"));
         for private in [
             "10.1.2.3",
@@ -252,7 +252,7 @@ mod tests {
                 .map(|s| s.parse::<Ipv4Net>().unwrap())
                 .collect::<Vec<_>>()
         };
-        // dataplane.md scenario 23: a UDR 0.0.0.0/0 makes the VirtualNetwork tag 0.0.0.0/0.
+        // docs/semantics/dataplane.md scenario 23: a UDR 0.0.0.0/0 makes the VirtualNetwork tag 0.0.0.0/0.
         assert_eq!(
             without_covered(nets(&["10.0.0.0/16", "0.0.0.0/0", "168.63.129.16/32"])),
             nets(&["0.0.0.0/0"])

@@ -82,7 +82,7 @@ impl AddressIndex {
             let mut own = PrefixMap::new();
             for (prefix, source) in gateway_prefixes(t, gateway) {
                 // A default route to a site (a Default Site, or 0.0.0.0/0 over BGP for forced
-                // tunnelling, routing.md 5.6) does not make every address a site's.
+                // tunnelling, docs/semantics/routing.md 5.6) does not make every address a site's.
                 if let PrefixSource::Static(site) | PrefixSource::Bgp(site) = source {
                     if prefix.prefix_len() > 0 {
                         index.sites.entry(prefix).or_insert((site, gateway));

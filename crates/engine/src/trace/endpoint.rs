@@ -1,7 +1,7 @@
 //! What an address in a trace stands for (Trace issue, "Endpoints"): a NIC's private address,
 //! a public IP in front of a NIC or a load balancer, an on-premises host (an address a local
 //! network gateway's static or BGP prefixes cover), the platform's own 168.63.129.16 and
-//! 169.254.169.254 (dataplane.md 1.5), an Internet host, or a private address no resource holds.
+//! 169.254.169.254 (docs/semantics/dataplane.md 1.5), an Internet host, or a private address no resource holds.
 
 use super::address_index::AddressIndex;
 use crate::security::tags::{is_internet, IMDS, WIRESERVER};

@@ -5,7 +5,7 @@
 //! recorded and the walk goes on, so a path is delivered only when it reaches its end with no
 //! hop dropped; hard ones (a None route, no holder for the address, a loop, broadcast or
 //! multicast, the default gateway D3) end it. The fabric's own addresses are special:
-//! 168.63.129.16 and 169.254.169.254 are answered by the host and never routed (dataplane.md
+//! 168.63.129.16 and 169.254.169.254 are answered by the host and never routed (docs/semantics/dataplane.md
 //! 1.5); a subnet's reserved addresses hold no VM (4.2). A load-balanced flow's reply leaves by
 //! the frontend it came in on (6.1); a reply that passes other appliances than its request, or
 //! leaves by another address than the public one the request came in on, is asymmetric.
@@ -56,7 +56,7 @@ struct Walker<'w, 'a> {
     to_next_vm: bool,
 }
 
-/// A load balancer's translation of one flow (dataplane.md 6.1).
+/// A load balancer's translation of one flow (docs/semantics/dataplane.md 6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct LbFlow {
     lb: LoadBalancerId,
@@ -243,7 +243,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             .iter()
             .any(|c| c.private_ip == packet.src);
         // A Floating IP backend answers from the frontend address it holds on a loopback
-        // (dataplane.md 6.1, [FIP]): the load balancer's flow lets the reply out.
+        // (docs/semantics/dataplane.md 6.1, [FIP]): the load balancer's flow lets the reply out.
         let floating = self
             .lb_flow
             .filter(|l| l.floating_ip && l.frontend == packet.src && in_pool_of(t, nic, l.lb));
@@ -280,7 +280,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             .find(|c| c.private_ip == packet.src)
             .unwrap_or(n.primary_ip_configuration())
             .subnet;
-        // dataplane.md 1.5 ([WIRE]): the host's virtual IP and the metadata service are answered
+        // docs/semantics/dataplane.md 1.5 ([WIRE]): the host's virtual IP and the metadata service are answered
         // by the host; routes never apply to them.
         if own && (packet.dst == WIRESERVER || packet.dst == IMDS) {
             let what = if packet.dst == WIRESERVER {
@@ -297,7 +297,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             );
         }
         // The reply of a load-balanced flow: the host turns the backend's address back into the
-        // frontend's (dataplane.md 6.1; Floating IP keeps the frontend address, nothing to do).
+        // frontend's (docs/semantics/dataplane.md 6.1; Floating IP keeps the frontend address, nothing to do).
         let mut packet = packet;
         if let Some(l) = self.lb_flow.filter(|l| {
             !l.floating_ip && l.backend == packet.src && l.backend_port == packet.src_port
@@ -359,7 +359,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             );
         }
         match decision.reason {
-            // dataplane.md 6.1 ([LBSKU]): a Standard load balancer is secure by default, like a
+            // docs/semantics/dataplane.md 6.1 ([LBSKU]): a Standard load balancer is secure by default, like a
             // Standard public IP: closed to inbound traffic until an NSG allows it.
             Reason::NoNsg
                 if standard_lb && direction == Direction::Inbound && is_internet(packet.src) =>
@@ -411,7 +411,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         let routes = self.f.routes.subnet(subnet);
         let without_endpoints: SubnetRoutes;
         let mut found = routes.lookup(packet.dst);
-        // dataplane.md 4.6 ([FAQ]): only TCP takes a service endpoint; ICMP and UDP to the
+        // docs/semantics/dataplane.md 4.6 ([FAQ]): only TCP takes a service endpoint; ICMP and UDP to the
         // service's addresses follow the subnet's other routes.
         let bypass = found
             .is_some_and(|sel| sel.row.next_hop_type == NextHopType::VirtualNetworkServiceEndpoint)
@@ -536,7 +536,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         }
     }
 
-    /// Crossing a peering into `to` (routing.md 7; D8, D9). Returns whether it passed.
+    /// Crossing a peering into `to` (docs/semantics/routing.md 7; D8, D9). Returns whether it passed.
     fn cross_peering(
         &mut self,
         from: VnetId,
@@ -559,7 +559,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             .iter()
             .any(|a| a.contains(&packet.src));
         // D9: traffic an appliance forwarded (its source outside the sending VNet) needs
-        // allowForwardedTraffic on the receiving side (routing.md 7). Traffic the hub's gateway
+        // allowForwardedTraffic on the receiving side (docs/semantics/routing.md 7). Traffic the hub's gateway
         // brings in through gateway transit was not forwarded by an appliance (T30).
         if !originated && !from_gateway && !back.allow_forwarded_traffic {
             let detail = format!("the source {} is not in '{}': the packet was forwarded, and '{}' does not allow forwarded traffic from this peering", packet.src, t.vnet(from).name, t.vnet(to).name);
@@ -594,7 +594,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         if let Endpoint::LoadBalancer { lb, frontend, .. } = resolve(self.f.addresses, packet.dst) {
             return self.load_balancer(lb, frontend, packet);
         }
-        // A subnet's reserved addresses (dataplane.md 4.2) hold no VM.
+        // A subnet's reserved addresses (docs/semantics/dataplane.md 4.2) hold no VM.
         if let Some(subnet) = t
             .vnet(vnet)
             .subnets
@@ -609,9 +609,9 @@ impl<'w, 'a> Walker<'w, 'a> {
                 // D3: the fabric is not a router; its default gateway never answers, not even ping.
                 Some(("default gateway", format!("{} is the default gateway of subnet {}: the fabric is not a host and never answers it, not even ping (D3)", packet.dst, name)))
             } else if packet.dst == prefix.broadcast() {
-                Some(("broadcast", format!("{} is the broadcast address of subnet {} (its last address): VNets drop broadcast (dataplane.md 4.4)", packet.dst, name)))
+                Some(("broadcast", format!("{} is the broadcast address of subnet {} (its last address): VNets drop broadcast (docs/semantics/dataplane.md 4.4)", packet.dst, name)))
             } else if offset <= 3 {
-                Some(("reserved address", format!("{} is reserved by Azure in subnet {} (the network address and .2-.3, dataplane.md 4.2): no VM holds it", packet.dst, name)))
+                Some(("reserved address", format!("{} is reserved by Azure in subnet {} (the network address and .2-.3, docs/semantics/dataplane.md 4.2): no VM holds it", packet.dst, name)))
             } else {
                 None
             };
@@ -639,7 +639,7 @@ impl<'w, 'a> Walker<'w, 'a> {
 
     /// A route to a virtual appliance: the NIC holding the next hop address receives it, or the
     /// internal load balancer whose frontend it is hands the packet to a backend appliance
-    /// (routing.md 5.3), its addresses unchanged.
+    /// (docs/semantics/routing.md 5.3), its addresses unchanged.
     fn appliance(&mut self, vnet: VnetId, ip: Ipv4Addr, packet: FiveTuple, from_gateway: bool) {
         let t = self.f.topology;
         // The next hop: a NIC, or an internal load balancer's frontend (its subnet's VNet).
@@ -717,7 +717,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         self.arrive(nva, packet, false, false);
     }
 
-    /// A load balancer's translation of a packet to a backend (dataplane.md 6.1): the backend's
+    /// A load balancer's translation of a packet to a backend (docs/semantics/dataplane.md 6.1): the backend's
     /// address and port, or with Floating IP the packet unchanged; the flow is kept for the
     /// reply.
     fn to_backend(
@@ -904,7 +904,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         self.route(gs, None, packet, true);
     }
 
-    /// Leaving for the Internet: source NAT by precedence (dataplane.md 5.3): NAT gateway, then
+    /// Leaving for the Internet: source NAT by precedence (docs/semantics/dataplane.md 5.3): NAT gateway, then
     /// the NIC's public IP, then a load balancer outbound rule, then default outbound access
     /// (none in a private subnet).
     fn internet(&mut self, subnet: SubnetId, egress: Option<NicId>, packet: FiveTuple) {
@@ -1110,7 +1110,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             {
                 self.load_balancer(lb, frontend, packet)
             }
-            // dataplane.md 6.1 ([LBC]): an internal load balancer's frontend cannot be reached
+            // docs/semantics/dataplane.md 6.1 ([LBC]): an internal load balancer's frontend cannot be reached
             // from the Internet.
             Endpoint::LoadBalancer { lb, .. } => {
                 let detail = format!("{} is the private frontend of internal load balancer '{}': the Internet cannot reach it", packet.dst, t.load_balancers[lb.index()].name);
@@ -1140,7 +1140,7 @@ impl<'w, 'a> Walker<'w, 'a> {
     }
 
     /// A load balancer frontend: the rule for the protocol and port picks the backend pool; the
-    /// first member in input order receives it (dataplane.md 6.1; Floating IP keeps the frontend
+    /// first member in input order receives it (docs/semantics/dataplane.md 6.1; Floating IP keeps the frontend
     /// address as destination). Health probes are not modelled: every backend counts as up.
     fn load_balancer(&mut self, lb: LoadBalancerId, frontend: usize, packet: FiveTuple) {
         let t = self.f.topology;
@@ -1148,7 +1148,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         let resource = format!("loadBalancers/{}", l.name);
         let standard = l.sku.eq_ignore_ascii_case("Standard");
         let public = frontend_public_ip(t, lb, frontend) == Some(packet.dst);
-        // dataplane.md 6.1 ([LBPING], scenario 35): a Standard public frontend answers ping
+        // docs/semantics/dataplane.md 6.1 ([LBPING], scenario 35): a Standard public frontend answers ping
         // itself while a backend is up; backends never see the ping.
         if packet.protocol == FiveTuple::ICMP && standard && public {
             let rules: Vec<&LoadBalancingRule> = l
@@ -1259,7 +1259,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             );
             return;
         };
-        // dataplane.md 6.1 ([LBC], scenario 36): a backend's flow to the frontend of the internal
+        // docs/semantics/dataplane.md 6.1 ([LBC], scenario 36): a backend's flow to the frontend of the internal
         // load balancer it is behind fails (no hairpin).
         if !public && pool_members(t, lb, pool).any(|(_, ip)| ip == packet.src) {
             self.hop(resource, Layer::LoadBalancer, rule_name, format!("{} is in the rule's backend pool: a backend cannot reach the internal frontend it is behind", packet.src), packet, false);
@@ -1321,7 +1321,7 @@ fn frontend_public_ip(t: &Topology, lb: LoadBalancerId, frontend: usize) -> Opti
 
 /// The load-balancing rule of a frontend that takes a packet: its protocol (TCP, UDP, or `All`
 /// for both) and frontend port, or port 0 (HA ports). Load balancers forward TCP and UDP only
-/// (dataplane.md 6.1).
+/// (docs/semantics/dataplane.md 6.1).
 fn lb_rule<'t>(
     l: &'t LoadBalancer,
     frontend: usize,
@@ -1346,7 +1346,7 @@ fn protocol_matches(protocol: &str, packet: &FiveTuple) -> bool {
 
 impl<'w> Walker<'w, '_> {
     /// Whether a rule's health probe sees a backend up: the probe comes from 168.63.129.16 to
-    /// the probe port, and the backend's inbound NSGs must let it in (dataplane.md 1.5, 6.1;
+    /// the probe port, and the backend's inbound NSGs must let it in (docs/semantics/dataplane.md 1.5, 6.1;
     /// scenario 19). The service behind the port is taken to answer.
     fn probe_up(
         &mut self,
@@ -1436,32 +1436,32 @@ fn site_name(t: &Topology, site: vnetlab_model::LocalGatewayId) -> String {
     )
 }
 
-/// dataplane.md 4.4 ([FAQ]): VNets carry unicast only; broadcast (255.255.255.255 or the
+/// docs/semantics/dataplane.md 4.4 ([FAQ]): VNets carry unicast only; broadcast (255.255.255.255 or the
 /// sender's subnet's last address, 4.2) and multicast (224.0.0.0/4) are dropped where they are
 /// sent.
 /// IP-in-IP and GRE are not carried, and UDP from source port 65330 is the host's
-/// (dataplane.md 4.4); the live lab's switch drops them by this walk too.
+/// (docs/semantics/dataplane.md 4.4); the live lab's switch drops them by this walk too.
 fn not_carried(packet: &FiveTuple) -> Option<(&'static str, String)> {
     match packet.protocol {
-        4 => Some(("protocol", "IP-in-IP (protocol 4) is not carried in a VNet (dataplane.md 4.4)".to_string())),
-        47 => Some(("protocol", "GRE (protocol 47) is not carried in a VNet (dataplane.md 4.4)".to_string())),
-        FiveTuple::UDP if packet.src_port == HOST_UDP_PORT => Some(("sourcePort", format!("UDP source port {HOST_UDP_PORT} is reserved for the host: Azure drops it (dataplane.md 4.4)"))),
+        4 => Some(("protocol", "IP-in-IP (protocol 4) is not carried in a VNet (docs/semantics/dataplane.md 4.4)".to_string())),
+        47 => Some(("protocol", "GRE (protocol 47) is not carried in a VNet (docs/semantics/dataplane.md 4.4)".to_string())),
+        FiveTuple::UDP if packet.src_port == HOST_UDP_PORT => Some(("sourcePort", format!("UDP source port {HOST_UDP_PORT} is reserved for the host: Azure drops it (docs/semantics/dataplane.md 4.4)"))),
         _ => None,
     }
 }
 
-/// The UDP source port Azure keeps for the host (dataplane.md 4.4).
+/// The UDP source port Azure keeps for the host (docs/semantics/dataplane.md 4.4).
 pub const HOST_UDP_PORT: u16 = 65330;
 
 fn not_unicast(t: &Topology, subnet: SubnetId, dst: Ipv4Addr) -> Option<(&'static str, String)> {
     if dst.is_broadcast() {
-        return Some(("broadcast", format!("{dst} is the limited broadcast address: VNets carry unicast only and drop broadcast (dataplane.md 4.4)")));
+        return Some(("broadcast", format!("{dst} is the limited broadcast address: VNets carry unicast only and drop broadcast (docs/semantics/dataplane.md 4.4)")));
     }
     if dst.is_multicast() {
-        return Some(("multicast", format!("{dst} is a multicast address: VNets carry unicast only and drop multicast (dataplane.md 4.4)")));
+        return Some(("multicast", format!("{dst} is a multicast address: VNets carry unicast only and drop multicast (docs/semantics/dataplane.md 4.4)")));
     }
     let prefix = t.subnet(subnet).prefix;
-    (dst == prefix.broadcast() && prefix.prefix_len() < 31).then(|| ("broadcast", format!("{dst} is the broadcast address of subnet {} (its last address): VNets carry unicast only and drop broadcast (dataplane.md 4.4)", subnet_label(t, subnet))))
+    (dst == prefix.broadcast() && prefix.prefix_len() < 31).then(|| ("broadcast", format!("{dst} is the broadcast address of subnet {} (its last address): VNets carry unicast only and drop broadcast (docs/semantics/dataplane.md 4.4)", subnet_label(t, subnet))))
 }
 
 fn proto_name(p: u8) -> &'static str {
@@ -1581,7 +1581,7 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
     };
     let (there, back) = (names(&forward.appliances), names(&reply.appliances));
     // The public address the request came in on: the client expects the reply from it, so a
-    // reply that leaves another way is lost too (routing.md 5.6: with 0.0.0.0/0 to a device or
+    // reply that leaves another way is lost too (docs/semantics/routing.md 5.6: with 0.0.0.0/0 to a device or
     // a gateway, inbound from the Internet breaks unless the device NATs).
     let came_in_on = match to {
         Endpoint::PublicIp { public, .. } => Some(public),
@@ -1596,8 +1596,8 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
     let asymmetric = (reply.verdict == Verdict::Delivered && (there != back || wrong_way.is_some())).then(|| {
         let list = |v: &[String]| if v.is_empty() { "no appliance".to_string() } else { v.join(", ") };
         match wrong_way {
-            Some(public) if there != back => format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see, and the reply does not leave by {public}, the address the client sent to, so the client drops it too (routing.md 5.6)", list(&there), list(&back)),
-            Some(public) => format!("asymmetric routing: the request came in on {public} but the reply goes to {}, not back out by {public}: the client drops a reply that does not come from the address it sent to (routing.md 5.6)", last_reply.map(|h| h.resource.as_str()).unwrap_or_default()),
+            Some(public) if there != back => format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see, and the reply does not leave by {public}, the address the client sent to, so the client drops it too (docs/semantics/routing.md 5.6)", list(&there), list(&back)),
+            Some(public) => format!("asymmetric routing: the request came in on {public} but the reply goes to {}, not back out by {public}: the client drops a reply that does not come from the address it sent to (docs/semantics/routing.md 5.6)", last_reply.map(|h| h.resource.as_str()).unwrap_or_default()),
             None => format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see", list(&there), list(&back)),
         }
     });

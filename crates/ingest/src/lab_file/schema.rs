@@ -172,7 +172,7 @@ pub struct Gateway {
     /// Present: the gateway runs BGP.
     pub bgp: Option<GatewayBgp>,
     /// A site that takes all Internet-bound traffic of the VNet and the VNets using this
-    /// gateway (`gatewayDefaultSite`, forced tunnelling; routing.md 5.6).
+    /// gateway (`gatewayDefaultSite`, forced tunnelling; docs/semantics/routing.md 5.6).
     pub default_site: Option<String>,
 }
 
@@ -336,7 +336,7 @@ pub struct NatGateway {
     pub public_ips: Vec<At<String>>,
 }
 
-/// A load balancer (dataplane.md 6.1): frontends, backend pools, health probes, rules,
+/// A load balancer (docs/semantics/dataplane.md 6.1): frontends, backend pools, health probes, rules,
 /// outbound rules and inbound NAT rules, each referring to the others by name.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

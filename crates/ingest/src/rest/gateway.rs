@@ -1,5 +1,5 @@
 //! Virtual network gateways, local network gateways and connections from the REST shape
-//! (dataplane.md 7; routing.md 6). Gateway instances take the first usable addresses of
+//! (docs/semantics/dataplane.md 7; docs/semantics/routing.md 6). Gateway instances take the first usable addresses of
 //! GatewaySubnet (decision D4).
 
 use super::{pick, Builder, Target};
@@ -10,7 +10,7 @@ use vnetlab_model::{
     BgpPeer, Connection, ConnectionKind, GatewayType, LocalNetworkGateway, VirtualNetworkGateway,
 };
 
-/// Azure's default gateway ASN (routing.md 6, [BGP-FAQ]).
+/// Azure's default gateway ASN (docs/semantics/routing.md 6, [BGP-FAQ]).
 const DEFAULT_ASN: u32 = 65515;
 
 pub(super) fn build_gateways(b: &mut Builder) {

@@ -1,5 +1,5 @@
 //! Network interfaces and virtual machines from the REST shape (networkInterface.json;
-//! dataplane.md 4.3, 4.5), and private address allocation: static addresses are claimed
+//! docs/semantics/dataplane.md 4.3, 4.5), and private address allocation: static addresses are claimed
 //! first, then dynamic ones take the lowest free address from .4, in input order (D14).
 
 use super::load_balancer::child_index;

@@ -1,4 +1,4 @@
-//! Load balancers from the REST shape (dataplane.md 6.1; loadBalancer.json): frontends (public
+//! Load balancers from the REST shape (docs/semantics/dataplane.md 6.1; loadBalancer.json): frontends (public
 //! or private), backend pools, load-balancing rules, inbound NAT rules (inline or as child
 //! resources), outbound rules and health probes.
 

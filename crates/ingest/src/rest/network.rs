@@ -1,5 +1,5 @@
 //! Virtual networks, subnets, peerings and NAT gateways from their REST shapes
-//! (virtualNetwork.json [SPEC-VNET]; routing.md 7).
+//! (virtualNetwork.json [SPEC-VNET]; docs/semantics/routing.md 7).
 
 use super::{pick, Builder, Target};
 use crate::value::Reader;
@@ -113,7 +113,7 @@ pub(super) fn build_subnets(b: &mut Builder) {
             Some(s) => r.parse_cidr("properties.addressPrefix", s),
             None => {
                 let list = r.strings("properties.addressPrefixes");
-                // dataplane.md 4.1: an IPv6 subnet is exactly a /64.
+                // docs/semantics/dataplane.md 4.1: an IPv6 subnet is exactly a /64.
                 for (i, p) in list.iter().enumerate().filter(|(_, p)| p.contains(':')) {
                     if p.rsplit_once('/').is_none_or(|(_, len)| len.trim() != "64") {
                         r.error(

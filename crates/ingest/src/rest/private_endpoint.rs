@@ -1,4 +1,4 @@
-//! Private endpoints from the REST shape (privateEndpoint.json; routing.md 3.2 E5): the subnet,
+//! Private endpoints from the REST shape (privateEndpoint.json; docs/semantics/routing.md 3.2 E5): the subnet,
 //! and the address from `ipConfigurations` or, when none is given, the subnet's next free one
 //! (D14).
 

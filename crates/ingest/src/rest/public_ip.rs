@@ -1,4 +1,4 @@
-//! Public IP addresses (dataplane.md 5.1). An address not given in the input is allocated from
+//! Public IP addresses (docs/semantics/dataplane.md 5.1). An address not given in the input is allocated from
 //! the documentation range 198.51.100.0/24 (decision D15); 192.0.2.0/24 is left to Internet hosts.
 
 use super::{Builder, Target};

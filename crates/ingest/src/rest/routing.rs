@@ -1,4 +1,4 @@
-//! Route tables and their routes from the REST shape (routeTable.json [SPEC-RT]; routing.md 5).
+//! Route tables and their routes from the REST shape (routeTable.json [SPEC-RT]; docs/semantics/routing.md 5).
 
 use super::{pick, Builder, Target};
 use crate::value::Reader;
@@ -39,11 +39,12 @@ pub(super) fn build_route_tables(b: &mut Builder) {
         let prefix = r
             .required_str("properties.addressPrefix")
             .and_then(|s| route_prefix(&mut r, s));
-        let next_hop_type = r.required_str("properties.nextHopType").and_then(|s| {
-            match NextHopType::parse(s) {
-                Some(t) => Some(t),
-                None => {
-                    r.error(
+        let next_hop_type =
+            r.required_str("properties.nextHopType")
+                .and_then(|s| match NextHopType::parse(s) {
+                    Some(t) => Some(t),
+                    None => {
+                        r.error(
                         "properties.nextHopType",
                         format!("unknown next hop type '{s}'"),
                     )
@@ -51,10 +52,9 @@ pub(super) fn build_route_tables(b: &mut Builder) {
                         "use VirtualAppliance, VirtualNetworkGateway, VnetLocal, Internet or None"
                             .into(),
                     );
-                    None
-                }
-            }
-        });
+                        None
+                    }
+                });
         let next_hop_ip = r.ip("properties.nextHopIpAddress");
         let (Some(prefix), Some(next_hop_type)) = (prefix, next_hop_type) else {
             continue;
@@ -69,7 +69,7 @@ pub(super) fn build_route_tables(b: &mut Builder) {
     }
 }
 
-/// A route prefix is a CIDR or a service tag name (routing.md 5.7).
+/// A route prefix is a CIDR or a service tag name (docs/semantics/routing.md 5.7).
 fn route_prefix(r: &mut Reader, s: &str) -> Option<RoutePrefix> {
     if looks_like_tag(s) {
         return Some(RoutePrefix::ServiceTag(s.to_string()));

@@ -1,5 +1,5 @@
 //! Network security groups, their rules, and application security groups from the REST shape
-//! (dataplane.md 1.1; networkSecurityGroup.json). Rules are kept as written; the security
+//! (docs/semantics/dataplane.md 1.1; networkSecurityGroup.json). Rules are kept as written; the security
 //! engine compiles them.
 
 use super::{pick, Builder, Target};

@@ -1,4 +1,4 @@
-//! Load balancers (dataplane.md 6.1, [PROBE]; 4.2 for addresses): HTTP(S) health probes are
+//! Load balancers (docs/semantics/dataplane.md 6.1, [PROBE]; 4.2 for addresses): HTTP(S) health probes are
 //! refused on the ports Azure reserves for them, and an internal frontend's private address
 //! must lie in its subnet outside the five reserved addresses, as a NIC's must.
 

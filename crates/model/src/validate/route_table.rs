@@ -1,8 +1,8 @@
-//! Route table rules (routing.md 2.1, 3.2 E8, 5.2; [SPEC-RT]; [LIMITS]): VirtualAppliance needs
+//! Route table rules (docs/semantics/routing.md 2.1, 3.2 E8, 5.2; [SPEC-RT]; [LIMITS]): VirtualAppliance needs
 //! a next hop IP and no other type may carry one; VNetPeering and VirtualNetworkServiceEndpoint
 //! are platform-only; one route per prefix; at most 400 routes and 25 service-tag routes; a
 //! VirtualNetworkGateway next hop needs a VPN gateway, and is refused where VPN and ExpressRoute
-//! gateways coexist (routing.md 2.1, T20); GatewaySubnet keeps propagation and has no 0.0.0.0/0
+//! gateways coexist (docs/semantics/routing.md 2.1, T20); GatewaySubnet keeps propagation and has no 0.0.0.0/0
 //! user route under a VPN gateway (5.5).
 
 use crate::diagnostic::Diagnostic;
@@ -96,7 +96,7 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
                 );
             }
         }
-        // routing.md 5.5: GatewaySubnet must keep gateway route propagation, and a VPN gateway's
+        // docs/semantics/routing.md 5.5: GatewaySubnet must keep gateway route propagation, and a VPN gateway's
         // subnet must not have a 0.0.0.0/0 user route.
         for s in subnets.iter().filter(|s| s.name == "GatewaySubnet") {
             let vnet = &t.vnet(s.vnet).name;
@@ -115,7 +115,7 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
                 out.push(Diagnostic::error(&r.origin, "properties.addressPrefix", format!("a 0.0.0.0/0 user route is not supported on {vnet}/GatewaySubnet, which holds a VPN gateway")));
             }
         }
-        // routing.md T20 / 2.1: a UDR to VirtualNetworkGateway needs a VPN gateway in the VNet
+        // docs/semantics/routing.md T20 / 2.1: a UDR to VirtualNetworkGateway needs a VPN gateway in the VNet
         // (or the hub it uses), and is not allowed where VPN and ExpressRoute gateways coexist.
         let Some(r) = rt
             .routes

@@ -1,4 +1,4 @@
-//! Network security group rules (dataplane.md 1.1, 1.7; NSGO, ASG, LIM): priorities 100-4096,
+//! Network security group rules (docs/semantics/dataplane.md 1.1, 1.7; NSGO, ASG, LIM): priorities 100-4096,
 //! unique per direction; names of at most 80 word characters; known service tags; every rule
 //! has a source, a destination and ports; at most 1,000 rules; an application security group
 //! holds NICs of one VNet, and one rule's groups all belong to the same VNet.
