@@ -1,5 +1,5 @@
 //! `vnetlab routes`: a NIC's effective routes in the shape of
-//! `az network nic show-effective-route-table` ([SPEC-NIC]; docs/semantics/routing.md 4.2) and as the portal's
+//! `az network nic show-effective-route-table` (\[SPEC-NIC\]; docs/semantics/routing.md 4.2) and as the portal's
 //! Effective routes blade. A NIC's routes are those of its primary IP configuration's subnet.
 
 use crate::{table, Analysis, QueryError};

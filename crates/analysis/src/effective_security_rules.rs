@@ -1,5 +1,5 @@
 //! `vnetlab nsg`: a NIC's effective security rules in the shape of
-//! `az network nic list-effective-nsg` (docs/semantics/dataplane.md 2; [SPEC] NetworkInterfaceEffectiveNSGList)
+//! `az network nic list-effective-nsg` (docs/semantics/dataplane.md 2; \[SPEC\] NetworkInterfaceEffectiveNSGList)
 //! and as the portal's Effective security rules blade. One element per associated NSG, rules
 //! normalised as Azure does: `*` protocol is `All`, ports are ranges, `*` is `0.0.0.0/0`, and
 //! tags and ASGs are expanded.

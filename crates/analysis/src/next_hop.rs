@@ -1,4 +1,4 @@
-//! `vnetlab next-hop`: Network Watcher's next hop ([NH]; docs/semantics/dataplane.md 3.2; docs/semantics/routing.md 2.2),
+//! `vnetlab next-hop`: Network Watcher's next hop (\[NH\]; docs/semantics/dataplane.md 3.2; docs/semantics/routing.md 2.2),
 //! `{"nextHopType", "nextHopIpAddress", "routeTableId"}` with the names of decision D13, and a
 //! one-line reason naming the route that decided.
 

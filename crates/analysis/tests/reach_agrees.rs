@@ -8,10 +8,13 @@ use vnetlab_engine::trace::Probe;
 use vnetlab_ingest::{load_text, Format};
 use vnetlab_model::service_tags::ServiceTags;
 
+/// A VM: (static host or dynamic, forwards IP, public IP).
+type VmSpec = (Option<u8>, bool, bool);
+
 #[derive(Debug, Clone)]
 struct Spec {
-    /// Per VNet (up to 3, 10.v.0.0/16): subnets, each with VMs: (static host or dynamic, forwards IP, public IP).
-    vnets: Vec<Vec<Vec<(Option<u8>, bool, bool)>>>,
+    /// Per VNet (up to 3, 10.v.0.0/16): subnets, each with VMs.
+    vnets: Vec<Vec<Vec<VmSpec>>>,
     peerings: Vec<(usize, usize)>,
     /// NSG rules on the subnet NSG: (priority offset, inbound, allow, port, source is a /32 of vnet 0 host 4..9).
     rules: Vec<(u8, bool, bool, u16, Option<u8>)>,

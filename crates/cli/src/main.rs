@@ -198,7 +198,7 @@ enum Command {
         /// Run the switch in this process until Ctrl-C, then remove the lab.
         #[arg(long)]
         foreground: bool,
-        /// Record every NIC's frames to DIR/<nic>.pcap.
+        /// Record every NIC's frames to `DIR/<nic>.pcap`.
         #[arg(long, value_name = "DIR")]
         pcap_dir: Option<PathBuf>,
     },

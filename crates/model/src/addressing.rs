@@ -1,4 +1,4 @@
-//! Subnet addressing as Azure's DHCP does it (docs/semantics/dataplane.md 4.1-4.3; [FAQ], [PRIV]):
+//! Subnet addressing as Azure's DHCP does it (docs/semantics/dataplane.md 4.1-4.3; \[FAQ\], \[PRIV\]):
 //! `.0`-`.3` and the last address of every subnet are reserved, `.1` is the default gateway,
 //! dynamic addresses take the lowest free address from `.4` (decision D14).
 

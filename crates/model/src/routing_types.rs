@@ -1,10 +1,10 @@
-//! Next hop types and route prefixes as the REST API spells them (docs/semantics/routing.md 2.1; [SPEC-RT]).
+//! Next hop types and route prefixes as the REST API spells them (docs/semantics/routing.md 2.1; \[SPEC-RT\]).
 
 use ipnet::Ipv4Net;
 use std::fmt;
 
 /// Every next hop type an effective route can carry. A user route may only use the first five
-/// ([SPEC-RT] RouteNextHopType); the platform adds the others.
+/// (\[SPEC-RT\] RouteNextHopType); the platform adds the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NextHopType {
     VirtualNetworkGateway,
@@ -67,7 +67,7 @@ impl NextHopType {
         ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(s))
     }
 
-    /// Whether a user route may name this type ([SPEC-RT]; docs/semantics/routing.md T19).
+    /// Whether a user route may name this type (\[SPEC-RT\]; docs/semantics/routing.md T19).
     pub fn allowed_in_user_route(self) -> bool {
         matches!(
             self,

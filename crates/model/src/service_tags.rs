@@ -155,7 +155,7 @@ pub fn looks_like_tag(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
-/// The service tag behind a service endpoint's service name ([SE]; service-tags-overview).
+/// The service tag behind a service endpoint's service name (\[SE\]; service-tags-overview).
 pub fn endpoint_service_tag(service: &str) -> Option<&'static str> {
     const MAP: [(&str, &str); 12] = [
         ("Microsoft.Storage", "Storage"),

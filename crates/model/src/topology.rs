@@ -267,7 +267,7 @@ pub struct LoadBalancingRule {
     pub probe: Option<usize>,
 }
 
-/// A health probe, sent from 168.63.129.16 (docs/semantics/dataplane.md 6.1, [PROBE]).
+/// A health probe, sent from 168.63.129.16 (docs/semantics/dataplane.md 6.1, \[PROBE\]).
 #[derive(Debug, Clone, Hash)]
 pub struct HealthProbe {
     pub name: String,
@@ -291,7 +291,7 @@ pub struct LoadBalancer {
 }
 
 /// An inbound NAT rule: a frontend port forwarded to one VM's port (docs/semantics/dataplane.md 6.1,
-/// [LBC]); the VM is the IP configuration that names the rule.
+/// \[LBC\]); the VM is the IP configuration that names the rule.
 #[derive(Debug, Clone, Hash)]
 pub struct InboundNatRule {
     pub name: String,
@@ -304,7 +304,7 @@ pub struct InboundNatRule {
 }
 
 /// An outbound rule: a backend pool's outbound connections take a frontend's public address
-/// (docs/semantics/dataplane.md 5.3, [SNAT]).
+/// (docs/semantics/dataplane.md 5.3, \[SNAT\]).
 #[derive(Debug, Clone, Hash)]
 pub struct OutboundRule {
     pub name: String,

@@ -44,7 +44,7 @@ fn document(base: &Value, deny_port: u16) -> String {
                 json!({"id": format!("{SUB}/networkSecurityGroups/nsg-{vnet}")});
         }
     }
-    nsgs.extend(items.drain(..));
+    nsgs.append(items);
     Value::Array(nsgs).to_string()
 }
 

@@ -2,6 +2,7 @@
 //! for a test and removed when the test ends, passed or failed (its `Drop` runs `down`).
 #![allow(dead_code)] // each test file uses its own part of this module
 
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -23,8 +24,8 @@ pub fn text(out: &Output) -> String {
 /// Whether this machine can run a live lab: root and /dev/net/tun (CI runs as root). When it
 /// cannot, the test says why and passes without running.
 pub fn lab_possible() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc_geteuid() } == 0;
+    // /proc/self is owned by the process's effective user (proc(5)).
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
     let tun = Path::new("/dev/net/tun").exists();
     if !(root && tun) {
         eprintln!(
@@ -32,11 +33,6 @@ pub fn lab_possible() -> bool {
         );
     }
     root && tun
-}
-
-extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
 }
 
 /// A running lab, removed on drop.

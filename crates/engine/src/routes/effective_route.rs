@@ -1,5 +1,5 @@
 //! One row of a NIC's effective route table, with the fields of the REST `EffectiveRoute`
-//! ([SPEC-NIC]; docs/semantics/routing.md 4.2).
+//! (\[SPEC-NIC\]; docs/semantics/routing.md 4.2).
 
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;

@@ -2,7 +2,7 @@
 //! gateways connected to a VNet's gateways, the prefixes they advertise over BGP, and the ranges
 //! of VNets joined by VNet-to-VNet connections. Source and next hop are VirtualNetworkGateway,
 //! next hop IPs are the gateway instances' private addresses (D4). Spokes receive them through
-//! gateway transit ([GW-TRANSIT]); one route per prefix, ExpressRoute first (E7). A Default Site
+//! gateway transit (\[GW-TRANSIT\]); one route per prefix, ExpressRoute first (E7). A Default Site
 //! adds 0.0.0.0/0 (docs/semantics/routing.md 5.6c).
 
 use super::layer::{first_wins, Layer, Row};

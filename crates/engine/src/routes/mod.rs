@@ -1,5 +1,5 @@
 //! Effective routes (docs/semantics/routing.md): computed per subnet, since every NIC of a subnet shares them
-//! ([DIAG]), from layers that are built once and shared: a VNet's system routes by all its
+//! (\[DIAG\]), from layers that are built once and shared: a VNet's system routes by all its
 //! subnets, a hub's gateway routes by the hub and every spoke using it, a route table's user
 //! routes by every subnet it is associated with.
 

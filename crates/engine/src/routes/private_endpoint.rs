@@ -1,4 +1,4 @@
-//! Private endpoint routes (docs/semantics/routing.md 3.2 E5; [PE-POL]): each private endpoint puts a /32
+//! Private endpoint routes (docs/semantics/routing.md 3.2 E5; \[PE-POL\]): each private endpoint puts a /32
 //! route, next hop InterfaceEndpoint, into its own VNet and the directly peered VNets. A broad
 //! user route does not invalidate it; when network policies for route tables are on in the
 //! endpoint's subnet, a user route whose prefix is at least as long as the endpoint VNet's

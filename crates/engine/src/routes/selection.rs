@@ -14,7 +14,7 @@ use std::net::Ipv4Addr;
 use vnetlab_model::NextHopType;
 
 /// D6: a service-endpoint route wins over a user route with the identical prefix. The one
-/// switch to flip if Azure is shown to behave otherwise ([PR-128591] disputes it).
+/// switch to flip if Azure is shown to behave otherwise (\[PR-128591\] disputes it).
 pub const SERVICE_ENDPOINT_BEATS_IDENTICAL_USER_ROUTE: bool = true;
 
 /// The origins of routes, in the order their rows are listed.
@@ -176,9 +176,11 @@ impl SubnetRoutes {
                 self.layer(o)
                     .and_then(|l| l.trie.get(prefix).map(|i| &l.rows[*i as usize]))
                     .is_some_and(|row| {
-                        !(o == Origin::Gateway && self.gateway_prefix_suppressed(prefix))
-                            && !(o == Origin::PrivateEndpoint
-                                && self.endpoint_overridden(prefix, row))
+                        let suppressed =
+                            o == Origin::Gateway && self.gateway_prefix_suppressed(prefix);
+                        let overridden =
+                            o == Origin::PrivateEndpoint && self.endpoint_overridden(prefix, row);
+                        !suppressed && !overridden
                     })
             })
     }

@@ -1,4 +1,4 @@
-//! Service endpoint routes (docs/semantics/routing.md 1.4, 3.2 E3; [SE]): a subnet with an endpoint for a
+//! Service endpoint routes (docs/semantics/routing.md 1.4, 3.2 E3; \[SE\]): a subnet with an endpoint for a
 //! service gets one Default route whose prefixes are the service tag's, next hop
 //! VirtualNetworkServiceEndpoint. Only that subnet gets it. Regional endpoints use the regional
 //! tag (`Storage.WestEurope`); no locations means the VNet's own region.

@@ -1,4 +1,4 @@
-//! Default system routes of a VNet (docs/semantics/routing.md 1.1-1.3; [UDR 2023]; [EX-ERT]): one VnetLocal
+//! Default system routes of a VNet (docs/semantics/routing.md 1.1-1.3; [UDR 2023]; \[EX-ERT\]): one VnetLocal
 //! route per address range, 0.0.0.0/0 to Internet, and None for the reserved ranges 10/8,
 //! 172.16/12, 192.168/16 and 100.64/10. A range equal to a reserved range turns it into
 //! VnetLocal; a superset removes it; a range inside it leaves it.

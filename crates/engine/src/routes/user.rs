@@ -1,4 +1,4 @@
-//! User-defined routes (docs/semantics/routing.md 5; [SPEC-RT]): one row per route of the subnet's route table.
+//! User-defined routes (docs/semantics/routing.md 5; \[SPEC-RT\]): one row per route of the subnet's route table.
 //! A service-tag prefix expands to the tag's prefixes (5.7); where an explicit CIDR and tags
 //! resolve to the same prefix, the explicit CIDR wins, then regional tag, top-level tag,
 //! regional AzureCloud, AzureCloud (E4).

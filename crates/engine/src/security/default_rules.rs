@@ -1,5 +1,5 @@
 //! The six default security rules of every NSG, exactly as Azure names, orders and describes
-//! them (docs/semantics/dataplane.md 1.2; [SPEC] DefaultSecurityRuleList.json). They cannot be deleted, only
+//! them (docs/semantics/dataplane.md 1.2; \[SPEC\] DefaultSecurityRuleList.json). They cannot be deleted, only
 //! overridden by rules of lower priority number.
 
 use vnetlab_model::{Access, AddressPrefix, Direction};

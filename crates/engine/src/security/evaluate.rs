@@ -2,7 +2,7 @@
 //! NSG, inbound the subnet NSG then the NIC NSG; both must allow and the first deny stops. A
 //! missing NSG passes. Traffic to 168.63.129.16 and 169.254.169.254 is filtered only by rules
 //! naming the platform tags, and the VM agent's TCP 80 and 32526 to 168.63.129.16 not at all
-//! ([WIRE]). Without any NSG, a Standard public IP is closed to the Internet.
+//! (\[WIRE\]). Without any NSG, a Standard public IP is closed to the Internet.
 //! When both NSGs allow, the rule reported is the allow of the NSG evaluated last (D10).
 
 use super::tags::{is_internet, IMDS, WIRESERVER};
@@ -56,7 +56,7 @@ pub struct NicNsgs<'a> {
 }
 
 /// The VM agent's ports on WireServer: "not subject to the configured network security groups"
-/// ([WIRE], docs/semantics/dataplane.md 1.5), so not even a rule naming AzurePlatformDNS filters them.
+/// (\[WIRE\], docs/semantics/dataplane.md 1.5), so not even a rule naming AzurePlatformDNS filters them.
 pub const VM_AGENT_PORTS: [u16; 2] = [80, 32526];
 
 impl<'a> NicNsgs<'a> {

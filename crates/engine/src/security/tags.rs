@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::{AsgId, RoutePrefix, SubnetId, Topology};
 
-/// The host virtual IP: DNS, DHCP, health probes (docs/semantics/dataplane.md 1.5, [WIRE]).
+/// The host virtual IP: DNS, DHCP, health probes (docs/semantics/dataplane.md 1.5, \[WIRE\]).
 pub const WIRESERVER: Ipv4Addr = Ipv4Addr::new(168, 63, 129, 16);
 /// The instance metadata service.
 pub const IMDS: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);

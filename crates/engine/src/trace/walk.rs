@@ -192,7 +192,7 @@ impl<'w, 'a> Walker<'w, 'a> {
                     packet,
                     true,
                 );
-                self.from_internet(packet);
+                self.arrive_from_internet(packet);
             }
             Endpoint::OnPremises { site, .. } => {
                 let lng = &t.local_gateways[site.index()];
@@ -720,7 +720,7 @@ impl<'w, 'a> Walker<'w, 'a> {
     /// A load balancer's translation of a packet to a backend (docs/semantics/dataplane.md 6.1): the backend's
     /// address and port, or with Floating IP the packet unchanged; the flow is kept for the
     /// reply.
-    fn to_backend(
+    fn translate_to_backend(
         &mut self,
         lb: LoadBalancerId,
         packet: FiveTuple,
@@ -1062,7 +1062,9 @@ impl<'w, 'a> Walker<'w, 'a> {
         }
         match resolve(self.f.addresses, out.dst) {
             // The destination is a lab public address: the packet comes back in from the Internet.
-            Endpoint::PublicIp { .. } | Endpoint::LoadBalancer { .. } => self.from_internet(out),
+            Endpoint::PublicIp { .. } | Endpoint::LoadBalancer { .. } => {
+                self.arrive_from_internet(out)
+            }
             _ => self.deliver(
                 Egress::Internet,
                 "Internet".into(),
@@ -1075,7 +1077,7 @@ impl<'w, 'a> Walker<'w, 'a> {
 
     /// A packet from the Internet: a public IP translates to the NIC's private address; a load
     /// balancer frontend sends it to a backend; a private address is unreachable.
-    fn from_internet(&mut self, packet: FiveTuple) {
+    fn arrive_from_internet(&mut self, packet: FiveTuple) {
         let t = self.f.topology;
         match resolve(self.f.addresses, packet.dst) {
             Endpoint::PublicIp { nic, private, .. } => {
@@ -1211,7 +1213,7 @@ impl<'w, 'a> Walker<'w, 'a> {
                 );
                 return;
             };
-            let inside = self.to_backend(
+            let inside = self.translate_to_backend(
                 lb,
                 packet,
                 ip,
@@ -1288,7 +1290,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             return;
         };
         // Backend port 0 (HA ports) keeps the packet's own port.
-        let inside = self.to_backend(
+        let inside = self.translate_to_backend(
             lb,
             packet,
             ip,
@@ -1436,7 +1438,7 @@ fn site_name(t: &Topology, site: vnetlab_model::LocalGatewayId) -> String {
     )
 }
 
-/// docs/semantics/dataplane.md 4.4 ([FAQ]): VNets carry unicast only; broadcast (255.255.255.255 or the
+/// docs/semantics/dataplane.md 4.4 (\[FAQ\]): VNets carry unicast only; broadcast (255.255.255.255 or the
 /// sender's subnet's last address, 4.2) and multicast (224.0.0.0/4) are dropped where they are
 /// sent.
 /// IP-in-IP and GRE are not carried, and UDP from source port 65330 is the host's
@@ -1538,7 +1540,7 @@ pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> T
                 reply_packet,
                 true,
             );
-            r.from_internet(reply_packet);
+            r.arrive_from_internet(reply_packet);
         }
         (None, Endpoint::OnPremises { ip, .. }, _) => match f.addresses.site(ip) {
             Some((site, gateway)) => {

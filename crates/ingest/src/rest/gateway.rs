@@ -10,7 +10,7 @@ use vnetlab_model::{
     BgpPeer, Connection, ConnectionKind, GatewayType, LocalNetworkGateway, VirtualNetworkGateway,
 };
 
-/// Azure's default gateway ASN (docs/semantics/routing.md 6, [BGP-FAQ]).
+/// Azure's default gateway ASN (docs/semantics/routing.md 6, \[BGP-FAQ\]).
 const DEFAULT_ASN: u32 = 65515;
 
 pub(super) fn build_gateways(b: &mut Builder) {

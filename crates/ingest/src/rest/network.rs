@@ -1,5 +1,5 @@
 //! Virtual networks, subnets, peerings and NAT gateways from their REST shapes
-//! (virtualNetwork.json [SPEC-VNET]; docs/semantics/routing.md 7).
+//! (virtualNetwork.json \[SPEC-VNET\]; docs/semantics/routing.md 7).
 
 use super::{pick, Builder, Target};
 use crate::value::Reader;

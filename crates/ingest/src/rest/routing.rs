@@ -1,4 +1,4 @@
-//! Route tables and their routes from the REST shape (routeTable.json [SPEC-RT]; docs/semantics/routing.md 5).
+//! Route tables and their routes from the REST shape (routeTable.json \[SPEC-RT\]; docs/semantics/routing.md 5).
 
 use super::{pick, Builder, Target};
 use crate::value::Reader;

@@ -157,14 +157,12 @@ pub(super) fn build_nsgs(b: &mut Builder) {
     }
 }
 
+/// Parses one entry of a rule field, or gives the error message and an optional hint.
+type EntryParser<T> = fn(&str) -> Result<T, (String, Option<String>)>;
+
 /// A rule field in its singular or plural form (augmented rules, NSGO), each entry parsed;
 /// a bad entry is reported at its own path.
-fn typed<T>(
-    r: &mut Reader,
-    single: &str,
-    plural: &str,
-    parse: fn(&str) -> Result<T, (String, Option<String>)>,
-) -> Vec<T> {
+fn typed<T>(r: &mut Reader, single: &str, plural: &str, parse: EntryParser<T>) -> Vec<T> {
     let mut entries: Vec<(String, &str)> = r
         .str(single)
         .map(|s| (single.to_string(), s))

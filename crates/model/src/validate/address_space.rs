@@ -1,4 +1,4 @@
-//! VNet address spaces and subnet prefixes (docs/semantics/dataplane.md 4.1, [FAQ]): forbidden ranges, subnet
+//! VNet address spaces and subnet prefixes (docs/semantics/dataplane.md 4.1, \[FAQ\]): forbidden ranges, subnet
 //! sizes /29 to /2, subnets inside their VNet and not overlapping each other.
 
 use crate::addressing::{

@@ -1,4 +1,4 @@
-//! Virtual network gateway rules (docs/semantics/dataplane.md 7, [VPNSKU]; docs/semantics/routing.md 7 [GW-TRANSIT]): gateways
+//! Virtual network gateway rules (docs/semantics/dataplane.md 7, \[VPNSKU\]; docs/semantics/routing.md 7 \[GW-TRANSIT\]): gateways
 //! live in a subnet named GatewaySubnet, a VNet has at most one VPN and one ExpressRoute
 //! gateway, the Basic SKU has no BGP, no active-active and no gateway transit; a BGP connection
 //! needs a BGP gateway.

@@ -1,4 +1,4 @@
-//! Static private addresses (docs/semantics/dataplane.md 4.2-4.3, [PRIV]): a static address must lie inside
+//! Static private addresses (docs/semantics/dataplane.md 4.2-4.3, \[PRIV\]): a static address must lie inside
 //! its subnet, must not be one of the five reserved addresses, and must not be in use in the
 //! same VNet (separate VNets may reuse addresses). Private endpoints' addresses count too.
 

@@ -1,11 +1,11 @@
-//! Load balancers (docs/semantics/dataplane.md 6.1, [PROBE]; 4.2 for addresses): HTTP(S) health probes are
+//! Load balancers (docs/semantics/dataplane.md 6.1, \[PROBE\]; 4.2 for addresses): HTTP(S) health probes are
 //! refused on the ports Azure reserves for them, and an internal frontend's private address
 //! must lie in its subnet outside the five reserved addresses, as a NIC's must.
 
 use crate::diagnostic::Diagnostic;
 use crate::topology::Topology;
 
-/// Ports an HTTP or HTTPS probe may not use ([PROBE]).
+/// Ports an HTTP or HTTPS probe may not use (\[PROBE\]).
 pub const HTTP_PROBE_REFUSED_PORTS: [u16; 9] = [19, 21, 25, 70, 110, 119, 143, 220, 993];
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {

@@ -1,4 +1,4 @@
-//! VNet peering rules (docs/semantics/routing.md 7; [SPEC-VNET]; [GW-DIFF-REGION]): peered address spaces
+//! VNet peering rules (docs/semantics/routing.md 7; \[SPEC-VNET\]; \[GW-DIFF-REGION\]): peered address spaces
 //! must not overlap; useRemoteGateways only on one peering, never with a gateway of one's own,
 //! and only towards a VNet whose side allows gateway transit; one VNet's peers must not
 //! overlap each other.

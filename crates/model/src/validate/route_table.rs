@@ -1,4 +1,4 @@
-//! Route table rules (docs/semantics/routing.md 2.1, 3.2 E8, 5.2; [SPEC-RT]; [LIMITS]): VirtualAppliance needs
+//! Route table rules (docs/semantics/routing.md 2.1, 3.2 E8, 5.2; \[SPEC-RT\]; \[LIMITS\]): VirtualAppliance needs
 //! a next hop IP and no other type may carry one; VNetPeering and VirtualNetworkServiceEndpoint
 //! are platform-only; one route per prefix; at most 400 routes and 25 service-tag routes; a
 //! VirtualNetworkGateway next hop needs a VPN gateway, and is refused where VPN and ExpressRoute
