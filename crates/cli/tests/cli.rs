@@ -152,8 +152,8 @@ fn bad_arguments_are_usage_errors() {
 
 #[test]
 fn an_invalid_file_exits_1_with_every_problem() {
-    let dir = std::env::temp_dir().join(format!("vnetlab-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
     let file = dir.join("bad.json");
     let broken = std::fs::read_to_string(example())
         .unwrap()
@@ -164,7 +164,6 @@ fn an_invalid_file_exits_1_with_every_problem() {
         );
     std::fs::write(&file, broken).unwrap();
     let out = vnetlab(&["validate", file.to_str().unwrap()]);
-    std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
@@ -186,8 +185,8 @@ fn an_invalid_file_exits_1_with_every_problem() {
 
 #[test]
 fn a_service_tag_file_overrides_the_bundled_snapshot() {
-    let dir = std::env::temp_dir().join(format!("vnetlab-tags-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
     let tags = dir.join("tags.json");
     std::fs::write(&tags, r#"{"changeNumber": 999, "cloud": "Public", "values": [
         {"name": "Storage.EastUS", "id": "Storage.EastUS", "properties": {"region": "eastus", "addressPrefixes": ["203.0.113.0/24", "2001:db8::/32"]}}]}"#).unwrap();
@@ -211,7 +210,6 @@ fn a_service_tag_file_overrides_the_bundled_snapshot() {
         "--nic",
         "vm1-nic",
     ]);
-    std::fs::remove_dir_all(&dir).unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let se = json["value"]

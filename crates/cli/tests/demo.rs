@@ -63,8 +63,8 @@ fn demo_explains_each_next_hop() {
 
 #[test]
 fn demo_write_gives_a_valid_lab_file() {
-    let dir = std::env::temp_dir().join(format!("vnetlab-demo-write-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
     let file = dir.join("homelab.yaml");
     let written = vnetlab(&["demo", "--write", file.to_str().unwrap()]);
     let valid = vnetlab(&["validate", file.to_str().unwrap()]);
@@ -77,7 +77,6 @@ fn demo_write_gives_a_valid_lab_file() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    std::fs::remove_dir_all(&dir).unwrap();
     assert!(written.status.success());
     assert!(
         valid.status.success(),

@@ -59,8 +59,8 @@ fn check_reports_each_violation_with_its_trace_and_exits_1() {
 
 #[test]
 fn check_refuses_a_bad_intents_file_with_its_place() {
-    let dir = std::env::temp_dir().join(format!("vnetlab-intents-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
     let bad = dir.join("bad.yaml");
     std::fs::write(
         &bad,
@@ -85,7 +85,6 @@ fn check_refuses_a_bad_intents_file_with_its_place() {
         "--intents",
         unknown.to_str().unwrap(),
     ]);
-    std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.yaml:2:"), "{stderr}");

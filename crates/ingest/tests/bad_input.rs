@@ -62,12 +62,11 @@ fn syntax_errors_give_line_and_column() {
 
 #[test]
 fn garbage_bytes_are_not_text() {
-    let dir = std::env::temp_dir().join(format!("vnetlab-bad-input-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
     let file = dir.join("garbage.json");
     std::fs::write(&file, b"[{\"type\": \"\xff\xfe\x00garbage").unwrap();
     let diags = load_path(&file, ServiceTags::bundled()).unwrap_err();
-    std::fs::remove_dir_all(&dir).unwrap();
     assert!(
         diags[0]
             .message
