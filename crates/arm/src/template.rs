@@ -959,11 +959,14 @@ pub struct Deployed {
 
 /// Deploys a template: the resources it creates, as REST JSON.
 /// Every problem of the parameters is reported at once, as ARM lists them.
+/// `modelled` names the full resource types the caller reads (`Microsoft.Network/virtualNetworks`):
+/// a resource that refers to one of them which the template does not deploy is left out.
 pub fn deploy(
     template: &Value,
     given: Map<String, Value>,
     settings: Settings,
     base_dir: Option<&Path>,
+    modelled: &[&str],
 ) -> Result<Deployed, Vec<TemplateError>> {
     let mut problems = Vec::new();
     for (name, _) in &given {
@@ -1015,7 +1018,10 @@ pub fn deploy(
             ));
         }
     }
-    Ok(leave_out_outside_references(merge_exported_children(out)))
+    Ok(leave_out_outside_references(
+        merge_exported_children(out),
+        modelled,
+    ))
 }
 
 /// The full type a resource ID names (`Microsoft.Network/virtualNetworks/subnets`).
@@ -1051,7 +1057,7 @@ fn references<'v>(v: &'v Value, top: bool, out: &mut Vec<&'v str>) {
 /// A template that deploys into existing infrastructure refers to modelled resources it does
 /// not deploy (a subnet given by parameter): vnetlab cannot see them, so a resource that
 /// refers to one is left out, with a warning, rather than refusing the whole template.
-fn leave_out_outside_references(resources: Vec<(Value, String)>) -> Deployed {
+fn leave_out_outside_references(resources: Vec<(Value, String)>, modelled: &[&str]) -> Deployed {
     let mut deployed: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (r, _) in &resources {
         let id = r["id"].as_str().unwrap_or_default().to_ascii_lowercase();
@@ -1074,11 +1080,7 @@ fn leave_out_outside_references(resources: Vec<(Value, String)>) -> Deployed {
         deployed.insert(id);
     }
     let modelled = |id: &str| {
-        type_of_id(id).is_some_and(|t| {
-            crate::rest::document::MODELLED
-                .iter()
-                .any(|m| m.eq_ignore_ascii_case(&t))
-        })
+        type_of_id(id).is_some_and(|t| modelled.iter().any(|m| m.eq_ignore_ascii_case(&t)))
     };
     let (mut kept, mut paths, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
     for (r, path) in resources {
