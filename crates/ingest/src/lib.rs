@@ -154,7 +154,7 @@ impl Input<'_> {
                 let value = match (vnetlab_arm::template::parse_jsonc(text), strict) {
                     (Ok(v), _) => v,
                     (Err(_), Err(e)) => return Err(vec![json_error(&e, file)]),
-                    (Err(e), Ok(_)) => return Err(vec![Diagnostic::file_error("", e)]),
+                    (Err(e), Ok(_)) => return Err(vec![Diagnostic::file_error("", e.to_string())]),
                 };
                 let doc = Json::from_value(value.clone());
                 if !is_template(&doc) {
@@ -225,7 +225,7 @@ impl Input<'_> {
                 given.extend(values);
             } else {
                 let (name, value) = parameter_pair(p).map_err(|e| {
-                    vec![Diagnostic::file_error("", e)
+                    vec![Diagnostic::file_error("", e.to_string())
                         .with_hint("give a parameters file that exists, or name=value")]
                 })?;
                 given.insert(name, value);
