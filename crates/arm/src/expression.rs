@@ -1,7 +1,7 @@
 //! ARM template expressions: which JSON strings ARM evaluates (`[...]`, with `[[` escaping a
 //! literal bracket) and the parser of the expression language into an AST, per Microsoft's
 //! "Syntax and expressions in ARM templates"
-//! (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-expressions).
+//! (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-expressions>).
 
 use std::borrow::Cow;
 

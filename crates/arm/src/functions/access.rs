@@ -1,6 +1,6 @@
 //! Property (`x.name`) and index (`x[i]`, `x['name']`) access on values, as in ARM expressions:
 //! object keys match ignoring case, array indexes are zero-based integers
-//! (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-expressions).
+//! (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-expressions>).
 
 use super::args::{entry, kind};
 use super::{EvalError, Value};

@@ -1,7 +1,7 @@
 //! Arguments of ARM template functions: count and type checks with ARM's type names, ARM's
 //! case-insensitive object keys, and the text ARM makes of a value where it needs a string
 //! (concat, format, string) — .NET's: `True`/`False` for booleans, compact JSON for arrays and
-//! objects (https://learn.microsoft.com/azure/azure-resource-manager/templates/data-types).
+//! objects (<https://learn.microsoft.com/azure/azure-resource-manager/templates/data-types>).
 
 use super::{Context, Value};
 use serde_json::Map;

@@ -1,7 +1,7 @@
 //! ARM's array functions and those it shares between arrays, strings and objects (array,
 //! concat, contains, createArray, empty, first, flatten, intersection, last, length, range,
 //! skip, take, union), per Microsoft's reference
-//! (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-array).
+//! (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-array>).
 //! String lengths and positions are .NET's (UTF-16 units); union merges objects deeply.
 
 use super::args::{display, entry, kind, wrong, Args, Builtin};

@@ -1,5 +1,5 @@
 //! ARM's CIDR functions (parseCidr, cidrSubnet, cidrHost) for IPv4 and IPv6, per Microsoft's
-//! reference (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-cidr).
+//! reference (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-cidr>).
 //! cidrHost(…, 0) is the first address after the network address. Microsoft documents no /31,
 //! /32, /127 or /128 case: we follow RFC 3021, every address of such a range is usable.
 

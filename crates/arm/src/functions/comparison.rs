@@ -1,6 +1,6 @@
 //! ARM's comparison functions (coalesce, equals, greater, greaterOrEquals, less, lessOrEquals),
 //! per Microsoft's reference
-//! (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-comparison).
+//! (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-comparison>).
 //! Order compares two integers, or two strings ordinally (so 'A' < 'a').
 
 use super::args::{kind, Args, Builtin};

@@ -1,5 +1,5 @@
 //! ARM's deployment functions (deployment, environment, parameters, variables), per Microsoft's reference
-//! (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-deployment).
+//! (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-deployment>).
 //! The values come from the deployment being evaluated (the `Context`).
 
 use super::args::{Args, Builtin};

@@ -1,9 +1,9 @@
 //! ARM's format(): .NET composite formatting — `{index[,alignment][:formatString]}` items with
 //! `{{`/`}}` escapes — with .NET's standard numeric formats D, N, F, G and X and zero-digit
 //! custom formats (`000`) for numbers, per Microsoft's reference
-//! (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-string#format)
+//! (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-string#format>)
 //! and .NET's "Standard numeric format strings"
-//! (https://learn.microsoft.com/dotnet/standard/base-types/standard-numeric-format-strings).
+//! (<https://learn.microsoft.com/dotnet/standard/base-types/standard-numeric-format-strings>).
 
 use super::args::{display, Args};
 use super::{text, Value};

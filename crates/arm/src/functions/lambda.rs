@@ -1,6 +1,6 @@
 //! ARM's lambda functions (filter, map, reduce, sort, toObject, with lambda and
 //! lambdaVariables), per Microsoft's reference
-//! (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-lambda).
+//! (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-lambda>).
 //! A lambda is only an argument of these functions: `lambda('x', ['i',] body)`; filter, map and
 //! reduce also pass the element's index to a lambda that names one more parameter.
 

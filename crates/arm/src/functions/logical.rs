@@ -1,5 +1,5 @@
 //! ARM's logical functions (and, bool, false, if, not, or, true), per Microsoft's reference
-//! (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-logical).
+//! (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-logical>).
 //! `if` evaluates only the branch it returns, so a template may guard a branch that would fail.
 
 use super::args::{kind, wrong, Args, Builtin};

@@ -1,6 +1,6 @@
 //! ARM's numeric functions (add, copyIndex, div, int, max, min, mod, mul, sub) on 64-bit
 //! integers, per Microsoft's reference
-//! (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-numeric).
+//! (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-numeric>).
 //! Overflow and division by zero are errors.
 
 use super::args::{wrong, Args, Builtin};

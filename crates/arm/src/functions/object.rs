@@ -1,5 +1,5 @@
 //! ARM's object functions (createObject, items, json, null, objectKeys, shallowMerge, tryGet),
-//! per Microsoft's reference (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-object).
+//! per Microsoft's reference (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-object>).
 //! json() reads JSON as leniently as ARM's Json.NET does (single quotes, comments). contains,
 //! empty, intersection, length and union also take objects; they are in `array`.
 

@@ -1,6 +1,6 @@
 //! ARM's resource functions that build and follow resource IDs (extensionResourceId,
 //! reference, resourceId, subscriptionResourceId, tenantResourceId), per Microsoft's reference
-//! (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-resource).
+//! (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-resource>).
 //! A type `Namespace/type1/type2` takes one name per type: `.../providers/Namespace/type1/name1/type2/name2`.
 
 use super::args::{Args, Builtin};

@@ -1,5 +1,5 @@
 //! ARM's scope functions (resourceGroup, subscription, tenant), per Microsoft's reference
-//! (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-scope).
+//! (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-scope>).
 //! The values come from the deployment being evaluated (the `Context`).
 
 use super::args::{Args, Builtin};

@@ -1,6 +1,6 @@
 //! ARM's string functions (base64*, dataUri*, endsWith/startsWith, indexOf/lastIndexOf, join,
 //! padLeft, replace, split, string, substring, toLower/toUpper, trim, uri*), per Microsoft's
-//! reference (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-string).
+//! reference (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-string>).
 //! format is in `format`, guid and uniqueString in `unique`, and the functions shared with
 //! arrays (concat, contains, empty, first, last, length, skip, take) in `array`.
 

@@ -1,6 +1,6 @@
 //! .NET string semantics that ARM's string functions inherit: lengths, positions and counts are
 //! in UTF-16 code units, and "ignore case" comparisons are ordinal, unit by unit
-//! (https://learn.microsoft.com/dotnet/api/system.string#remarks).
+//! (<https://learn.microsoft.com/dotnet/api/system.string#remarks>).
 
 /// The UTF-16 code units of `s`.
 pub(super) fn units(s: &str) -> Vec<u16> {

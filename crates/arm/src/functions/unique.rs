@@ -1,5 +1,5 @@
 //! ARM's deterministic name functions uniqueString and guid, with Azure's own algorithms so
-//! names match real deployments (the functions: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-string#uniquestring).
+//! names match real deployments (the functions: <https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-string#uniquestring>).
 //! Both join their string arguments with '-' and hash the UTF-8 bytes:
 //! - uniqueString: the 64-bit MurmurHash variant of Microsoft.WindowsAzure.ResourceStack
 //!   (`Algorithms.ComputeHash`, as Azure.Deployments.Expression's UniqueStringFunction calls
