@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
-use vnetlab_ingest::arm::functions::{evaluate_string, Context};
+use vnetlab_arm::functions::{evaluate_string, Context};
 
 /// A deployment with one parameter, one variable and one loop, so expressions that ask for them
 /// get answers.

@@ -2,12 +2,12 @@
 //! prints the effective routes and the next hop to on-premises, the Internet and the other
 //! spoke, each with the route that decided.
 
-use crate::{load, Failed};
+use crate::inputs::Inputs;
+use crate::Failed;
 use std::io::Write;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use vnetlab_analysis::{effective_routes, next_hop, Analysis};
-use vnetlab_model::service_tags::ServiceTags;
 
 pub const HOMELAB: &str = include_str!("../../../examples/homelab.yaml");
 
@@ -42,7 +42,7 @@ const PROBES: [(&str, Ipv4Addr); 4] = [
     ("spoke2 10.2.0.4", Ipv4Addr::new(10, 2, 0, 4)),
 ];
 
-pub fn run(tags: &ServiceTags) -> Result<(), Failed> {
+pub fn run(inputs: &Inputs) -> Result<(), Failed> {
     let dir = std::env::temp_dir().join(format!("vnetlab-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| {
         eprintln!("error: cannot create {}: {e}", dir.display());
@@ -54,10 +54,10 @@ pub fn run(tags: &ServiceTags) -> Result<(), Failed> {
             eprintln!("error: cannot write {}: {e}", file.display());
             Failed
         })
-        .and_then(|_| load(&file, tags));
+        .and_then(|_| inputs.load(&file));
     let _ = std::fs::remove_dir_all(&dir);
     let loaded = loaded?;
-    let a = Analysis::new(&loaded.topology, tags);
+    let a = Analysis::new(&loaded.topology, &inputs.tags);
     outln!("vnetlab demo: an Azure learner's home lab (on-premises, S2S VPN, hub, two spokes, an IDS appliance)");
     outln!("Write it out to edit it: vnetlab demo --write homelab.yaml\n");
     for (vm_name, own_spoke) in [

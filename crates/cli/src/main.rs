@@ -1,5 +1,6 @@
 //! The `vnetlab` command: argument parsing and output. Every answer comes from the analysis
-//! crate; this file only routes commands and prints.
+//! crate; this file parses the arguments and routes each command to its module (`query`,
+//! `files`, `lab`, `demo`), with the service tags and deployment options as one value.
 
 /// Writes to stdout; a closed pipe (`vnetlab routes ... | head`) ends the program quietly
 /// instead of panicking.
@@ -12,20 +13,16 @@ macro_rules! outln {
 }
 
 mod demo;
+mod files;
+mod inputs;
 mod lab;
+mod query;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use std::borrow::Cow;
-use std::net::{Ipv4Addr, SocketAddrV4};
-use std::path::{Path, PathBuf};
+use inputs::Inputs;
+use std::path::PathBuf;
 use std::process::ExitCode;
-use vnetlab_analysis::{
-    diff, effective_routes, effective_security_rules, intents, ip_flow_verify, next_hop, reach,
-    trace, Analysis, QueryError,
-};
-use vnetlab_ingest::Loaded;
-use vnetlab_model::service_tags::ServiceTags;
-use vnetlab_model::Direction;
+use vnetlab_analysis::QueryError;
 
 /// glibc's malloc slows down badly once a large matrix has been built and freed (a diff's
 /// first allocations after building its baseline took tens of milliseconds); mimalloc does not.
@@ -65,30 +62,10 @@ struct DeploymentArgs {
     location: Option<String>,
 }
 
-/// This invocation's template options: every command reads its topology with them.
-static DEPLOYMENT: std::sync::OnceLock<vnetlab_ingest::Options> = std::sync::OnceLock::new();
-
 #[derive(Clone, Copy, ValueEnum)]
 enum Output {
     Table,
     Json,
-}
-
-/// The flow a trace or a matrix follows.
-#[derive(clap::Args)]
-struct ProbeArgs {
-    /// tcp, udp, icmp, esp, ah, gre or ipip (GRE and IP-in-IP are not carried in a VNet).
-    #[arg(long, default_value = "tcp")]
-    protocol: String,
-    /// Destination port for tcp and udp (default 443).
-    #[arg(long)]
-    port: Option<u16>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FlowDirection {
-    Inbound,
-    Outbound,
 }
 
 #[derive(Subcommand)]
@@ -96,98 +73,21 @@ enum Command {
     /// Check a topology; exit 0 when Azure would accept it, otherwise list every problem and exit 1.
     Validate { file: PathBuf },
     /// The effective routes of a NIC, like `az network nic show-effective-route-table`.
-    Routes {
-        file: PathBuf,
-        /// NIC name or resource ID.
-        #[arg(long)]
-        nic: String,
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: Output,
-    },
+    Routes(query::NicArgs),
     /// The next hop of a packet, like `az network watcher show-next-hop`.
-    NextHop {
-        file: PathBuf,
-        #[arg(long)]
-        vm: String,
-        #[arg(long)]
-        source_ip: Ipv4Addr,
-        #[arg(long)]
-        dest_ip: Ipv4Addr,
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: Output,
-    },
+    NextHop(query::NextHopArgs),
     /// The effective security rules of a NIC, like `az network nic list-effective-nsg`.
-    Nsg {
-        file: PathBuf,
-        /// NIC name or resource ID.
-        #[arg(long)]
-        nic: String,
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: Output,
-    },
+    Nsg(query::NicArgs),
     /// Whether the NSGs allow a packet, like `az network watcher test-ip-flow`.
-    TestIpFlow {
-        file: PathBuf,
-        #[arg(long)]
-        vm: String,
-        #[arg(long, value_enum, ignore_case = true)]
-        direction: FlowDirection,
-        /// TCP or UDP (Azure refuses ICMP here).
-        #[arg(long)]
-        protocol: String,
-        /// The VM's side: IP:PORT.
-        #[arg(long)]
-        local: SocketAddrV4,
-        /// The other side: IP:PORT.
-        #[arg(long)]
-        remote: SocketAddrV4,
-        /// The NIC, needed when the VM has several NICs and one forwards IP.
-        #[arg(long)]
-        nic: Option<String>,
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: Output,
-    },
+    TestIpFlow(query::TestIpFlowArgs),
     /// The path of a packet hop by hop, with the rule or route that decides each step.
-    Trace {
-        file: PathBuf,
-        /// A VM (its primary address) or an address: an Internet host, an on-premises host.
-        #[arg(long)]
-        from: String,
-        #[arg(long)]
-        to: String,
-        #[command(flatten)]
-        probe: ProbeArgs,
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: Output,
-    },
+    Trace(query::TraceArgs),
     /// The reachability matrix between every VM, on-premises site and the Internet.
-    Reach {
-        file: PathBuf,
-        #[command(flatten)]
-        probe: ProbeArgs,
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: Output,
-    },
+    Reach(query::ReachArgs),
     /// Check reachability intents (for CI): prints each violation with its trace, exits 1 on any.
-    Check {
-        file: PathBuf,
-        #[arg(long, value_name = "INTENTS.yaml")]
-        intents: PathBuf,
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: Output,
-    },
+    Check(query::CheckArgs),
     /// The flows whose verdict changes between two versions of a topology.
-    Diff {
-        old: PathBuf,
-        new: PathBuf,
-        /// Compare one protocol (tcp, udp, icmp, esp, ah, gre, ipip) instead of the default set of probes.
-        #[arg(long)]
-        protocol: Option<String>,
-        #[arg(long)]
-        port: Option<u16>,
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: Output,
-    },
+    Diff(query::DiffArgs),
     /// Bring a topology up as a live lab: every VM a network namespace on the vnetlab switch.
     /// Returns once every VM has its DHCP lease (the switch goes on in the background).
     Up {
@@ -259,219 +159,37 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failed> {
-    let tags = load_tags(cli.service_tags.as_deref())?;
     let d = cli.deployment;
-    let _ = DEPLOYMENT.set(vnetlab_ingest::Options {
-        parameters: d.parameters,
-        subscription: d.subscription,
-        resource_group: d.resource_group,
-        location: d.location,
-    });
+    let inputs = Inputs::new(
+        cli.service_tags.as_deref(),
+        vnetlab_ingest::Options {
+            parameters: d.parameters,
+            subscription: d.subscription,
+            resource_group: d.resource_group,
+            location: d.location,
+        },
+    )?;
     match cli.command {
-        Command::Validate { file } => {
-            let loaded = load(&file, &tags)?;
-            let t = &loaded.topology;
-            outln!(
-                "{}: valid ({} VNets, {} subnets, {} peerings, {} NICs, {} VMs, {} route tables, {} NSGs, {} gateways)",
-                file.display(), t.vnets.len(), t.subnets.len(), t.peerings.len(), t.nics.len(), t.vms.len(), t.route_tables.len(), t.nsgs.len(), t.gateways.len()
-            );
-            Ok(())
-        }
-        Command::Routes { file, nic, output } => {
-            let loaded = load(&file, &tags)?;
-            let a = Analysis::new(&loaded.topology, &tags);
-            let nic = effective_routes::find_nic(a.topology, &nic).map_err(report)?;
-            let routes = effective_routes::for_nic(&a, nic);
-            match output {
-                Output::Json => print_json(&effective_routes::to_json(&routes)),
-                Output::Table => out!("{}", effective_routes::to_table(&routes)),
-            }
-            Ok(())
-        }
-        Command::NextHop {
-            file,
-            vm,
-            source_ip,
-            dest_ip,
-            output,
-        } => {
-            let loaded = load(&file, &tags)?;
-            let a = Analysis::new(&loaded.topology, &tags);
-            let vm = next_hop::find_vm(&a, &vm).map_err(report)?;
-            let (_, subnet) = next_hop::source_nic(&a, vm, source_ip).map_err(report)?;
-            let (hop, reason) = next_hop::next_hop(&a, subnet, dest_ip);
-            match output {
-                Output::Json => print_json(&hop),
-                Output::Table => {
-                    outln!("Next hop type        {}", hop.next_hop_type);
-                    outln!(
-                        "IP address           {}",
-                        hop.next_hop_ip_address.as_deref().unwrap_or("-")
-                    );
-                    outln!("Route table ID       {}", hop.route_table_id);
-                    outln!("Why                  {reason}");
-                }
-            }
-            Ok(())
-        }
-        Command::Nsg { file, nic, output } => {
-            let loaded = load(&file, &tags)?;
-            let a = Analysis::new(&loaded.topology, &tags);
-            let nic = effective_routes::find_nic(a.topology, &nic).map_err(report)?;
-            match output {
-                Output::Json => print_json(&effective_security_rules::to_json(&a, nic)),
-                Output::Table => out!("{}", effective_security_rules::to_table(&a, nic)),
-            }
-            Ok(())
-        }
-        Command::TestIpFlow {
-            file,
-            vm,
-            direction,
-            protocol,
-            local,
-            remote,
-            nic,
-            output,
-        } => {
-            let loaded = load(&file, &tags)?;
-            let a = Analysis::new(&loaded.topology, &tags);
-            let vm = next_hop::find_vm(&a, &vm).map_err(report)?;
-            let nic =
-                ip_flow_verify::target_nic(&a, vm, nic.as_deref(), *local.ip()).map_err(report)?;
-            let query = ip_flow_verify::Query {
-                direction: match direction {
-                    FlowDirection::Inbound => Direction::Inbound,
-                    FlowDirection::Outbound => Direction::Outbound,
-                },
-                protocol,
-                local: (*local.ip(), local.port()),
-                remote: (*remote.ip(), remote.port()),
-            };
-            let verified = ip_flow_verify::verify(&a, nic, &query).map_err(report)?;
-            match output {
-                Output::Json => print_json(&verified.result),
-                Output::Table => {
-                    outln!("Access               {}", verified.result.access);
-                    outln!(
-                        "Rule                 {}",
-                        verified.result.rule_name.as_deref().unwrap_or("-")
-                    );
-                    outln!(
-                        "NSG                  {}",
-                        verified.nsg.as_deref().unwrap_or("-")
-                    );
-                    outln!("Why                  {}", verified.why);
-                }
-            }
-            Ok(())
-        }
-        Command::Trace {
-            file,
-            from,
-            to,
-            probe,
-            output,
-        } => {
-            let loaded = load(&file, &tags)?;
-            let a = Analysis::new(&loaded.topology, &tags);
-            let from = trace::endpoint_address(&a, &from).map_err(report)?;
-            let to = trace::endpoint_address(&a, &to).map_err(report)?;
-            let probe = trace::probe(&probe.protocol, probe.port).map_err(report)?;
-            let tr = trace::run(&a, from, to, probe);
-            match output {
-                Output::Json => print_json(&trace::to_json(&tr)),
-                Output::Table => out!("{}", trace::to_table(&tr)),
-            }
-            Ok(())
-        }
-        Command::Reach {
-            file,
-            probe,
-            output,
-        } => {
-            let loaded = load(&file, &tags)?;
-            let a = Analysis::new(&loaded.topology, &tags);
-            let probe = trace::probe(&probe.protocol, probe.port).map_err(report)?;
-            let m = reach::matrix(&a, probe);
-            match output {
-                Output::Json => print_json(&reach::to_json(&m, probe)),
-                Output::Table => out!("{}", reach::to_table(&m)),
-            }
-            Ok(())
-        }
-        Command::Check {
-            file,
-            intents,
-            output,
-        } => {
-            let loaded = load(&file, &tags)?;
-            let a = Analysis::new(&loaded.topology, &tags);
-            let text = std::fs::read_to_string(&intents).map_err(|e| {
-                eprintln!("error: cannot read {}: {e}", intents.display());
-                Failed
-            })?;
-            let list = vnetlab_ingest::intents::parse(&text, &intents.display().to_string())
-                .map_err(|d| {
-                    eprintln!("{d}");
-                    Failed
-                })?;
-            let results = list
-                .iter()
-                .enumerate()
-                .map(|(i, intent)| intents::check(&a, intent, i))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(report)?;
-            match output {
-                Output::Json => print_json(&results),
-                Output::Table => out!("{}", intents::to_text(&results)),
-            }
-            if results.iter().all(|r| r.passed) {
-                Ok(())
-            } else {
-                Err(Failed)
-            }
-        }
-        Command::Diff {
-            old,
-            new,
-            protocol,
-            port,
-            output,
-        } => {
-            let (before, after) = (load(&old, &tags)?, load(&new, &tags)?);
-            let (a, b) = (
-                Analysis::new(&before.topology, &tags),
-                Analysis::new(&after.topology, &tags),
-            );
-            let probes = match protocol {
-                Some(p) => vec![trace::probe(&p, port).map_err(report)?],
-                None => diff::DEFAULT_PROBES
-                    .iter()
-                    .map(|(protocol, port)| vnetlab_engine::trace::Probe {
-                        protocol: *protocol,
-                        port: *port,
-                    })
-                    .collect(),
-            };
-            let changes = diff::diff(&a, &b, &probes);
-            match output {
-                Output::Json => print_json(&changes),
-                Output::Table => out!("{}", diff::to_text(&changes)),
-            }
-            Ok(())
-        }
+        Command::Validate { file } => files::validate(&inputs, &file),
+        Command::Routes(args) => query::routes(&inputs, args),
+        Command::NextHop(args) => query::next_hop(&inputs, args),
+        Command::Nsg(args) => query::nsg(&inputs, args),
+        Command::TestIpFlow(args) => query::test_ip_flow(&inputs, args),
+        Command::Trace(args) => query::trace(&inputs, args),
+        Command::Reach(args) => query::reach(&inputs, args),
+        Command::Check(args) => query::check(&inputs, args),
+        Command::Diff(args) => query::diff(&inputs, args),
         Command::Up {
             file,
             name,
             foreground,
             pcap_dir,
         } => {
-            let loaded = load(&file, &tags)?;
+            let loaded = inputs.load(&file)?;
             lab::up(
                 &file,
                 &loaded.topology,
-                &tags,
+                &inputs.tags,
                 name.as_deref(),
                 foreground,
                 pcap_dir,
@@ -491,29 +209,9 @@ fn run(cli: Cli) -> Result<(), Failed> {
             seconds,
         } => lab::capture(&name, &nic, &write, count, seconds),
         Command::Down { lab: name } => lab::down(&name),
-        Command::Import { file, output } => {
-            let loaded = load(&file, &tags)?;
-            let yaml = vnetlab_ingest::lab_file::export::to_yaml(&loaded.topology);
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, yaml).map_err(|e| {
-                        eprintln!("error: cannot write {}: {e}", path.display());
-                        Failed
-                    })?;
-                    outln!(
-                        "wrote {} ({} VNets, {} VMs) from {}",
-                        path.display(),
-                        loaded.topology.vnets.len(),
-                        loaded.topology.vms.len(),
-                        file.display()
-                    );
-                }
-                None => out!("{yaml}"),
-            }
-            Ok(())
-        }
+        Command::Import { file, output } => files::import(&inputs, &file, output.as_deref()),
         Command::Demo { write: Some(path) } => demo::write(&path),
-        Command::Demo { write: None } => demo::run(&tags),
+        Command::Demo { write: None } => demo::run(&inputs),
         Command::Schema => {
             print_json(&vnetlab_ingest::lab_file::json_schema());
             Ok(())
@@ -542,44 +240,4 @@ fn emit(args: std::fmt::Arguments) {
 fn report(e: QueryError) -> Failed {
     eprintln!("{e}");
     Failed
-}
-
-fn load_tags(path: Option<&Path>) -> Result<Cow<'static, ServiceTags>, Failed> {
-    let Some(path) = path else {
-        return Ok(Cow::Borrowed(ServiceTags::bundled()));
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!(
-            "error: cannot read service-tag file {}: {e}",
-            path.display()
-        );
-        Failed
-    })?;
-    ServiceTags::from_json(&text).map(Cow::Owned).map_err(|e| {
-        eprintln!("error: {}: {e}\n  hint: download ServiceTags_Public_*.json from Microsoft's download center", path.display());
-        Failed
-    })
-}
-
-fn load(file: &Path, tags: &ServiceTags) -> Result<Loaded, Failed> {
-    match vnetlab_ingest::load_path_with(file, tags, DEPLOYMENT.get_or_init(Default::default)) {
-        Ok(loaded) => {
-            for w in &loaded.warnings {
-                eprintln!("{w}");
-            }
-            Ok(loaded)
-        }
-        Err(diags) => {
-            let errors = diags.iter().filter(|d| d.is_error()).count();
-            for d in &diags {
-                eprintln!("{d}");
-            }
-            eprintln!(
-                "{}: {errors} error{} found",
-                file.display(),
-                if errors == 1 { "" } else { "s" }
-            );
-            Err(Failed)
-        }
-    }
 }

@@ -2,7 +2,6 @@
 //! or the vnetlab YAML lab file), builds the model, validates it, and reports every problem
 //! with its place.
 
-pub mod arm;
 pub mod intents;
 pub mod json;
 pub mod lab_file;
@@ -152,10 +151,10 @@ impl Input<'_> {
                     }
                 }
                 // A template, or JSON with comments or multi-line strings (JSONC).
-                let value = match (arm::template::parse_jsonc(text), strict) {
+                let value = match (vnetlab_arm::template::parse_jsonc(text), strict) {
                     (Ok(v), _) => v,
                     (Err(_), Err(e)) => return Err(vec![json_error(&e, file)]),
-                    (Err(e), Ok(_)) => return Err(vec![Diagnostic::file_error("", e)]),
+                    (Err(e), Ok(_)) => return Err(vec![Diagnostic::file_error("", e.to_string())]),
                 };
                 let doc = Json::from_value(value.clone());
                 if !is_template(&doc) {
@@ -207,8 +206,10 @@ impl Input<'_> {
     fn deploy(
         &self,
         template: &serde_json::Value,
-    ) -> Result<arm::template::Deployed, Vec<Diagnostic>> {
-        use arm::template::{deploy, parameter_pair, parameters_file, parse_jsonc, Settings};
+    ) -> Result<vnetlab_arm::template::Deployed, Vec<Diagnostic>> {
+        use vnetlab_arm::template::{
+            deploy, parameter_pair, parameters_file, parse_jsonc, Settings,
+        };
         let mut given = serde_json::Map::new();
         for p in &self.options.parameters {
             // A parameters file (relative to the working directory, as az reads it), or a pair.
@@ -224,7 +225,7 @@ impl Input<'_> {
                 given.extend(values);
             } else {
                 let (name, value) = parameter_pair(p).map_err(|e| {
-                    vec![Diagnostic::file_error("", e)
+                    vec![Diagnostic::file_error("", e.to_string())
                         .with_hint("give a parameters file that exists, or name=value")]
                 })?;
                 given.insert(name, value);
@@ -249,7 +250,14 @@ impl Input<'_> {
             location: self.options.location.clone().unwrap_or(defaults.location),
             deployment_name: stem,
         };
-        deploy(template, given, settings, self.base_dir).map_err(|errors| {
+        deploy(
+            template,
+            given,
+            settings,
+            self.base_dir,
+            &rest::document::MODELLED,
+        )
+        .map_err(|errors| {
             errors
                 .into_iter()
                 .map(|e| {

@@ -62,7 +62,7 @@ pub trait Context {
     fn variable(&self, name: &str) -> Result<Value, String>;
     /// copyIndex(): the current iteration of the named loop (None: the innermost), without offset.
     fn copy_index(&self, loop_name: Option<&str>) -> Result<i64, String>;
-    /// reference(nameOrId, \[apiVersion\], \['Full'\]): the referenced resource of this deployment:
+    /// `reference(nameOrId, [apiVersion], ['Full'])`: the referenced resource of this deployment:
     /// its properties (or the full resource with 'Full').
     fn reference(&self, name_or_id: &str, full: bool) -> Result<Value, String>;
     /// {"id","name","type","location","properties":{"provisioningState"}}; Value::Null when

@@ -38,7 +38,8 @@ impl Default for Settings {
 }
 
 /// A failure, at a JSON path of the template file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{path}: {message}")]
 pub struct TemplateError {
     pub path: String,
     pub message: String,
@@ -70,18 +71,34 @@ fn member<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
     })
 }
 
+/// Why a template, a parameters file or a `name=value` pair cannot be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InputError {
+    /// Not JSON, even with comments and multi-line strings: the parser's message.
+    #[error("{0}")]
+    Syntax(String),
+    #[error("the file is empty")]
+    Empty,
+    #[error("a parameters file has a \"parameters\" object")]
+    NoParameters,
+    #[error("parameter '{0}' has no \"value\"")]
+    NoValue(String),
+    #[error("'{0}' is neither a parameters file nor name=value")]
+    NotAPair(String),
+}
+
 /// Reads an ARM parameters file (`{"parameters": {"name": {"value": ...}}}`) into values.
 /// A Key Vault reference stands for a secret the lab cannot read: it becomes a placeholder.
-pub fn parameters_file(v: &Value) -> Result<Map<String, Value>, String> {
+pub fn parameters_file(v: &Value) -> Result<Map<String, Value>, InputError> {
     let params = member(v, "parameters")
         .and_then(Value::as_object)
-        .ok_or("a parameters file has a \"parameters\" object")?;
+        .ok_or(InputError::NoParameters)?;
     let mut out = Map::new();
     for (name, p) in params {
         let value = match (member(p, "value"), member(p, "reference")) {
             (Some(v), _) => v.clone(),
             (None, Some(_)) => Value::String("(Key Vault secret)".into()),
-            _ => return Err(format!("parameter '{name}' has no \"value\"")),
+            _ => return Err(InputError::NoValue(name.clone())),
         };
         out.insert(name.clone(), value);
     }
@@ -90,10 +107,10 @@ pub fn parameters_file(v: &Value) -> Result<Map<String, Value>, String> {
 
 /// A `name=value` pair as `az deployment group create --parameters` takes it: the value as
 /// written, converted to the parameter's declared type when the template is read.
-pub fn parameter_pair(pair: &str) -> Result<(String, Value), String> {
+pub fn parameter_pair(pair: &str) -> Result<(String, Value), InputError> {
     let (name, value) = pair
         .split_once('=')
-        .ok_or_else(|| format!("'{pair}' is neither a parameters file nor name=value"))?;
+        .ok_or_else(|| InputError::NotAPair(pair.to_string()))?;
     Ok((name.trim().to_string(), Value::String(value.to_string())))
 }
 
@@ -175,7 +192,7 @@ impl Scope {
                 (None, Some(default)) => {
                     let env = Env { scope: self, loops: Vec::new(), deployment };
                     let path = format!("{}parameters.{declared_name}.defaultValue", prefix(&self.path));
-                    env.eval(default, &path).map_err(|e| format!("{}: {}", e.path, e.message))?
+                    env.eval(default, &path).map_err(|e| e.to_string())?
                 }
                 (None, None) => return Err(format!("parameter '{declared_name}' has no value and no defaultValue: give it with --parameters {declared_name}=VALUE")),
             };
@@ -208,16 +225,13 @@ impl Scope {
                     .is_some_and(|n| n.eq_ignore_ascii_case(name))
             }) {
                 let path = format!("{}variables.copy[{i}]", prefix(&self.path));
-                return env
-                    .copy_array(spec, &path)
-                    .map_err(|e| format!("{}: {}", e.path, e.message));
+                return env.copy_array(spec, &path).map_err(|e| e.to_string());
             }
             let (declared_name, v) = self
                 .declared("variables", name)
                 .ok_or_else(|| format!("the template has no variable '{name}'"))?;
             let path = format!("{}variables.{declared_name}", prefix(&self.path));
-            env.eval(&v, &path)
-                .map_err(|e| format!("{}: {}", e.path, e.message))
+            env.eval(&v, &path).map_err(|e| e.to_string())
         })?;
         self.variables.borrow_mut().insert(key, value.clone());
         Ok(value)
@@ -528,9 +542,7 @@ impl Deployment {
         let i = self.find(name_or_id).ok_or_else(|| {
             format!("reference('{name_or_id}'): no resource of this template has that name or ID")
         })?;
-        let mut body = self
-            .body(i)
-            .map_err(|e| format!("{}: {}", e.path, e.message))?;
+        let mut body = self.body(i).map_err(|e| e.to_string())?;
         self.runtime_properties(i, &mut body);
         Ok(if full {
             body
@@ -633,7 +645,7 @@ fn read_linked(
 }
 
 /// JSON with comments (and multi-line strings), as ARM accepts templates.
-pub fn parse_jsonc(text: &str) -> Result<Value, String> {
+pub fn parse_jsonc(text: &str) -> Result<Value, InputError> {
     let options = jsonc_parser::ParseOptions {
         allow_comments: true,
         allow_loose_object_property_names: false,
@@ -642,11 +654,8 @@ pub fn parse_jsonc(text: &str) -> Result<Value, String> {
     };
     let escaped = escape_raw_newlines(text);
     let parsed = jsonc_parser::parse_to_ast(&escaped, &Default::default(), &options)
-        .map_err(|e| e.to_string())?;
-    parsed
-        .value
-        .map(Value::from)
-        .ok_or_else(|| "the file is empty".to_string())
+        .map_err(|e| InputError::Syntax(e.to_string()))?;
+    parsed.value.map(Value::from).ok_or(InputError::Empty)
 }
 
 /// Multi-line strings: a raw line break inside a string literal becomes `\n` (the byte
@@ -959,11 +968,14 @@ pub struct Deployed {
 
 /// Deploys a template: the resources it creates, as REST JSON.
 /// Every problem of the parameters is reported at once, as ARM lists them.
+/// `modelled` names the full resource types the caller reads (`Microsoft.Network/virtualNetworks`):
+/// a resource that refers to one of them which the template does not deploy is left out.
 pub fn deploy(
     template: &Value,
     given: Map<String, Value>,
     settings: Settings,
     base_dir: Option<&Path>,
+    modelled: &[&str],
 ) -> Result<Deployed, Vec<TemplateError>> {
     let mut problems = Vec::new();
     for (name, _) in &given {
@@ -1015,7 +1027,10 @@ pub fn deploy(
             ));
         }
     }
-    Ok(leave_out_outside_references(merge_exported_children(out)))
+    Ok(leave_out_outside_references(
+        merge_exported_children(out),
+        modelled,
+    ))
 }
 
 /// The full type a resource ID names (`Microsoft.Network/virtualNetworks/subnets`).
@@ -1051,7 +1066,7 @@ fn references<'v>(v: &'v Value, top: bool, out: &mut Vec<&'v str>) {
 /// A template that deploys into existing infrastructure refers to modelled resources it does
 /// not deploy (a subnet given by parameter): vnetlab cannot see them, so a resource that
 /// refers to one is left out, with a warning, rather than refusing the whole template.
-fn leave_out_outside_references(resources: Vec<(Value, String)>) -> Deployed {
+fn leave_out_outside_references(resources: Vec<(Value, String)>, modelled: &[&str]) -> Deployed {
     let mut deployed: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (r, _) in &resources {
         let id = r["id"].as_str().unwrap_or_default().to_ascii_lowercase();
@@ -1074,11 +1089,7 @@ fn leave_out_outside_references(resources: Vec<(Value, String)>) -> Deployed {
         deployed.insert(id);
     }
     let modelled = |id: &str| {
-        type_of_id(id).is_some_and(|t| {
-            crate::rest::document::MODELLED
-                .iter()
-                .any(|m| m.eq_ignore_ascii_case(&t))
-        })
+        type_of_id(id).is_some_and(|t| modelled.iter().any(|m| m.eq_ignore_ascii_case(&t)))
     };
     let (mut kept, mut paths, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
     for (r, path) in resources {

@@ -30,7 +30,9 @@ pub enum Expr {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// An expression that does not parse: the message, at a byte offset of the expression.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
 pub struct ParseError {
     pub message: String,
     /// Byte offset inside the expression text.

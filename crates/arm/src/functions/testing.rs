@@ -2,7 +2,7 @@
 //! evaluate an expression against it.
 
 use super::{evaluate, Context, EvalError, Value};
-use crate::arm::expression::parse;
+use crate::expression::parse;
 use serde_json::{json, Map};
 
 pub const SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000001";
