@@ -3,6 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Origin};
 use crate::ids::*;
+use crate::kinds::{GatewaySku, LoadBalancerSku, ProbeProtocol, TransportProtocol, VpnType};
 use crate::resource_id::ResourceId;
 use crate::routing_types::{NextHopType, RoutePrefix};
 use crate::security::{ApplicationSecurityGroup, NetworkSecurityGroup};
@@ -187,9 +188,8 @@ pub struct VirtualNetworkGateway {
     pub name: String,
     pub vnet: VnetId,
     pub gateway_type: GatewayType,
-    /// `RouteBased` or `PolicyBased`.
-    pub vpn_type: String,
-    pub sku: String,
+    pub vpn_type: VpnType,
+    pub sku: GatewaySku,
     pub active_active: bool,
     pub enable_bgp: bool,
     pub asn: u32,
@@ -259,7 +259,7 @@ pub struct LoadBalancingRule {
     pub name: String,
     pub frontend: usize,
     pub backend_pool: Option<usize>,
-    pub protocol: String,
+    pub protocol: TransportProtocol,
     pub frontend_port: u16,
     pub backend_port: u16,
     pub enable_floating_ip: bool,
@@ -271,8 +271,7 @@ pub struct LoadBalancingRule {
 #[derive(Debug, Clone, Hash)]
 pub struct HealthProbe {
     pub name: String,
-    /// `Tcp`, `Http` or `Https`.
-    pub protocol: String,
+    pub protocol: ProbeProtocol,
     pub port: u16,
 }
 
@@ -280,7 +279,7 @@ pub struct HealthProbe {
 pub struct LoadBalancer {
     pub id: ResourceId,
     pub name: String,
-    pub sku: String,
+    pub sku: LoadBalancerSku,
     pub frontends: Vec<Frontend>,
     pub backend_pools: Vec<String>,
     pub rules: Vec<LoadBalancingRule>,
@@ -296,8 +295,7 @@ pub struct LoadBalancer {
 pub struct InboundNatRule {
     pub name: String,
     pub frontend: usize,
-    /// `Tcp`, `Udp` or `All`.
-    pub protocol: String,
+    pub protocol: TransportProtocol,
     pub frontend_port: u16,
     pub backend_port: u16,
     pub enable_floating_ip: bool,
@@ -310,8 +308,7 @@ pub struct OutboundRule {
     pub name: String,
     pub frontends: Vec<usize>,
     pub backend_pool: usize,
-    /// `Tcp`, `Udp` or `All`.
-    pub protocol: String,
+    pub protocol: TransportProtocol,
 }
 
 impl Topology {

@@ -702,7 +702,7 @@ impl<'t> Exporter<'t> {
             probes.push(
                 p.name.clone(),
                 FlowMap(ProbeOut {
-                    protocol: p.protocol.clone(),
+                    protocol: p.protocol.to_string(),
                     port: p.port,
                 }),
             );
@@ -719,7 +719,7 @@ impl<'t> Exporter<'t> {
                 FlowMap(LbRuleOut {
                     frontend: fe(r.frontend),
                     pool,
-                    protocol: r.protocol.clone(),
+                    protocol: r.protocol.to_string(),
                     frontend_port: r.frontend_port,
                     backend_port: r.backend_port,
                     probe,
@@ -734,7 +734,7 @@ impl<'t> Exporter<'t> {
                 FlowMap(OutboundRuleOut {
                     frontends: FlowSeq(r.frontends.iter().map(|f| fe(*f)).collect()),
                     pool: lb.backend_pools[r.backend_pool].clone(),
-                    protocol: r.protocol.clone(),
+                    protocol: r.protocol.to_string(),
                 }),
             );
         }
@@ -744,7 +744,7 @@ impl<'t> Exporter<'t> {
                 r.name.clone(),
                 FlowMap(NatRuleOut {
                     frontend: fe(r.frontend),
-                    protocol: r.protocol.clone(),
+                    protocol: r.protocol.to_string(),
                     frontend_port: r.frontend_port,
                     backend_port: r.backend_port,
                     floating_ip: r.enable_floating_ip,
@@ -752,7 +752,7 @@ impl<'t> Exporter<'t> {
             );
         }
         LoadBalancerOut {
-            sku: lb.sku.clone(),
+            sku: lb.sku.to_string(),
             frontends,
             pools: FlowSeq(lb.backend_pools.clone()),
             probes,
@@ -922,16 +922,9 @@ impl<'t> Exporter<'t> {
         let g = &self.t.gateways[gi];
         let name = self.gateway_names[&gi].clone();
         let vnet = self.vnet_names[g.vnet.index()].clone();
-        let vpn_type = if g.vpn_type.eq_ignore_ascii_case("PolicyBased") {
-            VpnType::PolicyBased
-        } else {
-            if !g.vpn_type.eq_ignore_ascii_case("RouteBased") {
-                self.note(format!(
-                    "gateway '{}': vpnType '{}' is written as RouteBased",
-                    g.name, g.vpn_type
-                ));
-            }
-            VpnType::RouteBased
+        let vpn_type = match g.vpn_type {
+            vnetlab_model::VpnType::PolicyBased => VpnType::PolicyBased,
+            vnetlab_model::VpnType::RouteBased => VpnType::RouteBased,
         };
         if !g.enable_bgp && g.asn != DEFAULT_ASN {
             self.note(format!(
@@ -945,7 +938,7 @@ impl<'t> Exporter<'t> {
                 GatewayType::Vpn => LabGatewayType::Vpn,
                 GatewayType::ExpressRoute => LabGatewayType::ExpressRoute,
             },
-            sku: g.sku.clone(),
+            sku: g.sku.to_string(),
             vpn_type,
             active_active: g.active_active,
             bgp: g
