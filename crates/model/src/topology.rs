@@ -311,24 +311,58 @@ pub struct OutboundRule {
     pub protocol: TransportProtocol,
 }
 
+/// `topology[id]`: each typed ID indexes the array of its own resource kind.
+macro_rules! index_by_id {
+    ($($id:ident => $field:ident: $item:ty),+ $(,)?) => {$(
+        impl std::ops::Index<$id> for Topology {
+            type Output = $item;
+            fn index(&self, id: $id) -> &$item {
+                &self.$field[id.index()]
+            }
+        }
+        impl std::ops::IndexMut<$id> for Topology {
+            fn index_mut(&mut self, id: $id) -> &mut $item {
+                &mut self.$field[id.index()]
+            }
+        }
+    )+};
+}
+
+index_by_id!(
+    VnetId => vnets: VirtualNetwork,
+    SubnetId => subnets: Subnet,
+    PeeringId => peerings: Peering,
+    NicId => nics: NetworkInterface,
+    VmId => vms: VirtualMachine,
+    RouteTableId => route_tables: RouteTable,
+    NsgId => nsgs: NetworkSecurityGroup,
+    AsgId => asgs: ApplicationSecurityGroup,
+    PublicIpId => public_ips: PublicIp,
+    GatewayId => gateways: VirtualNetworkGateway,
+    LocalGatewayId => local_gateways: LocalNetworkGateway,
+    ConnectionId => connections: Connection,
+    NatGatewayId => nat_gateways: NatGateway,
+    LoadBalancerId => load_balancers: LoadBalancer,
+);
+
 impl Topology {
     pub fn vnet(&self, id: VnetId) -> &VirtualNetwork {
-        &self.vnets[id.index()]
+        &self[id]
     }
     pub fn subnet(&self, id: SubnetId) -> &Subnet {
-        &self.subnets[id.index()]
+        &self[id]
     }
     pub fn nic(&self, id: NicId) -> &NetworkInterface {
-        &self.nics[id.index()]
+        &self[id]
     }
     pub fn vm(&self, id: VmId) -> &VirtualMachine {
-        &self.vms[id.index()]
+        &self[id]
     }
     pub fn route_table(&self, id: RouteTableId) -> &RouteTable {
-        &self.route_tables[id.index()]
+        &self[id]
     }
     pub fn gateway(&self, id: GatewayId) -> &VirtualNetworkGateway {
-        &self.gateways[id.index()]
+        &self[id]
     }
 
     /// Finds a NIC by name or resource ID (case-insensitive, as Azure matches IDs).
@@ -354,7 +388,7 @@ impl Topology {
         self.vnet(vnet)
             .peerings
             .iter()
-            .map(|p| &self.peerings[p.index()])
+            .map(|p| &self[*p])
             .find(|p| p.remote == remote)
     }
 }

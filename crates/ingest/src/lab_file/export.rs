@@ -515,7 +515,7 @@ impl<'t> Exporter<'t> {
                 }
             }
             for p in g.public_ips.iter().skip(wanted.len()) {
-                self.note(format!("public IP '{}' of gateway '{}': the lab file gives a gateway {} public IP(s), so it is written unattached", t.public_ips[p.index()].name, g.name, wanted.len()));
+                self.note(format!("public IP '{}' of gateway '{}': the lab file gives a gateway {} public IP(s), so it is written unattached", t[*p].name, g.name, wanted.len()));
             }
             self.gateway_names.insert(gi, name);
         }
@@ -603,10 +603,10 @@ impl<'t> Exporter<'t> {
                 out.subnets.push(t.subnet(*s).name.clone(), value);
             }
             let mut remotes = HashSet::new();
-            for p in v.peerings.iter().map(|p| &t.peerings[p.index()]) {
+            for p in v.peerings.iter().map(|p| &t[*p]) {
                 let remote = self.vnet_names[p.remote.index()].clone();
                 if !remotes.insert(remote.to_ascii_lowercase()) {
-                    self.note(format!("peering '{}' of VNet '{}': a second peering to VNet '{}' cannot be written (peerings are keyed by the remote VNet)", p.name, v.name, t.vnets[p.remote.index()].name));
+                    self.note(format!("peering '{}' of VNet '{}': a second peering to VNet '{}' cannot be written (peerings are keyed by the remote VNet)", p.name, v.name, t[p.remote].name));
                     continue;
                 }
                 let derived = format!("{name}-to-{remote}");
@@ -768,7 +768,7 @@ impl<'t> Exporter<'t> {
         if s.private_endpoint_route_policies {
             self.note(format!(
                 "subnet '{}/{}': privateEndpointNetworkPolicies (route tables may override its private endpoints' routes) is dropped",
-                t.vnets[s.vnet.index()].name, s.name
+                t[s.vnet].name, s.name
             ));
         }
         SubnetFull {
@@ -894,25 +894,13 @@ impl<'t> Exporter<'t> {
             lb_pools: FlowSeq(
                 cfg.backend_pools
                     .iter()
-                    .map(|(lb, p)| {
-                        format!(
-                            "{}/{}",
-                            t.load_balancers[lb.index()].name,
-                            t.load_balancers[lb.index()].backend_pools[*p]
-                        )
-                    })
+                    .map(|(lb, p)| format!("{}/{}", t[*lb].name, t[*lb].backend_pools[*p]))
                     .collect(),
             ),
             lb_nat_rules: FlowSeq(
                 cfg.inbound_nat_rules
                     .iter()
-                    .map(|(lb, r)| {
-                        format!(
-                            "{}/{}",
-                            t.load_balancers[lb.index()].name,
-                            t.load_balancers[lb.index()].inbound_nat_rules[*r].name
-                        )
-                    })
+                    .map(|(lb, r)| format!("{}/{}", t[*lb].name, t[*lb].inbound_nat_rules[*r].name))
                     .collect(),
             ),
         }
@@ -944,9 +932,7 @@ impl<'t> Exporter<'t> {
             bgp: g
                 .enable_bgp
                 .then_some(FlowMap(GatewayBgpOut { asn: g.asn })),
-            default_site: g
-                .default_site
-                .map(|s| self.t.local_gateways[s.index()].name.clone()),
+            default_site: g.default_site.map(|s| self.t[s].name.clone()),
         }
     }
 
@@ -1120,7 +1106,7 @@ impl<'t> Exporter<'t> {
             let g = &t.gateway(c.gateway).name;
             let note = match &c.kind {
                 ConnectionKind::IPsec { local_gateway } => {
-                    let lng = &t.local_gateways[local_gateway.index()].name;
+                    let lng = &t[*local_gateway].name;
                     let why = if written_gateway.contains(&c.gateway.index()) { format!("site '{lng}' already has its one connection") } else { format!("gateway '{g}' is not written") };
                     format!("IPsec connection '{}' (gateway '{g}' to local network gateway '{lng}'): {why}", c.name)
                 }
@@ -1141,10 +1127,7 @@ impl<'t> Exporter<'t> {
             let s = t.subnet(pe.subnet);
             self.note(format!(
                 "private endpoint '{}' ({} in {}/{})",
-                pe.name,
-                pe.ip,
-                t.vnets[s.vnet.index()].name,
-                s.name
+                pe.name, pe.ip, t[s.vnet].name, s.name
             ));
         }
     }

@@ -76,12 +76,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             ));
         }
         if basic {
-            for p in t
-                .vnet(g.vnet)
-                .peerings
-                .iter()
-                .map(|p| &t.peerings[p.index()])
-            {
+            for p in t.vnet(g.vnet).peerings.iter().map(|p| &t[*p]) {
                 if p.allow_gateway_transit {
                     out.push(
                         Diagnostic::error(&p.origin, "properties.allowGatewayTransit", format!("gateway '{}' uses the Basic SKU, which does not support gateway transit", g.name))
