@@ -3,6 +3,8 @@
 //! `VirtualNetworkGatewaySkuName`; docs/semantics/dataplane.md 6.1 and 7). Azure reads them
 //! case-insensitively; vnetlab prints them as the REST API spells them.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A closed Azure enum: ingest reads it with one call and names the accepted values when a
@@ -18,9 +20,9 @@ pub trait AzureEnum: Sized {
 macro_rules! azure_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
         pub enum $name {
-            $($variant),+
+            $(#[serde(rename = $text)] $variant),+
         }
 
         impl $name {

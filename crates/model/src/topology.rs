@@ -8,6 +8,8 @@ use crate::resource_id::ResourceId;
 use crate::routing_types::{NextHopType, RoutePrefix};
 use crate::security::{ApplicationSecurityGroup, NetworkSecurityGroup};
 use ipnet::Ipv4Net;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
 #[derive(Debug, Clone, Default)]
@@ -160,7 +162,7 @@ pub struct RouteTable {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Hash, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Hash, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum PublicIpSku {
     Basic,
     Standard,
@@ -176,7 +178,7 @@ pub struct PublicIp {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Hash, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Hash, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum GatewayType {
     Vpn,
     ExpressRoute,

@@ -7,17 +7,14 @@
 //! explicitly: NIC private addresses (so dynamic allocation cannot differ) and public IP
 //! addresses. What the model holds but the lab file cannot say is listed in a leading comment.
 
-use super::schema::{
-    Access as LabAccess, Direction as LabDirection, GatewayType as LabGatewayType, NextHop,
-    Protocol as LabProtocol, PublicIpSku as LabSku, VpnType,
-};
+use super::schema::NextHop;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_saphyr::{FlowMap, FlowSeq};
 use std::collections::{HashMap, HashSet};
 use vnetlab_model::{
     Access, AddressPrefix, ConnectionKind, Direction, GatewayType, NextHopType, PortRange,
-    Protocol, PublicIpSku, RoutePrefix, Topology,
+    Protocol, PublicIpSku, RoutePrefix, Topology, VpnType,
 };
 
 /// The ASN Azure gives a gateway when none is set (the lab file's default too).
@@ -262,7 +259,7 @@ struct GatewayOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
     #[serde(rename = "type")]
-    kind: LabGatewayType,
+    kind: GatewayType,
     sku: String,
     vpn_type: VpnType,
     #[serde(skip_serializing_if = "is_false")]
@@ -315,9 +312,9 @@ struct NsgOut {
 struct RuleOut {
     name: String,
     priority: u32,
-    direction: LabDirection,
-    access: LabAccess,
-    protocol: LabProtocol,
+    direction: Direction,
+    access: Access,
+    protocol: Protocol,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<OneOrManyOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -342,7 +339,7 @@ enum OneOrManyOut {
 #[derive(Serialize)]
 struct PublicIpOut {
     address: String,
-    sku: LabSku,
+    sku: PublicIpSku,
 }
 
 #[derive(Serialize)]
@@ -638,15 +635,11 @@ impl<'t> Exporter<'t> {
             lab.nsgs.push(self.nsg_names[i].clone(), NsgOut { rules });
         }
         for (i, p) in t.public_ips.iter().enumerate() {
-            let sku = match p.sku {
-                PublicIpSku::Basic => LabSku::Basic,
-                PublicIpSku::Standard => LabSku::Standard,
-            };
             lab.public_ips.push(
                 self.pip_names[i].clone(),
                 FlowMap(PublicIpOut {
                     address: p.address.to_string(),
-                    sku,
+                    sku: p.sku,
                 }),
             );
         }
@@ -910,10 +903,6 @@ impl<'t> Exporter<'t> {
         let g = &self.t.gateways[gi];
         let name = self.gateway_names[&gi].clone();
         let vnet = self.vnet_names[g.vnet.index()].clone();
-        let vpn_type = match g.vpn_type {
-            vnetlab_model::VpnType::PolicyBased => VpnType::PolicyBased,
-            vnetlab_model::VpnType::RouteBased => VpnType::RouteBased,
-        };
         if !g.enable_bgp && g.asn != DEFAULT_ASN {
             self.note(format!(
                 "gateway '{}': ASN {} without BGP (the lab file sets an ASN only with `bgp`)",
@@ -922,12 +911,9 @@ impl<'t> Exporter<'t> {
         }
         GatewayOut {
             name: (name != format!("{vnet}-gw")).then_some(name),
-            kind: match g.gateway_type {
-                GatewayType::Vpn => LabGatewayType::Vpn,
-                GatewayType::ExpressRoute => LabGatewayType::ExpressRoute,
-            },
+            kind: g.gateway_type,
             sku: g.sku.to_string(),
-            vpn_type,
+            vpn_type: g.vpn_type,
             active_active: g.active_active,
             bgp: g
                 .enable_bgp
@@ -1004,22 +990,9 @@ impl<'t> Exporter<'t> {
         RuleOut {
             name: r.name.clone(),
             priority: r.priority,
-            direction: match r.direction {
-                Direction::Inbound => LabDirection::Inbound,
-                Direction::Outbound => LabDirection::Outbound,
-            },
-            access: match r.access {
-                Access::Allow => LabAccess::Allow,
-                Access::Deny => LabAccess::Deny,
-            },
-            protocol: match r.protocol {
-                Protocol::Tcp => LabProtocol::Tcp,
-                Protocol::Udp => LabProtocol::Udp,
-                Protocol::Icmp => LabProtocol::Icmp,
-                Protocol::Esp => LabProtocol::Esp,
-                Protocol::Ah => LabProtocol::Ah,
-                Protocol::Any => LabProtocol::Any,
-            },
+            direction: r.direction,
+            access: r.access,
+            protocol: r.protocol,
             source: addresses(&r.source, !r.source_asgs.is_empty()),
             source_ports: ports(&r.source_ports),
             destination: addresses(&r.destination, !r.destination_asgs.is_empty()),
