@@ -37,17 +37,15 @@ fn subnet_dependencies(t: &Topology, s: SubnetId, out: &mut BTreeSet<String>) {
     out.insert(vnet.id.key());
     for id in [
         subnet.route_table.map(|r| t.route_table(r).id.key()),
-        subnet.nsg.map(|n| t.nsgs[n.index()].id.key()),
-        subnet
-            .nat_gateway
-            .map(|n| t.nat_gateways[n.index()].id.key()),
+        subnet.nsg.map(|n| t[n].id.key()),
+        subnet.nat_gateway.map(|n| t[n].id.key()),
     ]
     .into_iter()
     .flatten()
     {
         out.insert(id);
     }
-    for p in vnet.peerings.iter().map(|p| &t.peerings[p.index()]) {
+    for p in vnet.peerings.iter().map(|p| &t[*p]) {
         out.insert(p.id.key());
         out.insert(t.vnet(p.remote).id.key());
     }
@@ -58,7 +56,7 @@ fn subnet_dependencies(t: &Topology, s: SubnetId, out: &mut BTreeSet<String>) {
             for c in t.connections.iter().filter(|c| c.gateway == g) {
                 out.insert(c.id.key());
                 if let ConnectionKind::IPsec { local_gateway } = c.kind {
-                    out.insert(t.local_gateways[local_gateway.index()].id.key());
+                    out.insert(t[local_gateway].id.key());
                 }
             }
         }
@@ -135,12 +133,12 @@ impl<'t> DependencyIndex<'t> {
             .get_or_init(|| {
                 let (t, n) = (self.t, &self.t.nics[i]);
                 let mut set = BTreeSet::from([n.id.key()]);
-                set.extend(n.nsg.map(|g| t.nsgs[g.index()].id.key()));
+                set.extend(n.nsg.map(|g| t[g].id.key()));
                 set.extend(
                     n.ip_configurations
                         .iter()
                         .filter_map(|c| c.public_ip)
-                        .map(|p| t.public_ips[p.index()].id.key()),
+                        .map(|p| t[p].id.key()),
                 );
                 Arc::new(set)
             })

@@ -286,20 +286,17 @@ fn compiled_unchanged(
     subnet: SubnetId,
 ) -> bool {
     let (o, n) = (old.topology, new.topology);
-    let aligned = o
-        .nsgs
-        .get(nsg.index())
-        .is_some_and(|g| g.id == n.nsgs[nsg.index()].id)
+    let aligned = o.nsgs.get(nsg.index()).is_some_and(|g| g.id == n[nsg].id)
         && o.subnets
             .get(subnet.index())
-            .is_some_and(|s| s.id == n.subnets[subnet.index()].id);
+            .is_some_and(|s| s.id == n[subnet].id);
     if !aligned || nsg_changed[nsg.index()] {
         return false;
     }
     if !tags_changed {
         return true;
     }
-    let names_asgs = n.nsgs[nsg.index()]
+    let names_asgs = n[nsg]
         .rules
         .iter()
         .any(|r| !r.source_asgs.is_empty() || !r.destination_asgs.is_empty());

@@ -112,7 +112,7 @@ pub fn to_json(a: &Analysis, nic: NicId) -> JsonNsgList {
         .associated()
         .map(|(level, c)| JsonNsg {
             network_security_group: IdRef {
-                id: t.nsgs[c.nsg.index()].id.to_string(),
+                id: t[c.nsg].id.to_string(),
             },
             association: match level {
                 Level::Nic => Association {
@@ -152,7 +152,7 @@ pub fn to_table(a: &Analysis, nic: NicId) -> String {
         };
         out += &format!(
             "Network security group {} (attached to the {at})\n",
-            t.nsgs[c.nsg.index()].name
+            t[c.nsg].name
         );
         for d in [Direction::Inbound, Direction::Outbound] {
             out += &format!("\n{} rules\n", d.as_str());
@@ -164,7 +164,7 @@ pub fn to_table(a: &Analysis, nic: NicId) -> String {
                     let j = json_rule(r);
                     let names = |prefixes: &[String], asgs: &[vnetlab_model::AsgId]| {
                         let mut v: Vec<String> = prefixes.to_vec();
-                        v.extend(asgs.iter().map(|g| t.asgs[g.index()].name.clone()));
+                        v.extend(asgs.iter().map(|g| t[*g].name.clone()));
                         v.join(", ")
                     };
                     vec![

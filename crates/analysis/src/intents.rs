@@ -100,7 +100,7 @@ fn target(a: &Analysis, from: Ipv4Addr, to: Ipv4Addr) -> Ipv4Addr {
         .flat_map(|n| &n.ip_configurations)
         .find(|c| c.private_ip == to)
         .and_then(|c| c.public_ip)
-        .map(|p| t.public_ips[p.index()].address)
+        .map(|p| t[p].address)
         .unwrap_or(to)
 }
 

@@ -128,7 +128,7 @@ pub fn verify(a: &Analysis, nic: NicId, q: &Query) -> Result<Verified, QueryErro
         } else {
             "subnet"
         };
-        format!("{} (attached to the {at})", t.nsgs[v.nsg.index()].name)
+        format!("{} (attached to the {at})", t[v.nsg].name)
     });
     let why = match decision.reason {
         Reason::Rules => match (decision.access, decision.evaluated.len()) {

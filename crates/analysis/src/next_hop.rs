@@ -139,10 +139,10 @@ pub fn reason(a: &Analysis, subnet: SubnetId, sel: &Selected) -> String {
             let found = t.gateways_in(owner).find_map(|g| gateway::gateway_prefixes(t, g).into_iter().find(|(p, _)| *p == prefix).map(|(_, src)| (g, src)));
             let Some((g, src)) = found else { return format!("gateway route {prefix} via {ips}{via}") };
             let from = match src {
-                PrefixSource::Static(l) => format!("a prefix of local network gateway '{}'", t.local_gateways[l.index()].name),
-                PrefixSource::Bgp(l) => format!("learned over BGP from the site of '{}'", t.local_gateways[l.index()].name),
+                PrefixSource::Static(l) => format!("a prefix of local network gateway '{}'", t[l].name),
+                PrefixSource::Bgp(l) => format!("learned over BGP from the site of '{}'", t[l].name),
                 PrefixSource::Vnet2Vnet(r) => format!("the address space behind gateway '{}' (VNet-to-VNet)", t.gateway(r).name),
-                PrefixSource::DefaultSite(l) => format!("forced tunnelling to the Default Site '{}'", t.local_gateways[l.index()].name),
+                PrefixSource::DefaultSite(l) => format!("forced tunnelling to the Default Site '{}'", t[l].name),
             };
             format!("gateway route {prefix} ({from}) through gateway '{}' {ips}{via}", t.gateway(g).name)
         }

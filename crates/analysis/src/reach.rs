@@ -92,7 +92,7 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
         };
         let n = t.nic(nic);
         let cfg = n.primary_ip_configuration();
-        let public = cfg.public_ip.map(|p| t.public_ips[p.index()].address);
+        let public = cfg.public_ip.map(|p| t[p].address);
         let mut covering: Vec<usize> = written
             .cover(&Ipv4Net::new(cfg.private_ip, 32).expect("/32"))
             .map(|(_, i)| *i)
@@ -102,7 +102,7 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
         asgs.sort();
         let pip_sku = cfg
             .public_ip
-            .map(|p| t.public_ips[p.index()].sku == vnetlab_model::PublicIpSku::Standard);
+            .map(|p| t[p].sku == vnetlab_model::PublicIpSku::Standard);
         let pools = cfg.backend_pools.clone();
         let key = format!(
             "vm {:?} {:?} {:?} {} {:?} {:?} {:?} {}",
@@ -118,7 +118,7 @@ pub fn parties(a: &Analysis) -> Vec<Party> {
         let depends_on = Dependencies::of(
             [n.id.key(), vm.id.key()]
                 .into_iter()
-                .chain(cfg.public_ip.map(|p| t.public_ips[p.index()].id.key())),
+                .chain(cfg.public_ip.map(|p| t[p].id.key())),
         );
         out.push(Party {
             name: vm.name.clone(),

@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 use vnetlab_model::addressing::parse_cidr;
 use vnetlab_model::diagnostic::join_path;
-use vnetlab_model::{Diagnostic, Origin};
+use vnetlab_model::{AzureEnum, Diagnostic, Origin};
 
 /// Looks up a dotted path (`properties.subnet.id`), matching keys case-insensitively.
 pub fn at<'a>(v: &'a Json<'a>, path: &str) -> Option<&'a Json<'a>> {
@@ -62,6 +62,22 @@ impl<'a, 'd> Reader<'a, 'd> {
                 None
             }
         }
+    }
+
+    /// A closed Azure enum at `path`, `default` when absent. An unknown value is an error at
+    /// `shown` (the property's full path in the resource) naming the accepted values.
+    pub fn choice<T: AzureEnum>(&mut self, path: &str, shown: &str, default: T) -> T {
+        let Some(s) = self.str(path) else {
+            return default;
+        };
+        T::parse(s).unwrap_or_else(|| {
+            let leaf = shown.rsplit('.').next().unwrap_or(shown);
+            self.error(
+                shown,
+                format!("{leaf} must be {}, not '{s}'", T::expected()),
+            );
+            default
+        })
     }
 
     pub fn required_str(&mut self, path: &str) -> Option<&'a str> {
@@ -186,5 +202,29 @@ mod tests {
         let (msg, hint) = parse_cidr("10.0.0.5/24").unwrap_err();
         assert!(msg.contains("host bits"));
         assert!(hint.unwrap().contains("10.0.0.0/24"));
+    }
+
+    #[test]
+    fn an_unknown_enum_value_is_an_error_naming_resource_and_property() {
+        let v: Json = serde_json::from_str(r#"{"properties": {"protocol": "Icmp"}}"#).unwrap();
+        let origin = Origin::new("load balancer", "lb", "");
+        let mut diags = Vec::new();
+        let mut r = Reader::new(&v, &origin, &mut diags);
+        let shown = "properties.loadBalancingRules[0].properties.protocol";
+        let protocol = r.choice(
+            "properties.protocol",
+            shown,
+            vnetlab_model::TransportProtocol::Tcp,
+        );
+        assert_eq!(protocol, vnetlab_model::TransportProtocol::Tcp);
+        let d = &diags[0];
+        assert_eq!(
+            (d.resource.as_str(), d.path.as_str(), d.message.as_str()),
+            (
+                "load balancer 'lb'",
+                shown,
+                "protocol must be Udp, Tcp or All, not 'Icmp'"
+            )
+        );
     }
 }

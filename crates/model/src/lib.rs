@@ -7,6 +7,7 @@ pub mod addressing;
 pub mod diagnostic;
 pub mod ids;
 pub mod intent;
+pub mod kinds;
 pub mod resource_id;
 pub mod routing_types;
 pub mod security;
@@ -16,6 +17,7 @@ pub mod validate;
 
 pub use diagnostic::{Diagnostic, Origin};
 pub use ids::*;
+pub use kinds::*;
 pub use resource_id::ResourceId;
 pub use routing_types::{NextHopType, RoutePrefix};
 pub use security::*;

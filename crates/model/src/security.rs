@@ -9,9 +9,11 @@ use crate::ids::AsgId;
 use crate::resource_id::ResourceId;
 use crate::service_tags::looks_like_tag;
 use ipnet::Ipv4Net;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum Direction {
     Inbound,
     Outbound,
@@ -26,7 +28,7 @@ impl Direction {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum Access {
     Allow,
     Deny,
@@ -43,13 +45,14 @@ impl Access {
 
 /// `SecurityRuleProtocol`: Tcp, Udp, Icmp, Esp, Ah or `*` (every protocol, open question 1 of
 /// docs/semantics/dataplane.md 8 resolved as "yes").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum Protocol {
     Tcp,
     Udp,
     Icmp,
     Esp,
     Ah,
+    #[serde(rename = "*")]
     Any,
 }
 

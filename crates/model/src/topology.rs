@@ -3,10 +3,13 @@
 
 use crate::diagnostic::{Diagnostic, Origin};
 use crate::ids::*;
+use crate::kinds::{GatewaySku, LoadBalancerSku, ProbeProtocol, TransportProtocol, VpnType};
 use crate::resource_id::ResourceId;
 use crate::routing_types::{NextHopType, RoutePrefix};
 use crate::security::{ApplicationSecurityGroup, NetworkSecurityGroup};
 use ipnet::Ipv4Net;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
 #[derive(Debug, Clone, Default)]
@@ -159,7 +162,7 @@ pub struct RouteTable {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Hash, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Hash, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum PublicIpSku {
     Basic,
     Standard,
@@ -175,7 +178,7 @@ pub struct PublicIp {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Hash, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Hash, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum GatewayType {
     Vpn,
     ExpressRoute,
@@ -187,9 +190,8 @@ pub struct VirtualNetworkGateway {
     pub name: String,
     pub vnet: VnetId,
     pub gateway_type: GatewayType,
-    /// `RouteBased` or `PolicyBased`.
-    pub vpn_type: String,
-    pub sku: String,
+    pub vpn_type: VpnType,
+    pub sku: GatewaySku,
     pub active_active: bool,
     pub enable_bgp: bool,
     pub asn: u32,
@@ -259,7 +261,7 @@ pub struct LoadBalancingRule {
     pub name: String,
     pub frontend: usize,
     pub backend_pool: Option<usize>,
-    pub protocol: String,
+    pub protocol: TransportProtocol,
     pub frontend_port: u16,
     pub backend_port: u16,
     pub enable_floating_ip: bool,
@@ -271,8 +273,7 @@ pub struct LoadBalancingRule {
 #[derive(Debug, Clone, Hash)]
 pub struct HealthProbe {
     pub name: String,
-    /// `Tcp`, `Http` or `Https`.
-    pub protocol: String,
+    pub protocol: ProbeProtocol,
     pub port: u16,
 }
 
@@ -280,7 +281,7 @@ pub struct HealthProbe {
 pub struct LoadBalancer {
     pub id: ResourceId,
     pub name: String,
-    pub sku: String,
+    pub sku: LoadBalancerSku,
     pub frontends: Vec<Frontend>,
     pub backend_pools: Vec<String>,
     pub rules: Vec<LoadBalancingRule>,
@@ -296,8 +297,7 @@ pub struct LoadBalancer {
 pub struct InboundNatRule {
     pub name: String,
     pub frontend: usize,
-    /// `Tcp`, `Udp` or `All`.
-    pub protocol: String,
+    pub protocol: TransportProtocol,
     pub frontend_port: u16,
     pub backend_port: u16,
     pub enable_floating_ip: bool,
@@ -310,28 +310,61 @@ pub struct OutboundRule {
     pub name: String,
     pub frontends: Vec<usize>,
     pub backend_pool: usize,
-    /// `Tcp`, `Udp` or `All`.
-    pub protocol: String,
+    pub protocol: TransportProtocol,
 }
+
+/// `topology[id]`: each typed ID indexes the array of its own resource kind.
+macro_rules! index_by_id {
+    ($($id:ident => $field:ident: $item:ty),+ $(,)?) => {$(
+        impl std::ops::Index<$id> for Topology {
+            type Output = $item;
+            fn index(&self, id: $id) -> &$item {
+                &self.$field[id.index()]
+            }
+        }
+        impl std::ops::IndexMut<$id> for Topology {
+            fn index_mut(&mut self, id: $id) -> &mut $item {
+                &mut self.$field[id.index()]
+            }
+        }
+    )+};
+}
+
+index_by_id!(
+    VnetId => vnets: VirtualNetwork,
+    SubnetId => subnets: Subnet,
+    PeeringId => peerings: Peering,
+    NicId => nics: NetworkInterface,
+    VmId => vms: VirtualMachine,
+    RouteTableId => route_tables: RouteTable,
+    NsgId => nsgs: NetworkSecurityGroup,
+    AsgId => asgs: ApplicationSecurityGroup,
+    PublicIpId => public_ips: PublicIp,
+    GatewayId => gateways: VirtualNetworkGateway,
+    LocalGatewayId => local_gateways: LocalNetworkGateway,
+    ConnectionId => connections: Connection,
+    NatGatewayId => nat_gateways: NatGateway,
+    LoadBalancerId => load_balancers: LoadBalancer,
+);
 
 impl Topology {
     pub fn vnet(&self, id: VnetId) -> &VirtualNetwork {
-        &self.vnets[id.index()]
+        &self[id]
     }
     pub fn subnet(&self, id: SubnetId) -> &Subnet {
-        &self.subnets[id.index()]
+        &self[id]
     }
     pub fn nic(&self, id: NicId) -> &NetworkInterface {
-        &self.nics[id.index()]
+        &self[id]
     }
     pub fn vm(&self, id: VmId) -> &VirtualMachine {
-        &self.vms[id.index()]
+        &self[id]
     }
     pub fn route_table(&self, id: RouteTableId) -> &RouteTable {
-        &self.route_tables[id.index()]
+        &self[id]
     }
     pub fn gateway(&self, id: GatewayId) -> &VirtualNetworkGateway {
-        &self.gateways[id.index()]
+        &self[id]
     }
 
     /// Finds a NIC by name or resource ID (case-insensitive, as Azure matches IDs).
@@ -357,7 +390,7 @@ impl Topology {
         self.vnet(vnet)
             .peerings
             .iter()
-            .map(|p| &self.peerings[p.index()])
+            .map(|p| &self[*p])
             .find(|p| p.remote == remote)
     }
 }

@@ -17,17 +17,13 @@ pub fn serving_vnet(t: &Topology, vnet: VnetId) -> Option<VnetId> {
     if t.gateways_in(vnet).next().is_some() {
         return Some(vnet);
     }
-    t.vnet(vnet)
-        .peerings
-        .iter()
-        .map(|p| &t.peerings[p.index()])
-        .find_map(|p| {
-            let back = t.peering_between(p.remote, vnet)?;
-            (p.use_remote_gateways
-                && back.allow_gateway_transit
-                && t.gateways_in(p.remote).next().is_some())
-            .then_some(p.remote)
-        })
+    t.vnet(vnet).peerings.iter().map(|p| &t[*p]).find_map(|p| {
+        let back = t.peering_between(p.remote, vnet)?;
+        (p.use_remote_gateways
+            && back.allow_gateway_transit
+            && t.gateways_in(p.remote).next().is_some())
+        .then_some(p.remote)
+    })
 }
 
 /// Where a gateway prefix comes from.
@@ -50,7 +46,7 @@ pub fn gateway_prefixes(t: &Topology, gateway: GatewayId) -> Vec<(Ipv4Net, Prefi
     for c in t.connections.iter().filter(|c| c.gateway == gateway) {
         match c.kind {
             ConnectionKind::IPsec { local_gateway } => {
-                let lng = &t.local_gateways[local_gateway.index()];
+                let lng = &t[local_gateway];
                 out.extend(
                     lng.address_prefixes
                         .iter()

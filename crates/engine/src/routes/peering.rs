@@ -9,7 +9,7 @@ use vnetlab_model::{NextHopType, Topology, VnetId};
 pub fn peering_rows(t: &Topology, vnet: VnetId) -> Vec<Row> {
     let v = t.vnet(vnet);
     let mut rows = Vec::new();
-    for p in v.peerings.iter().map(|p| &t.peerings[p.index()]) {
+    for p in v.peerings.iter().map(|p| &t[*p]) {
         // D7: one side only is "Initiated" and installs no routes.
         if t.peering_between(p.remote, vnet).is_none() {
             continue;

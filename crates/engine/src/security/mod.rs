@@ -173,7 +173,7 @@ fn expand(
 /// Expands and compiles an NSG for the subnet whose traffic it filters: its rules by priority,
 /// then the default rules.
 pub fn compile(t: &Topology, nsg: NsgId, subnet: SubnetId, tags: &ServiceTags) -> CompiledNsg {
-    let n = &t.nsgs[nsg.index()];
+    let n = &t[nsg];
     let mut user: Vec<&SecurityRule> = n.rules.iter().collect();
     user.sort_by_key(|r| r.priority);
     let build = |direction: Direction| {

@@ -73,7 +73,7 @@ impl<'t> SecurityTables<'t> {
                 .ip_configurations
                 .iter()
                 .filter_map(|c| c.public_ip)
-                .any(|p| t.public_ips[p.index()].sku == PublicIpSku::Standard),
+                .any(|p| t[p].sku == PublicIpSku::Standard),
         }
     }
 }

@@ -127,7 +127,7 @@ pub fn virtual_network(t: &Topology, subnet: SubnetId, tags: &ServiceTags) -> Ve
     let s = t.subnet(subnet);
     let vnet = t.vnet(s.vnet);
     let mut out = vnet.address_space.clone();
-    for p in vnet.peerings.iter().map(|p| &t.peerings[p.index()]) {
+    for p in vnet.peerings.iter().map(|p| &t[*p]) {
         // D7: a one-sided peering connects nothing; D8: access off removes the peer.
         if p.allow_virtual_network_access && t.peering_between(p.remote, s.vnet).is_some() {
             out.extend(&t.vnet(p.remote).address_space);

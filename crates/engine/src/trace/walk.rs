@@ -24,8 +24,8 @@ use crate::security::tags::{is_internet, IMDS, WIRESERVER};
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
 use vnetlab_model::{
-    Access, ConnectionKind, Direction, LoadBalancer, LoadBalancerId, LoadBalancingRule,
-    NextHopType, NicId, Protocol, SubnetId, Topology, VnetId,
+    Access, ConnectionKind, Direction, LoadBalancer, LoadBalancerId, LoadBalancerSku,
+    LoadBalancingRule, NextHopType, NicId, Protocol, SubnetId, Topology, TransportProtocol, VnetId,
 };
 
 /// A walk longer than this is a loop the visited set did not catch.
@@ -1009,10 +1009,12 @@ impl<'w, 'a> Walker<'w, 'a> {
             let resource = format!("loadBalancers/{}", l.name);
             let decision = format!("outboundRules/{}", rule.name);
             // [SNAT]: load balancer SNAT carries TCP and UDP; ICMP fails (use a public IP).
-            let carries = match rule.protocol.to_ascii_lowercase().as_str() {
-                "tcp" => packet.protocol == FiveTuple::TCP,
-                "udp" => packet.protocol == FiveTuple::UDP,
-                _ => matches!(packet.protocol, FiveTuple::TCP | FiveTuple::UDP),
+            let carries = match rule.protocol {
+                TransportProtocol::Tcp => packet.protocol == FiveTuple::TCP,
+                TransportProtocol::Udp => packet.protocol == FiveTuple::UDP,
+                TransportProtocol::All => {
+                    matches!(packet.protocol, FiveTuple::TCP | FiveTuple::UDP)
+                }
             };
             let address = rule
                 .frontends
@@ -1148,7 +1150,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         let t = self.f.topology;
         let l = &t.load_balancers[lb.index()];
         let resource = format!("loadBalancers/{}", l.name);
-        let standard = l.sku.eq_ignore_ascii_case("Standard");
+        let standard = l.sku == LoadBalancerSku::Standard;
         let public = frontend_public_ip(t, lb, frontend) == Some(packet.dst);
         // docs/semantics/dataplane.md 6.1 ([LBPING], scenario 35): a Standard public frontend answers ping
         // itself while a backend is up; backends never see the ping.
@@ -1192,7 +1194,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         // An inbound NAT rule forwards one frontend port to one VM ([LBC]).
         if let Some((index, rule)) = l.inbound_nat_rules.iter().enumerate().find(|(_, r)| {
             r.frontend == frontend
-                && protocol_matches(&r.protocol, &packet)
+                && protocol_matches(r.protocol, &packet)
                 && r.frontend_port == packet.dst_port
         }) {
             let rule_name = format!("inboundNatRules/{}", rule.name);
@@ -1331,18 +1333,17 @@ fn lb_rule<'t>(
 ) -> Option<&'t LoadBalancingRule> {
     l.rules.iter().find(|r| {
         r.frontend == frontend
-            && protocol_matches(&r.protocol, packet)
+            && protocol_matches(r.protocol, packet)
             && (r.frontend_port == packet.dst_port || r.frontend_port == 0)
     })
 }
 
 /// Whether a load balancer rule's protocol (`Tcp`, `Udp`, `All`) takes a packet.
-fn protocol_matches(protocol: &str, packet: &FiveTuple) -> bool {
-    match protocol.to_ascii_lowercase().as_str() {
-        "tcp" => packet.protocol == FiveTuple::TCP,
-        "udp" => packet.protocol == FiveTuple::UDP,
-        "all" | "*" => Protocol::has_ports(packet.protocol),
-        _ => false,
+fn protocol_matches(protocol: TransportProtocol, packet: &FiveTuple) -> bool {
+    match protocol {
+        TransportProtocol::Tcp => packet.protocol == FiveTuple::TCP,
+        TransportProtocol::Udp => packet.protocol == FiveTuple::UDP,
+        TransportProtocol::All => Protocol::has_ports(packet.protocol),
     }
 }
 

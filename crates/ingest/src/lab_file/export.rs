@@ -7,17 +7,14 @@
 //! explicitly: NIC private addresses (so dynamic allocation cannot differ) and public IP
 //! addresses. What the model holds but the lab file cannot say is listed in a leading comment.
 
-use super::schema::{
-    Access as LabAccess, Direction as LabDirection, GatewayType as LabGatewayType, NextHop,
-    Protocol as LabProtocol, PublicIpSku as LabSku, VpnType,
-};
+use super::schema::NextHop;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_saphyr::{FlowMap, FlowSeq};
 use std::collections::{HashMap, HashSet};
 use vnetlab_model::{
     Access, AddressPrefix, ConnectionKind, Direction, GatewayType, NextHopType, PortRange,
-    Protocol, PublicIpSku, RoutePrefix, Topology,
+    Protocol, PublicIpSku, RoutePrefix, Topology, VpnType,
 };
 
 /// The ASN Azure gives a gateway when none is set (the lab file's default too).
@@ -262,7 +259,7 @@ struct GatewayOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
     #[serde(rename = "type")]
-    kind: LabGatewayType,
+    kind: GatewayType,
     sku: String,
     vpn_type: VpnType,
     #[serde(skip_serializing_if = "is_false")]
@@ -315,9 +312,9 @@ struct NsgOut {
 struct RuleOut {
     name: String,
     priority: u32,
-    direction: LabDirection,
-    access: LabAccess,
-    protocol: LabProtocol,
+    direction: Direction,
+    access: Access,
+    protocol: Protocol,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<OneOrManyOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -342,7 +339,7 @@ enum OneOrManyOut {
 #[derive(Serialize)]
 struct PublicIpOut {
     address: String,
-    sku: LabSku,
+    sku: PublicIpSku,
 }
 
 #[derive(Serialize)]
@@ -515,7 +512,7 @@ impl<'t> Exporter<'t> {
                 }
             }
             for p in g.public_ips.iter().skip(wanted.len()) {
-                self.note(format!("public IP '{}' of gateway '{}': the lab file gives a gateway {} public IP(s), so it is written unattached", t.public_ips[p.index()].name, g.name, wanted.len()));
+                self.note(format!("public IP '{}' of gateway '{}': the lab file gives a gateway {} public IP(s), so it is written unattached", t[*p].name, g.name, wanted.len()));
             }
             self.gateway_names.insert(gi, name);
         }
@@ -603,10 +600,10 @@ impl<'t> Exporter<'t> {
                 out.subnets.push(t.subnet(*s).name.clone(), value);
             }
             let mut remotes = HashSet::new();
-            for p in v.peerings.iter().map(|p| &t.peerings[p.index()]) {
+            for p in v.peerings.iter().map(|p| &t[*p]) {
                 let remote = self.vnet_names[p.remote.index()].clone();
                 if !remotes.insert(remote.to_ascii_lowercase()) {
-                    self.note(format!("peering '{}' of VNet '{}': a second peering to VNet '{}' cannot be written (peerings are keyed by the remote VNet)", p.name, v.name, t.vnets[p.remote.index()].name));
+                    self.note(format!("peering '{}' of VNet '{}': a second peering to VNet '{}' cannot be written (peerings are keyed by the remote VNet)", p.name, v.name, t[p.remote].name));
                     continue;
                 }
                 let derived = format!("{name}-to-{remote}");
@@ -638,15 +635,11 @@ impl<'t> Exporter<'t> {
             lab.nsgs.push(self.nsg_names[i].clone(), NsgOut { rules });
         }
         for (i, p) in t.public_ips.iter().enumerate() {
-            let sku = match p.sku {
-                PublicIpSku::Basic => LabSku::Basic,
-                PublicIpSku::Standard => LabSku::Standard,
-            };
             lab.public_ips.push(
                 self.pip_names[i].clone(),
                 FlowMap(PublicIpOut {
                     address: p.address.to_string(),
-                    sku,
+                    sku: p.sku,
                 }),
             );
         }
@@ -702,7 +695,7 @@ impl<'t> Exporter<'t> {
             probes.push(
                 p.name.clone(),
                 FlowMap(ProbeOut {
-                    protocol: p.protocol.clone(),
+                    protocol: p.protocol.to_string(),
                     port: p.port,
                 }),
             );
@@ -719,7 +712,7 @@ impl<'t> Exporter<'t> {
                 FlowMap(LbRuleOut {
                     frontend: fe(r.frontend),
                     pool,
-                    protocol: r.protocol.clone(),
+                    protocol: r.protocol.to_string(),
                     frontend_port: r.frontend_port,
                     backend_port: r.backend_port,
                     probe,
@@ -734,7 +727,7 @@ impl<'t> Exporter<'t> {
                 FlowMap(OutboundRuleOut {
                     frontends: FlowSeq(r.frontends.iter().map(|f| fe(*f)).collect()),
                     pool: lb.backend_pools[r.backend_pool].clone(),
-                    protocol: r.protocol.clone(),
+                    protocol: r.protocol.to_string(),
                 }),
             );
         }
@@ -744,7 +737,7 @@ impl<'t> Exporter<'t> {
                 r.name.clone(),
                 FlowMap(NatRuleOut {
                     frontend: fe(r.frontend),
-                    protocol: r.protocol.clone(),
+                    protocol: r.protocol.to_string(),
                     frontend_port: r.frontend_port,
                     backend_port: r.backend_port,
                     floating_ip: r.enable_floating_ip,
@@ -752,7 +745,7 @@ impl<'t> Exporter<'t> {
             );
         }
         LoadBalancerOut {
-            sku: lb.sku.clone(),
+            sku: lb.sku.to_string(),
             frontends,
             pools: FlowSeq(lb.backend_pools.clone()),
             probes,
@@ -768,7 +761,7 @@ impl<'t> Exporter<'t> {
         if s.private_endpoint_route_policies {
             self.note(format!(
                 "subnet '{}/{}': privateEndpointNetworkPolicies (route tables may override its private endpoints' routes) is dropped",
-                t.vnets[s.vnet.index()].name, s.name
+                t[s.vnet].name, s.name
             ));
         }
         SubnetFull {
@@ -894,25 +887,13 @@ impl<'t> Exporter<'t> {
             lb_pools: FlowSeq(
                 cfg.backend_pools
                     .iter()
-                    .map(|(lb, p)| {
-                        format!(
-                            "{}/{}",
-                            t.load_balancers[lb.index()].name,
-                            t.load_balancers[lb.index()].backend_pools[*p]
-                        )
-                    })
+                    .map(|(lb, p)| format!("{}/{}", t[*lb].name, t[*lb].backend_pools[*p]))
                     .collect(),
             ),
             lb_nat_rules: FlowSeq(
                 cfg.inbound_nat_rules
                     .iter()
-                    .map(|(lb, r)| {
-                        format!(
-                            "{}/{}",
-                            t.load_balancers[lb.index()].name,
-                            t.load_balancers[lb.index()].inbound_nat_rules[*r].name
-                        )
-                    })
+                    .map(|(lb, r)| format!("{}/{}", t[*lb].name, t[*lb].inbound_nat_rules[*r].name))
                     .collect(),
             ),
         }
@@ -922,17 +903,6 @@ impl<'t> Exporter<'t> {
         let g = &self.t.gateways[gi];
         let name = self.gateway_names[&gi].clone();
         let vnet = self.vnet_names[g.vnet.index()].clone();
-        let vpn_type = if g.vpn_type.eq_ignore_ascii_case("PolicyBased") {
-            VpnType::PolicyBased
-        } else {
-            if !g.vpn_type.eq_ignore_ascii_case("RouteBased") {
-                self.note(format!(
-                    "gateway '{}': vpnType '{}' is written as RouteBased",
-                    g.name, g.vpn_type
-                ));
-            }
-            VpnType::RouteBased
-        };
         if !g.enable_bgp && g.asn != DEFAULT_ASN {
             self.note(format!(
                 "gateway '{}': ASN {} without BGP (the lab file sets an ASN only with `bgp`)",
@@ -941,19 +911,14 @@ impl<'t> Exporter<'t> {
         }
         GatewayOut {
             name: (name != format!("{vnet}-gw")).then_some(name),
-            kind: match g.gateway_type {
-                GatewayType::Vpn => LabGatewayType::Vpn,
-                GatewayType::ExpressRoute => LabGatewayType::ExpressRoute,
-            },
-            sku: g.sku.clone(),
-            vpn_type,
+            kind: g.gateway_type,
+            sku: g.sku.to_string(),
+            vpn_type: g.vpn_type,
             active_active: g.active_active,
             bgp: g
                 .enable_bgp
                 .then_some(FlowMap(GatewayBgpOut { asn: g.asn })),
-            default_site: g
-                .default_site
-                .map(|s| self.t.local_gateways[s.index()].name.clone()),
+            default_site: g.default_site.map(|s| self.t[s].name.clone()),
         }
     }
 
@@ -1025,22 +990,9 @@ impl<'t> Exporter<'t> {
         RuleOut {
             name: r.name.clone(),
             priority: r.priority,
-            direction: match r.direction {
-                Direction::Inbound => LabDirection::Inbound,
-                Direction::Outbound => LabDirection::Outbound,
-            },
-            access: match r.access {
-                Access::Allow => LabAccess::Allow,
-                Access::Deny => LabAccess::Deny,
-            },
-            protocol: match r.protocol {
-                Protocol::Tcp => LabProtocol::Tcp,
-                Protocol::Udp => LabProtocol::Udp,
-                Protocol::Icmp => LabProtocol::Icmp,
-                Protocol::Esp => LabProtocol::Esp,
-                Protocol::Ah => LabProtocol::Ah,
-                Protocol::Any => LabProtocol::Any,
-            },
+            direction: r.direction,
+            access: r.access,
+            protocol: r.protocol,
             source: addresses(&r.source, !r.source_asgs.is_empty()),
             source_ports: ports(&r.source_ports),
             destination: addresses(&r.destination, !r.destination_asgs.is_empty()),
@@ -1127,7 +1079,7 @@ impl<'t> Exporter<'t> {
             let g = &t.gateway(c.gateway).name;
             let note = match &c.kind {
                 ConnectionKind::IPsec { local_gateway } => {
-                    let lng = &t.local_gateways[local_gateway.index()].name;
+                    let lng = &t[*local_gateway].name;
                     let why = if written_gateway.contains(&c.gateway.index()) { format!("site '{lng}' already has its one connection") } else { format!("gateway '{g}' is not written") };
                     format!("IPsec connection '{}' (gateway '{g}' to local network gateway '{lng}'): {why}", c.name)
                 }
@@ -1148,10 +1100,7 @@ impl<'t> Exporter<'t> {
             let s = t.subnet(pe.subnet);
             self.note(format!(
                 "private endpoint '{}' ({} in {}/{})",
-                pe.name,
-                pe.ip,
-                t.vnets[s.vnet.index()].name,
-                s.name
+                pe.name, pe.ip, t[s.vnet].name, s.name
             ));
         }
     }

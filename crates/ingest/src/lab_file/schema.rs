@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
+pub use vnetlab_model::{Access, Direction, GatewayType, Protocol, PublicIpSku, VpnType};
 
 /// An Azure virtual network topology written by hand. Every resource is declared by name;
 /// references between them are names too.
@@ -161,11 +162,11 @@ pub struct Vm {
 pub struct Gateway {
     /// Default `<vnet>-gw`.
     pub name: Option<String>,
-    #[serde(default, rename = "type")]
+    #[serde(default = "vpn", rename = "type")]
     pub kind: GatewayType,
     #[serde(default = "default_sku")]
     pub sku: String,
-    #[serde(default)]
+    #[serde(default = "route_based")]
     pub vpn_type: VpnType,
     #[serde(default)]
     pub active_active: bool,
@@ -180,18 +181,12 @@ fn default_sku() -> String {
     "VpnGw1".into()
 }
 
-#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
-pub enum GatewayType {
-    #[default]
-    Vpn,
-    ExpressRoute,
+fn vpn() -> GatewayType {
+    GatewayType::Vpn
 }
 
-#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
-pub enum VpnType {
-    #[default]
-    RouteBased,
-    PolicyBased,
+fn route_based() -> VpnType {
+    VpnType::RouteBased
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -218,6 +213,14 @@ pub struct Peering {
     pub allow_gateway_transit: bool,
     #[serde(default)]
     pub use_remote_gateways: bool,
+}
+
+fn any() -> Protocol {
+    Protocol::Any
+}
+
+fn standard_ip() -> PublicIpSku {
+    PublicIpSku::Standard
 }
 
 fn yes() -> bool {
@@ -270,7 +273,7 @@ pub struct Rule {
     pub priority: At<u32>,
     pub direction: Direction,
     pub access: Access,
-    #[serde(default)]
+    #[serde(default = "any")]
     pub protocol: Protocol,
     /// Prefixes or service tags; default `*` unless `source_asgs` is given.
     pub source: Option<At<OneOrMany>>,
@@ -288,44 +291,13 @@ pub struct Rule {
     pub destination_asgs: Vec<At<String>>,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
-
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
-pub enum Access {
-    Allow,
-    Deny,
-}
-
-#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    Icmp,
-    Esp,
-    Ah,
-    #[default]
-    #[serde(rename = "*")]
-    Any,
-}
-
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublicIp {
     /// The address; default: allocated from 198.51.100.0/24.
     pub address: Option<At<String>>,
-    #[serde(default)]
+    #[serde(default = "standard_ip")]
     pub sku: PublicIpSku,
-}
-
-#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
-pub enum PublicIpSku {
-    Basic,
-    #[default]
-    Standard,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

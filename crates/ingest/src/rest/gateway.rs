@@ -7,7 +7,8 @@ use crate::value::{at, Reader};
 use std::net::Ipv4Addr;
 use vnetlab_model::ids::*;
 use vnetlab_model::{
-    BgpPeer, Connection, ConnectionKind, GatewayType, LocalNetworkGateway, VirtualNetworkGateway,
+    BgpPeer, Connection, ConnectionKind, GatewaySku, GatewayType, LocalNetworkGateway,
+    VirtualNetworkGateway, VpnType,
 };
 
 /// Azure's default gateway ASN (docs/semantics/routing.md 6, \[BGP-FAQ\]).
@@ -35,15 +36,16 @@ pub(super) fn build_gateways(b: &mut Builder) {
                 GatewayType::Vpn
             }
         };
-        let vpn_type = r
-            .str("properties.vpnType")
-            .unwrap_or("RouteBased")
-            .to_string();
-        let sku = r
-            .str("properties.sku.name")
-            .or_else(|| r.str("sku.name"))
-            .unwrap_or("VpnGw1")
-            .to_string();
+        let vpn_type = r.choice(
+            "properties.vpnType",
+            "properties.vpnType",
+            VpnType::RouteBased,
+        );
+        let sku = GatewaySku::parse(
+            r.str("properties.sku.name")
+                .or_else(|| r.str("sku.name"))
+                .unwrap_or("VpnGw1"),
+        );
         let active_active = r.bool("properties.activeActive", false);
         let enable_bgp = r.bool("properties.enableBgp", false);
         let asn = r.u32("properties.bgpSettings.asn").unwrap_or(DEFAULT_ASN);

@@ -204,19 +204,19 @@ pub(super) fn build_vms(b: &mut Builder) {
             let Some(nic) = b.resolve(&origin, &path, id, "network interface", pick!(Nic)) else {
                 continue;
             };
-            if let Some(other) = b.topo.nics[nic.index()].vm {
-                let other = b.topo.vms[other.index()].name.clone();
+            if let Some(other) = b.topo[nic].vm {
+                let other = b.topo[other].name.clone();
                 b.diags.push(Diagnostic::error(
                     &origin,
                     &path,
                     format!(
                         "network interface '{}' is already attached to VM '{other}'",
-                        b.topo.nics[nic.index()].name
+                        b.topo[nic].name
                     ),
                 ));
                 continue;
             }
-            b.topo.nics[nic.index()].vm = Some(vm_id);
+            b.topo[nic].vm = Some(vm_id);
             if primary {
                 nics.insert(0, nic)
             } else {
@@ -240,16 +240,16 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
         .gateways
         .iter()
         .filter_map(|g| {
-            topo.vnets[g.vnet.index()]
+            topo[g.vnet]
                 .subnets
                 .iter()
                 .copied()
-                .find(|s| topo.subnets[s.index()].name == "GatewaySubnet")
+                .find(|s| topo[*s].name == "GatewaySubnet")
                 .map(|s| (s, g.instance_ips.clone()))
         })
         .collect();
     for (s, ips) in gateway_subnets {
-        let prefix = topo.subnets[s.index()].prefix;
+        let prefix = topo[s].prefix;
         for ip in ips {
             alloc_for(&mut pools, s, prefix).claim(ip);
         }
@@ -260,30 +260,20 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
             .iter()
             .filter(|c| c.allocation == AllocationMethod::Static)
         {
-            alloc_for(
-                &mut pools,
-                cfg.subnet,
-                topo.subnets[cfg.subnet.index()].prefix,
-            )
-            .claim(cfg.private_ip);
+            alloc_for(&mut pools, cfg.subnet, topo[cfg.subnet].prefix).claim(cfg.private_ip);
         }
     }
     for lb in &topo.load_balancers {
         for (subnet, ip) in lb.frontends.iter().filter_map(|f| f.private) {
             if !ip.is_unspecified() {
-                alloc_for(&mut pools, subnet, topo.subnets[subnet.index()].prefix).claim(ip);
+                alloc_for(&mut pools, subnet, topo[subnet].prefix).claim(ip);
             }
         }
     }
     let mut pending = std::mem::take(&mut b.pending);
     for pe in &topo.private_endpoints {
         if !pe.ip.is_unspecified() {
-            alloc_for(
-                &mut pools,
-                pe.subnet,
-                topo.subnets[pe.subnet.index()].prefix,
-            )
-            .claim(pe.ip);
+            alloc_for(&mut pools, pe.subnet, topo[pe.subnet].prefix).claim(pe.ip);
         }
     }
     pending.sort_by_key(|p| match *p {
@@ -294,7 +284,7 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
     for p in pending {
         let (subnet, origin, path) = match p {
             Pending::Nic { nic, config, .. } => {
-                let n = &topo.nics[nic.index()];
+                let n = &topo[nic];
                 (
                     n.ip_configurations[config].subnet,
                     n.origin.clone(),
@@ -310,7 +300,7 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
                 )
             }
             Pending::Frontend { lb, frontend, .. } => {
-                let l = &topo.load_balancers[lb.index()];
+                let l = &topo[lb];
                 (
                     l.frontends[frontend]
                         .private
@@ -321,7 +311,7 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
                 )
             }
         };
-        let prefix = topo.subnets[subnet.index()].prefix;
+        let prefix = topo[subnet].prefix;
         let Some(ip) = alloc_for(&mut pools, subnet, prefix).allocate() else {
             b.diags.push(
                 Diagnostic::error(
@@ -329,7 +319,7 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
                     &path,
                     format!(
                         "subnet '{}' ({prefix}) has no free address left",
-                        topo.subnets[subnet.index()].name
+                        topo[subnet].name
                     ),
                 )
                 .with_hint("Azure reserves five addresses per subnet; use a larger prefix"),
@@ -337,15 +327,10 @@ pub(super) fn allocate_addresses(b: &mut Builder) {
             continue;
         };
         match p {
-            Pending::Nic { nic, config, .. } => {
-                topo.nics[nic.index()].ip_configurations[config].private_ip = ip
-            }
+            Pending::Nic { nic, config, .. } => topo[nic].ip_configurations[config].private_ip = ip,
             Pending::PrivateEndpoint { endpoint, .. } => topo.private_endpoints[endpoint].ip = ip,
             Pending::Frontend { lb, frontend, .. } => {
-                if let Some(private) = topo.load_balancers[lb.index()].frontends[frontend]
-                    .private
-                    .as_mut()
-                {
+                if let Some(private) = topo[lb].frontends[frontend].private.as_mut() {
                     private.1 = ip;
                 }
             }
@@ -376,7 +361,7 @@ fn lb_children(
         .filter_map(|(p, id)| {
             let lb_id = vnetlab_model::ResourceId::new(id.as_str()).parent();
             let lb = b.resolve(origin, p, &lb_id, "load balancer", pick!(LoadBalancer))?;
-            match child_index(&names(&b.topo.load_balancers[lb.index()]), id) {
+            match child_index(&names(&b.topo[lb]), id) {
                 Some(i) => Some((lb, i)),
                 None => {
                     b.diags.push(Diagnostic::error(

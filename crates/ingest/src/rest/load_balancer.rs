@@ -7,7 +7,8 @@ use crate::value::{at, Reader};
 use std::net::Ipv4Addr;
 use vnetlab_model::ids::*;
 use vnetlab_model::{
-    Frontend, HealthProbe, InboundNatRule, LoadBalancer, LoadBalancingRule, OutboundRule,
+    Frontend, HealthProbe, InboundNatRule, LoadBalancer, LoadBalancerSku, LoadBalancingRule,
+    OutboundRule, ProbeProtocol, TransportProtocol,
 };
 
 /// The index of a child (`.../frontendIPConfigurations/fe1`) by its last segment, matched
@@ -33,7 +34,7 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
         let origin = raw.origin("load balancer");
         let lb_id = LoadBalancerId(b.topo.load_balancers.len() as u32);
         let mut r = Reader::new(raw.object, &origin, &mut b.diags);
-        let sku = r.str("sku.name").unwrap_or("Standard").to_string();
+        let sku = r.choice("sku.name", "sku.name", LoadBalancerSku::Standard);
         let fe_values = r.array("properties.frontendIPConfigurations");
         let pool_values = r.array("properties.backendAddressPools");
         let rule_values = r.array("properties.loadBalancingRules");
@@ -108,7 +109,11 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
         let mut probes = Vec::new();
         for (i, probe) in probe_values.iter().enumerate() {
             let mut pr = Reader::new(probe, &origin, &mut b.diags);
-            let protocol = pr.str("properties.protocol").unwrap_or("Tcp").to_string();
+            let protocol = pr.choice(
+                "properties.protocol",
+                &format!("properties.probes[{i}].properties.protocol"),
+                ProbeProtocol::Tcp,
+            );
             let port = pr
                 .u32("properties.port")
                 .and_then(|p| u16::try_from(p).ok());
@@ -136,7 +141,11 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
             let pool = rr
                 .reference("properties.backendAddressPool")
                 .and_then(|id| child_index(&backend_pools, id));
-            let protocol = rr.str("properties.protocol").unwrap_or("Tcp").to_string();
+            let protocol = rr.choice(
+                "properties.protocol",
+                &format!("{base}.protocol"),
+                TransportProtocol::Tcp,
+            );
             let frontend_port = rr.u32("properties.frontendPort").unwrap_or(0) as u16;
             let backend_port = rr.u32("properties.backendPort").unwrap_or(0) as u16;
             let enable_floating_ip = rr.bool("properties.enableFloatingIP", false);
@@ -175,7 +184,11 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
             let pool = rr
                 .reference("properties.backendAddressPool")
                 .and_then(|id| child_index(&backend_pools, id));
-            let protocol = rr.str("properties.protocol").unwrap_or("All").to_string();
+            let protocol = rr.choice(
+                "properties.protocol",
+                &format!("{base}.protocol"),
+                TransportProtocol::All,
+            );
             match pool {
                 Some(backend_pool) if !frontends.is_empty() && frontends.len() == frontend_ids.len() => outbound_rules.push(OutboundRule { name: name_of(rule), frontends, backend_pool, protocol }),
                 _ => b.diags.push(vnetlab_model::Diagnostic::error(&origin, &base, "an outbound rule needs frontendIPConfigurations and a backendAddressPool of this load balancer")),
@@ -212,7 +225,11 @@ pub(super) fn build_load_balancers(b: &mut Builder) {
             let frontend = rr
                 .reference("properties.frontendIPConfiguration")
                 .and_then(|id| child_index(&frontend_names, id));
-            let protocol = rr.str("properties.protocol").unwrap_or("Tcp").to_string();
+            let protocol = rr.choice(
+                "properties.protocol",
+                &format!("properties.inboundNatRules[{i}].properties.protocol"),
+                TransportProtocol::Tcp,
+            );
             let (frontend_port, backend_port) = (
                 rr.u32("properties.frontendPort")
                     .and_then(|p| u16::try_from(p).ok()),

@@ -200,7 +200,7 @@ pub(super) fn build_subnets(b: &mut Builder) {
         let Some(prefix) = prefix else { continue };
         let id = SubnetId(b.topo.subnets.len() as u32);
         b.register(raw, Target::Subnet(id));
-        b.topo.vnets[vnet.index()].subnets.push(id);
+        b.topo[vnet].subnets.push(id);
         b.topo.subnets.push(Subnet {
             id: raw.id.clone(),
             name: raw.short_name().to_string(),
@@ -251,7 +251,7 @@ pub(super) fn build_peerings(b: &mut Builder) {
             continue;
         };
         let id = PeeringId(b.topo.peerings.len() as u32);
-        b.topo.vnets[vnet.index()].peerings.push(id);
+        b.topo[vnet].peerings.push(id);
         b.topo.peerings.push(Peering {
             id: raw.id.clone(),
             name: raw.short_name().to_string(),

@@ -52,9 +52,9 @@ pub(super) fn build_public_ips(b: &mut Builder) {
         .filter(|ip| !used.contains(ip));
     for id in pending {
         match next.next() {
-            Some(ip) => b.topo.public_ips[id.index()].address = ip,
+            Some(ip) => b.topo[id].address = ip,
             None => {
-                let pip = &b.topo.public_ips[id.index()];
+                let pip = &b.topo[id];
                 b.diags.push(
                     vnetlab_model::Diagnostic::error(
                         &pip.origin,

@@ -59,7 +59,7 @@ pub(super) fn build_route_tables(b: &mut Builder) {
         let (Some(prefix), Some(next_hop_type)) = (prefix, next_hop_type) else {
             continue;
         };
-        b.topo.route_tables[table.index()].routes.push(Route {
+        b.topo[table].routes.push(Route {
             name: raw.short_name().to_string(),
             prefix,
             next_hop_type,

@@ -140,7 +140,7 @@ pub(super) fn build_nsgs(b: &mut Builder) {
         else {
             continue;
         };
-        b.topo.nsgs[nsg.index()].rules.push(SecurityRule {
+        b.topo[nsg].rules.push(SecurityRule {
             name: raw.short_name().to_string(),
             priority,
             direction,

@@ -4,6 +4,7 @@
 //! needs a BGP gateway.
 
 use crate::diagnostic::Diagnostic;
+use crate::kinds::VpnType;
 use crate::topology::{GatewayType, Topology};
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
@@ -24,7 +25,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         }
     }
     for (i, g) in t.gateways.iter().enumerate() {
-        let basic = g.sku.eq_ignore_ascii_case("Basic");
+        let basic = g.sku.is_basic();
         if basic && g.enable_bgp {
             out.push(
                 Diagnostic::error(
@@ -45,7 +46,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                 .with_hint("use VpnGw1 or larger"),
             );
         }
-        if g.vpn_type.eq_ignore_ascii_case("PolicyBased") && !basic {
+        if g.vpn_type == VpnType::PolicyBased && !basic {
             out.push(Diagnostic::error(
                 &g.origin,
                 "properties.vpnType",
@@ -75,12 +76,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             ));
         }
         if basic {
-            for p in t
-                .vnet(g.vnet)
-                .peerings
-                .iter()
-                .map(|p| &t.peerings[p.index()])
-            {
+            for p in t.vnet(g.vnet).peerings.iter().map(|p| &t[*p]) {
                 if p.allow_gateway_transit {
                     out.push(
                         Diagnostic::error(&p.origin, "properties.allowGatewayTransit", format!("gateway '{}' uses the Basic SKU, which does not support gateway transit", g.name))

@@ -3,6 +3,7 @@
 //! must lie in its subnet outside the five reserved addresses, as a NIC's must.
 
 use crate::diagnostic::Diagnostic;
+use crate::kinds::ProbeProtocol;
 use crate::topology::Topology;
 
 /// Ports an HTTP or HTTPS probe may not use (\[PROBE\]).
@@ -24,8 +25,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             }
         }
         for (i, probe) in lb.probes.iter().enumerate() {
-            let http = probe.protocol.eq_ignore_ascii_case("http")
-                || probe.protocol.eq_ignore_ascii_case("https");
+            let http = matches!(probe.protocol, ProbeProtocol::Http | ProbeProtocol::Https);
             if http && HTTP_PROBE_REFUSED_PORTS.contains(&probe.port) {
                 out.push(
                     Diagnostic::error(&lb.origin, &format!("properties.probes[{i}].properties.port"), format!("an {} probe may not use port {}", probe.protocol, probe.port))

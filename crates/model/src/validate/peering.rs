@@ -64,11 +64,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     for vnet in &t.vnets {
         // Two peered VNets whose spaces overlap would make the peering routes ambiguous; Azure
         // refuses the second peering.
-        let peers: Vec<_> = vnet
-            .peerings
-            .iter()
-            .map(|p| &t.peerings[p.index()])
-            .collect();
+        let peers: Vec<_> = vnet.peerings.iter().map(|p| &t[*p]).collect();
         for (i, p) in peers.iter().enumerate() {
             if let Some(q) = peers[..i].iter().find(|q| {
                 t.vnet(q.remote).address_space.iter().any(|a| {
@@ -93,7 +89,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         let using: Vec<_> = vnet
             .peerings
             .iter()
-            .map(|p| &t.peerings[p.index()])
+            .map(|p| &t[*p])
             .filter(|p| p.use_remote_gateways)
             .collect();
         if using.len() > 1 {

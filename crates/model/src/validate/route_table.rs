@@ -130,7 +130,7 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
                     t.vnet(s.vnet)
                         .peerings
                         .iter()
-                        .map(|p| &t.peerings[p.index()])
+                        .map(|p| &t[*p])
                         .filter(|p| p.use_remote_gateways)
                         .map(|p| p.remote),
                 )

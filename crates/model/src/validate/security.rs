@@ -26,7 +26,7 @@ pub fn asg_vnets(t: &Topology, out: &mut Vec<Diagnostic>) -> HashMap<AsgId, Vnet
                     out.push(
                         Diagnostic::error(&nic.origin, &format!("properties.ipConfigurations[{i}].properties.applicationSecurityGroups"), format!(
                             "application security group '{}' already holds NIC '{first_nic}' of VNet '{}'; this NIC is in VNet '{}'",
-                            t.asgs[asg.index()].name, t.vnet(first).name, t.vnet(vnet).name))
+                            t[*asg].name, t.vnet(first).name, t.vnet(vnet).name))
                         .with_hint("all members of an application security group must be in the same VNet"),
                     );
                 }
@@ -143,7 +143,7 @@ pub(super) fn check(t: &Topology, tags: &ServiceTags, out: &mut Vec<Diagnostic>)
                 out.push(
                     Diagnostic::error(o, "properties.destinationApplicationSecurityGroups", format!(
                         "the rule's application security groups are in different VNets: '{}' in '{}', '{}' in '{}'",
-                        t.asgs[a.0.index()].name, t.vnet(a.1).name, t.asgs[b.0.index()].name, t.vnet(b.1).name))
+                        t[a.0].name, t.vnet(a.1).name, t[b.0].name, t.vnet(b.1).name))
                     .with_hint("a rule's source and destination groups must belong to the same VNet"),
                 );
             }
