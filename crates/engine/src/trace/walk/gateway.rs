@@ -1,0 +1,127 @@
+//! A VPN gateway: out through a tunnel to a site or another VNet's gateway, and in through the
+//! GatewaySubnet's routes, its own VNet's or through gateway transit (docs/semantics/routing.md
+//! §6, §7).
+
+use super::Walker;
+use crate::flow::FiveTuple;
+use crate::routes::gateway::{serving_vnet, PrefixSource};
+use crate::trace::{Egress, Layer};
+use vnetlab_model::VnetId;
+
+impl Walker<'_, '_> {
+    /// A route to the VNet's gateway (own or through transit): the site or VNet behind it.
+    pub(super) fn gateway(&mut self, vnet: VnetId, packet: FiveTuple) {
+        let t = self.f.topology;
+        let Some(owner) = serving_vnet(t, vnet) else {
+            self.hop(
+                format!("virtualNetworks/{}", t.vnet(vnet).name),
+                Layer::Gateway,
+                "no gateway",
+                "the VNet has no gateway and uses none through transit",
+                packet,
+                false,
+            );
+            return;
+        };
+        let mut best: Option<(u8, PrefixSource, vnetlab_model::GatewayId)> = None;
+        for g in t.gateways_in(owner) {
+            if let Some((len, source)) = self.f.addresses.gateway_route(g, packet.dst) {
+                if best.is_none_or(|(l, _, _)| len > l) {
+                    best = Some((len, source, g));
+                }
+            }
+        }
+        let gw_name = t
+            .gateways_in(owner)
+            .next()
+            .map(|g| t.gateway(g).name.clone())
+            .unwrap_or_default();
+        let Some((_, source, g)) = best else {
+            self.hop(
+                format!("virtualNetworkGateways/{gw_name}"),
+                Layer::Gateway,
+                "no route",
+                format!(
+                    "the gateway has no connection whose prefixes cover {}",
+                    packet.dst
+                ),
+                packet,
+                false,
+            );
+            return;
+        };
+        let resource = format!("virtualNetworkGateways/{}", t.gateway(g).name);
+        match source {
+            PrefixSource::Static(site)
+            | PrefixSource::Bgp(site)
+            | PrefixSource::DefaultSite(site) => {
+                let lng = &t.local_gateways[site.index()].name;
+                self.hop(
+                    resource,
+                    Layer::Gateway,
+                    format!("localNetworkGateways/{lng}"),
+                    format!("through the VPN tunnel to site '{lng}'"),
+                    packet,
+                    true,
+                );
+                self.deliver(
+                    Egress::Site(site),
+                    format!("localNetworkGateways/{lng}"),
+                    "",
+                    format!("delivered to on-premises site '{lng}'"),
+                    packet,
+                );
+            }
+            PrefixSource::Vnet2Vnet(remote) => {
+                self.hop(
+                    resource,
+                    Layer::Gateway,
+                    format!("virtualNetworkGateways/{}", t.gateway(remote).name),
+                    "through the VNet-to-VNet tunnel",
+                    packet,
+                    true,
+                );
+                self.enter_from_gateway(t.gateway(remote).vnet, packet);
+            }
+        }
+    }
+
+    /// A packet enters a VNet through its gateway: GatewaySubnet's routes decide.
+    pub(super) fn enter_from_gateway(&mut self, vnet: VnetId, packet: FiveTuple) {
+        let t = self.f.topology;
+        let gs = t
+            .vnet(vnet)
+            .subnets
+            .iter()
+            .copied()
+            .find(|s| t.subnet(*s).name == "GatewaySubnet");
+        let Some(gs) = gs else {
+            self.hop(
+                format!("virtualNetworks/{}", t.vnet(vnet).name),
+                Layer::Gateway,
+                "GatewaySubnet",
+                "the VNet has no GatewaySubnet",
+                packet,
+                false,
+            );
+            return;
+        };
+        let gw = t
+            .gateways_in(vnet)
+            .next()
+            .map(|g| t.gateway(g).name.clone())
+            .unwrap_or_default();
+        self.hop(
+            format!("virtualNetworkGateways/{gw}"),
+            Layer::Gateway,
+            "",
+            format!(
+                "enters '{}' through its gateway; GatewaySubnet's routes decide",
+                t.vnet(vnet).name
+            ),
+            packet,
+            true,
+        );
+        self.route(gs, None, packet, true);
+    }
+}

@@ -1,0 +1,112 @@
+//! The NSG layer: a NIC's and its subnet's NSGs, or the state an allowed flow left for its reply
+//! (NSGs are stateful; docs/semantics/dataplane.md §2, §6.1 for a Standard load balancer's
+//! secure default).
+
+use super::Walker;
+use crate::flow::FiveTuple;
+use crate::security::evaluate::{Decision, Level, Reason};
+use crate::security::tags::is_internet;
+use crate::trace::{Layer, NsgCheck};
+use vnetlab_model::{Access, Direction, NicId};
+
+impl<'w> Walker<'w, '_> {
+    /// The NSGs of a NIC in one direction (or the flow state, for a reply). `standard_lb`: the
+    /// packet came through a Standard load balancer, closed to the Internet without an NSG.
+    pub(super) fn nsg(
+        &mut self,
+        nic: NicId,
+        direction: Direction,
+        packet: FiveTuple,
+        standard_lb: bool,
+    ) {
+        let t = self.f.topology;
+        let layer = if direction == Direction::Outbound {
+            Layer::NsgOutbound
+        } else {
+            Layer::NsgInbound
+        };
+        if self.stateful.is_some_and(|s| s.contains(&nic)) {
+            self.hop(
+                self.nic_name(nic),
+                layer,
+                "flow state",
+                "the reply of an allowed flow: NSGs are stateful",
+                packet,
+                true,
+            );
+            return;
+        }
+        let decision = self.evaluate_nsgs(nic, direction, packet);
+        for v in &decision.evaluated {
+            let at = if v.level == Level::Nic {
+                "the NIC's NSG"
+            } else {
+                "the subnet's NSG"
+            };
+            let allowed = v.rule.written.access == Access::Allow;
+            let detail = format!("{at} {} it", if allowed { "allows" } else { "denies" });
+            self.hop(
+                format!("networkSecurityGroups/{}", t.nsgs[v.nsg.index()].name),
+                layer,
+                v.rule.name.clone(),
+                detail,
+                packet,
+                allowed,
+            );
+        }
+        match decision.reason {
+            // docs/semantics/dataplane.md 6.1 ([LBSKU]): a Standard load balancer is secure by default, like a
+            // Standard public IP: closed to inbound traffic until an NSG allows it.
+            Reason::NoNsg
+                if standard_lb && direction == Direction::Inbound && is_internet(packet.src) =>
+            {
+                self.hop(self.nic_name(nic), layer, "Standard load balancer", "a Standard load balancer is closed to inbound traffic until an NSG allows it, and no NSG does", packet, false);
+                return;
+            }
+            Reason::NoNsg => {
+                self.hop(
+                    self.nic_name(nic),
+                    layer,
+                    "no NSG",
+                    "no NSG on the NIC or its subnet",
+                    packet,
+                    true,
+                );
+            }
+            Reason::PlatformTraffic if decision.evaluated.is_empty() => {
+                self.hop(
+                    self.nic_name(nic),
+                    layer,
+                    "platform traffic",
+                    "traffic to 168.63.129.16 / 169.254.169.254 is not filtered by NSGs",
+                    packet,
+                    true,
+                );
+            }
+            Reason::SecureByDefault => {
+                self.hop(self.nic_name(nic), layer, "Standard public IP", "a Standard public IP is closed to inbound traffic until an NSG allows it, and no NSG does", packet, false);
+            }
+            _ => {}
+        }
+        if decision.access == Access::Allow {
+            self.allowed_at.insert(nic);
+        }
+    }
+
+    /// Asks a NIC's NSGs, and notes the question and the answer.
+    pub(super) fn evaluate_nsgs(
+        &mut self,
+        nic: NicId,
+        direction: Direction,
+        packet: FiveTuple,
+    ) -> Decision<'w> {
+        let decision = self.f.security.nic(nic).evaluate(direction, &packet);
+        self.nsg_checks.push(NsgCheck {
+            nic,
+            direction,
+            packet,
+            access: decision.access,
+        });
+        decision
+    }
+}

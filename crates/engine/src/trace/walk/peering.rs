@@ -1,0 +1,78 @@
+//! Crossing a VNet peering: the remote VNet's side of the peering decides forwarded traffic and
+//! the VirtualNetwork tag (docs/semantics/routing.md §7; D8, D9).
+
+use super::Walker;
+use crate::flow::FiveTuple;
+use crate::trace::Layer;
+use vnetlab_model::VnetId;
+
+impl Walker<'_, '_> {
+    /// A VNetPeering route: the peered VNet that holds the address receives the packet.
+    pub(super) fn peering(&mut self, vnet: VnetId, packet: FiveTuple, from_gateway: bool) {
+        match self.f.addresses.peer_holding(vnet, packet.dst) {
+            Some(remote) => {
+                self.cross_peering(vnet, remote, packet, from_gateway);
+                self.deliver_in(remote, packet);
+            }
+            None => {
+                self.hop(
+                    format!("virtualNetworks/{}", self.f.topology.vnet(vnet).name),
+                    Layer::Peering,
+                    "no peer",
+                    "no peered VNet holds the address",
+                    packet,
+                    false,
+                );
+            }
+        }
+    }
+
+    /// Crossing a peering into `to` (docs/semantics/routing.md 7; D8, D9). Returns whether it passed.
+    pub(super) fn cross_peering(
+        &mut self,
+        from: VnetId,
+        to: VnetId,
+        packet: FiveTuple,
+        from_gateway: bool,
+    ) -> bool {
+        let t = self.f.topology;
+        let Some(back) = self.f.addresses.peering(t, to, from) else {
+            return false;
+        };
+        let resource = format!(
+            "virtualNetworks/{}/virtualNetworkPeerings/{}",
+            t.vnet(to).name,
+            back.name
+        );
+        let originated = t
+            .vnet(from)
+            .address_space
+            .iter()
+            .any(|a| a.contains(&packet.src));
+        // D9: traffic an appliance forwarded (its source outside the sending VNet) needs
+        // allowForwardedTraffic on the receiving side (docs/semantics/routing.md 7). Traffic the hub's gateway
+        // brings in through gateway transit was not forwarded by an appliance (T30).
+        if !originated && !from_gateway && !back.allow_forwarded_traffic {
+            let detail = format!("the source {} is not in '{}': the packet was forwarded, and '{}' does not allow forwarded traffic from this peering", packet.src, t.vnet(from).name, t.vnet(to).name);
+            return self.hop(
+                resource,
+                Layer::Peering,
+                "allowForwardedTraffic",
+                detail,
+                packet,
+                false,
+            );
+        }
+        // D8: access off keeps the routes; only the VirtualNetwork tag changes (NSGs decide).
+        let detail = if back.allow_virtual_network_access {
+            format!(
+                "over the peering from '{}' to '{}'",
+                t.vnet(from).name,
+                t.vnet(to).name
+            )
+        } else {
+            "allowVirtualNetworkAccess is off: routes stay, but the peer leaves the VirtualNetwork tag (D8)".to_string()
+        };
+        self.hop(resource, Layer::Peering, "peering", detail, packet, true)
+    }
+}

@@ -1,0 +1,147 @@
+//! A trace's two directions: the request, then its reply walked back with the flow state the
+//! request left (NSGs, a load balancer's translation, the public address it came in on), and the
+//! asymmetric paths a stateful appliance or the client drops (docs/semantics/routing.md §5.6).
+
+use super::{site_name, Snat, Walker};
+use crate::flow::FiveTuple;
+use crate::security::tags::is_internet;
+use crate::trace::endpoint::Endpoint;
+use crate::trace::{Fabric, Layer, Probe, Trace, Verdict, SOURCE_PORT};
+use vnetlab_model::{NicId, Protocol};
+
+pub(in crate::trace) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> Trace {
+    let ports = Protocol::has_ports(probe.protocol);
+    let packet = FiveTuple {
+        src: from.ip(),
+        dst: to.ip(),
+        protocol: probe.protocol,
+        src_port: if ports { SOURCE_PORT } else { 0 },
+        dst_port: if ports { probe.port } else { 0 },
+    };
+    let mut w = Walker::new(f, None);
+    w.start(from, packet);
+    let allowed_at = std::mem::take(&mut w.allowed_at);
+    let snat = w.snat;
+    let lb_flow = w.lb_flow;
+    let last = w.hops.last().map(|h| h.packet).unwrap_or(packet);
+    let delivered_to = w.delivered_to;
+    let forward = w.path();
+    if forward.verdict != Verdict::Delivered {
+        return Trace {
+            from,
+            to,
+            forward,
+            reply: None,
+            asymmetric: None,
+        };
+    }
+    // The reply: the reversed packet as delivered, from where it arrived.
+    let reply_packet = last.reversed();
+    let t = f.topology;
+    let mut r = Walker::new(f, Some(&allowed_at));
+    r.lb_flow = lb_flow;
+    match (delivered_to, to, snat) {
+        (Some(nic), _, _) => {
+            if let Endpoint::PublicIp { public, .. } = to {
+                r.reply_via = Some(public);
+            }
+            r.hop(
+                format!("networkInterfaces/{}", t.nic(nic).name),
+                Layer::Source,
+                "",
+                "the reply",
+                reply_packet,
+                true,
+            );
+            r.leave(nic, reply_packet);
+        }
+        // Replies from the Internet to a shared SNAT address return by the NAT's own state.
+        (None, Endpoint::Internet(_), Some(Snat::Shared) | None) => {
+            return Trace {
+                from,
+                to,
+                forward,
+                reply: None,
+                asymmetric: None,
+            }
+        }
+        (None, Endpoint::Internet(_), Some(Snat::PublicIp(_))) => {
+            r.hop(
+                "Internet".into(),
+                Layer::Source,
+                "",
+                "the reply",
+                reply_packet,
+                true,
+            );
+            r.enter_from_internet(reply_packet);
+        }
+        (None, Endpoint::OnPremises { ip, .. }, _) => match f.addresses.site(ip) {
+            Some((site, gateway)) => {
+                r.hop(
+                    site_name(t, site),
+                    Layer::Source,
+                    "",
+                    "the reply",
+                    reply_packet,
+                    true,
+                );
+                r.enter_from_gateway(t.gateway(gateway).vnet, reply_packet);
+            }
+            None => {
+                return Trace {
+                    from,
+                    to,
+                    forward,
+                    reply: None,
+                    asymmetric: None,
+                }
+            }
+        },
+        _ => {
+            return Trace {
+                from,
+                to,
+                forward,
+                reply: None,
+                asymmetric: None,
+            }
+        }
+    }
+    let reply = r.path();
+    let names = |v: &[NicId]| {
+        let mut n: Vec<String> = v.iter().map(|i| t.nic(*i).name.clone()).collect();
+        n.sort();
+        n.dedup();
+        n
+    };
+    let (there, back) = (names(&forward.appliances), names(&reply.appliances));
+    // The public address the request came in on: the client expects the reply from it, so a
+    // reply that leaves another way is lost too (docs/semantics/routing.md 5.6: with 0.0.0.0/0 to a device or
+    // a gateway, inbound from the Internet breaks unless the device NATs).
+    let came_in_on = match to {
+        Endpoint::PublicIp { public, .. } => Some(public),
+        Endpoint::LoadBalancer { ip, .. } if is_internet(ip) => Some(ip),
+        _ => None,
+    };
+    let last_reply = reply.hops.last();
+    let left_by = last_reply
+        .filter(|h| h.resource == "Internet" && h.layer == Layer::Delivery)
+        .map(|h| h.packet.src);
+    let wrong_way = came_in_on.filter(|public| left_by != Some(*public));
+    let asymmetric = (reply.verdict == Verdict::Delivered && (there != back || wrong_way.is_some())).then(|| {
+        let list = |v: &[String]| if v.is_empty() { "no appliance".to_string() } else { v.join(", ") };
+        match wrong_way {
+            Some(public) if there != back => format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see, and the reply does not leave by {public}, the address the client sent to, so the client drops it too (docs/semantics/routing.md 5.6)", list(&there), list(&back)),
+            Some(public) => format!("asymmetric routing: the request came in on {public} but the reply goes to {}, not back out by {public}: the client drops a reply that does not come from the address it sent to (docs/semantics/routing.md 5.6)", last_reply.map(|h| h.resource.as_str()).unwrap_or_default()),
+            None => format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see", list(&there), list(&back)),
+        }
+    });
+    Trace {
+        from,
+        to,
+        forward,
+        reply: Some(reply),
+        asymmetric,
+    }
+}

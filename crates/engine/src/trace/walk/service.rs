@@ -1,0 +1,39 @@
+//! Azure services reached from a subnet: a service endpoint carries the VM's private address
+//! over the backbone, a private endpoint's address is answered by the service behind it
+//! (docs/semantics/dataplane.md §4.6).
+
+use super::Walker;
+use crate::flow::FiveTuple;
+use crate::trace::Egress;
+
+impl Walker<'_, '_> {
+    /// A VirtualNetworkServiceEndpoint route: the service answers.
+    pub(super) fn service_endpoint(&mut self, packet: FiveTuple) {
+        self.deliver(
+            Egress::Service,
+            "service endpoint".into(),
+            "VirtualNetworkServiceEndpoint",
+            "reaches the Azure service over the backbone, from the VM's private address".into(),
+            packet,
+        );
+    }
+
+    /// An InterfaceEndpoint route: the private endpoint holding the address.
+    pub(super) fn private_endpoint(&mut self, packet: FiveTuple) {
+        let pe = self
+            .f
+            .topology
+            .private_endpoints
+            .iter()
+            .find(|p| p.ip == packet.dst)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        self.deliver(
+            Egress::Service,
+            format!("privateEndpoints/{pe}"),
+            "InterfaceEndpoint",
+            format!("delivered to private endpoint '{pe}': the service behind it answers"),
+            packet,
+        );
+    }
+}
