@@ -380,8 +380,8 @@ fn run(cli: Cli) -> Result<(), Failed> {
             let probe = trace::probe(&probe.protocol, probe.port).map_err(report)?;
             let tr = trace::run(&a, from, to, probe);
             match output {
-                Output::Json => print_json(&trace::to_json(&tr)),
-                Output::Table => out!("{}", trace::to_table(&tr)),
+                Output::Json => print_json(&trace::to_json(a.topology, &tr)),
+                Output::Table => out!("{}", trace::to_table(a.topology, &tr)),
             }
             Ok(())
         }

@@ -6,6 +6,7 @@ use super::{flow_name, Walker};
 use crate::flow::FiveTuple;
 use crate::trace::endpoint::{resolve, Endpoint};
 use crate::trace::Layer;
+use crate::trace::{Decision, ResourceRef};
 use std::net::Ipv4Addr;
 use vnetlab_model::VnetId;
 
@@ -23,7 +24,7 @@ impl Walker<'_, '_> {
         let t = self.f.topology;
         let Some(ip) = ip else {
             self.hop(
-                "route".into(),
+                ResourceRef::Route,
                 Layer::Route,
                 "nextHopIpAddress",
                 "the appliance route has no address",
@@ -47,7 +48,7 @@ impl Walker<'_, '_> {
             (None, Some((_, _, subnet))) => t.subnet(subnet).vnet,
             (None, None) => {
                 self.hop(
-                    format!("virtualNetworks/{}", t.vnet(vnet).name),
+                    ResourceRef::Vnet(vnet),
                     Layer::Appliance,
                     "nextHopIpAddress",
                     format!("no NIC holds the next hop {ip}"),
@@ -61,8 +62,8 @@ impl Walker<'_, '_> {
             let peered = self.f.addresses.peered(vnet, target_vnet);
             if !peered {
                 let resource = nic
-                    .map(|n| self.nic_name(n))
-                    .unwrap_or_else(|| format!("virtualNetworks/{}", t.vnet(target_vnet).name));
+                    .map(ResourceRef::Nic)
+                    .unwrap_or_else(|| ResourceRef::Vnet(target_vnet));
                 self.hop(resource, Layer::Appliance, "nextHopIpAddress", format!("the next hop {ip} is neither in this VNet nor in a peered one: not directly reachable"), packet, false);
                 return;
             }
@@ -72,8 +73,8 @@ impl Walker<'_, '_> {
             (Some(n), _) => n,
             (None, Some((lb, frontend, _))) => {
                 let l = &t.load_balancers[lb.index()];
-                let resource = format!("loadBalancers/{}", l.name);
-                let Some(rule) = lb_rule(l, frontend, &packet) else {
+                let resource = ResourceRef::LoadBalancer(lb);
+                let Some((index, rule)) = lb_rule(l, frontend, &packet) else {
                     self.hop(resource, Layer::LoadBalancer, "loadBalancingRules", format!("the next hop {ip} is this internal load balancer's frontend, and none of its rules takes {}", flow_name(&packet)), packet, false);
                     return;
                 };
@@ -84,7 +85,7 @@ impl Walker<'_, '_> {
                     self.hop(
                         resource,
                         Layer::LoadBalancer,
-                        format!("loadBalancingRules/{}", rule.name),
+                        Decision::LoadBalancingRule { lb, rule: index },
                         "the rule's backend pool has no member",
                         packet,
                         false,
@@ -95,7 +96,7 @@ impl Walker<'_, '_> {
                 self.hop(
                     resource,
                     Layer::LoadBalancer,
-                    format!("loadBalancingRules/{}", rule.name),
+                    Decision::LoadBalancingRule { lb, rule: index },
                     detail,
                     packet,
                     true,

@@ -2,9 +2,10 @@
 //! forwarding on), an internal load balancer, or a reserved address no VM holds
 //! (docs/semantics/dataplane.md §4.2; D3).
 
-use super::{subnet_label, subnet_name, Walker};
+use super::{subnet_label, Walker};
 use crate::flow::FiveTuple;
 use crate::trace::endpoint::{resolve, Endpoint};
+use crate::trace::ResourceRef;
 use crate::trace::{Egress, Layer};
 use vnetlab_model::{Direction, NicId, VnetId};
 
@@ -41,7 +42,7 @@ impl Walker<'_, '_> {
             };
             if let Some((decision, detail)) = reserved {
                 self.hop(
-                    format!("virtualNetworks/{}", subnet_name(t, subnet)),
+                    ResourceRef::Subnet(subnet),
                     Layer::Delivery,
                     decision,
                     detail,
@@ -52,7 +53,7 @@ impl Walker<'_, '_> {
             }
         }
         self.hop(
-            format!("virtualNetworks/{}", t.vnet(vnet).name),
+            ResourceRef::Vnet(vnet),
             Layer::Delivery,
             "no holder",
             format!("no NIC in '{}' holds {}", t.vnet(vnet).name, packet.dst),
@@ -82,7 +83,7 @@ impl Walker<'_, '_> {
         {
             let what = format!("delivered to {}", self.vm_of(nic));
             self.delivered_to = Some(nic);
-            return self.deliver(Egress::Nic(nic), self.nic_name(nic), "", what, packet);
+            return self.deliver(Egress::Nic(nic), ResourceRef::Nic(nic), "", what, packet);
         }
         let ok = n.enable_ip_forwarding;
         let detail = if ok {
@@ -91,7 +92,7 @@ impl Walker<'_, '_> {
             "the packet is for another address and the NIC's IP forwarding is off: Azure drops it"
         };
         self.hop(
-            self.nic_name(nic),
+            ResourceRef::Nic(nic),
             Layer::IpForwarding,
             "enableIPForwarding",
             detail,
@@ -101,13 +102,20 @@ impl Walker<'_, '_> {
         self.appliances.push(nic);
         if self.to_next_vm && ok {
             let what = format!("handed to {}, whose guest routes it on", self.vm_of(nic));
-            return self.deliver(Egress::Nic(nic), self.nic_name(nic), "", what, packet);
+            return self.deliver(Egress::Nic(nic), ResourceRef::Nic(nic), "", what, packet);
         }
         let what = format!(
             "{} routes it on, as a Linux router, by its subnet's effective routes",
             self.vm_of(nic)
         );
-        self.hop(self.nic_name(nic), Layer::Appliance, "", what, packet, true);
+        self.hop(
+            ResourceRef::Nic(nic),
+            Layer::Appliance,
+            "",
+            what,
+            packet,
+            true,
+        );
         self.leave(nic, packet);
     }
 }

@@ -5,6 +5,7 @@
 use super::Walker;
 use crate::flow::FiveTuple;
 use crate::routes::gateway::{serving_vnet, PrefixSource};
+use crate::trace::{Decision, ResourceRef};
 use crate::trace::{Egress, Layer};
 use vnetlab_model::VnetId;
 
@@ -14,7 +15,7 @@ impl Walker<'_, '_> {
         let t = self.f.topology;
         let Some(owner) = serving_vnet(t, vnet) else {
             self.hop(
-                format!("virtualNetworks/{}", t.vnet(vnet).name),
+                ResourceRef::Vnet(vnet),
                 Layer::Gateway,
                 "no gateway",
                 "the VNet has no gateway and uses none through transit",
@@ -34,11 +35,10 @@ impl Walker<'_, '_> {
         let gw_name = t
             .gateways_in(owner)
             .next()
-            .map(|g| t.gateway(g).name.clone())
-            .unwrap_or_default();
+            .map_or(ResourceRef::Vnet(owner), ResourceRef::Gateway);
         let Some((_, source, g)) = best else {
             self.hop(
-                format!("virtualNetworkGateways/{gw_name}"),
+                gw_name,
                 Layer::Gateway,
                 "no route",
                 format!(
@@ -50,7 +50,7 @@ impl Walker<'_, '_> {
             );
             return;
         };
-        let resource = format!("virtualNetworkGateways/{}", t.gateway(g).name);
+        let resource = ResourceRef::Gateway(g);
         match source {
             PrefixSource::Static(site)
             | PrefixSource::Bgp(site)
@@ -59,14 +59,14 @@ impl Walker<'_, '_> {
                 self.hop(
                     resource,
                     Layer::Gateway,
-                    format!("localNetworkGateways/{lng}"),
+                    Decision::Site(site),
                     format!("through the VPN tunnel to site '{lng}'"),
                     packet,
                     true,
                 );
                 self.deliver(
                     Egress::Site(site),
-                    format!("localNetworkGateways/{lng}"),
+                    ResourceRef::Site(site),
                     "",
                     format!("delivered to on-premises site '{lng}'"),
                     packet,
@@ -76,7 +76,7 @@ impl Walker<'_, '_> {
                 self.hop(
                     resource,
                     Layer::Gateway,
-                    format!("virtualNetworkGateways/{}", t.gateway(remote).name),
+                    Decision::Gateway(remote),
                     "through the VNet-to-VNet tunnel",
                     packet,
                     true,
@@ -97,7 +97,7 @@ impl Walker<'_, '_> {
             .find(|s| t.subnet(*s).name == "GatewaySubnet");
         let Some(gs) = gs else {
             self.hop(
-                format!("virtualNetworks/{}", t.vnet(vnet).name),
+                ResourceRef::Vnet(vnet),
                 Layer::Gateway,
                 "GatewaySubnet",
                 "the VNet has no GatewaySubnet",
@@ -109,10 +109,9 @@ impl Walker<'_, '_> {
         let gw = t
             .gateways_in(vnet)
             .next()
-            .map(|g| t.gateway(g).name.clone())
-            .unwrap_or_default();
+            .map_or(ResourceRef::Vnet(vnet), ResourceRef::Gateway);
         self.hop(
-            format!("virtualNetworkGateways/{gw}"),
+            gw,
             Layer::Gateway,
             "",
             format!(

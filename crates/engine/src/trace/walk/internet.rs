@@ -7,6 +7,7 @@ use super::{Snat, Walker};
 use crate::flow::FiveTuple;
 use crate::security::tags::is_internet;
 use crate::trace::endpoint::{resolve, Endpoint};
+use crate::trace::{Decision, ResourceRef};
 use crate::trace::{Egress, Layer};
 use std::net::Ipv4Addr;
 use vnetlab_model::{LoadBalancerId, NicId, SubnetId, Topology};
@@ -20,7 +21,7 @@ impl Walker<'_, '_> {
         let s = t.subnet(subnet);
         if !is_internet(packet.dst) {
             self.hop(
-                "Internet".into(),
+                ResourceRef::Internet,
                 Layer::Route,
                 "Internet",
                 format!(
@@ -50,7 +51,7 @@ impl Walker<'_, '_> {
         {
             out.src = via;
             self.hop(
-                format!("publicIPAddresses/{}", t.public_ips[p.index()].name),
+                ResourceRef::PublicIp(p),
                 Layer::OutboundSnat,
                 "flow state",
                 format!("the reply leaves by the public address the request came in on, {via}"),
@@ -59,7 +60,7 @@ impl Walker<'_, '_> {
             );
         } else if let Some(nat) = s.nat_gateway {
             let ng = &t.nat_gateways[nat.index()];
-            let resource = format!("natGateways/{}", ng.name);
+            let resource = ResourceRef::NatGateway(nat);
             if !matches!(packet.protocol, FiveTuple::TCP | FiveTuple::UDP) {
                 self.hop(
                     resource,
@@ -102,7 +103,7 @@ impl Walker<'_, '_> {
             out.src = ip.address;
             self.snat = Some(Snat::PublicIp(ip.address));
             self.hop(
-                format!("publicIPAddresses/{}", ip.name),
+                ResourceRef::PublicIp(p),
                 Layer::OutboundSnat,
                 "instance public IP",
                 format!(
@@ -112,10 +113,12 @@ impl Walker<'_, '_> {
                 out,
                 true,
             );
-        } else if let Some((lb, rule)) = egress.and_then(|nic| outbound_rule(t, nic, packet.src)) {
+        } else if let Some((lb, index, rule)) =
+            egress.and_then(|nic| outbound_rule(t, nic, packet.src))
+        {
             let l = &t.load_balancers[lb.index()];
-            let resource = format!("loadBalancers/{}", l.name);
-            let decision = format!("outboundRules/{}", rule.name);
+            let resource = ResourceRef::LoadBalancer(lb);
+            let decision = Decision::OutboundRule { lb, rule: index };
             // [SNAT]: load balancer SNAT carries TCP and UDP; ICMP fails (use a public IP).
             let carries = match rule.protocol.to_ascii_lowercase().as_str() {
                 "tcp" => packet.protocol == FiveTuple::TCP,
@@ -157,7 +160,7 @@ impl Walker<'_, '_> {
                 out.src
             );
             self.hop(
-                format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name),
+                ResourceRef::Subnet(subnet),
                 Layer::OutboundSnat,
                 "defaultOutboundAccess",
                 detail,
@@ -165,7 +168,7 @@ impl Walker<'_, '_> {
                 true,
             );
         } else {
-            self.hop(format!("virtualNetworks/{}/subnets/{}", t.vnet(s.vnet).name, s.name), Layer::OutboundSnat, "defaultOutboundAccess", "a private subnet (defaultOutboundAccess: false) with no NAT gateway or public IP has no way out", packet, false);
+            self.hop(ResourceRef::Subnet(subnet), Layer::OutboundSnat, "defaultOutboundAccess", "a private subnet (defaultOutboundAccess: false) with no NAT gateway or public IP has no way out", packet, false);
             return;
         }
         match resolve(self.f.addresses, out.dst) {
@@ -175,7 +178,7 @@ impl Walker<'_, '_> {
             }
             _ => self.deliver(
                 Egress::Internet,
-                "Internet".into(),
+                ResourceRef::Internet,
                 "",
                 format!("delivered to the Internet host {}", out.dst),
                 out,
@@ -197,22 +200,16 @@ impl Walker<'_, '_> {
                     .iter()
                     .find(|c| c.private_ip == private)
                     .and_then(|c| c.public_ip);
-                let (name, sku) = pip
-                    .map(|p| {
-                        (
-                            t.public_ips[p.index()].name.clone(),
-                            format!("{:?}", t.public_ips[p.index()].sku),
-                        )
-                    })
-                    .unwrap_or_default();
-                self.hop(
-                    format!("publicIPAddresses/{name}"),
-                    Layer::PublicIp,
-                    format!("{sku} public IP"),
-                    format!("translated to the private address {private}; NSGs see {private}"),
-                    inside,
-                    true,
-                );
+                if let Some(p) = pip {
+                    self.hop(
+                        ResourceRef::PublicIp(p),
+                        Layer::PublicIp,
+                        Decision::PublicIpSku(t.public_ips[p.index()].sku),
+                        format!("translated to the private address {private}; NSGs see {private}"),
+                        inside,
+                        true,
+                    );
+                }
                 self.arrive(nic, inside, false, false);
             }
             Endpoint::LoadBalancer { lb, frontend, .. }
@@ -225,7 +222,7 @@ impl Walker<'_, '_> {
             Endpoint::LoadBalancer { lb, .. } => {
                 let detail = format!("{} is the private frontend of internal load balancer '{}': the Internet cannot reach it", packet.dst, t.load_balancers[lb.index()].name);
                 self.hop(
-                    "Internet".into(),
+                    ResourceRef::Internet,
                     Layer::Route,
                     "no public address",
                     detail,
@@ -235,7 +232,7 @@ impl Walker<'_, '_> {
             }
             _ => {
                 self.hop(
-                    "Internet".into(),
+                    ResourceRef::Internet,
                     Layer::Route,
                     "no public address",
                     format!(
@@ -256,7 +253,7 @@ pub(super) fn outbound_rule(
     t: &Topology,
     nic: NicId,
     src: Ipv4Addr,
-) -> Option<(LoadBalancerId, &vnetlab_model::OutboundRule)> {
+) -> Option<(LoadBalancerId, usize, &vnetlab_model::OutboundRule)> {
     let cfg = t
         .nic(nic)
         .ip_configurations
@@ -266,7 +263,8 @@ pub(super) fn outbound_rule(
         t.load_balancers[lb.index()]
             .outbound_rules
             .iter()
-            .find(|r| r.backend_pool == *pool)
-            .map(|r| (*lb, r))
+            .enumerate()
+            .find(|(_, r)| r.backend_pool == *pool)
+            .map(|(index, r)| (*lb, index, r))
     })
 }

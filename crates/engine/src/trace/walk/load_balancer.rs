@@ -5,6 +5,7 @@
 use super::{flow_name, Walker};
 use crate::flow::FiveTuple;
 use crate::security::tags::WIRESERVER;
+use crate::trace::{Decision, ResourceRef};
 use crate::trace::{Egress, Layer, SOURCE_PORT};
 use std::net::Ipv4Addr;
 use vnetlab_model::{
@@ -56,7 +57,7 @@ impl Walker<'_, '_> {
     pub(super) fn load_balancer(&mut self, lb: LoadBalancerId, frontend: usize, packet: FiveTuple) {
         let t = self.f.topology;
         let l = &t.load_balancers[lb.index()];
-        let resource = format!("loadBalancers/{}", l.name);
+        let resource = ResourceRef::LoadBalancer(lb);
         let standard = l.sku.eq_ignore_ascii_case("Standard");
         let public = frontend_public_ip(t, lb, frontend) == Some(packet.dst);
         // docs/semantics/dataplane.md 6.1 ([LBPING], scenario 35): a Standard public frontend answers ping
@@ -104,7 +105,7 @@ impl Walker<'_, '_> {
                 && protocol_matches(&r.protocol, &packet)
                 && r.frontend_port == packet.dst_port
         }) {
-            let rule_name = format!("inboundNatRules/{}", rule.name);
+            let rule_name = Decision::InboundNatRule { lb, rule: index };
             let target = t.nics.iter().enumerate().find_map(|(i, n)| {
                 n.ip_configurations
                     .iter()
@@ -143,7 +144,7 @@ impl Walker<'_, '_> {
             );
             return self.arrive(nic, inside, rule.enable_floating_ip, standard);
         }
-        let Some(rule) = lb_rule(l, frontend, &packet) else {
+        let Some((index, rule)) = lb_rule(l, frontend, &packet) else {
             self.hop(
                 resource,
                 Layer::LoadBalancer,
@@ -158,7 +159,7 @@ impl Walker<'_, '_> {
             );
             return;
         };
-        let rule_name = format!("loadBalancingRules/{}", rule.name);
+        let rule_name = Decision::LoadBalancingRule { lb, rule: index };
         let Some(pool) = rule.backend_pool else {
             self.hop(
                 resource,
@@ -191,11 +192,7 @@ impl Walker<'_, '_> {
         let Some((nic, ip)) =
             pool_members(t, lb, pool).find(|(nic, ip)| self.probe_up(l, rule, *nic, *ip))
         else {
-            let probe = rule
-                .probe
-                .map(|p| l.probes[p].name.clone())
-                .unwrap_or_default();
-            self.hop(resource, Layer::LoadBalancer, format!("probes/{probe}"), "every backend is probed down: the NSGs of the backends do not let the probe from 168.63.129.16 (AzureLoadBalancer) in", packet, false);
+            self.hop(resource, Layer::LoadBalancer, Decision::Probe { lb, probe: rule.probe }, "every backend is probed down: the NSGs of the backends do not let the probe from 168.63.129.16 (AzureLoadBalancer) in", packet, false);
             return;
         };
         // Backend port 0 (HA ports) keeps the packet's own port.
@@ -241,8 +238,8 @@ pub(super) fn lb_rule<'t>(
     l: &'t LoadBalancer,
     frontend: usize,
     packet: &FiveTuple,
-) -> Option<&'t LoadBalancingRule> {
-    l.rules.iter().find(|r| {
+) -> Option<(usize, &'t LoadBalancingRule)> {
+    l.rules.iter().enumerate().find(|(_, r)| {
         r.frontend == frontend
             && protocol_matches(&r.protocol, packet)
             && (r.frontend_port == packet.dst_port || r.frontend_port == 0)

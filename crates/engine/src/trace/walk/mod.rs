@@ -48,7 +48,10 @@ pub(super) use load_balancer::LbFlow;
 pub(super) use reply::trace;
 
 use super::endpoint::{resolve, Endpoint};
-use super::{Egress, Fabric, FlowState, Forwarding, Hop, Layer, NsgCheck, Path, Verdict};
+use super::{
+    Decision, Egress, Fabric, FlowState, Forwarding, Hop, Layer, NsgCheck, Path, ResourceRef,
+    Verdict,
+};
 use crate::flow::FiveTuple;
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
@@ -80,6 +83,8 @@ struct Walker<'w, 'a> {
     egress: Option<Egress>,
     /// The live lab's walk: it ends at the next VM, an appliance included (its guest routes).
     to_next_vm: bool,
+    /// A hop rewrote the frame (D2).
+    via_fabric: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,18 +112,25 @@ impl<'w, 'a> Walker<'w, 'a> {
             lb_flow: None,
             egress: None,
             to_next_vm: false,
+            via_fabric: false,
         }
     }
 
     fn hop(
         &mut self,
-        resource: String,
+        resource: ResourceRef,
         layer: Layer,
-        decision: impl Into<String>,
+        decision: impl Into<Decision>,
         detail: impl Into<String>,
         packet: FiveTuple,
         passed: bool,
     ) -> bool {
+        // D2: a gateway, a load balancer or a public IP rewrites the frame: it comes from the
+        // fabric's MAC.
+        self.via_fabric |= matches!(
+            layer,
+            Layer::Gateway | Layer::LoadBalancer | Layer::PublicIp
+        );
         self.hops.push(Hop {
             resource,
             layer,
@@ -128,10 +140,6 @@ impl<'w, 'a> Walker<'w, 'a> {
             passed,
         });
         passed
-    }
-
-    fn nic_name(&self, nic: NicId) -> String {
-        format!("networkInterfaces/{}", self.f.topology.nic(nic).name)
     }
 
     fn vm_of(&self, nic: NicId) -> String {
@@ -147,8 +155,8 @@ impl<'w, 'a> Walker<'w, 'a> {
     fn deliver(
         &mut self,
         to: Egress,
-        resource: String,
-        decision: &str,
+        resource: ResourceRef,
+        decision: impl Into<Decision>,
         what: String,
         packet: FiveTuple,
     ) {
@@ -217,23 +225,10 @@ fn flow_name(packet: &FiveTuple) -> String {
     }
 }
 
-/// `vnet/subnets/subnet`, a subnet's resource path under `virtualNetworks/`.
-fn subnet_name(t: &Topology, subnet: SubnetId) -> String {
-    let s = t.subnet(subnet);
-    format!("{}/subnets/{}", t.vnet(s.vnet).name, s.name)
-}
-
 /// `vnet/subnet`, as the trace's explanations name a subnet.
 fn subnet_label(t: &Topology, subnet: SubnetId) -> String {
     let s = t.subnet(subnet);
     format!("{}/{}", t.vnet(s.vnet).name, s.name)
-}
-
-fn site_name(t: &Topology, site: vnetlab_model::LocalGatewayId) -> String {
-    format!(
-        "localNetworkGateways/{}",
-        t.local_gateways[site.index()].name
-    )
 }
 
 fn proto_name(p: u8) -> &'static str {
@@ -269,10 +264,11 @@ pub(super) fn forward(
         lb_flow: w.lb_flow,
         reply_via,
     };
-    let (egress, last, shared_snat) = (
+    let (egress, last, shared_snat, via_fabric) = (
         w.egress,
         w.hops.last().map_or(packet, |h| h.packet),
         w.snat == Some(Snat::Shared),
+        w.via_fabric,
     );
     Forwarding {
         path: w.path(),
@@ -280,5 +276,6 @@ pub(super) fn forward(
         packet: last,
         state,
         shared_snat,
+        via_fabric,
     }
 }

@@ -4,8 +4,9 @@
 
 use super::Walker;
 use crate::flow::FiveTuple;
-use crate::security::evaluate::{Decision, Level, Reason};
+use crate::security::evaluate::{Decision as NsgDecision, Level, Reason};
 use crate::security::tags::is_internet;
+use crate::trace::{Decision, ResourceRef};
 use crate::trace::{Layer, NsgCheck};
 use vnetlab_model::{Access, Direction, NicId};
 
@@ -19,7 +20,6 @@ impl<'w> Walker<'w, '_> {
         packet: FiveTuple,
         standard_lb: bool,
     ) {
-        let t = self.f.topology;
         let layer = if direction == Direction::Outbound {
             Layer::NsgOutbound
         } else {
@@ -27,7 +27,7 @@ impl<'w> Walker<'w, '_> {
         };
         if self.stateful.is_some_and(|s| s.contains(&nic)) {
             self.hop(
-                self.nic_name(nic),
+                ResourceRef::Nic(nic),
                 layer,
                 "flow state",
                 "the reply of an allowed flow: NSGs are stateful",
@@ -46,9 +46,12 @@ impl<'w> Walker<'w, '_> {
             let allowed = v.rule.written.access == Access::Allow;
             let detail = format!("{at} {} it", if allowed { "allows" } else { "denies" });
             self.hop(
-                format!("networkSecurityGroups/{}", t.nsgs[v.nsg.index()].name),
+                ResourceRef::Nsg(v.nsg),
                 layer,
-                v.rule.name.clone(),
+                Decision::NsgRule {
+                    nsg: v.nsg,
+                    rule: v.rule.name.clone(),
+                },
                 detail,
                 packet,
                 allowed,
@@ -60,12 +63,12 @@ impl<'w> Walker<'w, '_> {
             Reason::NoNsg
                 if standard_lb && direction == Direction::Inbound && is_internet(packet.src) =>
             {
-                self.hop(self.nic_name(nic), layer, "Standard load balancer", "a Standard load balancer is closed to inbound traffic until an NSG allows it, and no NSG does", packet, false);
+                self.hop(ResourceRef::Nic(nic), layer, "Standard load balancer", "a Standard load balancer is closed to inbound traffic until an NSG allows it, and no NSG does", packet, false);
                 return;
             }
             Reason::NoNsg => {
                 self.hop(
-                    self.nic_name(nic),
+                    ResourceRef::Nic(nic),
                     layer,
                     "no NSG",
                     "no NSG on the NIC or its subnet",
@@ -75,7 +78,7 @@ impl<'w> Walker<'w, '_> {
             }
             Reason::PlatformTraffic if decision.evaluated.is_empty() => {
                 self.hop(
-                    self.nic_name(nic),
+                    ResourceRef::Nic(nic),
                     layer,
                     "platform traffic",
                     "traffic to 168.63.129.16 / 169.254.169.254 is not filtered by NSGs",
@@ -84,7 +87,7 @@ impl<'w> Walker<'w, '_> {
                 );
             }
             Reason::SecureByDefault => {
-                self.hop(self.nic_name(nic), layer, "Standard public IP", "a Standard public IP is closed to inbound traffic until an NSG allows it, and no NSG does", packet, false);
+                self.hop(ResourceRef::Nic(nic), layer, "Standard public IP", "a Standard public IP is closed to inbound traffic until an NSG allows it, and no NSG does", packet, false);
             }
             _ => {}
         }
@@ -99,7 +102,7 @@ impl<'w> Walker<'w, '_> {
         nic: NicId,
         direction: Direction,
         packet: FiveTuple,
-    ) -> Decision<'w> {
+    ) -> NsgDecision<'w> {
         let decision = self.f.security.nic(nic).evaluate(direction, &packet);
         self.nsg_checks.push(NsgCheck {
             nic,

@@ -4,6 +4,7 @@
 use super::Walker;
 use crate::flow::FiveTuple;
 use crate::trace::Layer;
+use crate::trace::ResourceRef;
 use vnetlab_model::VnetId;
 
 impl Walker<'_, '_> {
@@ -16,7 +17,7 @@ impl Walker<'_, '_> {
             }
             None => {
                 self.hop(
-                    format!("virtualNetworks/{}", self.f.topology.vnet(vnet).name),
+                    ResourceRef::Vnet(vnet),
                     Layer::Peering,
                     "no peer",
                     "no peered VNet holds the address",
@@ -36,14 +37,10 @@ impl Walker<'_, '_> {
         from_gateway: bool,
     ) -> bool {
         let t = self.f.topology;
-        let Some(back) = self.f.addresses.peering(t, to, from) else {
+        let Some((id, back)) = self.f.addresses.peering(t, to, from) else {
             return false;
         };
-        let resource = format!(
-            "virtualNetworks/{}/virtualNetworkPeerings/{}",
-            t.vnet(to).name,
-            back.name
-        );
+        let resource = ResourceRef::Peering(id);
         let originated = t
             .vnet(from)
             .address_space

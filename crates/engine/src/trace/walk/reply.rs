@@ -2,11 +2,11 @@
 //! request left (NSGs, a load balancer's translation, the public address it came in on), and the
 //! asymmetric paths a stateful appliance or the client drops (docs/semantics/routing.md §5.6).
 
-use super::{site_name, Snat, Walker};
+use super::{Snat, Walker};
 use crate::flow::FiveTuple;
 use crate::security::tags::is_internet;
 use crate::trace::endpoint::Endpoint;
-use crate::trace::{Fabric, Layer, Probe, Trace, Verdict, SOURCE_PORT};
+use crate::trace::{Asymmetry, Fabric, Layer, Probe, ResourceRef, Trace, Verdict, SOURCE_PORT};
 use vnetlab_model::{NicId, Protocol};
 
 pub(in crate::trace) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> Trace {
@@ -46,7 +46,7 @@ pub(in crate::trace) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: P
                 r.reply_via = Some(public);
             }
             r.hop(
-                format!("networkInterfaces/{}", t.nic(nic).name),
+                ResourceRef::Nic(nic),
                 Layer::Source,
                 "",
                 "the reply",
@@ -67,7 +67,7 @@ pub(in crate::trace) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: P
         }
         (None, Endpoint::Internet(_), Some(Snat::PublicIp(_))) => {
             r.hop(
-                "Internet".into(),
+                ResourceRef::Internet,
                 Layer::Source,
                 "",
                 "the reply",
@@ -79,7 +79,7 @@ pub(in crate::trace) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: P
         (None, Endpoint::OnPremises { ip, .. }, _) => match f.addresses.site(ip) {
             Some((site, gateway)) => {
                 r.hop(
-                    site_name(t, site),
+                    ResourceRef::Site(site),
                     Layer::Source,
                     "",
                     "the reply",
@@ -109,16 +109,16 @@ pub(in crate::trace) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: P
         }
     }
     let reply = r.path();
-    let names = |v: &[NicId]| {
-        let mut n: Vec<String> = v.iter().map(|i| t.nic(*i).name.clone()).collect();
+    let set = |v: &[NicId]| {
+        let mut n = v.to_vec();
         n.sort();
         n.dedup();
         n
     };
-    let (there, back) = (names(&forward.appliances), names(&reply.appliances));
+    let (there, back) = (set(&forward.appliances), set(&reply.appliances));
     // The public address the request came in on: the client expects the reply from it, so a
-    // reply that leaves another way is lost too (docs/semantics/routing.md 5.6: with 0.0.0.0/0 to a device or
-    // a gateway, inbound from the Internet breaks unless the device NATs).
+    // reply that leaves another way is lost too (docs/semantics/routing.md 5.6: with 0.0.0.0/0
+    // to a device or a gateway, inbound from the Internet breaks unless the device NATs).
     let came_in_on = match to {
         Endpoint::PublicIp { public, .. } => Some(public),
         Endpoint::LoadBalancer { ip, .. } if is_internet(ip) => Some(ip),
@@ -126,16 +126,16 @@ pub(in crate::trace) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: P
     };
     let last_reply = reply.hops.last();
     let left_by = last_reply
-        .filter(|h| h.resource == "Internet" && h.layer == Layer::Delivery)
+        .filter(|h| h.resource == ResourceRef::Internet && h.layer == Layer::Delivery)
         .map(|h| h.packet.src);
     let wrong_way = came_in_on.filter(|public| left_by != Some(*public));
-    let asymmetric = (reply.verdict == Verdict::Delivered && (there != back || wrong_way.is_some())).then(|| {
-        let list = |v: &[String]| if v.is_empty() { "no appliance".to_string() } else { v.join(", ") };
-        match wrong_way {
-            Some(public) if there != back => format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see, and the reply does not leave by {public}, the address the client sent to, so the client drops it too (docs/semantics/routing.md 5.6)", list(&there), list(&back)),
-            Some(public) => format!("asymmetric routing: the request came in on {public} but the reply goes to {}, not back out by {public}: the client drops a reply that does not come from the address it sent to (docs/semantics/routing.md 5.6)", last_reply.map(|h| h.resource.as_str()).unwrap_or_default()),
-            None => format!("asymmetric routing: the request passes {} but the reply passes {}; a stateful appliance drops what it did not see", list(&there), list(&back)),
-        }
+    let asymmetric = (reply.verdict == Verdict::Delivered
+        && (there != back || wrong_way.is_some()))
+    .then(|| Asymmetry {
+        there,
+        back,
+        wrong_way,
+        reply_to: last_reply.map(|h| h.resource),
     });
     Trace {
         from,

@@ -7,6 +7,7 @@ use crate::flow::FiveTuple;
 use crate::routes::selection::Origin;
 use crate::routes::SubnetRoutes;
 use crate::trace::Layer;
+use crate::trace::{Decision, ResourceRef, RouteChoice};
 use vnetlab_model::{NextHopType, NicId, SubnetId};
 
 impl Walker<'_, '_> {
@@ -38,7 +39,7 @@ impl Walker<'_, '_> {
         }
         let Some(sel) = found else {
             self.hop(
-                format!("virtualNetworks/{}/subnets/{}", t.vnet(vnet).name, s.name),
+                ResourceRef::Subnet(subnet),
                 Layer::Route,
                 "no route",
                 "no effective route matches",
@@ -48,27 +49,17 @@ impl Walker<'_, '_> {
             return;
         };
         let kind = sel.row.next_hop_type;
-        let ips: Vec<String> = sel.next_hop_ips().iter().map(|i| i.to_string()).collect();
         let resource = match sel.row.route_table {
-            Some(rt) => format!("routeTables/{}", t.route_table(rt).name),
-            None => format!("virtualNetworks/{}/subnets/{}", t.vnet(vnet).name, s.name),
+            Some(rt) => ResourceRef::RouteTable(rt),
+            None => ResourceRef::Subnet(subnet),
         };
-        let decision = format!(
-            "{} {} {}{}{}",
-            sel.source().as_str(),
-            sel.prefix,
-            kind,
-            if ips.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", ips.join(","))
-            },
-            sel.row
-                .name
-                .as_ref()
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default()
-        );
+        let decision = Decision::Route(RouteChoice {
+            source: sel.source(),
+            prefix: sel.prefix,
+            next_hop_type: kind,
+            next_hop_ips: sel.next_hop_ips().to_vec(),
+            name: sel.row.name.clone(),
+        });
         let drops = kind == NextHopType::None;
         let mut detail = match (sel.origin, kind) {
             (_, NextHopType::None) if sel.origin == Origin::Reserved => "a private range that is neither this VNet, a peered VNet nor a gateway prefix: Azure drops it".to_string(),

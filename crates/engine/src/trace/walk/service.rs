@@ -4,14 +4,14 @@
 
 use super::Walker;
 use crate::flow::FiveTuple;
-use crate::trace::Egress;
+use crate::trace::{Egress, ResourceRef};
 
 impl Walker<'_, '_> {
     /// A VirtualNetworkServiceEndpoint route: the service answers.
     pub(super) fn service_endpoint(&mut self, packet: FiveTuple) {
         self.deliver(
             Egress::Service,
-            "service endpoint".into(),
+            ResourceRef::ServiceEndpoint,
             "VirtualNetworkServiceEndpoint",
             "reaches the Azure service over the backbone, from the VM's private address".into(),
             packet,
@@ -20,17 +20,12 @@ impl Walker<'_, '_> {
 
     /// An InterfaceEndpoint route: the private endpoint holding the address.
     pub(super) fn private_endpoint(&mut self, packet: FiveTuple) {
-        let pe = self
-            .f
-            .topology
-            .private_endpoints
-            .iter()
-            .find(|p| p.ip == packet.dst)
-            .map(|p| p.name.clone())
-            .unwrap_or_default();
+        let t = self.f.topology;
+        let index = t.private_endpoints.iter().position(|p| p.ip == packet.dst);
+        let pe = index.map_or("", |i| t.private_endpoints[i].name.as_str());
         self.deliver(
             Egress::Service,
-            format!("privateEndpoints/{pe}"),
+            ResourceRef::PrivateEndpoint(index),
             "InterfaceEndpoint",
             format!("delivered to private endpoint '{pe}': the service behind it answers"),
             packet,

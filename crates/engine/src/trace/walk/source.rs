@@ -3,10 +3,11 @@
 //! (docs/semantics/dataplane.md §4.4, §1.5).
 
 use super::load_balancer::in_pool_of;
-use super::{site_name, subnet_label, Walker, MAX_HOPS};
+use super::{subnet_label, Walker, MAX_HOPS};
 use crate::flow::FiveTuple;
 use crate::security::tags::{IMDS, WIRESERVER};
 use crate::trace::endpoint::Endpoint;
+use crate::trace::ResourceRef;
 use crate::trace::{Egress, Layer};
 use std::net::Ipv4Addr;
 use vnetlab_model::{ConnectionKind, Direction, NicId, SubnetId, Topology};
@@ -17,12 +18,12 @@ impl Walker<'_, '_> {
         match from {
             Endpoint::Nic { nic, .. } => {
                 let what = format!("{} sends it", self.vm_of(nic));
-                self.hop(self.nic_name(nic), Layer::Source, "", what, packet, true);
+                self.hop(ResourceRef::Nic(nic), Layer::Source, "", what, packet, true);
                 if let Some((decision, detail)) = not_carried(&packet).or_else(|| {
                     not_unicast(t, t.nic(nic).primary_ip_configuration().subnet, packet.dst)
                 }) {
                     self.hop(
-                        self.nic_name(nic),
+                        ResourceRef::Nic(nic),
                         Layer::Source,
                         decision,
                         detail,
@@ -35,7 +36,7 @@ impl Walker<'_, '_> {
             }
             Endpoint::Internet(_) => {
                 self.hop(
-                    "Internet".into(),
+                    ResourceRef::Internet,
                     Layer::Source,
                     "",
                     "an Internet host sends it",
@@ -47,7 +48,7 @@ impl Walker<'_, '_> {
             Endpoint::OnPremises { site, .. } => {
                 let lng = &t.local_gateways[site.index()];
                 self.hop(
-                    site_name(t, site),
+                    ResourceRef::Site(site),
                     Layer::Source,
                     "",
                     format!(
@@ -60,7 +61,7 @@ impl Walker<'_, '_> {
                 match t.connections.iter().find(|c| matches!(c.kind, ConnectionKind::IPsec { local_gateway } if local_gateway == site)) {
                     Some(c) => self.enter_from_gateway(t.gateway(c.gateway).vnet, packet),
                     None => {
-                        self.hop(format!("localNetworkGateways/{}", lng.name), Layer::Gateway, "connection", "no connection joins this site to a gateway", packet, false);
+                        self.hop(ResourceRef::Site(site), Layer::Gateway, "connection", "no connection joins this site to a gateway", packet, false);
                     }
                 }
             }
@@ -68,7 +69,7 @@ impl Walker<'_, '_> {
             | Endpoint::LoadBalancer { ip: public, .. }
             | Endpoint::Platform(public)
             | Endpoint::Unowned(public) => {
-                self.hop(public.to_string(), Layer::Source, "", "nothing can send from this address: it is not a VM's, a site's or an Internet host's", packet, false);
+                self.hop(ResourceRef::Address(public), Layer::Source, "", "nothing can send from this address: it is not a VM's, a site's or an Internet host's", packet, false);
             }
         }
     }
@@ -79,7 +80,7 @@ impl Walker<'_, '_> {
         let n = t.nic(nic);
         if !self.visited.insert((nic, packet)) || self.hops.len() > MAX_HOPS {
             self.hop(
-                self.nic_name(nic),
+                ResourceRef::Nic(nic),
                 Layer::Appliance,
                 "routing loop",
                 "the packet came back to a NIC it already left: the routes form a loop",
@@ -100,7 +101,7 @@ impl Walker<'_, '_> {
         if let Some(l) = floating {
             let detail = format!("the reply comes from the frontend address {} the guest holds on its loopback (Floating IP): the load balancer's flow lets it out", l.frontend);
             self.hop(
-                self.nic_name(nic),
+                ResourceRef::Nic(nic),
                 Layer::SpoofingCheck,
                 "enableFloatingIP",
                 detail,
@@ -115,7 +116,7 @@ impl Walker<'_, '_> {
                 "the source is not the NIC's address and IP forwarding is off: Azure drops spoofed packets"
             };
             self.hop(
-                self.nic_name(nic),
+                ResourceRef::Nic(nic),
                 Layer::SpoofingCheck,
                 "enableIPForwarding",
                 detail,
@@ -140,7 +141,7 @@ impl Walker<'_, '_> {
             };
             return self.deliver(
                 Egress::Host,
-                "Azure platform".into(),
+                ResourceRef::Host,
                 "",
                 what.to_string(),
                 packet,
@@ -159,7 +160,7 @@ impl Walker<'_, '_> {
                 l.frontend, l.frontend_port
             );
             self.hop(
-                format!("loadBalancers/{}", t.load_balancers[l.lb.index()].name),
+                ResourceRef::LoadBalancer(l.lb),
                 Layer::LoadBalancer,
                 "flow state",
                 detail,
