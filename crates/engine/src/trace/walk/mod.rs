@@ -279,3 +279,6 @@ pub(super) fn forward(
         via_fabric,
     }
 }
+
+#[cfg(test)]
+pub(crate) mod testing;
