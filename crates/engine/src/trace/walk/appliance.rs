@@ -108,3 +108,37 @@ impl Walker<'_, '_> {
         self.arrive(nva, packet, false, false);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::trace::walk::testing::{at, icmp, Lab, HUB};
+    use crate::trace::{Decision, Layer, ResourceRef};
+
+    #[test]
+    fn a_virtual_appliance_route_hands_the_packet_to_the_nic_holding_its_address() {
+        // docs/semantics/routing.md §5.3: the packet goes, addresses unchanged, to the NIC of
+        // the next hop address, which must forward IP; the appliance routes it on.
+        let lab = Lab::new(HUB);
+        let tr = lab.trace("vm1", "vm2", icmp());
+        assert_eq!(tr.forward.appliances, [lab.nic("nva1")]);
+        let hop = at(&tr.forward, Layer::IpForwarding);
+        assert_eq!(
+            (hop.resource, hop.passed),
+            (ResourceRef::Nic(lab.nic("nva1")), true)
+        );
+        assert_eq!(hop.packet.dst, lab.ip("vm2"));
+    }
+
+    #[test]
+    fn a_next_hop_address_no_nic_holds_drops_the_packet() {
+        // docs/semantics/routing.md §3.3: a VirtualAppliance next hop that is not reachable
+        // drops the traffic.
+        let lab = Lab::new(HUB);
+        let tr = lab.trace("vm1", "10.3.0.4", icmp());
+        let d = tr.forward.dropped_by().expect("dropped");
+        assert_eq!(
+            (d.layer, &d.decision),
+            (Layer::Appliance, &Decision::Setting("nextHopIpAddress"))
+        );
+    }
+}

@@ -119,3 +119,58 @@ impl Walker<'_, '_> {
         self.leave(nic, packet);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::flow::FiveTuple;
+    use crate::trace::walk::testing::{icmp, packet, Lab, HUB};
+    use crate::trace::{Decision, Egress, Layer, ResourceRef, Verdict};
+
+    #[test]
+    fn a_packet_for_the_nics_address_is_delivered_to_it() {
+        let lab = Lab::new(HUB);
+        let fwd = lab.forward(packet(FiveTuple::ICMP, "10.0.1.4", "10.0.1.5", 0));
+        assert_eq!(fwd.path.verdict, Verdict::Delivered);
+        assert_eq!(fwd.egress, Some(Egress::Nic(lab.nic("plain"))));
+        let last = fwd.path.hops.last().unwrap();
+        assert_eq!(
+            (last.layer, last.resource),
+            (Layer::Delivery, ResourceRef::Nic(lab.nic("plain")))
+        );
+    }
+
+    #[test]
+    fn a_packet_for_another_address_needs_ip_forwarding() {
+        // docs/semantics/routing.md §5.3: plain is the next hop of route via-plain, but its
+        // NIC does not forward IP: Azure drops the packet.
+        let lab = Lab::new(HUB);
+        let tr = lab.trace("vm1", "10.4.0.4", icmp());
+        let d = tr.forward.dropped_by().expect("dropped");
+        assert_eq!(
+            (d.layer, d.resource, &d.decision),
+            (
+                Layer::IpForwarding,
+                ResourceRef::Nic(lab.nic("plain")),
+                &Decision::Setting("enableIPForwarding")
+            )
+        );
+    }
+
+    #[test]
+    fn the_subnets_default_gateway_and_reserved_addresses_hold_no_vm() {
+        // D3 and docs/semantics/dataplane.md §4.2: .1 is the default gateway, which never
+        // answers; .2 and .3 are reserved.
+        let lab = Lab::new(HUB);
+        for (to, why) in [
+            ("10.0.1.1", "default gateway"),
+            ("10.0.1.2", "reserved address"),
+        ] {
+            let tr = lab.trace("nva1", to, icmp());
+            let d = tr.forward.dropped_by().expect("dropped");
+            assert_eq!(
+                (d.layer, &d.decision),
+                (Layer::Delivery, &Decision::Setting(why))
+            );
+        }
+    }
+}

@@ -124,3 +124,41 @@ impl Walker<'_, '_> {
         self.route(gs, None, packet, true);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::trace::walk::testing::{at, icmp, Lab, HUB};
+    use crate::trace::{Decision, Layer, ResourceRef, Verdict};
+
+    #[test]
+    fn a_site_prefix_goes_through_the_vpn_tunnel_and_comes_back_through_gatewaysubnet() {
+        // docs/semantics/routing.md §6: the site's prefix is a VirtualNetworkGateway route in
+        // the hub; the site's packets enter through the gateway and GatewaySubnet's routes.
+        let lab = Lab::new(HUB);
+        let site = lab
+            .t
+            .local_gateways
+            .iter()
+            .position(|l| l.name == "onprem")
+            .unwrap();
+        let site = vnetlab_model::LocalGatewayId(site as u32);
+        let gw = vnetlab_model::GatewayId(0);
+        let tr = lab.trace("plain", "192.168.1.1", icmp());
+        assert_eq!(tr.forward.verdict, Verdict::Delivered);
+        let hop = at(&tr.forward, Layer::Gateway);
+        assert_eq!(
+            (hop.resource, &hop.decision),
+            (ResourceRef::Gateway(gw), &Decision::Site(site))
+        );
+        assert_eq!(
+            tr.forward.hops.last().unwrap().resource,
+            ResourceRef::Site(site)
+        );
+        let reply = tr.reply.expect("a reply");
+        assert_eq!(reply.verdict, Verdict::Delivered);
+        assert_eq!(
+            at(&reply, Layer::Gateway).resource,
+            ResourceRef::Gateway(gw)
+        );
+    }
+}

@@ -268,3 +268,87 @@ pub(super) fn outbound_rule(
             .map(|(index, r)| (*lb, index, r))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::flow::FiveTuple;
+    use crate::trace::walk::testing::{at, packet, tcp, Lab, CLIENT, EDGE};
+    use crate::trace::{Decision, Layer, ResourceRef, Verdict};
+    use vnetlab_model::PublicIpSku;
+
+    fn snat(lab: &Lab, vm: &str) -> (ResourceRef, Decision, String, bool) {
+        let tr = lab.trace(vm, CLIENT, tcp(443));
+        let hop = at(&tr.forward, Layer::OutboundSnat);
+        (
+            hop.resource,
+            hop.decision.clone(),
+            hop.packet.src.to_string(),
+            hop.passed,
+        )
+    }
+
+    #[test]
+    fn outbound_snat_follows_azures_order() {
+        // docs/semantics/dataplane.md §5.3: a NAT gateway beats the NIC's public IP, which
+        // beats default outbound access; a private subnet has no way out.
+        let lab = Lab::new(EDGE);
+        let (resource, decision, src, _) = snat(&lab, "vm-nat-pip");
+        assert!(matches!(resource, ResourceRef::NatGateway(_)));
+        assert_eq!(
+            (decision, src.as_str()),
+            (Decision::Setting("natGateway"), "198.51.100.20")
+        );
+        let (resource, decision, src, _) = snat(&lab, "vm-pip");
+        assert!(matches!(resource, ResourceRef::PublicIp(_)));
+        assert_eq!(
+            (decision, src.as_str()),
+            (Decision::Setting("instance public IP"), "198.51.100.22")
+        );
+        let (resource, decision, _, _) = snat(&lab, "vm-default");
+        assert!(matches!(resource, ResourceRef::Subnet(_)));
+        assert_eq!(decision, Decision::Setting("defaultOutboundAccess"));
+        let (_, decision, _, passed) = snat(&lab, "vm-private");
+        assert_eq!(
+            (decision, passed),
+            (Decision::Setting("defaultOutboundAccess"), false)
+        );
+    }
+
+    #[test]
+    fn a_public_ip_translates_to_the_private_address_and_a_standard_one_is_closed() {
+        // docs/semantics/dataplane.md §5: the public IP's destination becomes the NIC's
+        // private address; a Standard public IP is closed inbound until an NSG allows it.
+        let lab = Lab::new(EDGE);
+        let tr = lab.fabric().trace(
+            CLIENT.parse().unwrap(),
+            "198.51.100.22".parse().unwrap(),
+            tcp(80),
+        );
+        let hop = at(&tr.forward, Layer::PublicIp);
+        assert_eq!(
+            (&hop.decision, hop.packet.dst),
+            (
+                &Decision::PublicIpSku(PublicIpSku::Standard),
+                lab.ip("vm-pip")
+            )
+        );
+        let d = tr.forward.dropped_by().expect("dropped");
+        assert_eq!(
+            (d.layer, &d.decision),
+            (Layer::NsgInbound, &Decision::Setting("Standard public IP"))
+        );
+        assert_eq!(tr.verdict(), Verdict::Dropped);
+    }
+
+    #[test]
+    fn the_frame_comes_from_the_fabric_only_through_a_translation() {
+        // D2: VM to VM keeps the sender's MAC; through a public IP the fabric's.
+        let lab = Lab::new(EDGE);
+        let direct = lab.forward(packet(FiveTuple::TCP, "10.0.2.4", "10.0.6.4", 8080));
+        assert_eq!(direct.path.verdict, Verdict::Delivered);
+        assert!(!direct.via_fabric);
+        let inbound = lab.forward(packet(FiveTuple::TCP, CLIENT, "198.51.100.30", 80));
+        assert_eq!(inbound.path.verdict, Verdict::Delivered);
+        assert!(inbound.via_fabric);
+    }
+}

@@ -302,3 +302,75 @@ pub(super) fn in_pool_of(t: &Topology, nic: NicId, lb: LoadBalancerId) -> bool {
         .iter()
         .any(|c| c.backend_pools.iter().any(|(l, _)| *l == lb))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::trace::walk::testing::{at, tcp, Lab, CLIENT, EDGE};
+    use crate::trace::{Decision, Layer, ResourceRef, Verdict};
+    use vnetlab_model::LoadBalancerId;
+
+    fn from_client(lab: &Lab, port: u16) -> crate::trace::Trace {
+        lab.fabric().trace(
+            CLIENT.parse().unwrap(),
+            "198.51.100.30".parse().unwrap(),
+            tcp(port),
+        )
+    }
+
+    #[test]
+    fn a_load_balancing_rule_sends_the_flow_to_a_backend_port_and_the_reply_back_from_the_frontend()
+    {
+        // docs/semantics/dataplane.md §6.1: the rule's backend port on a pool member; the
+        // reply leaves with the frontend's address again.
+        let lab = Lab::new(EDGE);
+        let lb = LoadBalancerId(0);
+        let tr = from_client(&lab, 80);
+        assert_eq!(tr.verdict(), Verdict::Delivered);
+        let hop = at(&tr.forward, Layer::LoadBalancer);
+        assert_eq!(
+            (hop.resource, &hop.decision),
+            (
+                ResourceRef::LoadBalancer(lb),
+                &Decision::LoadBalancingRule { lb, rule: 0 }
+            )
+        );
+        assert_eq!(
+            (hop.packet.dst, hop.packet.dst_port),
+            (lab.ip("web1"), 8080)
+        );
+        let back = at(tr.reply.as_ref().expect("a reply"), Layer::LoadBalancer);
+        assert_eq!(
+            (back.packet.src.to_string().as_str(), back.packet.src_port),
+            ("198.51.100.30", 80)
+        );
+    }
+
+    #[test]
+    fn an_inbound_nat_rule_forwards_one_frontend_port_to_one_vm() {
+        // docs/semantics/dataplane.md §6.1 ([LBC]).
+        let lab = Lab::new(EDGE);
+        let lb = LoadBalancerId(0);
+        let tr = from_client(&lab, 2222);
+        assert_eq!(tr.verdict(), Verdict::Delivered);
+        let hop = at(&tr.forward, Layer::LoadBalancer);
+        assert_eq!(hop.decision, Decision::InboundNatRule { lb, rule: 0 });
+        assert_eq!((hop.packet.dst, hop.packet.dst_port), (lab.ip("web2"), 22));
+    }
+
+    #[test]
+    fn a_port_no_rule_takes_is_dropped_at_the_frontend() {
+        let lab = Lab::new(EDGE);
+        let d = from_client(&lab, 443)
+            .forward
+            .dropped_by()
+            .cloned()
+            .expect("dropped");
+        assert_eq!(
+            (d.layer, &d.decision),
+            (
+                Layer::LoadBalancer,
+                &Decision::Setting("loadBalancingRules")
+            )
+        );
+    }
+}

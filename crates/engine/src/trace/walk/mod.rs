@@ -43,6 +43,8 @@ mod reply;
 mod route;
 mod service;
 mod source;
+#[cfg(test)]
+mod testing;
 
 pub(super) use load_balancer::LbFlow;
 pub(super) use reply::trace;
@@ -279,6 +281,3 @@ pub(super) fn forward(
         via_fabric,
     }
 }
-
-#[cfg(test)]
-pub(crate) mod testing;

@@ -113,3 +113,69 @@ impl<'w> Walker<'w, '_> {
         decision
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::trace::walk::testing::{at, tcp, Lab};
+    use crate::trace::{Decision, Layer, ResourceRef, Verdict};
+
+    const LAB: &str = "
+vnets:
+  vnet1:
+    address_space: [10.0.0.0/16]
+    subnets:
+      web:
+        prefix: 10.0.1.0/24
+        nsg: nsg-subnet
+        vms:
+          web1: { ip: 10.0.1.4, nsg: nsg-web1 }
+          web2: { ip: 10.0.1.5 }
+nsgs:
+  nsg-subnet:
+    rules:
+      - { name: allow-http, priority: 100, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: '80' }
+  nsg-web1:
+    rules:
+      - { name: deny-ssh, priority: 100, direction: Inbound, access: Deny, protocol: Tcp, destination_ports: '22' }
+";
+
+    #[test]
+    fn inbound_the_subnet_nsg_then_the_nic_nsg_decide_and_a_deny_names_its_rule() {
+        // docs/semantics/dataplane.md §1.4: inbound, the subnet's NSG then the NIC's; both
+        // must allow. The subnet's default AllowVnetInBound lets SSH in, web1's NSG denies it.
+        let lab = Lab::new(LAB);
+        let tr = lab.trace("web2", "web1", tcp(22));
+        let d = tr.forward.dropped_by().expect("dropped");
+        let ResourceRef::Nsg(nsg) = d.resource else {
+            panic!("an NSG: {d:?}")
+        };
+        assert_eq!(lab.t.nsgs[nsg.index()].name, "nsg-web1");
+        assert_eq!(
+            (d.layer, &d.decision),
+            (
+                Layer::NsgInbound,
+                &Decision::NsgRule {
+                    nsg,
+                    rule: "securityRules/deny-ssh".into()
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn the_reply_of_an_allowed_flow_passes_by_the_flow_state() {
+        // docs/semantics/dataplane.md scenario 12: NSGs are stateful.
+        let lab = Lab::new(LAB);
+        let tr = lab.trace("web2", "web1", tcp(80));
+        assert_eq!(tr.verdict(), Verdict::Delivered);
+        let reply = tr.reply.expect("a reply");
+        let hop = at(&reply, Layer::NsgOutbound);
+        assert_eq!(
+            (hop.resource, &hop.decision),
+            (
+                ResourceRef::Nic(lab.nic("web1")),
+                &Decision::Setting("flow state")
+            )
+        );
+    }
+}

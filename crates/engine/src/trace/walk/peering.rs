@@ -73,3 +73,40 @@ impl Walker<'_, '_> {
         self.hop(resource, Layer::Peering, "peering", detail, packet, true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::trace::walk::testing::{at, icmp, Lab, HUB};
+    use crate::trace::{Decision, Layer, ResourceRef, Verdict};
+
+    #[test]
+    fn a_peered_vnet_is_reached_over_the_receiving_sides_peering() {
+        // docs/semantics/routing.md §7: VNet peering routes between the two address spaces.
+        let lab = Lab::new(HUB);
+        let tr = lab.fabric().trace(lab.ip("plain"), lab.ip("vm1"), icmp());
+        assert_eq!(tr.forward.verdict, Verdict::Delivered);
+        let hop = at(&tr.forward, Layer::Peering);
+        let spoke1 = lab.t.vnets.iter().position(|v| v.name == "spoke1").unwrap();
+        let ResourceRef::Peering(p) = hop.resource else {
+            panic!("a peering: {hop:?}")
+        };
+        let peering = &lab.t.peerings[p.index()];
+        assert_eq!(
+            (peering.vnet.index(), peering.name.as_str(), &hop.decision),
+            (spoke1, "spoke1-to-hub", &Decision::Setting("peering"))
+        );
+    }
+
+    #[test]
+    fn forwarded_traffic_needs_allow_forwarded_traffic_on_the_receiving_side() {
+        // D9 (docs/semantics/routing.md §7): vm1's packet to spoke2, forwarded by nva1 in
+        // the hub, is refused by spoke2's peering, which does not allow forwarded traffic.
+        let lab = Lab::new(HUB);
+        let tr = lab.trace("vm1", "vm2", icmp());
+        let d = tr.forward.dropped_by().expect("dropped");
+        assert_eq!(
+            (d.layer, &d.decision),
+            (Layer::Peering, &Decision::Setting("allowForwardedTraffic"))
+        );
+    }
+}

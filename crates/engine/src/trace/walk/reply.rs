@@ -145,3 +145,33 @@ pub(in crate::trace) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: P
         asymmetric,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::trace::walk::testing::{icmp, Lab, HUB};
+    use crate::trace::{Asymmetry, Verdict};
+
+    #[test]
+    fn a_reply_that_skips_the_requests_appliance_is_asymmetric() {
+        // docs/semantics/routing.md §5.6: vm1 reaches plain through nva1 (route
+        // plain-via-nva), but plain's reply goes straight back over the peering: a stateful
+        // appliance drops what it did not see.
+        let lab = Lab::new(HUB);
+        let tr = lab.trace("vm1", "plain", icmp());
+        assert_eq!(tr.forward.verdict, Verdict::Delivered);
+        assert_eq!(
+            tr.reply.as_ref().map(|r| r.verdict),
+            Some(Verdict::Delivered)
+        );
+        assert_eq!(
+            tr.asymmetric,
+            Some(Asymmetry {
+                there: vec![lab.nic("nva1")],
+                back: vec![],
+                wrong_way: None,
+                reply_to: Some(crate::trace::ResourceRef::Nic(lab.nic("vm1"))),
+            })
+        );
+        assert_eq!(tr.verdict(), Verdict::Dropped);
+    }
+}

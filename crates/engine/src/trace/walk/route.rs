@@ -79,3 +79,49 @@ impl Walker<'_, '_> {
         self.next_hop(kind, next_hop_ip, subnet, egress, packet, from_gateway);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::routes::effective_route::RouteSource;
+    use crate::trace::walk::testing::{at, icmp, Lab, HUB};
+    use crate::trace::{Decision, Layer, ResourceRef, RouteChoice};
+    use vnetlab_model::NextHopType;
+
+    #[test]
+    fn the_route_hop_names_the_route_table_and_the_selected_route() {
+        // docs/semantics/routing.md §3.1: the longest prefix, here the user route
+        // spoke2-via-nva of route table to-nva.
+        let lab = Lab::new(HUB);
+        let tr = lab.trace("vm1", "vm2", icmp());
+        let hop = at(&tr.forward, Layer::Route);
+        let ResourceRef::RouteTable(rt) = hop.resource else {
+            panic!("a route table: {hop:?}")
+        };
+        assert_eq!(lab.t.route_table(rt).name, "to-nva");
+        assert_eq!(
+            hop.decision,
+            Decision::Route(RouteChoice {
+                source: RouteSource::User,
+                prefix: "10.2.0.0/16".parse().unwrap(),
+                next_hop_type: NextHopType::VirtualAppliance,
+                next_hop_ips: vec!["10.0.1.4".parse().unwrap()],
+                name: Some("spoke2-via-nva".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn a_private_range_nothing_holds_is_dropped_by_the_reserved_none_route() {
+        // docs/semantics/routing.md §1.1: 172.16.0.0/12 outside the VNet is routed to None.
+        let lab = Lab::new(HUB);
+        let tr = lab.trace("plain", "172.16.0.4", icmp());
+        let d = tr.forward.dropped_by().expect("dropped");
+        let Decision::Route(route) = &d.decision else {
+            panic!("a route: {d:?}")
+        };
+        assert_eq!(
+            (d.layer, route.source, route.next_hop_type),
+            (Layer::Route, RouteSource::Default, NextHopType::None)
+        );
+    }
+}

@@ -203,3 +203,69 @@ pub(super) fn not_unicast(
     let prefix = t.subnet(subnet).prefix;
     (dst == prefix.broadcast() && prefix.prefix_len() < 31).then(|| ("broadcast", format!("{dst} is the broadcast address of subnet {} (its last address): VNets carry unicast only and drop broadcast (docs/semantics/dataplane.md 4.4)", subnet_label(t, subnet))))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::flow::FiveTuple;
+    use crate::trace::walk::testing::{at, icmp, packet, Lab, HUB};
+    use crate::trace::{Decision, Layer, ResourceRef, Verdict};
+
+    #[test]
+    fn a_spoofed_source_is_dropped_unless_the_nic_forwards_ip() {
+        // docs/semantics/routing.md §5.3: a NIC sends only its own address unless IP
+        // forwarding is on.
+        let lab = Lab::new(HUB);
+        let spoofed = FiveTuple {
+            src: "10.9.9.9".parse().unwrap(),
+            ..packet(FiveTuple::TCP, "10.0.1.5", "10.0.1.4", 80)
+        };
+        let mut from_plain = lab.fabric().forward(
+            crate::trace::endpoint::Endpoint::Nic {
+                nic: lab.nic("plain"),
+                ip: lab.ip("plain"),
+            },
+            spoofed,
+            None,
+        );
+        let hop = at(&from_plain.path, Layer::SpoofingCheck);
+        assert_eq!(
+            (hop.resource, &hop.decision, hop.passed),
+            (
+                ResourceRef::Nic(lab.nic("plain")),
+                &Decision::Setting("enableIPForwarding"),
+                false
+            )
+        );
+        assert_eq!(from_plain.path.verdict, Verdict::Dropped);
+        from_plain = lab.fabric().forward(
+            crate::trace::endpoint::Endpoint::Nic {
+                nic: lab.nic("nva1"),
+                ip: lab.ip("nva1"),
+            },
+            FiveTuple {
+                dst: "10.0.1.5".parse().unwrap(),
+                ..spoofed
+            },
+            None,
+        );
+        assert!(at(&from_plain.path, Layer::SpoofingCheck).passed);
+    }
+
+    #[test]
+    fn broadcast_and_gre_are_dropped_where_they_are_sent() {
+        // docs/semantics/dataplane.md §4.4: VNets carry unicast only, and not GRE.
+        let lab = Lab::new(HUB);
+        let tr = lab.trace("vm1", "10.1.0.255", icmp());
+        let d = tr.forward.dropped_by().expect("dropped");
+        assert_eq!(
+            (d.layer, &d.decision),
+            (Layer::Source, &Decision::Setting("broadcast"))
+        );
+        let gre = lab.forward(packet(47, "10.1.0.4", "10.2.0.4", 0));
+        let d = gre.path.dropped_by().expect("dropped");
+        assert_eq!(
+            (d.layer, &d.decision),
+            (Layer::Source, &Decision::Setting("protocol"))
+        );
+    }
+}
