@@ -85,30 +85,22 @@ impl<'t> DependencyIndex<'t> {
     pub fn new(t: &'t Topology) -> Self {
         let one = |id: &ResourceId| Arc::new(BTreeSet::from([id.key()]));
         let mut others = HashMap::new();
-        for (i, r) in t.route_tables.iter().enumerate() {
-            others.insert(ResourceRef::RouteTable(RouteTableId(i as u32)), one(&r.id));
+        macro_rules! index {
+            ($($list:ident => $variant:ident($id:ident)),*) => {$(
+                for (i, r) in t.$list.iter().enumerate() {
+                    others.insert(ResourceRef::$variant($id(i as u32)), one(&r.id));
+                }
+            )*};
         }
-        for (i, r) in t.nsgs.iter().enumerate() {
-            others.insert(ResourceRef::Nsg(NsgId(i as u32)), one(&r.id));
-        }
-        for (i, r) in t.gateways.iter().enumerate() {
-            others.insert(ResourceRef::Gateway(GatewayId(i as u32)), one(&r.id));
-        }
-        for (i, r) in t.local_gateways.iter().enumerate() {
-            others.insert(ResourceRef::Site(LocalGatewayId(i as u32)), one(&r.id));
-        }
-        for (i, r) in t.public_ips.iter().enumerate() {
-            others.insert(ResourceRef::PublicIp(PublicIpId(i as u32)), one(&r.id));
-        }
-        for (i, r) in t.nat_gateways.iter().enumerate() {
-            others.insert(ResourceRef::NatGateway(NatGatewayId(i as u32)), one(&r.id));
-        }
-        for (i, r) in t.load_balancers.iter().enumerate() {
-            others.insert(
-                ResourceRef::LoadBalancer(LoadBalancerId(i as u32)),
-                one(&r.id),
-            );
-        }
+        index!(
+            route_tables => RouteTable(RouteTableId),
+            nsgs => Nsg(NsgId),
+            gateways => Gateway(GatewayId),
+            local_gateways => Site(LocalGatewayId),
+            public_ips => PublicIp(PublicIpId),
+            nat_gateways => NatGateway(NatGatewayId),
+            load_balancers => LoadBalancer(LoadBalancerId)
+        );
         let cells = |n: usize| (0..n).map(|_| OnceLock::new()).collect();
         DependencyIndex {
             t,

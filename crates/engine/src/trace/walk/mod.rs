@@ -47,12 +47,11 @@ mod source;
 mod testing;
 
 pub(super) use load_balancer::LbFlow;
-pub(super) use reply::trace;
 
 use super::endpoint::{resolve, Endpoint};
 use super::{
-    Decision, Egress, Fabric, FlowState, Forwarding, Hop, Layer, NsgCheck, Path, ResourceRef,
-    Verdict,
+    Decision, Egress, Fabric, FlowState, Forwarding, Hop, Layer, NsgCheck, Path, Probe,
+    ResourceRef, Trace, Verdict, SOURCE_PORT,
 };
 use crate::flow::FiveTuple;
 use std::collections::HashSet;
@@ -239,6 +238,39 @@ fn proto_name(p: u8) -> &'static str {
         FiveTuple::UDP => "udp",
         FiveTuple::ICMP => "icmp",
         _ => "ip",
+    }
+}
+
+/// A trace: the request from `from` to `to`, and when it is delivered its reply.
+pub(super) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> Trace {
+    let ports = Protocol::has_ports(probe.protocol);
+    let packet = FiveTuple {
+        src: from.ip(),
+        dst: to.ip(),
+        protocol: probe.protocol,
+        src_port: if ports { SOURCE_PORT } else { 0 },
+        dst_port: if ports { probe.port } else { 0 },
+    };
+    let mut w = Walker::new(f, None);
+    w.start(from, packet);
+    let request = reply::Request {
+        allowed_at: std::mem::take(&mut w.allowed_at),
+        snat: w.snat,
+        lb_flow: w.lb_flow,
+        last: w.hops.last().map_or(packet, |h| h.packet),
+        delivered_to: w.delivered_to,
+        path: w.path(),
+    };
+    let walked = (request.path.verdict == Verdict::Delivered)
+        .then(|| reply::reply(f, to, &request))
+        .flatten();
+    let (reply, asymmetric) = walked.map_or((None, None), |(r, a)| (Some(r), a));
+    Trace {
+        from,
+        to,
+        forward: request.path,
+        reply,
+        asymmetric,
     }
 }
 

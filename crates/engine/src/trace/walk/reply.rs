@@ -2,111 +2,58 @@
 //! request left (NSGs, a load balancer's translation, the public address it came in on), and the
 //! asymmetric paths a stateful appliance or the client drops (docs/semantics/routing.md §5.6).
 
-use super::{Snat, Walker};
+use super::{LbFlow, Snat, Walker};
 use crate::flow::FiveTuple;
 use crate::security::tags::is_internet;
 use crate::trace::endpoint::Endpoint;
-use crate::trace::{Asymmetry, Fabric, Layer, Probe, ResourceRef, Trace, Verdict, SOURCE_PORT};
-use vnetlab_model::{NicId, Protocol};
+use crate::trace::{Asymmetry, Fabric, Layer, Path, ResourceRef, Verdict};
+use std::collections::HashSet;
+use vnetlab_model::NicId;
 
-pub(in crate::trace) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: Probe) -> Trace {
-    let ports = Protocol::has_ports(probe.protocol);
-    let packet = FiveTuple {
-        src: from.ip(),
-        dst: to.ip(),
-        protocol: probe.protocol,
-        src_port: if ports { SOURCE_PORT } else { 0 },
-        dst_port: if ports { probe.port } else { 0 },
-    };
-    let mut w = Walker::new(f, None);
-    w.start(from, packet);
-    let allowed_at = std::mem::take(&mut w.allowed_at);
-    let snat = w.snat;
-    let lb_flow = w.lb_flow;
-    let last = w.hops.last().map(|h| h.packet).unwrap_or(packet);
-    let delivered_to = w.delivered_to;
-    let forward = w.path();
-    if forward.verdict != Verdict::Delivered {
-        return Trace {
-            from,
-            to,
-            forward,
-            reply: None,
-            asymmetric: None,
-        };
-    }
-    // The reply: the reversed packet as delivered, from where it arrived.
-    let reply_packet = last.reversed();
+/// What the request's walk left for its reply.
+pub(super) struct Request {
+    pub(super) path: Path,
+    /// The packet as delivered.
+    pub(super) last: FiveTuple,
+    pub(super) delivered_to: Option<NicId>,
+    pub(super) allowed_at: HashSet<NicId>,
+    pub(super) snat: Option<Snat>,
+    pub(super) lb_flow: Option<LbFlow>,
+}
+
+/// The reply of a delivered request, walked from where the request arrived, and whether it is
+/// asymmetric. None when the reply is not walked: it returns by a NAT's own state, or from
+/// somewhere the walk cannot start.
+pub(super) fn reply(
+    f: &Fabric,
+    to: Endpoint,
+    request: &Request,
+) -> Option<(Path, Option<Asymmetry>)> {
+    let reply_packet = request.last.reversed();
     let t = f.topology;
-    let mut r = Walker::new(f, Some(&allowed_at));
-    r.lb_flow = lb_flow;
-    match (delivered_to, to, snat) {
+    let mut r = Walker::new(f, Some(&request.allowed_at));
+    r.lb_flow = request.lb_flow;
+    // Where the reply starts, and for a site the VNet its gateway brings it into.
+    let (from, through_gateway) = match (request.delivered_to, to, request.snat) {
         (Some(nic), _, _) => {
             if let Endpoint::PublicIp { public, .. } = to {
                 r.reply_via = Some(public);
             }
-            r.hop(
-                ResourceRef::Nic(nic),
-                Layer::Source,
-                "",
-                "the reply",
-                reply_packet,
-                true,
-            );
-            r.leave(nic, reply_packet);
+            (ResourceRef::Nic(nic), None)
         }
         // Replies from the Internet to a shared SNAT address return by the NAT's own state.
-        (None, Endpoint::Internet(_), Some(Snat::Shared) | None) => {
-            return Trace {
-                from,
-                to,
-                forward,
-                reply: None,
-                asymmetric: None,
-            }
+        (None, Endpoint::Internet(_), Some(Snat::PublicIp(_))) => (ResourceRef::Internet, None),
+        (None, Endpoint::OnPremises { ip, .. }, _) => {
+            let (site, gateway) = f.addresses.site(ip)?;
+            (ResourceRef::Site(site), Some(t.gateway(gateway).vnet))
         }
-        (None, Endpoint::Internet(_), Some(Snat::PublicIp(_))) => {
-            r.hop(
-                ResourceRef::Internet,
-                Layer::Source,
-                "",
-                "the reply",
-                reply_packet,
-                true,
-            );
-            r.enter_from_internet(reply_packet);
-        }
-        (None, Endpoint::OnPremises { ip, .. }, _) => match f.addresses.site(ip) {
-            Some((site, gateway)) => {
-                r.hop(
-                    ResourceRef::Site(site),
-                    Layer::Source,
-                    "",
-                    "the reply",
-                    reply_packet,
-                    true,
-                );
-                r.enter_from_gateway(t.gateway(gateway).vnet, reply_packet);
-            }
-            None => {
-                return Trace {
-                    from,
-                    to,
-                    forward,
-                    reply: None,
-                    asymmetric: None,
-                }
-            }
-        },
-        _ => {
-            return Trace {
-                from,
-                to,
-                forward,
-                reply: None,
-                asymmetric: None,
-            }
-        }
+        _ => return None,
+    };
+    r.hop(from, Layer::Source, "", "the reply", reply_packet, true);
+    match (from, through_gateway) {
+        (ResourceRef::Nic(nic), _) => r.leave(nic, reply_packet),
+        (_, Some(vnet)) => r.enter_from_gateway(vnet, reply_packet),
+        _ => r.enter_from_internet(reply_packet),
     }
     let reply = r.path();
     let set = |v: &[NicId]| {
@@ -115,7 +62,7 @@ pub(in crate::trace) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: P
         n.dedup();
         n
     };
-    let (there, back) = (set(&forward.appliances), set(&reply.appliances));
+    let (there, back) = (set(&request.path.appliances), set(&reply.appliances));
     // The public address the request came in on: the client expects the reply from it, so a
     // reply that leaves another way is lost too (docs/semantics/routing.md 5.6: with 0.0.0.0/0
     // to a device or a gateway, inbound from the Internet breaks unless the device NATs).
@@ -137,13 +84,7 @@ pub(in crate::trace) fn trace(f: &Fabric, from: Endpoint, to: Endpoint, probe: P
         wrong_way,
         reply_to: last_reply.map(|h| h.resource),
     });
-    Trace {
-        from,
-        to,
-        forward,
-        reply: Some(reply),
-        asymmetric,
-    }
+    Some((reply, asymmetric))
 }
 
 #[cfg(test)]
