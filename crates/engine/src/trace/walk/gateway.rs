@@ -1,6 +1,6 @@
 //! A VPN gateway: out through a tunnel to a site or another VNet's gateway, and in through the
 //! GatewaySubnet's routes, its own VNet's or through gateway transit (docs/semantics/routing.md
-//! §6, §7).
+//! §6, §7; docs/semantics/dataplane.md §7).
 
 use super::Walker;
 use crate::flow::FiveTuple;

@@ -1,6 +1,7 @@
 //! The Internet edge: outbound source NAT in Azure's order (NAT gateway, instance public IP,
 //! load balancer outbound rule, default outbound access; docs/semantics/dataplane.md §5.3), and
-//! inbound a public IP's translation to its NIC or a load balancer frontend (§5, §6.1; D12).
+//! inbound a public IP's translation to its NIC or a load balancer frontend (§5.1-§5.2, §6.1;
+//! D12).
 
 use super::load_balancer::frontend_public_ip;
 use super::{Snat, Walker};
@@ -316,7 +317,7 @@ mod tests {
 
     #[test]
     fn a_public_ip_translates_to_the_private_address_and_a_standard_one_is_closed() {
-        // docs/semantics/dataplane.md §5: the public IP's destination becomes the NIC's
+        // docs/semantics/dataplane.md §5.1-§5.2: the public IP's destination becomes the NIC's
         // private address; a Standard public IP is closed inbound until an NSG allows it.
         let lab = Lab::new(EDGE);
         let tr = lab.fabric().trace(

@@ -1,6 +1,6 @@
 //! The NSG layer: a NIC's and its subnet's NSGs, or the state an allowed flow left for its reply
-//! (NSGs are stateful; docs/semantics/dataplane.md §2, §6.1 for a Standard load balancer's
-//! secure default).
+//! (NSGs are stateful; docs/semantics/dataplane.md §1.3-§1.5, §5.1 and §6.1 for the secure
+//! default of a Standard public IP or load balancer).
 
 use super::Walker;
 use crate::flow::FiveTuple;

@@ -1,6 +1,6 @@
 //! Where a packet enters the walk: a VM's NIC (unicast only, the protocols a VNet carries, the
 //! spoofing check and IP forwarding), an Internet host or an on-premises site
-//! (docs/semantics/dataplane.md §4.4, §1.5).
+//! (docs/semantics/dataplane.md §4.4, §4.5, §1.5).
 
 use super::load_balancer::in_pool_of;
 use super::{subnet_label, Walker, MAX_HOPS};
@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn a_spoofed_source_is_dropped_unless_the_nic_forwards_ip() {
-        // docs/semantics/routing.md §5.3: a NIC sends only its own address unless IP
+        // docs/semantics/dataplane.md §4.5: a NIC sends only its own address unless IP
         // forwarding is on.
         let lab = Lab::new(HUB);
         let spoofed = FiveTuple {
