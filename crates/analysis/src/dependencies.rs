@@ -9,8 +9,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 use vnetlab_engine::routes::gateway::serving_vnet;
-use vnetlab_engine::trace::Trace;
-use vnetlab_model::{ConnectionKind, SubnetId, Topology};
+use vnetlab_engine::trace::{ResourceRef, Trace};
+use vnetlab_model::{
+    ConnectionKind, GatewayId, LoadBalancerId, LocalGatewayId, NatGatewayId, NicId, NsgId,
+    PublicIpId, ResourceId, RouteTableId, SubnetId, Topology,
+};
 
 /// What a trace depends on: sets of resource ID keys (lower-cased), shared between traces (a
 /// subnet's set is built once).
@@ -72,47 +75,36 @@ pub struct DependencyIndex<'t> {
     t: &'t Topology,
     subnets: Vec<OnceLock<KeySet>>,
     nics: Vec<OnceLock<KeySet>>,
-    subnets_by_vnet: HashMap<&'t str, Vec<SubnetId>>,
-    nics_by_name: HashMap<&'t str, Vec<usize>>,
-    others_by_name: HashMap<&'t str, KeySet>,
+    /// The other resources a hop can name, each its own key.
+    others: HashMap<ResourceRef, KeySet>,
 }
 
 impl<'t> DependencyIndex<'t> {
     pub fn new(t: &'t Topology) -> Self {
-        let mut subnets_by_vnet: HashMap<&str, Vec<SubnetId>> = HashMap::new();
-        for (i, s) in t.subnets.iter().enumerate() {
-            subnets_by_vnet
-                .entry(t.vnet(s.vnet).name.as_str())
-                .or_default()
-                .push(SubnetId(i as u32));
+        let one = |id: &ResourceId| Arc::new(BTreeSet::from([id.key()]));
+        let mut others = HashMap::new();
+        macro_rules! index {
+            ($($list:ident => $variant:ident($id:ident)),*) => {$(
+                for (i, r) in t.$list.iter().enumerate() {
+                    others.insert(ResourceRef::$variant($id(i as u32)), one(&r.id));
+                }
+            )*};
         }
-        let mut nics_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, n) in t.nics.iter().enumerate() {
-            nics_by_name.entry(n.name.as_str()).or_default().push(i);
-        }
-        let mut others: HashMap<&str, BTreeSet<String>> = HashMap::new();
-        let all = t
-            .route_tables
-            .iter()
-            .map(|r| (&r.name, &r.id))
-            .chain(t.nsgs.iter().map(|r| (&r.name, &r.id)))
-            .chain(t.gateways.iter().map(|r| (&r.name, &r.id)))
-            .chain(t.local_gateways.iter().map(|r| (&r.name, &r.id)))
-            .chain(t.public_ips.iter().map(|r| (&r.name, &r.id)))
-            .chain(t.nat_gateways.iter().map(|r| (&r.name, &r.id)))
-            .chain(t.load_balancers.iter().map(|r| (&r.name, &r.id)));
-        for (name, id) in all {
-            others.entry(name.as_str()).or_default().insert(id.key());
-        }
-        let others_by_name = others.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        index!(
+            route_tables => RouteTable(RouteTableId),
+            nsgs => Nsg(NsgId),
+            gateways => Gateway(GatewayId),
+            local_gateways => Site(LocalGatewayId),
+            public_ips => PublicIp(PublicIpId),
+            nat_gateways => NatGateway(NatGatewayId),
+            load_balancers => LoadBalancer(LoadBalancerId)
+        );
         let cells = |n: usize| (0..n).map(|_| OnceLock::new()).collect();
         DependencyIndex {
             t,
             subnets: cells(t.subnets.len()),
             nics: cells(t.nics.len()),
-            subnets_by_vnet,
-            nics_by_name,
-            others_by_name,
+            others,
         }
     }
 
@@ -128,10 +120,10 @@ impl<'t> DependencyIndex<'t> {
     }
 
     /// A NIC, its NSG and its public IPs.
-    fn nic_set(&self, i: usize) -> KeySet {
-        self.nics[i]
+    fn nic_set(&self, nic: NicId) -> KeySet {
+        self.nics[nic.index()]
             .get_or_init(|| {
-                let (t, n) = (self.t, &self.t.nics[i]);
+                let (t, n) = (self.t, self.t.nic(nic));
                 let mut set = BTreeSet::from([n.id.key()]);
                 set.extend(n.nsg.map(|g| t[g].id.key()));
                 set.extend(
@@ -160,29 +152,27 @@ impl<'t> DependencyIndex<'t> {
             .iter()
             .chain(tr.reply.iter().flat_map(|r| r.hops.iter()))
         {
-            let Some((kind, rest)) = hop.resource.split_once('/') else {
-                continue;
+            // A VNet (or a peering it holds) stands for every subnet in it.
+            let vnet = match hop.resource {
+                ResourceRef::Vnet(v) => Some(v),
+                ResourceRef::Peering(p) => Some(t.peerings[p.index()].vnet),
+                _ => None,
             };
-            let name = rest.split('/').next().unwrap_or_default();
-            match kind {
-                "networkInterfaces" => {
-                    for i in self.nics_by_name.get(name).into_iter().flatten() {
-                        add(self.nic_set(*i));
-                        for cfg in &t.nics[*i].ip_configurations {
-                            add(self.subnet_set(cfg.subnet));
-                        }
+            match hop.resource {
+                ResourceRef::Nic(n) => {
+                    add(self.nic_set(n));
+                    for cfg in &t.nic(n).ip_configurations {
+                        add(self.subnet_set(cfg.subnet));
                     }
                 }
-                "virtualNetworks" => {
-                    let subnet = rest.split("/subnets/").nth(1);
-                    for s in self.subnets_by_vnet.get(name).into_iter().flatten() {
-                        if subnet.is_none_or(|n| n == t.subnet(*s).name) {
-                            add(self.subnet_set(*s));
-                        }
+                ResourceRef::Subnet(s) => add(self.subnet_set(s)),
+                _ if vnet.is_some() => {
+                    for s in vnet.iter().flat_map(|v| &t.vnet(*v).subnets) {
+                        add(self.subnet_set(*s));
                     }
                 }
-                _ => {
-                    if let Some(set) = self.others_by_name.get(name) {
+                r => {
+                    if let Some(set) = self.others.get(&r) {
                         add(set.clone());
                     }
                 }

@@ -264,7 +264,7 @@ impl Baseline {
                     reason_before: old_cell
                         .map_or("the endpoint is new".to_string(), |c| c.reason.to_string()),
                     reason_after: reach::reason(new, &tr),
-                    trace: to_json(&tr),
+                    trace: to_json(new.topology, &tr),
                 })
             })
             .collect();

@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::net::Ipv4Addr;
 use vnetlab_engine::trace::{Probe, Trace, Verdict};
 use vnetlab_model::intent::{Expect, Intent};
+use vnetlab_model::Topology;
 
 /// The ports `only` checks besides the listed ones: the services people expose by mistake.
 const OTHER_PROBES: [&str; 10] = [
@@ -126,7 +127,14 @@ pub struct Checked {
     pub violations: Vec<Violation>,
 }
 
-fn violation(from: &str, to: &str, p: Probe, problem: String, tr: &Trace) -> Violation {
+fn violation(
+    t: &Topology,
+    from: &str,
+    to: &str,
+    p: Probe,
+    problem: String,
+    tr: &Trace,
+) -> Violation {
     let (protocol, port) = probe_name(p);
     Violation {
         from: from.to_string(),
@@ -134,8 +142,8 @@ fn violation(from: &str, to: &str, p: Probe, problem: String, tr: &Trace) -> Vio
         protocol,
         port,
         problem,
-        trace: to_json(tr),
-        table: crate::trace::to_table(tr),
+        trace: to_json(t, tr),
+        table: crate::trace::to_table(t, tr),
     }
 }
 
@@ -213,7 +221,7 @@ pub fn check(a: &Analysis, intent: &Intent, index: usize) -> Result<Checked, Que
                         } else {
                             "expected to be blocked, but it is delivered".to_string()
                         };
-                        violations.push(violation(from_name, to_name, p, problem, &tr));
+                        violations.push(violation(t, from_name, to_name, p, problem, &tr));
                         continue;
                     }
                 }
@@ -223,7 +231,7 @@ pub fn check(a: &Analysis, intent: &Intent, index: usize) -> Result<Checked, Que
                             "delivered without passing {}",
                             intent.must_pass.as_deref().unwrap_or_default()
                         );
-                        violations.push(violation(from_name, to_name, p, problem, &tr));
+                        violations.push(violation(t, from_name, to_name, p, problem, &tr));
                     }
                 }
             }

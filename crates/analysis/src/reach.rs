@@ -5,7 +5,7 @@
 //! trace is run per pair of groups: the matrix costs classes², not VMs².
 
 use crate::dependencies::Dependencies;
-use crate::trace::run;
+use crate::trace::{asymmetry_text, decision_name, resource_name, run};
 use crate::{table, Analysis};
 use ipnet::Ipv4Net;
 use prefix_trie::PrefixMap;
@@ -177,13 +177,21 @@ pub struct Cell {
 /// Why a trace ended as it did, in one line.
 pub fn reason(a: &Analysis, tr: &Trace) -> String {
     if let Some(d) = tr.forward.dropped_by() {
-        return format!("{}: {}", d.decision, d.resource);
+        return format!(
+            "{}: {}",
+            decision_name(a.topology, &d.decision),
+            resource_name(a.topology, &d.resource)
+        );
     }
-    if let Some(a) = &tr.asymmetric {
-        return a.clone();
+    if let Some(asym) = &tr.asymmetric {
+        return asymmetry_text(a.topology, asym);
     }
     if let Some(d) = tr.reply.as_ref().and_then(|r| r.dropped_by()) {
-        return format!("reply dropped by {}: {}", d.decision, d.resource);
+        return format!(
+            "reply dropped by {}: {}",
+            decision_name(a.topology, &d.decision),
+            resource_name(a.topology, &d.resource)
+        );
     }
     let via: Vec<&str> = tr
         .forward

@@ -8,7 +8,10 @@ use serde::Serialize;
 use std::net::Ipv4Addr;
 use vnetlab_engine::flow::FiveTuple;
 use vnetlab_engine::trace::endpoint::Endpoint;
-use vnetlab_engine::trace::{Fabric, Hop, Path, Probe, Trace};
+use vnetlab_engine::trace::{
+    Asymmetry, Decision, Fabric, Hop, Path, Probe, ResourceRef, RouteChoice, Trace,
+};
+use vnetlab_model::{NicId, Topology};
 
 /// `--from`/`--to`: a VM (its primary address) or an address.
 pub fn endpoint_address(a: &Analysis, what: &str) -> Result<Ipv4Addr, QueryError> {
@@ -142,12 +145,117 @@ fn protocol_name(p: u8) -> &'static str {
     }
 }
 
-fn json_hop(h: &Hop) -> JsonHop {
+/// A hop's resource as Azure names it under its provider: `networkInterfaces/web1-nic`,
+/// `virtualNetworks/hub/subnets/web`, `Internet`, ...
+pub fn resource_name(t: &Topology, r: &ResourceRef) -> String {
+    match *r {
+        ResourceRef::Nic(n) => format!("networkInterfaces/{}", t.nic(n).name),
+        ResourceRef::Nsg(n) => format!("networkSecurityGroups/{}", t.nsgs[n.index()].name),
+        ResourceRef::RouteTable(rt) => format!("routeTables/{}", t.route_table(rt).name),
+        ResourceRef::Subnet(s) => {
+            let subnet = t.subnet(s);
+            format!(
+                "virtualNetworks/{}/subnets/{}",
+                t.vnet(subnet.vnet).name,
+                subnet.name
+            )
+        }
+        ResourceRef::Vnet(v) => format!("virtualNetworks/{}", t.vnet(v).name),
+        ResourceRef::Peering(p) => {
+            let peering = &t.peerings[p.index()];
+            format!(
+                "virtualNetworks/{}/virtualNetworkPeerings/{}",
+                t.vnet(peering.vnet).name,
+                peering.name
+            )
+        }
+        ResourceRef::LoadBalancer(lb) => {
+            format!("loadBalancers/{}", t.load_balancers[lb.index()].name)
+        }
+        ResourceRef::PublicIp(p) => format!("publicIPAddresses/{}", t.public_ips[p.index()].name),
+        ResourceRef::NatGateway(n) => format!("natGateways/{}", t.nat_gateways[n.index()].name),
+        ResourceRef::Gateway(g) => format!("virtualNetworkGateways/{}", t.gateway(g).name),
+        ResourceRef::Site(s) => {
+            format!("localNetworkGateways/{}", t.local_gateways[s.index()].name)
+        }
+        ResourceRef::PrivateEndpoint(pe) => format!(
+            "privateEndpoints/{}",
+            pe.map_or("", |i| t.private_endpoints[i].name.as_str())
+        ),
+        ResourceRef::ServiceEndpoint => "service endpoint".into(),
+        ResourceRef::Route => "route".into(),
+        ResourceRef::Internet => "Internet".into(),
+        ResourceRef::Host => "Azure platform".into(),
+        ResourceRef::Address(ip) => ip.to_string(),
+    }
+}
+
+/// `User 0.0.0.0/0 VirtualAppliance 10.0.2.4 (default-via-ids)`.
+fn route_name(r: &RouteChoice) -> String {
+    let ips: Vec<String> = r.next_hop_ips.iter().map(|i| i.to_string()).collect();
+    let mut out = format!("{} {} {}", r.source.as_str(), r.prefix, r.next_hop_type);
+    if !ips.is_empty() {
+        out += &format!(" {}", ips.join(","));
+    }
+    if let Some(n) = &r.name {
+        out += &format!(" ({n})");
+    }
+    out
+}
+
+/// What decided a hop: `securityRules/allow-ssh`, a route, `enableIPForwarding`, ...
+pub fn decision_name(t: &Topology, d: &Decision) -> String {
+    let lb = |l: vnetlab_model::LoadBalancerId| &t.load_balancers[l.index()];
+    match d {
+        Decision::None => String::new(),
+        Decision::NsgRule { rule, .. } => rule.clone(),
+        Decision::Route(r) => route_name(r),
+        Decision::LoadBalancingRule { lb: l, rule } => {
+            format!("loadBalancingRules/{}", lb(*l).rules[*rule].name)
+        }
+        Decision::InboundNatRule { lb: l, rule } => {
+            format!("inboundNatRules/{}", lb(*l).inbound_nat_rules[*rule].name)
+        }
+        Decision::OutboundRule { lb: l, rule } => {
+            format!("outboundRules/{}", lb(*l).outbound_rules[*rule].name)
+        }
+        Decision::Probe { lb: l, probe } => format!(
+            "probes/{}",
+            probe.map_or("", |p| lb(*l).probes[p].name.as_str())
+        ),
+        Decision::PublicIpSku(sku) => format!("{sku:?} public IP"),
+        Decision::Site(s) => format!("localNetworkGateways/{}", t.local_gateways[s.index()].name),
+        Decision::Gateway(g) => format!("virtualNetworkGateways/{}", t.gateway(*g).name),
+        Decision::Setting(s) => s.to_string(),
+    }
+}
+
+/// The warning for an asymmetric path (docs/semantics/routing.md §5.6).
+pub fn asymmetry_text(t: &Topology, a: &Asymmetry) -> String {
+    let names = |v: &[NicId]| {
+        let mut n: Vec<&str> = v.iter().map(|i| t.nic(*i).name.as_str()).collect();
+        n.sort();
+        n.dedup();
+        if n.is_empty() {
+            "no appliance".to_string()
+        } else {
+            n.join(", ")
+        }
+    };
+    let (there, back) = (names(&a.there), names(&a.back));
+    match a.wrong_way {
+        Some(public) if a.there != a.back => format!("asymmetric routing: the request passes {there} but the reply passes {back}; a stateful appliance drops what it did not see, and the reply does not leave by {public}, the address the client sent to, so the client drops it too (docs/semantics/routing.md 5.6)"),
+        Some(public) => format!("asymmetric routing: the request came in on {public} but the reply goes to {}, not back out by {public}: the client drops a reply that does not come from the address it sent to (docs/semantics/routing.md 5.6)", a.reply_to.map(|r| resource_name(t, &r)).unwrap_or_default()),
+        None => format!("asymmetric routing: the request passes {there} but the reply passes {back}; a stateful appliance drops what it did not see"),
+    }
+}
+
+fn json_hop(t: &Topology, h: &Hop) -> JsonHop {
     let ports = vnetlab_model::Protocol::has_ports(h.packet.protocol);
     JsonHop {
-        resource: h.resource.clone(),
+        resource: resource_name(t, &h.resource),
         layer: h.layer.as_str(),
-        decision: h.decision.clone(),
+        decision: decision_name(t, &h.decision),
         detail: h.detail.clone(),
         action: if h.passed { "Pass" } else { "Drop" },
         packet: JsonPacket {
@@ -176,28 +284,30 @@ fn json_endpoint(e: Endpoint) -> JsonEndpoint {
     }
 }
 
-fn json_path(p: &Path) -> JsonPath {
+fn json_path(t: &Topology, p: &Path) -> JsonPath {
+    let hop = |h| json_hop(t, h);
     JsonPath {
         verdict: p.verdict.as_str(),
-        hops: p.hops.iter().map(json_hop).collect(),
-        dropped_by: p.dropped_by().map(json_hop),
+        hops: p.hops.iter().map(hop).collect(),
+        dropped_by: p.dropped_by().map(hop),
     }
 }
 
-pub fn to_json(tr: &Trace) -> JsonTrace {
+pub fn to_json(t: &Topology, tr: &Trace) -> JsonTrace {
+    let hop = |h| json_hop(t, h);
     JsonTrace {
         verdict: tr.verdict().as_str(),
         from: json_endpoint(tr.from),
         to: json_endpoint(tr.to),
-        hops: tr.forward.hops.iter().map(json_hop).collect(),
-        dropped_by: tr.forward.dropped_by().map(json_hop),
-        other_blockers: tr.forward.other_blockers().map(json_hop).collect(),
-        return_path: tr.reply.as_ref().map(json_path),
-        asymmetric: tr.asymmetric.clone(),
+        hops: tr.forward.hops.iter().map(hop).collect(),
+        dropped_by: tr.forward.dropped_by().map(hop),
+        other_blockers: tr.forward.other_blockers().map(hop).collect(),
+        return_path: tr.reply.as_ref().map(|r| json_path(t, r)),
+        asymmetric: tr.asymmetric.as_ref().map(|a| asymmetry_text(t, a)),
     }
 }
 
-fn hop_rows(hops: &[Hop]) -> Vec<Vec<String>> {
+fn hop_rows(t: &Topology, hops: &[Hop]) -> Vec<Vec<String>> {
     hops.iter()
         .enumerate()
         .map(|(i, h)| {
@@ -205,8 +315,8 @@ fn hop_rows(hops: &[Hop]) -> Vec<Vec<String>> {
                 (i + 1).to_string(),
                 if h.passed { "ok".into() } else { "DROP".into() },
                 h.layer.as_str().to_string(),
-                h.resource.clone(),
-                h.decision.clone(),
+                resource_name(t, &h.resource),
+                decision_name(t, &h.decision),
                 format!("{} -> {}", h.packet.src, h.packet.dst),
                 h.detail.clone(),
             ]
@@ -214,35 +324,39 @@ fn hop_rows(hops: &[Hop]) -> Vec<Vec<String>> {
         .collect()
 }
 
-pub fn to_table(tr: &Trace) -> String {
+/// One hop as `resource (decision): detail`.
+fn hop_line(t: &Topology, h: &Hop) -> String {
+    format!(
+        "{} ({}): {}",
+        resource_name(t, &h.resource),
+        decision_name(t, &h.decision),
+        h.detail
+    )
+}
+
+pub fn to_table(t: &Topology, tr: &Trace) -> String {
     let headers = ["#", "", "Layer", "Resource", "Decided by", "Packet", "Why"];
     let mut out = format!("Verdict: {}\n\n", tr.verdict().as_str());
-    out += &table::render(&headers, &hop_rows(&tr.forward.hops));
+    out += &table::render(&headers, &hop_rows(t, &tr.forward.hops));
     if let Some(d) = tr.forward.dropped_by() {
-        out += &format!(
-            "\nDropped by {} ({}): {}\n",
-            d.resource, d.decision, d.detail
-        );
+        out += &format!("\nDropped by {}\n", hop_line(t, d));
     }
     let others: Vec<&Hop> = tr.forward.other_blockers().collect();
     if !others.is_empty() {
         out += "Would also block this path:\n";
         for h in others {
-            out += &format!("  - {} ({}): {}\n", h.resource, h.decision, h.detail);
+            out += &format!("  - {}\n", hop_line(t, h));
         }
     }
     if let Some(r) = &tr.reply {
         out += &format!("\nReturn path: {}\n", r.verdict.as_str());
-        out += &table::render(&headers, &hop_rows(&r.hops));
+        out += &table::render(&headers, &hop_rows(t, &r.hops));
         if let Some(d) = r.dropped_by() {
-            out += &format!(
-                "\nReply dropped by {} ({}): {}\n",
-                d.resource, d.decision, d.detail
-            );
+            out += &format!("\nReply dropped by {}\n", hop_line(t, d));
         }
     }
     if let Some(a) = &tr.asymmetric {
-        out += &format!("\nWarning: {a}\n");
+        out += &format!("\nWarning: {}\n", asymmetry_text(t, a));
     }
     out
 }

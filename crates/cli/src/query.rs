@@ -219,8 +219,8 @@ pub fn trace(inputs: &Inputs, args: TraceArgs) -> Result<(), Failed> {
         let probe = trace::probe(&args.probe.protocol, args.probe.port).map_err(report)?;
         let tr = trace::run(a, from, to, probe);
         match args.output {
-            Output::Json => print_json(&trace::to_json(&tr)),
-            Output::Table => out!("{}", trace::to_table(&tr)),
+            Output::Json => print_json(&trace::to_json(a.topology, &tr)),
+            Output::Table => out!("{}", trace::to_table(a.topology, &tr)),
         }
         Ok(())
     })

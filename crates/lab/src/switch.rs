@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 use vnetlab_engine::flow::FiveTuple;
 use vnetlab_engine::trace::endpoint::Endpoint;
-use vnetlab_engine::trace::{Egress, Fabric, Layer};
+use vnetlab_engine::trace::{Egress, Fabric};
 use vnetlab_model::{LocalGatewayId, NicId};
 
 /// What is behind a TAP.
@@ -323,15 +323,9 @@ impl<'a> Switch<'a> {
         });
         // D2: VM-to-VM frames keep the sender's MAC; through a gateway, a load balancer or
         // from outside they come from the fabric's.
-        let via_fabric = fwd.path.hops.iter().any(|h| {
-            matches!(
-                h.layer,
-                Layer::Gateway | Layer::LoadBalancer | Layer::PublicIp
-            )
-        });
         let direct = matches!(self.ports[port].attachment, Attachment::Nic(_))
             && matches!(fwd.egress, Some(Egress::Nic(_)))
-            && !via_fabric;
+            && !fwd.via_fabric;
         let mut packet = fwd.packet;
         if fwd.shared_snat && egress.is_some() {
             packet = self.flows.snat_port(port, *t, packet)?;

@@ -220,3 +220,271 @@ impl SubnetRoutes {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Route selection against Azure's documented answers: the routing example of Microsoft's
+    //! "Virtual network traffic routing" article (docs/semantics/routing.md §8) and forced
+    //! tunnelling by BGP (§5.6).
+
+    use super::*;
+    use crate::routes::effective_route::{RouteSource, RouteState};
+    use crate::routes::RoutingTables;
+    use vnetlab_model::service_tags::ServiceTags;
+    use vnetlab_model::{SubnetId, Topology};
+
+    /// docs/semantics/routing.md §8.1: Subnet1 has route table RT1; Subnet2 has none; site
+    /// onprem (10.10.0.0/16) is behind the VNet's VPN gateway; Virtual-network-2 is peered.
+    const EXAMPLE_8: &str = "
+vnets:
+  Virtual-network-1:
+    address_space: [10.0.0.0/16]
+    gateway: { name: vpngw, sku: VpnGw1 }
+    subnets:
+      Subnet1: { prefix: 10.0.0.0/24, route_table: RT1, vms: { vm1: {} } }
+      Subnet2: { prefix: 10.0.1.0/24, vms: { vm2: {} } }
+      NVA: { prefix: 10.0.100.0/24, vms: { nva: { ip: 10.0.100.4, ip_forwarding: true } } }
+      GatewaySubnet: 10.0.255.0/27
+    peerings:
+      Virtual-network-2: {}
+  Virtual-network-2:
+    address_space: [10.1.0.0/16, 10.2.0.0/16]
+    subnets:
+      default: 10.1.0.0/24
+    peerings:
+      Virtual-network-1: {}
+route_tables:
+  RT1:
+    routes:
+      Within-VNet1: { prefix: 10.0.0.0/16, next_hop: VirtualAppliance, ip: 10.0.100.4 }
+      Within-Subnet1: { prefix: 10.0.0.0/24, next_hop: VnetLocal }
+      ToVNet2-1-Drop: { prefix: 10.1.0.0/16, next_hop: None }
+      To-On-Prem: { prefix: 10.10.0.0/16, next_hop: VirtualAppliance, ip: 10.0.100.4 }
+      Default-NVA: { prefix: 0.0.0.0/0, next_hop: VirtualAppliance, ip: 10.0.100.4 }
+sites:
+  onprem:
+    gateway_ip: 198.51.100.10
+    address_space: [10.10.0.0/16]
+    connect_to: Virtual-network-1
+";
+
+    /// docs/semantics/routing.md §5.6: site hq advertises 0.0.0.0/0 over BGP.
+    const FORCED_TUNNEL: &str = "
+vnets:
+  vnet1:
+    address_space: [10.0.0.0/16]
+    gateway: { name: vpngw, sku: VpnGw1, bgp: {} }
+    subnets:
+      GatewaySubnet: 10.0.255.0/27
+      web: { prefix: 10.0.1.0/24, vms: { vm-web: {} } }
+      steered: { prefix: 10.0.2.0/24, route_table: rt, vms: { vm-steered: {} } }
+      nva: { prefix: 10.0.5.0/24, vms: { nva1: { ip: 10.0.5.4, ip_forwarding: true } } }
+route_tables:
+  rt:
+    routes:
+      default-via-nva: { prefix: 0.0.0.0/0, next_hop: VirtualAppliance, ip: 10.0.5.4 }
+sites:
+  hq:
+    gateway_ip: 198.51.100.10
+    address_space: [192.168.255.1/32]
+    bgp: { asn: 65010, peer_ip: 192.168.255.1, advertises: [0.0.0.0/0] }
+    connect_to: vnet1
+";
+
+    struct Routes {
+        t: Topology,
+        tables: RoutingTables,
+    }
+
+    impl Routes {
+        fn new(yaml: &str) -> Routes {
+            let tags = ServiceTags::bundled();
+            let t = vnetlab_ingest::load_text(yaml, "lab.yaml", vnetlab_ingest::Format::Yaml, tags)
+                .expect("a valid lab file")
+                .topology;
+            let tables = RoutingTables::compute(&t, tags);
+            Routes { t, tables }
+        }
+
+        fn subnet(&self, name: &str) -> &SubnetRoutes {
+            let i = self.t.subnets.iter().position(|s| s.name == name);
+            self.tables
+                .subnet(SubnetId(i.expect("a subnet of the lab") as u32))
+        }
+
+        /// The route a subnet selects for an address: its source, prefix, next hop type and
+        /// next hop address.
+        fn next_hop(&self, subnet: &str, dst: &str) -> (RouteSource, String, NextHopType, String) {
+            let sel = self
+                .subnet(subnet)
+                .lookup(dst.parse().expect("an address"))
+                .expect("a route");
+            let ip = sel
+                .next_hop_ips()
+                .first()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            (
+                sel.source(),
+                sel.prefix.to_string(),
+                sel.row.next_hop_type,
+                ip,
+            )
+        }
+    }
+
+    #[test]
+    fn longest_prefix_wins_across_sources() {
+        // §8.4: from Subnet1, 10.0.0.5 matches Within-Subnet1 (/24) over Within-VNet1 (/16).
+        let r = Routes::new(EXAMPLE_8);
+        assert_eq!(
+            r.next_hop("Subnet1", "10.0.0.5"),
+            (
+                RouteSource::User,
+                "10.0.0.0/24".into(),
+                NextHopType::VnetLocal,
+                String::new()
+            )
+        );
+        // ... and 10.0.1.4 (Subnet2) the /16 user route to the appliance.
+        assert_eq!(
+            r.next_hop("Subnet1", "10.0.1.4"),
+            (
+                RouteSource::User,
+                "10.0.0.0/16".into(),
+                NextHopType::VirtualAppliance,
+                "10.0.100.4".into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_user_route_beats_the_gateway_and_system_routes_with_the_same_prefix() {
+        // §3.1: for an identical prefix User > VirtualNetworkGateway > Default. From Subnet1,
+        // To-On-Prem (User) wins over the gateway's 10.10.0.0/16; Subnet2 has only the
+        // gateway's route (§8.4).
+        let r = Routes::new(EXAMPLE_8);
+        assert_eq!(
+            r.next_hop("Subnet1", "10.10.0.4"),
+            (
+                RouteSource::User,
+                "10.10.0.0/16".into(),
+                NextHopType::VirtualAppliance,
+                "10.0.100.4".into()
+            )
+        );
+        let (source, prefix, kind, _) = r.next_hop("Subnet2", "10.10.0.4");
+        assert_eq!(
+            (source, prefix.as_str(), kind),
+            (
+                RouteSource::VirtualNetworkGateway,
+                "10.10.0.0/16",
+                NextHopType::VirtualNetworkGateway
+            )
+        );
+        // Without a route table the Default routes decide: the peer, the Internet.
+        assert_eq!(
+            r.next_hop("Subnet2", "10.1.0.4").2,
+            NextHopType::VNetPeering
+        );
+        assert_eq!(
+            r.next_hop("Subnet2", "8.8.8.8"),
+            (
+                RouteSource::Default,
+                "0.0.0.0/0".into(),
+                NextHopType::Internet,
+                String::new()
+            )
+        );
+    }
+
+    #[test]
+    fn a_bgp_default_route_beats_the_system_internet_route_and_loses_to_a_user_route() {
+        // §5.6: a 0.0.0.0/0 learned over BGP replaces the Default route to the Internet; a
+        // user 0.0.0.0/0 in turn beats the BGP route (§3.1).
+        let r = Routes::new(FORCED_TUNNEL);
+        let (source, prefix, kind, _) = r.next_hop("web", "8.8.8.8");
+        assert_eq!(
+            (source, prefix.as_str(), kind),
+            (
+                RouteSource::VirtualNetworkGateway,
+                "0.0.0.0/0",
+                NextHopType::VirtualNetworkGateway
+            )
+        );
+        assert_eq!(
+            r.next_hop("steered", "8.8.8.8"),
+            (
+                RouteSource::User,
+                "0.0.0.0/0".into(),
+                NextHopType::VirtualAppliance,
+                "10.0.5.4".into()
+            )
+        );
+    }
+
+    #[test]
+    fn the_routes_that_lose_an_identical_prefix_are_listed_invalid() {
+        // §8.2 / §4.3: in Subnet1's effective routes the Default 10.0.0.0/16 (VnetLocal) and
+        // 0.0.0.0/0 (Internet) and the gateway's 10.10.0.0/16 are Invalid; the user routes
+        // with those prefixes are Active.
+        let r = Routes::new(EXAMPLE_8);
+        let routes = r.subnet("Subnet1").effective_routes();
+        let state = |source: RouteSource, prefix: &str| {
+            routes
+                .iter()
+                .find(|e| e.source == source && e.address_prefixes[0].to_string() == prefix)
+                .map(|e| e.state)
+                .unwrap_or_else(|| panic!("no {source:?} route for {prefix}"))
+        };
+        assert_eq!(
+            state(RouteSource::Default, "10.0.0.0/16"),
+            RouteState::Invalid
+        );
+        assert_eq!(
+            state(RouteSource::Default, "0.0.0.0/0"),
+            RouteState::Invalid
+        );
+        assert_eq!(
+            state(RouteSource::VirtualNetworkGateway, "10.10.0.0/16"),
+            RouteState::Invalid
+        );
+        assert_eq!(state(RouteSource::User, "10.0.0.0/16"), RouteState::Active);
+        assert_eq!(state(RouteSource::User, "0.0.0.0/0"), RouteState::Active);
+    }
+
+    #[test]
+    fn none_next_hops_drop_user_and_reserved_ranges() {
+        // §5.4: ToVNet2-1-Drop sends 10.1.0.0/16 to None from Subnet1 although the VNet is
+        // peered (§8.4).
+        let r = Routes::new(EXAMPLE_8);
+        assert_eq!(
+            r.next_hop("Subnet1", "10.1.0.4"),
+            (
+                RouteSource::User,
+                "10.1.0.0/16".into(),
+                NextHopType::None,
+                String::new()
+            )
+        );
+        // §1.1: an RFC 1918 range outside the VNet, its peers and gateway prefixes is a
+        // Default route to None ...
+        let sel = r
+            .subnet("Subnet2")
+            .lookup("10.5.0.1".parse().unwrap())
+            .unwrap();
+        assert_eq!(
+            (
+                sel.origin,
+                sel.prefix.to_string().as_str(),
+                sel.row.next_hop_type
+            ),
+            (Origin::Reserved, "10.0.0.0/8", NextHopType::None)
+        );
+        // ... which a user 0.0.0.0/0 removes (D5): from Subnet1 it goes to the appliance.
+        assert_eq!(
+            r.next_hop("Subnet1", "10.5.0.1").2,
+            NextHopType::VirtualAppliance
+        );
+    }
+}

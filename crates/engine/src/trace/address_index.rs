@@ -149,10 +149,10 @@ impl AddressIndex {
         t: &'t Topology,
         vnet: VnetId,
         remote: VnetId,
-    ) -> Option<&'t Peering> {
+    ) -> Option<(PeeringId, &'t Peering)> {
         self.peerings
             .get(&(vnet, remote))
-            .map(|p| &t.peerings[p.index()])
+            .map(|p| (*p, &t.peerings[p.index()]))
     }
 
     /// Whether two VNets are peered both ways (a connected peering).

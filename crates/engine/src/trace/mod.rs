@@ -13,11 +13,16 @@ pub mod endpoint;
 mod walk;
 
 use crate::flow::FiveTuple;
+use crate::routes::effective_route::RouteSource;
 use crate::routes::RoutingTables;
 use crate::security::tables::SecurityTables;
 use endpoint::Endpoint;
+use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
-use vnetlab_model::{Access, Direction, LocalGatewayId, NicId, Topology};
+use vnetlab_model::{
+    Access, Direction, GatewayId, LoadBalancerId, LocalGatewayId, NatGatewayId, NextHopType, NicId,
+    NsgId, PeeringId, PublicIpId, PublicIpSku, RouteTableId, SubnetId, Topology, VnetId,
+};
 
 /// The layer a hop belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,16 +62,103 @@ impl Layer {
     }
 }
 
+/// The resource a hop stopped at, by the model's typed IDs. Text for it is rendered by the
+/// `analysis` crate, never here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceRef {
+    Nic(NicId),
+    Nsg(NsgId),
+    RouteTable(RouteTableId),
+    Subnet(SubnetId),
+    Vnet(VnetId),
+    /// A peering, named from the VNet that holds it.
+    Peering(PeeringId),
+    LoadBalancer(LoadBalancerId),
+    PublicIp(PublicIpId),
+    NatGateway(NatGatewayId),
+    Gateway(GatewayId),
+    /// An on-premises site (its local network gateway).
+    Site(LocalGatewayId),
+    /// The private endpoint holding an address (its index in the topology), if any does.
+    PrivateEndpoint(Option<usize>),
+    /// An Azure service reached through a service endpoint.
+    ServiceEndpoint,
+    /// A VirtualAppliance route without a next hop address.
+    Route,
+    Internet,
+    /// The host: 168.63.129.16 and 169.254.169.254.
+    Host,
+    /// An address nothing in the lab can send from.
+    Address(Ipv4Addr),
+}
+
+/// The route that decided a hop, as the route layer selected it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteChoice {
+    pub source: RouteSource,
+    pub prefix: Ipv4Net,
+    pub next_hop_type: NextHopType,
+    pub next_hop_ips: Vec<Ipv4Addr>,
+    /// The user route's name.
+    pub name: Option<String>,
+}
+
+/// What decided a hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Nothing decided: the packet was sent, delivered or handed on.
+    None,
+    /// An NSG rule (`securityRules/<name>` or `defaultSecurityRules/<name>`, as Azure reports it).
+    NsgRule {
+        nsg: NsgId,
+        rule: String,
+    },
+    Route(RouteChoice),
+    LoadBalancingRule {
+        lb: LoadBalancerId,
+        rule: usize,
+    },
+    InboundNatRule {
+        lb: LoadBalancerId,
+        rule: usize,
+    },
+    OutboundRule {
+        lb: LoadBalancerId,
+        rule: usize,
+    },
+    /// A health probe (its index), when the rule names one.
+    Probe {
+        lb: LoadBalancerId,
+        probe: Option<usize>,
+    },
+    /// A public IP of this SKU translated the packet.
+    PublicIpSku(PublicIpSku),
+    /// The VPN tunnel to a site.
+    Site(LocalGatewayId),
+    /// The VNet-to-VNet tunnel to a gateway.
+    Gateway(GatewayId),
+    /// A resource's setting (`enableIPForwarding`, `allowForwardedTraffic`, ...) or a fabric
+    /// condition (`flow state`, `no route`, `broadcast`, ...), by Azure's name for it.
+    Setting(&'static str),
+}
+
+impl From<&'static str> for Decision {
+    fn from(s: &'static str) -> Self {
+        if s.is_empty() {
+            Decision::None
+        } else {
+            Decision::Setting(s)
+        }
+    }
+}
+
 /// One step of the walk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hop {
-    /// `networkInterfaces/web1-nic`, `networkSecurityGroups/nsg-x`, `routeTables/rt1`, ...
-    pub resource: String,
+    pub resource: ResourceRef,
     pub layer: Layer,
-    /// The rule, route or setting that decided: `securityRules/allow-ssh`,
-    /// `defaultSecurityRules/DenyAllInBound`, `User 0.0.0.0/0 default-via-ids`,
-    /// `enableIPForwarding`, `allowForwardedTraffic`, ...
-    pub decision: String,
+    /// The rule, route or setting that decided.
+    pub decision: Decision,
     pub detail: String,
     /// The packet after this hop (addresses after any NAT).
     pub packet: FiveTuple,
@@ -120,12 +212,12 @@ impl Path {
     /// twice (IP forwarding off drops an appliance's packet arriving and again leaving) is one
     /// blocker, named by the first hop.
     pub fn other_blockers(&self) -> impl Iterator<Item = &Hop> {
-        let mut seen: Vec<(&str, &str)> = Vec::new();
+        let mut seen: Vec<(&ResourceRef, &Decision)> = Vec::new();
         self.hops
             .iter()
             .filter(|h| !h.passed)
             .filter(move |h| {
-                let setting = (h.resource.as_str(), h.decision.as_str());
+                let setting = (&h.resource, &h.decision);
                 let new = !seen.contains(&setting);
                 seen.push(setting);
                 new
@@ -141,8 +233,21 @@ pub struct Trace {
     pub forward: Path,
     /// The reply's path, walked when the packet was delivered.
     pub reply: Option<Path>,
-    /// Set when the reply passes other appliances than the request: a stateful appliance drops it.
-    pub asymmetric: Option<String>,
+    /// Set when the reply passes other appliances than the request (a stateful appliance drops
+    /// it) or leaves by another address than the one the request came in on.
+    pub asymmetric: Option<Asymmetry>,
+}
+
+/// An asymmetric path (docs/semantics/routing.md §5.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asymmetry {
+    /// The appliances the request passes, and those the reply passes.
+    pub there: Vec<NicId>,
+    pub back: Vec<NicId>,
+    /// The public address the request came in on, when the reply does not leave by it.
+    pub wrong_way: Option<Ipv4Addr>,
+    /// Where the reply goes instead.
+    pub reply_to: Option<ResourceRef>,
 }
 
 impl Trace {
@@ -193,6 +298,9 @@ pub struct Forwarding {
     /// balancer's outbound rule, default outbound access): the NAT picks the source port, and
     /// replies come back by the NAT's own state.
     pub shared_snat: bool,
+    /// D2: the packet passed a gateway, a load balancer or a public IP, so its frame comes from
+    /// the fabric's MAC rather than the sender's.
+    pub via_fabric: bool,
 }
 
 /// The state a request leaves in the fabric for its replies: the NICs whose NSGs allowed it
