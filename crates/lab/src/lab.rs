@@ -6,8 +6,9 @@
 
 use crate::capture::Recorder;
 use crate::control;
-use crate::dhcp::Lease;
-use crate::naming::{mac_string, nic_mac, outside_mac, LabName};
+use crate::datapath;
+use crate::flow_table::FLOWS_PER_NIC;
+use crate::naming::{mac_string, outside_mac, LabName};
 use crate::netns;
 use crate::switch::{Attachment, Counters, Port, Switch};
 use crate::tap::Tap;
@@ -21,7 +22,7 @@ use vnetlab_engine::security::tables::SecurityTables;
 use vnetlab_engine::trace::address_index::AddressIndex;
 use vnetlab_engine::trace::Fabric;
 use vnetlab_model::service_tags::ServiceTags;
-use vnetlab_model::{addressing, Topology};
+use vnetlab_model::Topology;
 
 /// The Internet host of the lab (D15): the Internet namespace's address.
 pub const INTERNET_HOST: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
@@ -95,6 +96,8 @@ exit 0
 
 struct Plan {
     ports: Vec<Port>,
+    /// Port `i`'s device.
+    taps: Vec<Tap>,
     state: State,
     /// (namespace, device) pairs that take a lease.
     dhcp: Vec<(String, String)>,
@@ -102,7 +105,7 @@ struct Plan {
 
 /// Creates the namespaces and TAPs of a topology.
 fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
-    let mut ports = Vec::new();
+    let (mut ports, mut taps) = (Vec::new(), Vec::new());
     let mut state = State {
         lab: lab.as_str().into(),
         pid: std::process::id(),
@@ -118,11 +121,10 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
         let mut nics = Vec::new();
         for (k, nic) in vm.nics.iter().enumerate() {
             let n = t.nic(*nic);
-            let cfg = n.primary_ip_configuration();
-            let prefix = t.subnet(cfg.subnet).prefix;
-            let (device, mac) = (format!("eth{k}"), nic_mac(*nic));
+            let port = Port::nic(t, *nic, &vm.name);
+            let device = format!("eth{k}");
             let tap = Tap::create(&lab.tap(ports.len())).map_err(|e| format!("cannot create a TAP device for NIC '{}': {e} (this needs root and /dev/net/tun)", n.name))?;
-            netns::adopt_device(&tap.name, &ns, &device, &mac_string(mac))?;
+            netns::adopt_device(&tap.name, &ns, &device, &mac_string(port.mac))?;
             if n.enable_ip_forwarding {
                 // An appliance routes in its guest; it must not redirect its senders elsewhere,
                 // and it answers every traceroute probe (Linux would rate-limit its errors).
@@ -135,28 +137,16 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
                     sysctl(&ns, key)?;
                 }
             }
-            let lease = Lease {
-                ip: cfg.private_ip,
-                prefix_len: prefix.prefix_len(),
-                router: addressing::default_gateway(prefix),
-                dns: crate::dhcp::SERVER,
-                lease_seconds: 86_400,
-                hostname: Some(vm.name.clone()),
-            };
-            ports.push(Port {
-                tap,
-                attachment: Attachment::Nic(*nic),
-                mac,
-                lease: Some(lease),
-            });
-            dhcp.push((ns.clone(), device.clone()));
             nics.push(NicState {
                 name: n.name.clone(),
-                device,
-                mac: mac_string(mac),
-                private_ip: cfg.private_ip,
+                device: device.clone(),
+                mac: mac_string(port.mac),
+                private_ip: n.primary_ip_configuration().private_ip,
                 ip_forwarding: n.enable_ip_forwarding,
             });
+            ports.push(port);
+            taps.push(tap);
+            dhcp.push((ns.clone(), device));
         }
         state.vms.push(VmState {
             name: vm.name.clone(),
@@ -167,7 +157,7 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
     // The Internet (D15), and every site a connection reaches.
     let internet = lab.internet_namespace();
     outside(
-        &mut ports,
+        (&mut ports, &mut taps),
         lab,
         &internet,
         Attachment::Internet,
@@ -185,11 +175,22 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
                 continue;
             };
             let host = ipnet::Ipv4Net::new(site_host(*prefix), prefix.prefix_len()).expect("valid");
-            outside(&mut ports, lab, &ns, Attachment::Site(local_gateway), host)?;
+            outside(
+                (&mut ports, &mut taps),
+                lab,
+                &ns,
+                Attachment::Site(local_gateway),
+                host,
+            )?;
             state.namespaces.push(ns);
         }
     }
-    Ok(Plan { ports, state, dhcp })
+    Ok(Plan {
+        ports,
+        taps,
+        state,
+        dhcp,
+    })
 }
 
 /// A site's host: the tenth address of its first prefix (as `reach` picks it).
@@ -205,7 +206,7 @@ fn site_host(prefix: ipnet::Ipv4Net) -> Ipv4Addr {
 /// A namespace outside Azure (a site, the Internet): one TAP, an address, and everything
 /// else through the switch.
 fn outside(
-    ports: &mut Vec<Port>,
+    (ports, taps): (&mut Vec<Port>, &mut Vec<Tap>),
     lab: &LabName,
     ns: &str,
     attachment: Attachment,
@@ -219,11 +220,11 @@ fn outside(
     netns::ip(&["-n", ns, "addr", "add", &address.to_string(), "dev", "eth0"])?;
     netns::ip(&["-n", ns, "route", "add", "default", "dev", "eth0"])?;
     ports.push(Port {
-        tap,
         attachment,
         mac,
         lease: None,
     });
+    taps.push(tap);
     Ok(())
 }
 
@@ -417,8 +418,9 @@ fn serve(
     let (counters, recorder, names) = (&counters, &recorder, &names);
     let listener = control::bind(dir)?;
     std::thread::scope(|scope| {
-        let mut switch = Switch::new(fabric, plan.ports, counters, recorder);
-        scope.spawn(move || switch.run(stop));
+        let mut switch = Switch::new(fabric, plan.ports, counters, FLOWS_PER_NIC);
+        let taps = plan.taps;
+        scope.spawn(move || datapath::run(&mut switch, &taps, counters, recorder, stop));
         scope.spawn(move || control::serve(listener, stop, counters, recorder, names, state));
         let outcome = take_leases(dir, &plan.dhcp).and_then(|()| {
             write_file(&dir.join("ready"), "")?;

@@ -5,6 +5,7 @@
 pub mod arp;
 pub mod capture;
 pub mod control;
+pub mod datapath;
 pub mod dhcp;
 pub mod dns;
 pub mod flow_table;
