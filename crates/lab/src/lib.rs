@@ -8,6 +8,7 @@ pub mod control;
 pub mod datapath;
 pub mod dhcp;
 pub mod dns;
+pub mod error;
 pub mod flow_table;
 pub mod frame;
 pub mod lab;
