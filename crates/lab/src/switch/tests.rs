@@ -8,8 +8,8 @@ use crate::naming::outside_mac;
 use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
 use dhcproto::Decodable;
 use etherparse::{
-    ArpEthIpv4Packet, ArpOperation, ArpPacket, Ethernet2Slice, Ipv4Header, PacketBuilder,
-    SlicedPacket, TcpHeader,
+    ArpEthIpv4Packet, ArpOperation, ArpPacket, Ethernet2Header, Ethernet2Slice, Ipv4Header,
+    PacketBuilder, SlicedPacket, TcpHeader,
 };
 use vnetlab_engine::routes::RoutingTables;
 use vnetlab_engine::security::connection_tracking::TCP_IDLE_SECONDS;
@@ -100,14 +100,9 @@ fn tcp(macs: ([u8; 6], [u8; 6]), src: ([u8; 4], u16), dst: ([u8; 4], u16), syn: 
 /// The Ethernet MACs, IPv4 header and TCP header of a forwarded frame, with both checksums
 /// verified.
 fn forwarded(with_header: &[u8]) -> ([u8; 6], [u8; 6], Ipv4Header, TcpHeader) {
-    let packet = SlicedPacket::from_ethernet(&with_header[VNET_HDR_LEN..]).unwrap();
-    let ethernet = packet
-        .link
-        .unwrap()
-        .to_header()
-        .unwrap()
-        .ethernet2()
-        .unwrap();
+    let frame = &with_header[VNET_HDR_LEN..];
+    let (ethernet, _) = Ethernet2Header::from_slice(frame).unwrap();
+    let packet = SlicedPacket::from_ethernet(frame).unwrap();
     let Some(etherparse::NetSlice::Ipv4(ip)) = &packet.net else {
         panic!("not IPv4")
     };
