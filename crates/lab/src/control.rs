@@ -2,6 +2,7 @@
 //! switch for its counters, `capture NIC` streams what a NIC sees as pcap records.
 
 use crate::capture::Recorder;
+use crate::error::LabError;
 use crate::lab::State;
 use crate::switch::Counters;
 use std::io::{BufRead, BufReader, Write};
@@ -14,12 +15,15 @@ pub fn socket_path(dir: &Path) -> PathBuf {
     dir.join("control.sock")
 }
 
-pub fn bind(dir: &Path) -> Result<UnixListener, String> {
+pub fn bind(dir: &Path) -> Result<UnixListener, LabError> {
     let path = socket_path(dir);
     let _ = std::fs::remove_file(&path);
-    let listener = UnixListener::bind(&path)
-        .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
-    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let listener = UnixListener::bind(&path).map_err(|source| LabError::File {
+        action: "listen on",
+        path,
+        source,
+    })?;
+    listener.set_nonblocking(true).map_err(LabError::Socket)?;
     Ok(listener)
 }
 
@@ -90,27 +94,22 @@ fn answer(
 }
 
 /// Sends one request to a running lab; returns the connection after the request line.
-pub fn request(dir: &Path, line: &str) -> Result<UnixStream, String> {
+pub fn request(dir: &Path, line: &str) -> Result<UnixStream, LabError> {
     let path = socket_path(dir);
-    let mut stream = UnixStream::connect(&path).map_err(|e| {
-        format!(
-            "cannot reach the lab's switch at {}: {e} (is the lab up?)",
-            path.display()
-        )
-    })?;
-    writeln!(stream, "{line}").map_err(|e| e.to_string())?;
+    let mut stream =
+        UnixStream::connect(&path).map_err(|source| LabError::Unreachable { path, source })?;
+    writeln!(stream, "{line}").map_err(LabError::Socket)?;
     Ok(stream)
 }
 
 /// A running lab's state and switch counters (`vnetlab status`).
-pub fn status(dir: &Path) -> Result<serde_json::Value, String> {
+pub fn status(dir: &Path) -> Result<serde_json::Value, LabError> {
     let stream = request(dir, "status")?;
     let mut line = String::new();
     BufReader::new(&stream)
         .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    serde_json::from_str(&line)
-        .map_err(|e| format!("the switch answered something unreadable: {e}"))
+        .map_err(LabError::Socket)?;
+    serde_json::from_str(&line).map_err(LabError::Unreadable)
 }
 
 /// `vnetlab capture`: writes what a NIC sees to a pcap file until `count` frames or `seconds`
@@ -122,20 +121,25 @@ pub fn capture(
     path: &Path,
     count: Option<usize>,
     seconds: Option<u64>,
-) -> Result<usize, String> {
+) -> Result<usize, LabError> {
     use pcap_file::pcap::{PcapPacket, PcapWriter};
     use std::io::Read;
     let stream = request(dir, &format!("capture {nic}"))?;
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
-    reader.read_line(&mut line).map_err(|e| e.to_string())?;
+    reader.read_line(&mut line).map_err(LabError::Socket)?;
     if line.trim() != "ok" {
-        return Err(line.trim().trim_start_matches("error: ").to_string());
+        return Err(LabError::Refused(
+            line.trim().trim_start_matches("error: ").to_string(),
+        ));
     }
-    let file =
-        std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let file = std::fs::File::create(path).map_err(|source| LabError::File {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut writer =
-        PcapWriter::with_header(file, crate::capture::header()).map_err(|e| e.to_string())?;
+        PcapWriter::with_header(file, crate::capture::header()).map_err(LabError::Pcap)?;
     let deadline = seconds.map(|s| std::time::Instant::now() + Duration::from_secs(s));
     let mut written = 0;
     while count.is_none_or(|c| written < c) {
@@ -147,7 +151,7 @@ pub fn capture(
             reader
                 .get_ref()
                 .set_read_timeout(Some(left))
-                .map_err(|e| e.to_string())?;
+                .map_err(LabError::Socket)?;
         }
         let mut head = [0u8; 16];
         match reader.read_exact(&mut head) {
@@ -164,12 +168,12 @@ pub fn capture(
         }
         let word = |i: usize| u32::from_le_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
         let mut frame = vec![0u8; word(8) as usize];
-        reader.read_exact(&mut frame).map_err(|e| e.to_string())?;
+        reader.read_exact(&mut frame).map_err(LabError::Socket)?;
         let at =
             Duration::from_secs(u64::from(word(0))) + Duration::from_micros(u64::from(word(4)));
         writer
             .write_packet(&PcapPacket::new(at, word(12), &frame))
-            .map_err(|e| e.to_string())?;
+            .map_err(LabError::Pcap)?;
         written += 1;
     }
     Ok(written)

@@ -138,7 +138,7 @@ fn option(request: &borrowed::Message, code: OptionCode) -> Option<DhcpOption> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::frame::tests::{checked_udp, fuzz};
     use dhcproto::v4::Flags;
@@ -199,7 +199,7 @@ mod tests {
         )
     }
 
-    fn discover() -> Vec<u8> {
+    pub(crate) fn discover() -> Vec<u8> {
         client_frame(
             MessageType::Discover,
             Flags::default(),

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use vnetlab_engine::flow::FiveTuple;
-use vnetlab_engine::security::connection_tracking::ConnectionTable;
+use vnetlab_engine::security::connection_tracking::{idle_limit, ConnectionTable};
 use vnetlab_engine::trace::FlowState;
 
 /// Azure's limit of flows per NIC (docs/semantics/dataplane.md; the Live lab issue).
@@ -33,8 +33,9 @@ struct Entry {
 pub struct FlowTable {
     flows: HashMap<(usize, FiveTuple), Entry>,
     per_port: Vec<usize>,
-    /// Per request (as delivered), the state its replies find.
-    requests: HashMap<FiveTuple, (FlowState, u64)>,
+    /// Per request (as delivered), the state its replies find: the engine's connection
+    /// tracking, the same model its stateful NSG scenarios test.
+    connections: ConnectionTable<FlowState>,
     /// Shared SNAT: per (address, protocol, port), the port the request came from and the
     /// request as the VM sent it.
     snat: HashMap<(Ipv4Addr, u8, u16), (usize, FiveTuple)>,
@@ -50,7 +51,7 @@ impl FlowTable {
         FlowTable {
             flows: HashMap::new(),
             per_port: vec![0; ports],
-            requests: HashMap::new(),
+            connections: ConnectionTable::default(),
             snat: HashMap::new(),
             next_snat_port: *SNAT_PORTS.start(),
             limit,
@@ -60,33 +61,24 @@ impl FlowTable {
     /// The cached action of a packet's flow, refreshed.
     pub fn lookup(&mut self, port: usize, packet: &FiveTuple, now: u64) -> Option<Action> {
         let entry = self.flows.get_mut(&(port, *packet))?;
-        if now.saturating_sub(entry.last_seen) > ConnectionTable::idle_limit(packet) {
+        if now.saturating_sub(entry.last_seen) > idle_limit(packet) {
             return None;
         }
         entry.last_seen = now;
         let action = entry.action;
-        let key = if self.requests.contains_key(&action.packet) {
-            action.packet
-        } else {
-            action.packet.reversed()
-        };
-        if let Some((_, seen)) = self.requests.get_mut(&key) {
-            *seen = now;
-        }
+        // Keeps the connection (request or reply leg) alive.
+        self.connections.established(&action.packet, now);
         Some(action)
     }
 
     /// The state a reply finds: the request it answers, if that is still alive.
     pub fn request_of(&self, reply: &FiveTuple, now: u64) -> Option<&FlowState> {
-        self.requests
-            .get(&reply.reversed())
-            .filter(|(_, seen)| now.saturating_sub(*seen) <= ConnectionTable::idle_limit(reply))
-            .map(|(s, _)| s)
+        self.connections.reply(reply, now)
     }
 
     /// The state of a live request, by the request itself (what an ICMP error quotes).
     pub fn request(&self, request: &FiveTuple, now: u64) -> Option<&FlowState> {
-        self.request_of(&request.reversed(), now)
+        self.connections.request(request, now)
     }
 
     /// Caches a new flow's action; for a request that was delivered, keeps its state (merged
@@ -120,12 +112,7 @@ impl FlowTable {
             self.per_port[port] += 1;
         }
         if let Some(state) = state {
-            let (kept, seen) = self
-                .requests
-                .entry(action.packet)
-                .or_insert_with(|| (FlowState::default(), now));
-            kept.merge(state);
-            *seen = now;
+            self.connections.allow(action.packet, state, now);
         }
         true
     }
@@ -189,14 +176,13 @@ impl FlowTable {
         let before = self.flows.len();
         let per_port = &mut self.per_port;
         self.flows.retain(|(port, t), e| {
-            let live = now.saturating_sub(e.last_seen) <= ConnectionTable::idle_limit(t);
+            let live = now.saturating_sub(e.last_seen) <= idle_limit(t);
             if !live {
                 per_port[*port] -= 1;
             }
             live
         });
-        self.requests
-            .retain(|t, (_, seen)| now.saturating_sub(*seen) <= ConnectionTable::idle_limit(t));
+        self.connections.expire(now);
         let flows = &self.flows;
         self.snat
             .retain(|_, (port, sent)| flows.contains_key(&(*port, *sent)));

@@ -6,8 +6,10 @@
 
 use crate::capture::Recorder;
 use crate::control;
-use crate::dhcp::Lease;
-use crate::naming::{mac_string, nic_mac, outside_mac, LabName};
+use crate::datapath;
+use crate::error::LabError;
+use crate::flow_table::FLOWS_PER_NIC;
+use crate::naming::{mac_string, outside_mac, LabName};
 use crate::netns;
 use crate::switch::{Attachment, Counters, Port, Switch};
 use crate::tap::Tap;
@@ -21,7 +23,7 @@ use vnetlab_engine::security::tables::SecurityTables;
 use vnetlab_engine::trace::address_index::AddressIndex;
 use vnetlab_engine::trace::Fabric;
 use vnetlab_model::service_tags::ServiceTags;
-use vnetlab_model::{addressing, Topology};
+use vnetlab_model::Topology;
 
 /// The Internet host of the lab (D15): the Internet namespace's address.
 pub const INTERNET_HOST: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
@@ -75,8 +77,12 @@ pub fn alive(pid: u32) -> bool {
     pid != 0 && state.is_some_and(|s| s != 'Z' && s != 'X')
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+fn write_file(path: &Path, text: &str) -> Result<(), LabError> {
+    std::fs::write(path, text).map_err(|source| LabError::File {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The DHCP client's hook: it sets the address and the default route, and writes nothing
@@ -95,14 +101,16 @@ exit 0
 
 struct Plan {
     ports: Vec<Port>,
+    /// Port `i`'s device.
+    taps: Vec<Tap>,
     state: State,
     /// (namespace, device) pairs that take a lease.
     dhcp: Vec<(String, String)>,
 }
 
 /// Creates the namespaces and TAPs of a topology.
-fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
-    let mut ports = Vec::new();
+fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, LabError> {
+    let (mut ports, mut taps) = (Vec::new(), Vec::new());
     let mut state = State {
         lab: lab.as_str().into(),
         pid: std::process::id(),
@@ -118,11 +126,14 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
         let mut nics = Vec::new();
         for (k, nic) in vm.nics.iter().enumerate() {
             let n = t.nic(*nic);
-            let cfg = n.primary_ip_configuration();
-            let prefix = t.subnet(cfg.subnet).prefix;
-            let (device, mac) = (format!("eth{k}"), nic_mac(*nic));
-            let tap = Tap::create(&lab.tap(ports.len())).map_err(|e| format!("cannot create a TAP device for NIC '{}': {e} (this needs root and /dev/net/tun)", n.name))?;
-            netns::adopt_device(&tap.name, &ns, &device, &mac_string(mac))?;
+            let port = Port::nic(t, *nic, &vm.name);
+            let device = format!("eth{k}");
+            let tap = Tap::create(&lab.tap(ports.len())).map_err(|source| LabError::Tap {
+                of: format!("NIC '{}'", n.name),
+                source,
+                hint: " (this needs root and /dev/net/tun)",
+            })?;
+            netns::adopt_device(&tap.name, &ns, &device, &mac_string(port.mac))?;
             if n.enable_ip_forwarding {
                 // An appliance routes in its guest; it must not redirect its senders elsewhere,
                 // and it answers every traceroute probe (Linux would rate-limit its errors).
@@ -135,28 +146,16 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
                     sysctl(&ns, key)?;
                 }
             }
-            let lease = Lease {
-                ip: cfg.private_ip,
-                prefix_len: prefix.prefix_len(),
-                router: addressing::default_gateway(prefix),
-                dns: crate::dhcp::SERVER,
-                lease_seconds: 86_400,
-                hostname: Some(vm.name.clone()),
-            };
-            ports.push(Port {
-                tap,
-                attachment: Attachment::Nic(*nic),
-                mac,
-                lease: Some(lease),
-            });
-            dhcp.push((ns.clone(), device.clone()));
             nics.push(NicState {
                 name: n.name.clone(),
-                device,
-                mac: mac_string(mac),
-                private_ip: cfg.private_ip,
+                device: device.clone(),
+                mac: mac_string(port.mac),
+                private_ip: n.primary_ip_configuration().private_ip,
                 ip_forwarding: n.enable_ip_forwarding,
             });
+            ports.push(port);
+            taps.push(tap);
+            dhcp.push((ns.clone(), device));
         }
         state.vms.push(VmState {
             name: vm.name.clone(),
@@ -167,7 +166,7 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
     // The Internet (D15), and every site a connection reaches.
     let internet = lab.internet_namespace();
     outside(
-        &mut ports,
+        (&mut ports, &mut taps),
         lab,
         &internet,
         Attachment::Internet,
@@ -185,11 +184,22 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, String> {
                 continue;
             };
             let host = ipnet::Ipv4Net::new(site_host(*prefix), prefix.prefix_len()).expect("valid");
-            outside(&mut ports, lab, &ns, Attachment::Site(local_gateway), host)?;
+            outside(
+                (&mut ports, &mut taps),
+                lab,
+                &ns,
+                Attachment::Site(local_gateway),
+                host,
+            )?;
             state.namespaces.push(ns);
         }
     }
-    Ok(Plan { ports, state, dhcp })
+    Ok(Plan {
+        ports,
+        taps,
+        state,
+        dhcp,
+    })
 }
 
 /// A site's host: the tenth address of its first prefix (as `reach` picks it).
@@ -205,34 +215,41 @@ fn site_host(prefix: ipnet::Ipv4Net) -> Ipv4Addr {
 /// A namespace outside Azure (a site, the Internet): one TAP, an address, and everything
 /// else through the switch.
 fn outside(
-    ports: &mut Vec<Port>,
+    (ports, taps): (&mut Vec<Port>, &mut Vec<Tap>),
     lab: &LabName,
     ns: &str,
     attachment: Attachment,
     address: ipnet::Ipv4Net,
-) -> Result<(), String> {
+) -> Result<(), LabError> {
     netns::create(ns)?;
     let mac = outside_mac(ports.len());
-    let tap = Tap::create(&lab.tap(ports.len()))
-        .map_err(|e| format!("cannot create a TAP device for {ns}: {e}"))?;
+    let tap = Tap::create(&lab.tap(ports.len())).map_err(|source| LabError::Tap {
+        of: ns.to_string(),
+        source,
+        hint: "",
+    })?;
     netns::adopt_device(&tap.name, ns, "eth0", &mac_string(mac))?;
     netns::ip(&["-n", ns, "addr", "add", &address.to_string(), "dev", "eth0"])?;
     netns::ip(&["-n", ns, "route", "add", "default", "dev", "eth0"])?;
     ports.push(Port {
-        tap,
         attachment,
         mac,
         lease: None,
     });
+    taps.push(tap);
     Ok(())
 }
 
 /// The emulated Internet's web server (Live lab issue: "a small web server to curl"):
 /// busybox httpd on 192.0.2.10:80, answering with a page that says where it is. It runs in
 /// the Internet namespace, so `down` stops it with the namespace.
-fn web_server(dir: &Path, ns: &str) -> Result<(), String> {
+fn web_server(dir: &Path, ns: &str) -> Result<(), LabError> {
     let root = dir.join("www");
-    std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+    std::fs::create_dir_all(&root).map_err(|source| LabError::File {
+        action: "create",
+        path: root.clone(),
+        source,
+    })?;
     write_file(
         &root.join("index.html"),
         &format!("Hello from the emulated Internet ({INTERNET_HOST})\n"),
@@ -244,30 +261,38 @@ fn web_server(dir: &Path, ns: &str) -> Result<(), String> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .map(drop)
-        .map_err(|e| format!("cannot start the Internet's web server (busybox httpd): {e}"))
+        .map_err(LabError::WebServer)
 }
 
-fn sysctl(ns: &str, key: &str) -> Result<(), String> {
+fn sysctl(ns: &str, key: &str) -> Result<(), LabError> {
     let out = netns::exec(ns, "sysctl")
         .args(["-q", "-w", key])
         .output()
-        .map_err(|e| format!("cannot run sysctl: {e}"))?;
+        .map_err(|source| LabError::Spawn {
+            program: "sysctl".into(),
+            source,
+            hint: "",
+        })?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "sysctl {key} in {ns}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
+        Err(LabError::Sysctl {
+            key: key.to_string(),
+            ns: ns.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
     }
 }
 
 /// Runs a DHCP client in every VM and waits for every lease.
-fn take_leases(dir: &Path, dhcp: &[(String, String)]) -> Result<(), String> {
+fn take_leases(dir: &Path, dhcp: &[(String, String)]) -> Result<(), LabError> {
     let script = dir.join("udhcpc.sh");
     write_file(&script, UDHCPC_SCRIPT)?;
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .map_err(|e| format!("cannot make {} executable: {e}", script.display()))?;
+        .map_err(|source| LabError::NotExecutable {
+            path: script.clone(),
+            source,
+        })?;
     let deadline = Instant::now() + LEASE_TIMEOUT;
     let mut clients = Vec::new();
     for (ns, dev) in dhcp {
@@ -279,23 +304,38 @@ fn take_leases(dir: &Path, dhcp: &[(String, String)]) -> Result<(), String> {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .map_err(|e| format!("cannot run udhcpc in {ns}: {e} (install busybox's udhcpc)"))?;
+            .map_err(|source| LabError::Spawn {
+                program: format!("udhcpc in {ns}"),
+                source,
+                hint: " (install busybox's udhcpc)",
+            })?;
         clients.push((ns, dev, child));
     }
     for (ns, dev, mut child) in clients {
         loop {
             match child.try_wait() {
                 Ok(Some(status)) if status.success() => break,
-                Ok(Some(_)) => return Err(format!("{ns} {dev} got no DHCP lease")),
+                Ok(Some(_)) => {
+                    return Err(LabError::NoLease {
+                        ns: ns.clone(),
+                        device: dev.clone(),
+                    })
+                }
                 Ok(None) if Instant::now() > deadline => {
                     let _ = child.kill();
-                    return Err(format!(
-                        "{ns} {dev} got no DHCP lease within {} s",
-                        LEASE_TIMEOUT.as_secs()
-                    ));
+                    return Err(LabError::LeaseTimeout {
+                        ns: ns.clone(),
+                        device: dev.clone(),
+                        seconds: LEASE_TIMEOUT.as_secs(),
+                    });
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(e) => return Err(format!("udhcpc in {ns}: {e}")),
+                Err(source) => {
+                    return Err(LabError::Udhcpc {
+                        ns: ns.clone(),
+                        source,
+                    })
+                }
             }
         }
     }
@@ -329,19 +369,21 @@ pub fn run(
     tags: &ServiceTags,
     opts: &UpOptions,
     ready: impl FnOnce(&State, Duration),
-) -> Result<(), String> {
+) -> Result<(), LabError> {
     let lab = &opts.lab;
     if let Some(s) = read_state(lab).filter(|s| alive(s.pid)) {
-        return Err(format!(
-            "lab '{}' is already up (process {}); run `vnetlab down {}` first",
-            lab.as_str(),
-            s.pid,
-            lab.as_str()
-        ));
+        return Err(LabError::AlreadyUp {
+            lab: lab.as_str().into(),
+            pid: s.pid,
+        });
     }
     down(lab);
     let dir = lab.state_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|source| LabError::File {
+        action: "create",
+        path: dir.clone(),
+        source,
+    })?;
     let signals = block_signals();
     let started = Instant::now();
     let outcome = serve(t, tags, opts, &dir, signals, started, ready);
@@ -357,7 +399,7 @@ fn serve(
     signals: libc::sigset_t,
     started: Instant,
     ready: impl FnOnce(&State, Duration),
-) -> Result<(), String> {
+) -> Result<(), LabError> {
     // Recorded before anything is created, so `down` can clean up after a crash.
     let provisional = State {
         lab: opts.lab.as_str().into(),
@@ -390,8 +432,11 @@ fn serve(
     let counters = Counters::default();
     let recorder = Recorder::new(plan.ports.len());
     if let Some(pcap_dir) = &opts.pcap_dir {
-        std::fs::create_dir_all(pcap_dir)
-            .map_err(|e| format!("cannot create {}: {e}", pcap_dir.display()))?;
+        std::fs::create_dir_all(pcap_dir).map_err(|source| LabError::File {
+            action: "create",
+            path: pcap_dir.clone(),
+            source,
+        })?;
         for (i, p) in plan.ports.iter().enumerate() {
             let name = match p.attachment {
                 Attachment::Nic(n) => t.nic(n).name.clone(),
@@ -400,7 +445,11 @@ fn serve(
             };
             recorder
                 .to_file(i, &pcap_dir.join(format!("{name}.pcap")))
-                .map_err(|e| format!("cannot write {}: {e}", pcap_dir.display()))?;
+                .map_err(|source| LabError::File {
+                    action: "write",
+                    path: pcap_dir.clone(),
+                    source,
+                })?;
         }
     }
     let names: Vec<(String, usize)> = plan
@@ -417,8 +466,9 @@ fn serve(
     let (counters, recorder, names) = (&counters, &recorder, &names);
     let listener = control::bind(dir)?;
     std::thread::scope(|scope| {
-        let mut switch = Switch::new(fabric, plan.ports, counters, recorder);
-        scope.spawn(move || switch.run(stop));
+        let mut switch = Switch::new(fabric, plan.ports, counters, FLOWS_PER_NIC);
+        let taps = plan.taps;
+        scope.spawn(move || datapath::run(&mut switch, &taps, counters, recorder, stop));
         scope.spawn(move || control::serve(listener, stop, counters, recorder, names, state));
         let outcome = take_leases(dir, &plan.dhcp).and_then(|()| {
             write_file(&dir.join("ready"), "")?;
@@ -488,25 +538,19 @@ pub fn down(lab: &LabName) -> Vec<String> {
 }
 
 /// The namespace of a VM of a running lab.
-pub fn vm_namespace(lab: &LabName, vm: &str) -> Result<String, String> {
-    let state = read_state(lab).ok_or_else(|| {
-        format!(
-            "lab '{}' is not up (no {})",
-            lab.as_str(),
-            state_file(lab).display()
-        )
+pub fn vm_namespace(lab: &LabName, vm: &str) -> Result<String, LabError> {
+    let state = read_state(lab).ok_or_else(|| LabError::NotUp {
+        lab: lab.as_str().into(),
+        state_file: state_file(lab),
     })?;
     state
         .vms
         .iter()
         .find(|v| v.name == vm || v.name.eq_ignore_ascii_case(vm))
         .map(|v| v.namespace.clone())
-        .ok_or_else(|| {
-            let names: Vec<&str> = state.vms.iter().map(|v| v.name.as_str()).collect();
-            format!(
-                "lab '{}' has no VM '{vm}'; its VMs: {}",
-                lab.as_str(),
-                names.join(", ")
-            )
+        .ok_or_else(|| LabError::NoSuchVm {
+            lab: lab.as_str().into(),
+            vm: vm.into(),
+            vms: state.vms.iter().map(|v| v.name.clone()).collect(),
         })
 }

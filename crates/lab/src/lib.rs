@@ -5,8 +5,10 @@
 pub mod arp;
 pub mod capture;
 pub mod control;
+pub mod datapath;
 pub mod dhcp;
 pub mod dns;
+pub mod error;
 pub mod flow_table;
 pub mod frame;
 pub mod lab;

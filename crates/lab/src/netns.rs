@@ -2,23 +2,27 @@
 //! Host safety (Live lab issue): each namespace gets `/etc/netns/<ns>/resolv.conf` before
 //! anything runs in it, so a DHCP client's hook never touches the host's `/etc/resolv.conf`.
 
+use crate::error::LabError;
 use std::path::PathBuf;
 use std::process::Command;
 
 /// Runs `ip` with arguments; an error carries the command and what it printed.
-pub fn ip(args: &[&str]) -> Result<(), String> {
+pub fn ip(args: &[&str]) -> Result<(), LabError> {
     let out = Command::new("ip")
         .args(args)
         .output()
-        .map_err(|e| format!("cannot run `ip`: {e} (is iproute2 installed?)"))?;
+        .map_err(|source| LabError::Spawn {
+            program: "`ip`".into(),
+            source,
+            hint: " (is iproute2 installed?)",
+        })?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "`ip {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
+        Err(LabError::Ip {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
     }
 }
 
@@ -41,14 +45,23 @@ fn etc_dir(ns: &str) -> PathBuf {
 
 /// Creates a namespace with its own resolv.conf (Azure's resolver 168.63.129.16, docs/semantics/dataplane.md 4.6)
 /// and its loopback up.
-pub fn create(ns: &str) -> Result<(), String> {
+pub fn create(ns: &str) -> Result<(), LabError> {
     let dir = etc_dir(ns);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|source| LabError::File {
+        action: "create",
+        path: dir.clone(),
+        source,
+    })?;
+    let resolv_conf = dir.join("resolv.conf");
     std::fs::write(
-        dir.join("resolv.conf"),
+        &resolv_conf,
         "nameserver 168.63.129.16\nsearch internal.cloudapp.net\n",
     )
-    .map_err(|e| format!("cannot write {}/resolv.conf: {e}", dir.display()))?;
+    .map_err(|source| LabError::File {
+        action: "write",
+        path: resolv_conf,
+        source,
+    })?;
     ip(&["netns", "add", ns])?;
     ip(&["-n", ns, "link", "set", "lo", "up"])
 }
@@ -70,7 +83,7 @@ pub fn delete(ns: &str) {
 }
 
 /// Moves a host device into a namespace as `name`, with a MAC, and brings it up.
-pub fn adopt_device(dev: &str, ns: &str, name: &str, mac: &str) -> Result<(), String> {
+pub fn adopt_device(dev: &str, ns: &str, name: &str, mac: &str) -> Result<(), LabError> {
     ip(&["link", "set", "dev", dev, "netns", ns])?;
     ip(&["-n", ns, "link", "set", "dev", dev, "name", name])?;
     ip(&["-n", ns, "link", "set", "dev", name, "address", mac, "up"])

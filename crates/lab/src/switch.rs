@@ -1,26 +1,28 @@
-//! The switch: Azure's host SDN for the lab's VMs (Live lab issue, "The switch"). One
-//! data-plane thread reads every TAP; each frame is answered by the host (ARP D1, DHCP, DNS at
+//! The switch: Azure's host SDN for the lab's VMs (Live lab issue, "The switch";
+//! docs/semantics/dataplane.md §4). Each frame is answered by the host (ARP D1, DHCP, DNS at
 //! 168.63.129.16), dropped (broadcast, multicast, malformed), or routed: the first packet of a
-//! flow walks the engine's pipeline (which also drops GRE, IP-in-IP and spoofed sources) (`Fabric::forward`, the same code as
-//! `trace`) and the decision is cached in the flow table. Frames are delivered with D2's MACs
-//! and their TTL untouched (D3).
+//! flow walks the engine's pipeline (which also drops GRE, IP-in-IP and spoofed sources)
+//! (`Fabric::forward`, the same code as `trace`) and the decision is cached in the flow table.
+//! Frames are delivered with D2's MACs and their TTL untouched (D3).
+//!
+//! This is the switch's pure core: [`Switch::handle`] takes one frame, the port it came from
+//! and the time, and returns what to send as data ([`Output`]); it reads no device and no
+//! clock. The TAP loop around it is `datapath::run`.
 
-use crate::capture::Recorder;
 use crate::dhcp::{self, Lease};
-use crate::flow_table::{Action, FlowTable, FLOWS_PER_NIC};
+use crate::flow_table::{Action, FlowTable};
 use crate::frame::{udp_frame, FABRIC_MAC};
+use crate::naming::nic_mac;
 use crate::packet::{self, Checksums, Unroutable, ETHERTYPE_ARP, ETHERTYPE_IPV4};
-use crate::tap::{Tap, NEEDS_CSUM, VNET_HDR_LEN};
+use crate::tap::{NEEDS_CSUM, VNET_HDR_LEN};
 use crate::{arp, dns};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::os::fd::{AsFd, AsRawFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
 use vnetlab_engine::flow::FiveTuple;
 use vnetlab_engine::trace::endpoint::Endpoint;
 use vnetlab_engine::trace::{Egress, Fabric};
-use vnetlab_model::{LocalGatewayId, NicId};
+use vnetlab_model::{addressing, LocalGatewayId, NicId, Topology};
 
 /// What is behind a TAP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,12 +32,62 @@ pub enum Attachment {
     Site(LocalGatewayId),
 }
 
+/// A port of the switch: what is behind it, and what the host knows of it.
 pub struct Port {
-    pub tap: Tap,
     pub attachment: Attachment,
     /// The MAC of the device inside the namespace.
     pub mac: [u8; 6],
     pub lease: Option<Lease>,
+}
+
+impl Port {
+    /// A VM's NIC: its MAC, and the lease Azure DHCP hands it (its primary private address,
+    /// the subnet's `.1` as router, 168.63.129.16 as DNS server: docs/semantics/dataplane.md
+    /// §4.2 and §4.3), with the VM's name as host name.
+    pub fn nic(t: &Topology, nic: NicId, vm_name: &str) -> Port {
+        let cfg = t.nic(nic).primary_ip_configuration();
+        let prefix = t.subnet(cfg.subnet).prefix;
+        Port {
+            attachment: Attachment::Nic(nic),
+            mac: nic_mac(nic),
+            lease: Some(Lease {
+                ip: cfg.private_ip,
+                prefix_len: prefix.prefix_len(),
+                router: addressing::default_gateway(prefix),
+                dns: dhcp::SERVER,
+                lease_seconds: 86_400,
+                hostname: Some(vm_name.to_string()),
+            }),
+        }
+    }
+}
+
+/// What the switch does with one frame.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Output {
+    /// The frame, rewritten in place (MACs, NAT; its virtio-net header kept), leaves by this
+    /// port.
+    Forward(usize),
+    /// The host answers on the port the frame came from with this frame (ARP, DHCP, DNS;
+    /// complete checksums, no virtio-net header).
+    Reply(Vec<u8>),
+    /// The frame goes nowhere; the reason is counted.
+    Dropped(Reason),
+}
+
+/// Why a frame is dropped; each reason has its counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The NSGs, a route or the missing egress port.
+    Policy,
+    /// Broadcast or multicast that is not DHCP, ARP the host does not answer.
+    Broadcast,
+    /// Neither ARP nor IPv4, or UDP to 168.63.129.16 the host does not serve.
+    Protocol,
+    Malformed,
+    BadChecksum,
+    /// The port's flow table is full.
+    FlowLimit,
 }
 
 /// Counters the switch keeps, readable while it runs (`vnetlab status`).
@@ -79,6 +131,7 @@ fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
+/// The switch's state: the ports, the flow table and the counters. No devices, no clock.
 pub struct Switch<'a> {
     fabric: Fabric<'a>,
     ports: Vec<Port>,
@@ -89,16 +142,16 @@ pub struct Switch<'a> {
     names: HashMap<String, Ipv4Addr>,
     flows: FlowTable,
     counters: &'a Counters,
-    recorder: &'a Recorder,
-    started: Instant,
 }
 
 impl<'a> Switch<'a> {
+    /// A switch over `ports`, each holding at most `flows_per_port` flows (Azure:
+    /// `flow_table::FLOWS_PER_NIC`).
     pub fn new(
         fabric: Fabric<'a>,
         ports: Vec<Port>,
         counters: &'a Counters,
-        recorder: &'a Recorder,
+        flows_per_port: usize,
     ) -> Switch<'a> {
         let t = fabric.topology;
         let mut nic_port = HashMap::new();
@@ -127,7 +180,7 @@ impl<'a> Switch<'a> {
                 ))
             })
             .collect();
-        let flows = FlowTable::new(ports.len(), FLOWS_PER_NIC);
+        let flows = FlowTable::new(ports.len(), flows_per_port);
         Switch {
             fabric,
             ports,
@@ -137,97 +190,62 @@ impl<'a> Switch<'a> {
             names,
             flows,
             counters,
-            recorder,
-            started: Instant::now(),
         }
     }
 
-    /// Runs until `stop` is set.
-    pub fn run(&mut self, stop: &AtomicBool) {
-        let mut fds: Vec<libc::pollfd> = self
-            .ports
-            .iter()
-            .map(|p| libc::pollfd {
-                fd: p.tap.as_fd().as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
-        // A virtio-net header, then a frame of up to 64 KiB (segmentation offload).
-        let mut buf = vec![0u8; VNET_HDR_LEN + 65550];
-        let mut last_expiry = 0;
-        while !stop.load(Ordering::Relaxed) {
-            // SAFETY: `fds` is a valid array of pollfd for the call's duration.
-            let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 200) };
-            if ready <= 0 {
-                continue;
-            }
-            for (i, fd) in fds.iter().enumerate() {
-                if fd.revents & libc::POLLIN == 0 {
-                    continue;
-                }
-                // Drain the port, a bounded batch at a time so no port starves the others.
-                for _ in 0..64 {
-                    match self.ports[i].tap.read(&mut buf) {
-                        Ok(n) => self.handle(i, &mut buf[..n]),
-                        Err(_) => break,
-                    }
-                }
-            }
-            let now = self.now();
-            if now > last_expiry {
-                self.flows.expire(now);
-                self.counters
-                    .flows
-                    .store(self.flows.len() as u64, Ordering::Relaxed);
-                last_expiry = now;
-            }
-        }
+    pub fn ports(&self) -> &[Port] {
+        &self.ports
     }
 
-    fn now(&self) -> u64 {
-        self.started.elapsed().as_secs()
+    /// Forgets the flows idle at `now` (seconds) and publishes how many are left.
+    pub fn expire(&mut self, now: u64) {
+        self.flows.expire(now);
+        self.counters
+            .flows
+            .store(self.flows.len() as u64, Ordering::Relaxed);
     }
 
-    /// Sends a frame the host made (complete checksums: an empty virtio-net header).
-    fn send(&self, port: usize, frame: &[u8]) {
-        let mut out = vec![0u8; VNET_HDR_LEN];
-        out.extend_from_slice(frame);
-        self.forward_to(port, &out);
+    /// Counts a drop.
+    fn drop(&self, reason: Reason) -> Output {
+        let c = &self.counters;
+        bump(match reason {
+            Reason::Policy => &c.dropped_by_policy,
+            Reason::Broadcast => &c.dropped_broadcast,
+            Reason::Protocol => &c.dropped_protocol,
+            Reason::Malformed => &c.dropped_malformed,
+            Reason::BadChecksum => &c.dropped_checksum,
+            Reason::FlowLimit => &c.dropped_flow_limit,
+        });
+        Output::Dropped(reason)
     }
 
-    /// Sends a frame with its virtio-net header.
-    fn forward_to(&self, port: usize, with_header: &[u8]) {
-        self.recorder.record(port, &with_header[VNET_HDR_LEN..]);
-        if self.ports[port].tap.write(with_header).is_ok() {
-            bump(&self.counters.frames_out);
-        }
+    /// Counts a host answer.
+    fn reply(counter: &AtomicU64, frame: Vec<u8>) -> Output {
+        bump(counter);
+        Output::Reply(frame)
     }
 
-    /// One frame from a port, with its virtio-net header.
-    pub fn handle(&mut self, port: usize, with_header: &mut [u8]) {
+    /// One frame from a port, with its virtio-net header, at `now` (seconds on any fixed
+    /// clock). A forwarded frame is rewritten in place: no allocation on the forwarding path.
+    pub fn handle(&mut self, port: usize, with_header: &mut [u8], now: u64) -> Output {
         bump(&self.counters.frames_in);
         if with_header.len() <= VNET_HDR_LEN {
-            return bump(&self.counters.dropped_malformed);
+            return self.drop(Reason::Malformed);
         }
         let frame = &with_header[VNET_HDR_LEN..];
-        self.recorder.record(port, frame);
         match packet::ethertype(frame) {
             Some(ETHERTYPE_ARP) => match arp::reply(frame) {
                 // D1: every ARP request is answered with 12:34:56:78:9a:bc.
-                Some(reply) => {
-                    bump(&self.counters.arp_answered);
-                    self.send(port, &reply);
-                }
-                None => bump(&self.counters.dropped_broadcast),
+                Some(reply) => Self::reply(&self.counters.arp_answered, reply),
+                None => self.drop(Reason::Broadcast),
             },
-            Some(ETHERTYPE_IPV4) => self.ipv4(port, with_header),
-            Some(_) => bump(&self.counters.dropped_protocol),
-            None => bump(&self.counters.dropped_malformed),
+            Some(ETHERTYPE_IPV4) => self.ipv4(port, with_header, now),
+            Some(_) => self.drop(Reason::Protocol),
+            None => self.drop(Reason::Malformed),
         }
     }
 
-    fn ipv4(&mut self, port: usize, with_header: &mut [u8]) {
+    fn ipv4(&mut self, port: usize, with_header: &mut [u8], now: u64) -> Output {
         let (header, frame) = with_header.split_at_mut(VNET_HDR_LEN);
         let sums = if header[0] & NEEDS_CSUM != 0 {
             Checksums::Partial {
@@ -237,39 +255,31 @@ impl<'a> Switch<'a> {
             Checksums::Complete
         };
         if packet::group_destination(frame) {
-            // DHCP is the host's; any other broadcast or multicast goes nowhere (docs/semantics/dataplane.md 4.4).
-            match self.ports[port]
-                .lease
-                .as_ref()
-                .and_then(|lease| dhcp::reply(frame, lease))
-            {
-                Some(reply) => {
-                    bump(&self.counters.dhcp_answered);
-                    self.send(port, &reply);
-                }
-                None => bump(&self.counters.dropped_broadcast),
-            }
-            return;
+            // DHCP is the host's; any other broadcast or multicast goes nowhere
+            // (docs/semantics/dataplane.md §4.4).
+            return match self.dhcp(port, frame) {
+                Some(reply) => reply,
+                None => self.drop(Reason::Broadcast),
+            };
         }
         let f = match packet::parse_ipv4(frame, sums) {
             Ok(f) => f,
-            Err(Unroutable::BadChecksum) => return bump(&self.counters.dropped_checksum),
-            Err(_) => return bump(&self.counters.dropped_malformed),
+            Err(Unroutable::BadChecksum) => return self.drop(Reason::BadChecksum),
+            Err(_) => return self.drop(Reason::Malformed),
         };
         let t = f.tuple;
         if t.dst == dhcp::SERVER && t.protocol == FiveTuple::UDP {
             return self.host_udp(port, frame, &f);
         }
-        let now = self.now();
         let action = match self.flows.lookup(port, &t, now) {
             Some(a) => a,
             None => match self.decide(port, &f, now) {
                 Some(a) => a,
-                None => return bump(&self.counters.dropped_flow_limit),
+                None => return self.drop(Reason::FlowLimit),
             },
         };
         let Some(egress) = action.egress else {
-            return bump(&self.counters.dropped_by_policy);
+            return self.drop(Reason::Policy);
         };
         if action.packet != t {
             packet::translate(frame, &f, &action.packet, sums);
@@ -280,7 +290,13 @@ impl<'a> Switch<'a> {
             FABRIC_MAC
         };
         packet::set_macs(frame, src, self.ports[egress].mac);
-        self.forward_to(egress, with_header);
+        Output::Forward(egress)
+    }
+
+    /// Azure DHCP's answer to a client message from a VM's port.
+    fn dhcp(&self, port: usize, frame: &[u8]) -> Option<Output> {
+        let reply = dhcp::reply(frame, self.ports[port].lease.as_ref()?)?;
+        Some(Self::reply(&self.counters.dhcp_answered, reply))
     }
 
     /// The first packet of a flow: the engine decides, and the decision is cached. None when
@@ -342,39 +358,33 @@ impl<'a> Switch<'a> {
     }
 
     /// UDP to 168.63.129.16: a DHCP renewal, or DNS on port 53 answered with the lab's VM names.
-    fn host_udp(&mut self, port: usize, frame: &[u8], f: &packet::Ipv4Frame) {
+    fn host_udp(&mut self, port: usize, frame: &[u8], f: &packet::Ipv4Frame) -> Output {
         let t = f.tuple;
         if t.dst_port == 67 {
-            match self.ports[port]
-                .lease
-                .as_ref()
-                .and_then(|lease| dhcp::reply(frame, lease))
-            {
-                Some(reply) => {
-                    bump(&self.counters.dhcp_answered);
-                    self.send(port, &reply);
-                }
-                None => bump(&self.counters.dropped_protocol),
-            }
-            return;
+            return match self.dhcp(port, frame) {
+                Some(reply) => reply,
+                None => self.drop(Reason::Protocol),
+            };
         }
         let payload = frame.get(f.l4 + 8..14 + f.ip_len).unwrap_or_default();
         let answer = (t.dst_port == 53)
             .then(|| dns::answer(payload, |name| self.names.get(name).copied()))
             .flatten();
         match answer {
-            Some(reply) => {
-                bump(&self.counters.dns_answered);
-                let out = udp_frame(
+            Some(reply) => Self::reply(
+                &self.counters.dns_answered,
+                udp_frame(
                     FABRIC_MAC,
                     self.ports[port].mac,
                     SocketAddrV4::new(dhcp::SERVER, 53),
                     SocketAddrV4::new(t.src, t.src_port),
                     &reply,
-                );
-                self.send(port, &out);
-            }
-            None => bump(&self.counters.dropped_protocol),
+                ),
+            ),
+            None => self.drop(Reason::Protocol),
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,39 +1,77 @@
-//! Stateful NSGs (docs/semantics/dataplane.md 1.3, NSGO): an allowed connection creates a flow record; the
-//! replies of an allowed flow pass without any rule in the reverse direction, and changing the
-//! rules affects only new connections. Time is passed in (seconds), so the table has no clock.
+//! Stateful NSGs (docs/semantics/dataplane.md §1.3, NSGO): an allowed connection creates a flow
+//! record; the replies of an allowed flow pass without any rule in the reverse direction, and
+//! changing the rules affects only new connections. Time is passed in (seconds), so the table
+//! has no clock. One model for the analyzer's stateful scenarios and the live lab's switch,
+//! which keeps with each request the state its replies find (the NSGs that allowed it, its NAT).
 
 use crate::flow::FiveTuple;
+use crate::trace::FlowState;
 use std::collections::HashMap;
 
-/// Idle timeouts: TCP 4 minutes (the public IP default, docs/semantics/dataplane.md 5.1), others 30 s.
+/// Idle timeouts: TCP 4 minutes (the public IP default, docs/semantics/dataplane.md §5.1),
+/// others 30 s.
 pub const TCP_IDLE_SECONDS: u64 = 240;
 pub const OTHER_IDLE_SECONDS: u64 = 30;
 
-#[derive(Debug, Default)]
-pub struct ConnectionTable {
-    flows: HashMap<FiveTuple, u64>,
+/// How long a flow may stay idle before its state is forgotten.
+pub fn idle_limit(flow: &FiveTuple) -> u64 {
+    if flow.protocol == FiveTuple::TCP {
+        TCP_IDLE_SECONDS
+    } else {
+        OTHER_IDLE_SECONDS
+    }
 }
 
-impl ConnectionTable {
-    /// How long a flow may stay idle before its state is forgotten.
-    pub fn idle_limit(flow: &FiveTuple) -> u64 {
-        if flow.protocol == FiveTuple::TCP {
-            TCP_IDLE_SECONDS
-        } else {
-            OTHER_IDLE_SECONDS
+/// What a connection keeps for its replies. Two legs of one flow (through an appliance, say)
+/// record their states into one.
+pub trait ConnectionState: Default {
+    fn merge(&mut self, other: Self);
+}
+
+/// A stateful NIC's record: only that the flow was allowed.
+impl ConnectionState for () {
+    fn merge(&mut self, _: ()) {}
+}
+
+/// The live lab's record: the NSGs that allowed the request and its NAT.
+impl ConnectionState for FlowState {
+    fn merge(&mut self, other: FlowState) {
+        FlowState::merge(self, other);
+    }
+}
+
+/// Allowed connections, each by its request (as initiated), with its state `S` and when it was
+/// last seen.
+#[derive(Debug)]
+pub struct ConnectionTable<S = ()> {
+    flows: HashMap<FiveTuple, (S, u64)>,
+}
+
+impl<S> Default for ConnectionTable<S> {
+    fn default() -> Self {
+        ConnectionTable {
+            flows: HashMap::new(),
         }
     }
+}
 
-    /// Records a flow the rules allowed, as initiated by `flow.src`.
-    pub fn allow(&mut self, flow: FiveTuple, now: u64) {
-        self.flows.insert(flow, now);
+impl<S: ConnectionState> ConnectionTable<S> {
+    /// Records a flow the rules allowed, as initiated by `flow.src`, merging `state` into what
+    /// another leg of the same flow left.
+    pub fn allow(&mut self, flow: FiveTuple, state: S, now: u64) {
+        let (kept, seen) = self
+            .flows
+            .entry(flow)
+            .or_insert_with(|| (S::default(), now));
+        kept.merge(state);
+        *seen = now;
     }
 
     /// Whether a packet belongs to a tracked flow, in either direction; refreshes it if so.
     pub fn established(&mut self, packet: &FiveTuple, now: u64) -> bool {
         for key in [*packet, packet.reversed()] {
-            if let Some(seen) = self.flows.get_mut(&key) {
-                if now.saturating_sub(*seen) <= Self::idle_limit(&key) {
+            if let Some((_, seen)) = self.flows.get_mut(&key) {
+                if now.saturating_sub(*seen) <= idle_limit(&key) {
                     *seen = now;
                     return true;
                 }
@@ -44,11 +82,26 @@ impl ConnectionTable {
         false
     }
 
+    /// The state a reply finds: that of the live request it answers. Only as a reply: a packet
+    /// in the request's own direction (a second leg of the flow, through an appliance) finds
+    /// nothing.
+    pub fn reply(&self, reply: &FiveTuple, now: u64) -> Option<&S> {
+        self.flows
+            .get(&reply.reversed())
+            .filter(|(_, seen)| now.saturating_sub(*seen) <= idle_limit(reply))
+            .map(|(s, _)| s)
+    }
+
+    /// The state of a live request, by the request itself (what an ICMP error quotes).
+    pub fn request(&self, request: &FiveTuple, now: u64) -> Option<&S> {
+        self.reply(&request.reversed(), now)
+    }
+
     /// Drops flows idle beyond their timeout; returns how many.
     pub fn expire(&mut self, now: u64) -> usize {
         let before = self.flows.len();
         self.flows
-            .retain(|k, seen| now.saturating_sub(*seen) <= Self::idle_limit(k));
+            .retain(|k, (_, seen)| now.saturating_sub(*seen) <= idle_limit(k));
         before - self.flows.len()
     }
 
@@ -129,7 +182,7 @@ nsgs:
         }
         let allowed = nsgs.evaluate(direction, &packet).access == Access::Allow;
         if allowed {
-            table.allow(packet, now);
+            table.allow(packet, (), now);
         }
         allowed
     }
@@ -169,6 +222,10 @@ nsgs:
             (Access::Allow, "securityRules/allow-https-out".into())
         );
         assert!(passes(&mut table, &nsgs, Direction::Outbound, hello, 0));
+        // The reply finds the request's record; the request's own direction (a second leg of
+        // the flow, as through an appliance) does not pass as a reply.
+        assert!(table.reply(&hello.reversed(), 0).is_some());
+        assert!(table.reply(&hello, 0).is_none());
         // No inbound rule allows the server's reply: alone it would meet DenyAllInBound ...
         let reply = hello.reversed();
         assert_eq!(
@@ -286,8 +343,8 @@ nsgs:
             protocol: FiveTuple::UDP,
             ..tcp([10, 0, 0, 4], 50001, [8, 8, 8, 8], 53)
         };
-        table.allow(dns, 0);
-        table.allow(hello, 0);
+        table.allow(dns, (), 0);
+        table.allow(hello, (), 0);
         assert_eq!(table.expire(OTHER_IDLE_SECONDS), 0);
         assert_eq!(table.expire(OTHER_IDLE_SECONDS + 1), 1);
         assert!(
