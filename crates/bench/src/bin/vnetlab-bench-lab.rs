@@ -307,14 +307,20 @@ const RULESET: &str = "table inet vlbench {
 }
 ";
 
-/// The kernel baseline: the two VMs' namespaces on veth pairs to a bridge in the router's
-/// namespace, which holds both gateways and forwards through the ruleset.
-fn kernel_up(g: &mut Guard) -> Result<(), String> {
-    for ns in [K_ROUTER, K_VA, K_VB] {
+/// Creates namespaces, recorded for removal, with their loopback up.
+fn add_namespaces(g: &mut Guard, names: [&'static str; 3]) -> Result<(), String> {
+    for ns in names {
         ip(g, &["netns", "add", ns])?;
         g.namespaces.push(ns);
         ip(g, &["-n", ns, "link", "set", "lo", "up"])?;
     }
+    Ok(())
+}
+
+/// The kernel baseline: the two VMs' namespaces on veth pairs to a bridge in the router's
+/// namespace, which holds both gateways and forwards through the ruleset.
+fn kernel_up(g: &mut Guard) -> Result<(), String> {
+    add_namespaces(g, [K_ROUTER, K_VA, K_VB])?;
     ip(g, &["-n", K_ROUTER, "link", "add", "br0", "type", "bridge"])?;
     ip(
         g,
@@ -420,11 +426,7 @@ fn ovs_up(g: &mut Guard) -> Result<(), String> {
         }
         c
     };
-    for ns in [O_SW, O_VA, O_VB] {
-        ip(g, &["netns", "add", ns])?;
-        g.namespaces.push(ns);
-        ip(g, &["-n", ns, "link", "set", "lo", "up"])?;
-    }
+    add_namespaces(g, [O_SW, O_VA, O_VB])?;
     let ten = Duration::from_secs(10);
     must(
         g,
