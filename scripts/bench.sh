@@ -9,6 +9,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${BENCH_PROFILE:-release}"
 bin="${CARGO_TARGET_DIR:-target}/$profile"
+# The Live lab benchmark's peers need iperf3 and nftables (kernel path) and Open vSwitch's
+# userspace datapath; root installs them. The benchmark runs its own ovsdb-server and
+# ovs-vswitchd; the package's service is not started or, if it was, stopped.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    need=""
+    command -v iperf3 >/dev/null || need="$need iperf3"
+    command -v nft >/dev/null || need="$need nftables"
+    command -v ovs-vswitchd >/dev/null || need="$need openvswitch-switch"
+    if [ -n "$need" ]; then
+        # shellcheck disable=SC2086
+        apt-get install -y --no-install-recommends $need >/dev/null ||
+            { apt-get update -q >/dev/null && apt-get install -y --no-install-recommends $need >/dev/null; }
+    fi
+    if service openvswitch-switch status >/dev/null 2>&1; then service openvswitch-switch stop; fi
+fi
 cargo build --profile "$profile" -p vnetlab-bench --bins
 # The Live lab benchmark runs the `vnetlab` binary of the same profile, next to its own.
 cargo build --profile "$profile" -p vnetlab-cli
@@ -21,7 +36,8 @@ echo
 "$bin/vnetlab-bench-trace"
 echo
 # The Live lab benchmark (needs root, iperf3, ping, nft, iproute2; skipped without them): iperf3
-# and ping between two VMs in peered VNets through the vnetlab switch and through the kernel
-# (veth, bridge, nftables), and `vnetlab up` of 50 VMs. `--profile` adds a perf profile of the
-# switch under iperf3 (run with BENCH_PROFILE=profiling to see symbols).
+# and ping between two VMs in peered VNets through the vnetlab switch, through the kernel
+# (veth, bridge, nftables) and through Open vSwitch's userspace datapath (TAPs, OpenFlow, ct()),
+# and `vnetlab up` of 50 VMs. `--profile` adds a perf profile of the switch under iperf3 (run
+# with BENCH_PROFILE=profiling to see symbols).
 "$bin/vnetlab-bench-lab"

@@ -10,12 +10,17 @@
 //!   equivalent stateful nftables ruleset (inet family) on its forward path. The bridge family
 //!   cannot be stateful without CONFIG_NF_CONNTRACK_BRIDGE, so the ruleset is on the routed
 //!   path, where each packet passes it once.
+//!   And the same through Open vSwitch's userspace datapath (`datapath_type=netdev`, no kernel
+//!   module): its own ovsdb-server and ovs-vswitchd with a private run dir, the switch in a
+//!   namespace of its own, one TAP port per VM moved into the VM's namespace, and OpenFlow
+//!   rules doing the same policy: ARP answered with the fabric MAC, the two subnets routed with
+//!   the MAC rewrite, and the NSG allow rules made stateful with the userspace conntrack `ct()`.
 //! - Startup: `vnetlab up` of a generated 50-VM topology (5 VNets x 2 subnets x 5 VMs, peered
 //!   in a full mesh) until every lease is taken, the median of N runs.
 //!
 //! Everything it creates is named `vl-bench-*` (the labs `bench-pair` and `bench-start`, the
-//! kernel namespaces `vl-bench-k-*`) and removed at the end, also on failure or Ctrl-C.
-//! Needs root, iperf3, ping, nft and iproute2.
+//! kernel namespaces `vl-bench-k-*`, the OVS namespaces and devices `vlbo-*`) and removed at the end, also on failure or Ctrl-C.
+//! Needs root, iperf3, ping, nft and iproute2; the OVS peer is skipped without openvswitch-switch.
 //! Run: `cargo build --release -p vnetlab-cli -p vnetlab-bench --bins &&
 //! sudo ./target/release/vnetlab-bench-lab [--seconds N] [--pings N] [--runs N] [--profile]`.
 
@@ -34,6 +39,13 @@ const START_LAB: &str = "bench-start";
 const K_VA: &str = "vl-bench-k-va";
 const K_VB: &str = "vl-bench-k-vb";
 const K_ROUTER: &str = "vl-bench-k-br";
+/// The OVS peer's namespaces (the switch, the two VMs) and devices (bridge, TAPs).
+const O_SW: &str = "vlbo-sw";
+const O_VA: &str = "vlbo-va";
+const O_VB: &str = "vlbo-vb";
+const O_BRIDGE: &str = "vlbo-br";
+/// Azure's fabric MAC, which answers every ARP and sources every routed frame.
+const FABRIC_MAC: &str = "12:34:56:78:9a:bc";
 const IP_A: &str = "10.10.1.4";
 const IP_B: &str = "10.20.1.4";
 const PORT: u16 = 5201;
@@ -295,14 +307,20 @@ const RULESET: &str = "table inet vlbench {
 }
 ";
 
-/// The kernel baseline: the two VMs' namespaces on veth pairs to a bridge in the router's
-/// namespace, which holds both gateways and forwards through the ruleset.
-fn kernel_up(g: &mut Guard) -> Result<(), String> {
-    for ns in [K_ROUTER, K_VA, K_VB] {
+/// Creates namespaces, recorded for removal, with their loopback up.
+fn add_namespaces(g: &mut Guard, names: [&'static str; 3]) -> Result<(), String> {
+    for ns in names {
         ip(g, &["netns", "add", ns])?;
         g.namespaces.push(ns);
         ip(g, &["-n", ns, "link", "set", "lo", "up"])?;
     }
+    Ok(())
+}
+
+/// The kernel baseline: the two VMs' namespaces on veth pairs to a bridge in the router's
+/// namespace, which holds both gateways and forwards through the ruleset.
+fn kernel_up(g: &mut Guard) -> Result<(), String> {
+    add_namespaces(g, [K_ROUTER, K_VA, K_VB])?;
     ip(g, &["-n", K_ROUTER, "link", "add", "br0", "type", "bridge"])?;
     ip(
         g,
@@ -361,6 +379,159 @@ fn kernel_up(g: &mut Guard) -> Result<(), String> {
     .map(drop)
 }
 
+/// The OVS peer's OpenFlow rules: table 0 answers ARP requests with the fabric MAC and sends
+/// IP to the gateway through conntrack; table 1 is the NSGs (established and related pass, new
+/// ICMP and tcp 5201 from the two VNets are committed, the rest dropped); table 2 routes by
+/// destination subnet with the MAC rewrite (ports 1 and 2 are the VMs' TAPs).
+fn ovs_flows() -> String {
+    let fabric = FABRIC_MAC.replace(':', "");
+    let mut f = format!(
+        "table=0,priority=100,arp,arp_op=1,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:{FABRIC_MAC},load:0x2->NXM_OF_ARP_OP[],move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],load:0x{fabric}->NXM_NX_ARP_SHA[],move:NXM_OF_ARP_TPA[]->NXM_NX_REG0[],move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],move:NXM_NX_REG0[]->NXM_OF_ARP_SPA[],IN_PORT\n\
+         table=0,priority=90,ip,dl_dst={FABRIC_MAC},actions=ct(table=1,zone=1)\n\
+         table=0,priority=0,actions=drop\n\
+         table=1,priority=100,ct_state=+trk+est,ip,actions=resubmit(,2)\n\
+         table=1,priority=100,ct_state=+trk+rel,ip,actions=resubmit(,2)\n\
+         table=1,priority=90,ct_state=+trk+inv,ip,actions=drop\n\
+         table=1,priority=0,actions=drop\n\
+         table=2,priority=0,actions=drop\n"
+    );
+    for (net, port) in [(10, 1), (20, 2)] {
+        let _ = write!(
+            f,
+            "table=1,priority=80,ct_state=+trk+new,icmp,nw_src=10.{net}.0.0/16,actions=ct(commit,zone=1),resubmit(,2)\n\
+             table=1,priority=80,ct_state=+trk+new,tcp,nw_src=10.{net}.0.0/16,tp_dst={PORT},actions=ct(commit,zone=1),resubmit(,2)\n\
+             table=2,priority=100,ip,nw_dst=10.{net}.0.0/16,actions=mod_dl_src:{FABRIC_MAC},mod_dl_dst:{},output:{port}\n",
+            ovs_vm_mac(net)
+        );
+    }
+    f
+}
+
+/// The MAC of the OVS peer's VM in 10.`net`.1.4.
+fn ovs_vm_mac(net: u8) -> String {
+    format!("02:00:0a:{net:02x}:01:04")
+}
+
+/// The OVS peer: ovsdb-server and ovs-vswitchd (in the `vlbo-sw` namespace) with their state in
+/// the temp dir, run as this benchmark's children so the guard kills them; a netdev bridge in
+/// secure fail mode with two TAP ports, each moved into its VM's namespace, and the flows.
+fn ovs_up(g: &mut Guard) -> Result<(), String> {
+    let dir = g.dir.join("ovs");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let d = dir.display().to_string();
+    let ovs = |program: &str| {
+        let mut c = Command::new(program);
+        for var in ["OVS_RUNDIR", "OVS_DBDIR", "OVS_LOGDIR", "OVS_SYSCONFDIR"] {
+            c.env(var, &dir);
+        }
+        c
+    };
+    add_namespaces(g, [O_SW, O_VA, O_VB])?;
+    let ten = Duration::from_secs(10);
+    must(
+        g,
+        ovs("ovsdb-tool").args([
+            "create",
+            &format!("{d}/conf.db"),
+            "/usr/share/openvswitch/vswitch.ovsschema",
+        ]),
+        ten,
+    )?;
+    let db = format!("unix:{d}/db.sock");
+    spawn(
+        g,
+        ovs("ovsdb-server").args([
+            &format!("{d}/conf.db"),
+            &format!("--remote=punix:{d}/db.sock"),
+            &format!("--pidfile={d}/ovsdb-server.pid"),
+            &format!("--unixctl={d}/ovsdb-server.ctl"),
+            &format!("--log-file={d}/ovsdb-server.log"),
+        ]),
+    )?;
+    let vsctl = |g: &mut Guard, args: &[&str]| {
+        must(
+            g,
+            ovs("ovs-vsctl")
+                .args([&format!("--db={db}"), "--timeout=10"])
+                .args(args),
+            ten,
+        )
+    };
+    // ovsdb-server takes a moment to listen; --timeout bounds each try.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while vsctl(g, &["--no-wait", "init"]).is_err() {
+        if Instant::now() > deadline {
+            return Err(format!("ovsdb-server does not answer on {db}"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut vswitchd = ovs("ip");
+    vswitchd.args([
+        "netns",
+        "exec",
+        O_SW,
+        "ovs-vswitchd",
+        &db,
+        &format!("--pidfile={d}/ovs-vswitchd.pid"),
+        &format!("--unixctl={d}/ovs-vswitchd.ctl"),
+        &format!("--log-file={d}/ovs-vswitchd.log"),
+    ]);
+    spawn(g, &mut vswitchd)?;
+    vsctl(
+        g,
+        &[
+            "add-br",
+            O_BRIDGE,
+            "--",
+            "set",
+            "bridge",
+            O_BRIDGE,
+            "datapath_type=netdev",
+            "fail_mode=secure",
+        ],
+    )?;
+    for (tap, port, ns, net) in [("vlbo-ta", "1", O_VA, 10u8), ("vlbo-tb", "2", O_VB, 20)] {
+        vsctl(
+            g,
+            &[
+                "add-port",
+                O_BRIDGE,
+                tap,
+                "--",
+                "set",
+                "interface",
+                tap,
+                "type=tap",
+                &format!("ofport_request={port}"),
+            ],
+        )?;
+        // ovs-vsctl waits for vswitchd, which has created the TAP by now.
+        ip(g, &["-n", O_SW, "link", "set", tap, "netns", ns])?;
+        let mac = ovs_vm_mac(net);
+        ip(g, &["-n", ns, "link", "set", tap, "address", &mac, "up"])?;
+        let addr = format!("10.{net}.1.4/24");
+        ip(g, &["-n", ns, "addr", "add", &addr, "dev", tap])?;
+        let gw = format!("10.{net}.1.1");
+        ip(g, &["-n", ns, "route", "add", "default", "via", &gw])?;
+    }
+    let flows = dir.join("flows.txt");
+    std::fs::write(&flows, ovs_flows())
+        .map_err(|e| format!("cannot write {}: {e}", flows.display()))?;
+    must(
+        g,
+        ovs("ovs-ofctl")
+            .args([
+                "-O",
+                "OpenFlow13",
+                "replace-flows",
+                &format!("unix:{d}/{O_BRIDGE}.mgmt"),
+            ])
+            .arg(&flows),
+        ten,
+    )
+    .map(drop)
+}
+
 /// `vnetlab up FILE --name LAB`, timed to its return (every lease taken); the lab is recorded
 /// for removal first.
 fn lab_up(g: &mut Guard, file: &Path, lab: &'static str) -> Result<(f64, String), String> {
@@ -399,6 +570,7 @@ enum Side<'a> {
         ns_b: &'a str,
     },
     Kernel,
+    Ovs,
 }
 
 impl Side<'_> {
@@ -418,6 +590,7 @@ impl Side<'_> {
                 c
             }
             Side::Kernel => in_ns(if in_b { K_VB } else { K_VA }, program),
+            Side::Ovs => in_ns(if in_b { O_VB } else { O_VA }, program),
         }
     }
 
@@ -425,6 +598,7 @@ impl Side<'_> {
         match self {
             Side::Lab { ns_b, .. } => ns_b,
             Side::Kernel => K_VB,
+            Side::Ovs => O_VB,
         }
     }
 }
@@ -716,7 +890,7 @@ fn bench(g: &mut Guard, args: &Args) -> Result<(), String> {
             .stderr(Stdio::null())
             .status();
     }
-    for ns in [K_VA, K_VB, K_ROUTER] {
+    for ns in [K_VA, K_VB, K_ROUTER, O_SW, O_VA, O_VB] {
         if Path::new("/run/netns").join(ns).exists() {
             let _ = Command::new("ip").args(["netns", "delete", ns]).status();
         }
@@ -735,6 +909,16 @@ fn bench(g: &mut Guard, args: &Args) -> Result<(), String> {
         .ok_or("no switch pid in the lab's state")? as u32;
     let ns_b = vm_namespace(&state, "vb")?;
     kernel_up(g)?;
+    // The OVS peer, when openvswitch-switch is installed (scripts/bench.sh installs it).
+    let with_ovs = Command::new("ovs-vswitchd")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if with_ovs {
+        ovs_up(g)?;
+    }
     let exe = g.vnetlab.clone();
     let lab = Side::Lab {
         exe: &exe,
@@ -744,7 +928,7 @@ fn bench(g: &mut Guard, args: &Args) -> Result<(), String> {
     };
 
     println!("Live lab benchmark (release): iperf3 TCP ({} s) and ping between two VMs in peered VNets, an NSG and a UDR on each subnet", args.seconds);
-    println!("  switch: lab '{PAIR_LAB}', switch process {switch}; kernel: veth pairs to a bridge in a router namespace, nftables inet forward chain (stateful)");
+    println!("  switch: lab '{PAIR_LAB}', switch process {switch}; kernel: veth pairs to a bridge in a router namespace, nftables inet forward chain (stateful); OVS userspace: netdev datapath on TAPs, OpenFlow with ct() (its own daemons, private run dir)");
     // Interleaved, so drift on the machine hits both alike.
     let mut rows = Vec::new();
     for (reverse, label) in [
@@ -753,26 +937,51 @@ fn bench(g: &mut Guard, args: &Args) -> Result<(), String> {
     ] {
         let s = iperf(g, lab, args.seconds, reverse, Some(switch), false)?;
         let k = iperf(g, Side::Kernel, args.seconds, reverse, None, false)?;
-        rows.push((label, s, k));
+        let o = if with_ovs {
+            Some(iperf(g, Side::Ovs, args.seconds, reverse, None, false)?)
+        } else {
+            None
+        };
+        rows.push((label, s, k, o));
     }
     let (ps, pk) = (
         ping(g, lab, args.pings)?,
         ping(g, Side::Kernel, args.pings)?,
     );
+    let po = if with_ovs {
+        Some(ping(g, Side::Ovs, args.pings)?)
+    } else {
+        None
+    };
     let (bs, bk) = (blocked(g, lab, 5202)?, blocked(g, Side::Kernel, 5202)?);
+    let bo = if with_ovs {
+        Some(blocked(g, Side::Ovs, 5202)?)
+    } else {
+        None
+    };
     let yes = |b: bool| if b { "yes" } else { "NO" };
     println!(
-        "  policy check: tcp 5202 (no listener) dropped, not refused: switch {}, kernel {}",
+        "  policy check: tcp 5202 (no listener) dropped, not refused: switch {}, kernel {}, OVS userspace {}",
         yes(bs),
-        yes(bk)
+        yes(bk),
+        bo.map_or("skipped (no openvswitch-switch)", yes)
     );
 
-    for (label, s, k) in &rows {
+    for (label, s, k, o) in &rows {
         let ratio = s.gbits / k.gbits;
         println!("  throughput {label}");
         println!("    switch                                                 {:>9.2} Gbit/s  ({} retransmits, switch process {:.0} % of a core)", s.gbits, s.retransmits, s.switch_cpu.unwrap_or(f64::NAN) * 100.0);
         println!("    kernel                                                 {:>9.2} Gbit/s  ({} retransmits)", k.gbits, k.retransmits);
+        if let Some(o) = o {
+            println!("    OVS userspace (netdev datapath, conntrack)             {:>9.2} Gbit/s  ({} retransmits)", o.gbits, o.retransmits);
+        }
         println!("    ratio switch/kernel                                    {ratio:>9.2}   target >= 0.5: {}", verdict(ratio >= 0.5));
+        if let Some(o) = o {
+            println!(
+                "    ratio switch/OVS                                       {:>9.2}",
+                s.gbits / o.gbits
+            );
+        }
     }
     println!("  ping RTT, {} pings at 0.05 s, avg (min, max)", args.pings);
     println!(
@@ -783,10 +992,22 @@ fn bench(g: &mut Guard, args: &Args) -> Result<(), String> {
         "    kernel                                                 {:>9.3} ms  ({:.3}, {:.3})",
         pk.avg, pk.min, pk.max
     );
+    if let Some(po) = &po {
+        println!(
+            "    OVS userspace                                          {:>9.3} ms  ({:.3}, {:.3})",
+            po.avg, po.min, po.max
+        );
+    }
     println!(
         "    ratio switch/kernel                                    {:>9.2}",
         ps.avg / pk.avg
     );
+    if let Some(po) = &po {
+        println!(
+            "    ratio switch/OVS                                       {:>9.2}",
+            ps.avg / po.avg
+        );
+    }
     if args.profile {
         // A run of its own, so perf's overhead stays out of the figures above.
         let p = iperf(g, lab, args.seconds.max(3), false, Some(switch), true)?;
