@@ -13,6 +13,7 @@ use super::schema::{
     Vnet,
 };
 use std::collections::{HashMap, HashSet};
+use vnetlab_model::ids::{GatewayId, PublicIpId, VnetId};
 use vnetlab_model::{AddressPrefix, ConnectionKind, NextHopType, PortRange, RoutePrefix, Topology};
 
 /// The ASN Azure gives a gateway when none is set (the lab file's default too).
@@ -89,8 +90,8 @@ struct Exporter<'t> {
     nat_names: Vec<String>,
     pip_names: Vec<String>,
     /// The gateway written for each VNet: the first one of the model.
-    vnet_gateway: HashMap<usize, usize>,
-    gateway_names: HashMap<usize, String>,
+    vnet_gateway: HashMap<VnetId, GatewayId>,
+    gateway_names: HashMap<GatewayId, String>,
 }
 
 impl<'t> Exporter<'t> {
@@ -165,17 +166,17 @@ impl<'t> Exporter<'t> {
         let t = self.t;
         let mut gateway_set = NameSet::default();
         // Public IP names the lab file derives from the gateways', with the public IP each takes.
-        let mut reserved: Vec<(String, Option<usize>)> = Vec::new();
+        let mut reserved: Vec<(String, Option<PublicIpId>)> = Vec::new();
         for (gi, g) in t.gateways.iter().enumerate() {
-            let vnet = g.vnet.index();
-            if let Some(&first) = self.vnet_gateway.get(&vnet) {
+            let gi = GatewayId(gi as u32);
+            if let Some(&first) = self.vnet_gateway.get(&g.vnet) {
                 self.note(format!(
                     "gateway '{}': a lab file VNet has one gateway, so only '{}' of VNet '{}' is written (with its connections)",
-                    g.name, t.gateways[first].name, t.vnets[vnet].name
+                    g.name, t[first].name, t[g.vnet].name
                 ));
                 continue;
             }
-            self.vnet_gateway.insert(vnet, gi);
+            self.vnet_gateway.insert(g.vnet, gi);
             let name = gateway_set.claim(&g.name);
             if name != g.name {
                 self.rename(
@@ -191,7 +192,7 @@ impl<'t> Exporter<'t> {
             };
             for (k, pip_name) in wanted.iter().enumerate() {
                 match g.public_ips.get(k) {
-                    Some(p) => reserved.push((pip_name.clone(), Some(p.index()))),
+                    Some(p) => reserved.push((pip_name.clone(), Some(*p))),
                     None => {
                         reserved.push((pip_name.clone(), None));
                         self.note(format!("gateway '{}' has no public IP {}; the lab file gives it '{pip_name}' with an allocated address", g.name, k + 1));
@@ -208,12 +209,13 @@ impl<'t> Exporter<'t> {
         for (n, _) in &reserved {
             set.claim(n);
         }
-        let by_pip: HashMap<usize, String> = reserved
+        let by_pip: HashMap<PublicIpId, String> = reserved
             .iter()
             .filter_map(|(n, p)| p.map(|p| (p, n.clone())))
             .collect();
         let mut names = Vec::new();
         for (i, p) in t.public_ips.iter().enumerate() {
+            let i = PublicIpId(i as u32);
             let out = match by_pip.get(&i) {
                 Some(n) => n.clone(),
                 None => set.claim(&p.name),
@@ -267,7 +269,7 @@ impl<'t> Exporter<'t> {
                 location: (v.location != location).then(|| v.location.clone()),
                 gateway: self
                     .vnet_gateway
-                    .get(&vi)
+                    .get(&VnetId(vi as u32))
                     .copied()
                     .map(|g| self.gateway(g).into()),
                 subnets: Named::default(),
@@ -585,8 +587,8 @@ impl<'t> Exporter<'t> {
         }
     }
 
-    fn gateway(&mut self, gi: usize) -> Gateway {
-        let g = &self.t.gateways[gi];
+    fn gateway(&mut self, gi: GatewayId) -> Gateway {
+        let g = &self.t[gi];
         let name = self.gateway_names[&gi].clone();
         let vnet = self.vnet_names[g.vnet.index()].clone();
         if !g.enable_bgp && g.asn != DEFAULT_ASN {
@@ -688,11 +690,11 @@ impl<'t> Exporter<'t> {
         let t = self.t;
         let mut sites = Named::default();
         let mut set = NameSet::default();
-        let written_gateway: HashSet<usize> = self.vnet_gateway.values().copied().collect();
+        let written_gateway: HashSet<GatewayId> = self.vnet_gateway.values().copied().collect();
         let mut used = vec![false; t.connections.len()];
         for (li, lng) in t.local_gateways.iter().enumerate() {
             let connection = t.connections.iter().enumerate().find(|(ci, c)| {
-                !used[*ci] && written_gateway.contains(&c.gateway.index()) && matches!(c.kind, ConnectionKind::IPsec { local_gateway } if local_gateway.index() == li)
+                !used[*ci] && written_gateway.contains(&c.gateway) && matches!(c.kind, ConnectionKind::IPsec { local_gateway } if local_gateway.index() == li)
             });
             let Some((ci, c)) = connection else {
                 self.note(format!("local network gateway '{}' has no IPsec connection to a written gateway; a site needs `connect_to`, so it is dropped", lng.name));
@@ -758,7 +760,7 @@ impl<'t> Exporter<'t> {
             let note = match &c.kind {
                 ConnectionKind::IPsec { local_gateway } => {
                     let lng = &t[*local_gateway].name;
-                    let why = if written_gateway.contains(&c.gateway.index()) { format!("site '{lng}' already has its one connection") } else { format!("gateway '{g}' is not written") };
+                    let why = if written_gateway.contains(&c.gateway) { format!("site '{lng}' already has its one connection") } else { format!("gateway '{g}' is not written") };
                     format!("IPsec connection '{}' (gateway '{g}' to local network gateway '{lng}'): {why}", c.name)
                 }
                 ConnectionKind::Vnet2Vnet { remote_gateway } => {
