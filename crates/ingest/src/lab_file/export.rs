@@ -6,6 +6,7 @@
 //! explicitly: NIC private addresses (so dynamic allocation cannot differ) and public IP
 //! addresses. What the model holds but the lab file cannot say is listed in a leading comment.
 
+use super::names;
 use super::schema::{
     At, Gateway, GatewayBgp, Lab, LbFrontend, LbNatRule, LbOutboundRule, LbProbe, LbRule,
     LoadBalancer, Named, NatGateway, NextHop, Nic, Nsg, OneOrMany, Peering, PublicIp,
@@ -185,11 +186,7 @@ impl<'t> Exporter<'t> {
                     UNIQUE,
                 );
             }
-            let wanted = if g.active_active {
-                vec![format!("{name}-pip"), format!("{name}-pip2")]
-            } else {
-                vec![format!("{name}-pip")]
-            };
+            let wanted = names::gateway_public_ips(&name, g.active_active);
             for (k, pip_name) in wanted.iter().enumerate() {
                 match g.public_ips.get(k) {
                     Some(p) => reserved.push((pip_name.clone(), Some(*p))),
@@ -299,7 +296,7 @@ impl<'t> Exporter<'t> {
                     self.note(format!("peering '{}' of VNet '{}': a second peering to VNet '{}' cannot be written (peerings are keyed by the remote VNet)", p.name, v.name, t[p.remote].name));
                     continue;
                 }
-                let derived = format!("{name}-to-{remote}");
+                let derived = names::peering(&name, &remote);
                 if p.name != derived {
                     self.rename(
                         format!("peering '{}' of VNet '{}'", p.name, v.name),
@@ -503,12 +500,12 @@ impl<'t> Exporter<'t> {
                 ));
                 continue;
             }
-            let single = vm.nics.len() == 1 && t.nic(vm.nics[0]).name != format!("{name}-nic0");
+            let single = vm.nics.len() == 1 && t.nic(vm.nics[0]).name != names::vm_nic(&name, 0);
             let derived = |k: usize| {
                 if single {
-                    format!("{name}-nic")
+                    names::subnet_vm_nic(&name)
                 } else {
-                    format!("{name}-nic{k}")
+                    names::vm_nic(&name, k)
                 }
             };
             for (k, nic) in vm.nics.iter().enumerate() {
@@ -539,7 +536,7 @@ impl<'t> Exporter<'t> {
                 .unwrap_or(&n.name);
             let name = vm_set.claim(base);
             self.note(format!("network interface '{}' is not attached to a VM; the lab file declares NICs with their VMs, so it is written with a new VM '{name}'", n.name));
-            let derived = format!("{name}-nic");
+            let derived = names::subnet_vm_nic(&name);
             if n.name != derived {
                 self.rename(format!("network interface '{}'", n.name), &derived, "");
             }
@@ -598,7 +595,7 @@ impl<'t> Exporter<'t> {
             ));
         }
         Gateway {
-            name: (name != format!("{vnet}-gw")).then_some(name),
+            name: (name != names::gateway(&vnet)).then_some(name),
             kind: g.gateway_type,
             sku: g.sku.to_string(),
             vpn_type: g.vpn_type,
@@ -709,12 +706,9 @@ impl<'t> Exporter<'t> {
                     UNIQUE,
                 );
             }
-            if c.name != format!("{name}-connection") {
-                self.rename(
-                    format!("connection '{}'", c.name),
-                    &format!("{name}-connection"),
-                    "",
-                );
+            let derived = names::connection(&name);
+            if c.name != derived {
+                self.rename(format!("connection '{}'", c.name), &derived, "");
             }
             let bgp = match (&lng.bgp, c.enable_bgp) {
                 (Some(peer), true) => Some(SiteBgp {
