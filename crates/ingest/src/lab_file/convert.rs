@@ -3,6 +3,7 @@
 //! type and name) whose references use those derived IDs. Each generated value's REST path is
 //! recorded with the YAML position and path it came from.
 
+use super::names;
 use super::schema::*;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -62,15 +63,6 @@ fn strip_nulls(v: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(strip_nulls),
         _ => {}
     }
-}
-
-/// The public IPs of a gateway: a second one when active-active.
-fn gateway_public_ips(gateway: &str, active_active: bool) -> Vec<String> {
-    let mut names = vec![format!("{gateway}-pip")];
-    if active_active {
-        names.push(format!("{gateway}-pip2"));
-    }
-    names
 }
 
 /// A VM to generate, from a subnet's `vms` or the top-level `vms`.
@@ -208,7 +200,7 @@ impl<'l> Converter<'l> {
             .vnets
             .get(vnet)
             .and_then(|v| v.gateway.as_ref()?.name.clone())
-            .unwrap_or_else(|| format!("{vnet}-gw"))
+            .unwrap_or_else(|| names::gateway(vnet))
     }
 
     fn plan_machines(&mut self) {
@@ -232,7 +224,7 @@ impl<'l> Converter<'l> {
                         );
                     }
                     let plan = NicPlan {
-                        name: format!("{}-nic", name.value),
+                        name: names::subnet_vm_nic(name),
                         new_public_ip: format!("{}-pip", name.value),
                         nic,
                         pos: name.pos(),
@@ -276,7 +268,7 @@ impl<'l> Converter<'l> {
                     );
                     continue;
                 };
-                let name = format!("{}-nic{k}", name.value);
+                let name = names::vm_nic(name, k);
                 nics.push(NicPlan {
                     new_public_ip: format!("{name}-pip"),
                     name,
@@ -314,7 +306,7 @@ impl<'l> Converter<'l> {
         let mut implied: Vec<(String, &str, Pos, String)> = Vec::new();
         for (vnet, v) in &lab.vnets.0 {
             if let Some(g) = &v.gateway {
-                for pip in gateway_public_ips(&self.gateway_name(vnet), g.active_active) {
+                for pip in names::gateway_public_ips(&self.gateway_name(vnet), g.active_active) {
                     implied.push((
                         pip,
                         self.region(vnet),
@@ -619,7 +611,7 @@ impl<'l> Converter<'l> {
                 );
                 self.mark(path, remote.pos(), pyaml);
                 peerings.push(
-                    json!({ "name": format!("{}-to-{}", name.value, remote.value), "properties": {
+                    json!({ "name": names::peering(name, remote), "properties": {
                     "remoteVirtualNetwork": reference(VNET, remote),
                     "allowVirtualNetworkAccess": p.allow_virtual_network_access,
                     "allowForwardedTraffic": p.allow_forwarded_traffic,
@@ -664,7 +656,7 @@ impl<'l> Converter<'l> {
         for (vnet, v) in &lab.vnets.0 {
             let Some(g) = &v.gateway else { continue };
             let name = self.gateway_name(vnet);
-            let configs: Vec<Value> = gateway_public_ips(&name, g.active_active)
+            let configs: Vec<Value> = names::gateway_public_ips(&name, g.active_active)
                 .iter()
                 .enumerate()
                 .map(|(k, pip)| {
@@ -756,7 +748,7 @@ impl<'l> Converter<'l> {
             } });
             let base = self.push(
                 CONNECTION,
-                &format!("{}-connection", name.value),
+                &names::connection(name),
                 self.region(&site.connect_to),
                 body,
                 name.pos(),

@@ -1,26 +1,31 @@
 //! The reverse of the lab file reader: writes a loaded topology (from any input format) as a
 //! YAML lab file that reads back into the same effective routes and NSG answers.
 //!
-//! The output mirrors `schema` with serializable types of its own (the schema's `At` and
-//! `Named` wrappers cannot serialize without changing the committed JSON Schema), and
-//! serde-saphyr does the quoting. Every address the reader would otherwise allocate is written
+//! It builds the lab file's own types (`schema`, which the reader reads) and serde-saphyr
+//! writes them and does the quoting. Every address the reader would otherwise allocate is written
 //! explicitly: NIC private addresses (so dynamic allocation cannot differ) and public IP
 //! addresses. What the model holds but the lab file cannot say is listed in a leading comment.
 
-use super::schema::NextHop;
-use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
-use serde_saphyr::{FlowMap, FlowSeq};
-use std::collections::{HashMap, HashSet};
-use vnetlab_model::{
-    Access, AddressPrefix, ConnectionKind, Direction, GatewayType, NextHopType, PortRange,
-    Protocol, PublicIpSku, RoutePrefix, Topology, VpnType,
+use super::names;
+use super::schema::{
+    At, Gateway, GatewayBgp, Lab, LbFrontend, LbNatRule, LbOutboundRule, LbProbe, LbRule,
+    LoadBalancer, Named, NatGateway, NextHop, Nic, Nsg, OneOrMany, Peering, PublicIp,
+    PublicIpChoice, Route, RouteTable, Rule, ServiceEndpoint, ShortOr, Site, SiteBgp, Subnet, Vm,
+    Vnet,
 };
+use std::collections::{HashMap, HashSet};
+use vnetlab_model::ids::{GatewayId, PublicIpId, VnetId};
+use vnetlab_model::{AddressPrefix, ConnectionKind, NextHopType, PortRange, RoutePrefix, Topology};
 
 /// The ASN Azure gives a gateway when none is set (the lab file's default too).
 const DEFAULT_ASN: u32 = 65515;
 
 const UNIQUE: &str = "names are unique in a lab file";
+
+/// Values made for the file, without positions.
+fn at_all(values: impl IntoIterator<Item = String>) -> Vec<At<String>> {
+    values.into_iter().map(At::from).collect()
+}
 
 /// Writes the topology as a lab file. Anything the lab file cannot express is named in a
 /// leading `# not expressible in the lab file:` comment.
@@ -52,322 +57,6 @@ pub fn to_yaml(t: &Topology) -> String {
     out.push_str(&body);
     out
 }
-
-// ---------------------------------------------------------------------------------------------
-// The output shape: `schema`'s keys, in its order, with defaults left out.
-
-/// Entries keyed by name, in order (a YAML mapping).
-struct Map<T>(Vec<(String, T)>);
-
-impl<T> Map<T> {
-    fn new() -> Self {
-        Map(Vec::new())
-    }
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    fn push(&mut self, name: impl Into<String>, value: T) {
-        self.0.push((name.into(), value));
-    }
-}
-
-impl<T: Serialize> Serialize for Map<T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
-    }
-}
-
-type List = FlowSeq<Vec<String>>;
-
-fn list_is_empty(l: &List) -> bool {
-    l.0.is_empty()
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-fn is_true(b: &bool) -> bool {
-    *b
-}
-
-#[derive(Serialize)]
-struct LabOut {
-    location: String,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    vnets: Map<VnetOut>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    vms: Map<VmOut>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    route_tables: Map<RouteTableOut>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    nsgs: Map<NsgOut>,
-    #[serde(skip_serializing_if = "list_is_empty")]
-    asgs: List,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    public_ips: Map<FlowMap<PublicIpOut>>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    nat_gateways: Map<FlowMap<NatGatewayOut>>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    load_balancers: Map<LoadBalancerOut>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    sites: Map<SiteOut>,
-}
-
-#[derive(Serialize)]
-struct LoadBalancerOut {
-    sku: String,
-    frontends: Map<FlowMap<FrontendOut>>,
-    #[serde(skip_serializing_if = "list_is_empty")]
-    pools: List,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    probes: Map<FlowMap<ProbeOut>>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    rules: Map<FlowMap<LbRuleOut>>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    outbound_rules: Map<FlowMap<OutboundRuleOut>>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    inbound_nat_rules: Map<FlowMap<NatRuleOut>>,
-}
-
-#[derive(Serialize)]
-struct FrontendOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    public_ip: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    subnet: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ip: Option<String>,
-}
-
-#[derive(Serialize)]
-struct ProbeOut {
-    protocol: String,
-    port: u16,
-}
-
-#[derive(Serialize)]
-struct LbRuleOut {
-    frontend: String,
-    pool: String,
-    protocol: String,
-    frontend_port: u16,
-    backend_port: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    probe: Option<String>,
-    #[serde(skip_serializing_if = "is_false")]
-    floating_ip: bool,
-}
-
-#[derive(Serialize)]
-struct OutboundRuleOut {
-    frontends: List,
-    pool: String,
-    protocol: String,
-}
-
-#[derive(Serialize)]
-struct NatRuleOut {
-    frontend: String,
-    protocol: String,
-    frontend_port: u16,
-    backend_port: u16,
-    #[serde(skip_serializing_if = "is_false")]
-    floating_ip: bool,
-}
-
-#[derive(Serialize)]
-struct VnetOut {
-    address_space: List,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    gateway: Option<GatewayOut>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    subnets: Map<SubnetOut>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    peerings: Map<FlowMap<PeeringOut>>,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum SubnetOut {
-    Short(String),
-    Full(Box<SubnetFull>),
-}
-
-#[derive(Serialize)]
-struct SubnetFull {
-    prefix: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    route_table: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nsg: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nat_gateway: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    service_endpoints: Vec<ServiceEndpointOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    default_outbound_access: Option<bool>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    vms: Map<FlowMap<NicOut>>,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum ServiceEndpointOut {
-    Short(String),
-    Full(FlowMap<ServiceEndpointFull>),
-}
-
-#[derive(Serialize)]
-struct ServiceEndpointFull {
-    service: String,
-    locations: List,
-}
-
-#[derive(Serialize)]
-struct NicOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    subnet: Option<String>,
-    ip: String,
-    #[serde(skip_serializing_if = "is_false")]
-    ip_forwarding: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    public_ip: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nsg: Option<String>,
-    #[serde(skip_serializing_if = "list_is_empty")]
-    asgs: List,
-    #[serde(skip_serializing_if = "list_is_empty")]
-    lb_pools: List,
-    #[serde(skip_serializing_if = "list_is_empty")]
-    lb_nat_rules: List,
-}
-
-#[derive(Serialize)]
-struct VmOut {
-    nics: Vec<FlowMap<NicOut>>,
-}
-
-#[derive(Serialize)]
-struct GatewayOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-    #[serde(rename = "type")]
-    kind: GatewayType,
-    sku: String,
-    vpn_type: VpnType,
-    #[serde(skip_serializing_if = "is_false")]
-    active_active: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bgp: Option<FlowMap<GatewayBgpOut>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    default_site: Option<String>,
-}
-
-#[derive(Serialize)]
-struct GatewayBgpOut {
-    asn: u32,
-}
-
-#[derive(Serialize)]
-struct PeeringOut {
-    #[serde(skip_serializing_if = "is_true")]
-    allow_virtual_network_access: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    allow_forwarded_traffic: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    allow_gateway_transit: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    use_remote_gateways: bool,
-}
-
-#[derive(Serialize)]
-struct RouteTableOut {
-    #[serde(skip_serializing_if = "is_false")]
-    disable_bgp_route_propagation: bool,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    routes: Map<FlowMap<RouteOut>>,
-}
-
-#[derive(Serialize)]
-struct RouteOut {
-    prefix: String,
-    next_hop: NextHop,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ip: Option<String>,
-}
-
-#[derive(Serialize)]
-struct NsgOut {
-    rules: Vec<FlowMap<RuleOut>>,
-}
-
-#[derive(Serialize)]
-struct RuleOut {
-    name: String,
-    priority: u32,
-    direction: Direction,
-    access: Access,
-    protocol: Protocol,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<OneOrManyOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source_ports: Option<OneOrManyOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    destination: Option<OneOrManyOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    destination_ports: Option<OneOrManyOut>,
-    #[serde(skip_serializing_if = "list_is_empty")]
-    source_asgs: List,
-    #[serde(skip_serializing_if = "list_is_empty")]
-    destination_asgs: List,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum OneOrManyOut {
-    One(String),
-    Many(List),
-}
-
-#[derive(Serialize)]
-struct PublicIpOut {
-    address: String,
-    sku: PublicIpSku,
-}
-
-#[derive(Serialize)]
-struct NatGatewayOut {
-    public_ips: List,
-}
-
-#[derive(Serialize)]
-struct SiteOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    gateway_ip: Option<String>,
-    #[serde(skip_serializing_if = "list_is_empty")]
-    address_space: List,
-    connect_to: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bgp: Option<FlowMap<SiteBgpOut>>,
-}
-
-#[derive(Serialize)]
-struct SiteBgpOut {
-    asn: u32,
-    peer_ip: String,
-    #[serde(skip_serializing_if = "list_is_empty")]
-    advertises: List,
-}
-
-// ---------------------------------------------------------------------------------------------
-// From the model.
 
 /// Names unique within one kind of resource, case-insensitively (as the reader matches them).
 #[derive(Default)]
@@ -402,8 +91,8 @@ struct Exporter<'t> {
     nat_names: Vec<String>,
     pip_names: Vec<String>,
     /// The gateway written for each VNet: the first one of the model.
-    vnet_gateway: HashMap<usize, usize>,
-    gateway_names: HashMap<usize, String>,
+    vnet_gateway: HashMap<VnetId, GatewayId>,
+    gateway_names: HashMap<GatewayId, String>,
 }
 
 impl<'t> Exporter<'t> {
@@ -478,17 +167,17 @@ impl<'t> Exporter<'t> {
         let t = self.t;
         let mut gateway_set = NameSet::default();
         // Public IP names the lab file derives from the gateways', with the public IP each takes.
-        let mut reserved: Vec<(String, Option<usize>)> = Vec::new();
+        let mut reserved: Vec<(String, Option<PublicIpId>)> = Vec::new();
         for (gi, g) in t.gateways.iter().enumerate() {
-            let vnet = g.vnet.index();
-            if let Some(&first) = self.vnet_gateway.get(&vnet) {
+            let gi = GatewayId(gi as u32);
+            if let Some(&first) = self.vnet_gateway.get(&g.vnet) {
                 self.note(format!(
                     "gateway '{}': a lab file VNet has one gateway, so only '{}' of VNet '{}' is written (with its connections)",
-                    g.name, t.gateways[first].name, t.vnets[vnet].name
+                    g.name, t[first].name, t[g.vnet].name
                 ));
                 continue;
             }
-            self.vnet_gateway.insert(vnet, gi);
+            self.vnet_gateway.insert(g.vnet, gi);
             let name = gateway_set.claim(&g.name);
             if name != g.name {
                 self.rename(
@@ -497,14 +186,10 @@ impl<'t> Exporter<'t> {
                     UNIQUE,
                 );
             }
-            let wanted = if g.active_active {
-                vec![format!("{name}-pip"), format!("{name}-pip2")]
-            } else {
-                vec![format!("{name}-pip")]
-            };
+            let wanted = names::gateway_public_ips(&name, g.active_active);
             for (k, pip_name) in wanted.iter().enumerate() {
                 match g.public_ips.get(k) {
-                    Some(p) => reserved.push((pip_name.clone(), Some(p.index()))),
+                    Some(p) => reserved.push((pip_name.clone(), Some(*p))),
                     None => {
                         reserved.push((pip_name.clone(), None));
                         self.note(format!("gateway '{}' has no public IP {}; the lab file gives it '{pip_name}' with an allocated address", g.name, k + 1));
@@ -521,12 +206,13 @@ impl<'t> Exporter<'t> {
         for (n, _) in &reserved {
             set.claim(n);
         }
-        let by_pip: HashMap<usize, String> = reserved
+        let by_pip: HashMap<PublicIpId, String> = reserved
             .iter()
             .filter_map(|(n, p)| p.map(|p| (p, n.clone())))
             .collect();
         let mut names = Vec::new();
         for (i, p) in t.public_ips.iter().enumerate() {
+            let i = PublicIpId(i as u32);
             let out = match by_pip.get(&i) {
                 Some(n) => n.clone(),
                 None => set.claim(&p.name),
@@ -544,29 +230,29 @@ impl<'t> Exporter<'t> {
         self.pip_names = names;
     }
 
-    fn lab(&mut self) -> LabOut {
+    fn lab(&mut self) -> Lab {
         let t = self.t;
         let location = most_common_location(t);
-        let mut lab = LabOut {
+        let mut lab = Lab {
             location: location.clone(),
-            vnets: Map::new(),
-            vms: Map::new(),
-            route_tables: Map::new(),
-            nsgs: Map::new(),
-            asgs: FlowSeq(self.asg_names.clone()),
-            public_ips: Map::new(),
-            nat_gateways: Map::new(),
-            load_balancers: Map::new(),
-            sites: Map::new(),
+            vnets: Named::default(),
+            vms: Named::default(),
+            route_tables: Named::default(),
+            nsgs: Named::default(),
+            asgs: at_all(self.asg_names.clone()),
+            public_ips: Named::default(),
+            nat_gateways: Named::default(),
+            load_balancers: Named::default(),
+            sites: Named::default(),
         };
-        let mut subnets: Vec<SubnetFull> = t
+        let mut subnets: Vec<Subnet> = t
             .subnets
             .iter()
             .enumerate()
             .map(|(i, _)| self.subnet(i))
             .collect();
         self.machines(&mut lab, &mut subnets);
-        let mut subnets: Vec<Option<SubnetFull>> = subnets.into_iter().map(Some).collect();
+        let mut subnets: Vec<Option<Subnet>> = subnets.into_iter().map(Some).collect();
         for (vi, v) in t.vnets.iter().enumerate() {
             let name = self.vnet_names[vi].clone();
             if v.address_space.is_empty() {
@@ -575,12 +261,16 @@ impl<'t> Exporter<'t> {
                     v.name
                 ));
             }
-            let mut out = VnetOut {
-                address_space: FlowSeq(v.address_space.iter().map(|p| p.to_string()).collect()),
+            let mut out = Vnet {
+                address_space: at_all(v.address_space.iter().map(|p| p.to_string())).into(),
                 location: (v.location != location).then(|| v.location.clone()),
-                gateway: self.vnet_gateway.get(&vi).copied().map(|g| self.gateway(g)),
-                subnets: Map::new(),
-                peerings: Map::new(),
+                gateway: self
+                    .vnet_gateway
+                    .get(&VnetId(vi as u32))
+                    .copied()
+                    .map(|g| self.gateway(g).into()),
+                subnets: Named::default(),
+                peerings: Named::default(),
             };
             for s in &v.subnets {
                 let Some(full) = subnets[s.index()].take() else {
@@ -593,11 +283,11 @@ impl<'t> Exporter<'t> {
                     && full.default_outbound_access.is_none()
                     && full.vms.is_empty();
                 let value = if short {
-                    SubnetOut::Short(full.prefix)
+                    ShortOr::Short(full.prefix.value)
                 } else {
-                    SubnetOut::Full(Box::new(full))
+                    ShortOr::Full(full)
                 };
-                out.subnets.push(t.subnet(*s).name.clone(), value);
+                out.subnets.push(t.subnet(*s).name.clone(), value.into());
             }
             let mut remotes = HashSet::new();
             for p in v.peerings.iter().map(|p| &t[*p]) {
@@ -606,7 +296,7 @@ impl<'t> Exporter<'t> {
                     self.note(format!("peering '{}' of VNet '{}': a second peering to VNet '{}' cannot be written (peerings are keyed by the remote VNet)", p.name, v.name, t[p.remote].name));
                     continue;
                 }
-                let derived = format!("{name}-to-{remote}");
+                let derived = names::peering(&name, &remote);
                 if p.name != derived {
                     self.rename(
                         format!("peering '{}' of VNet '{}'", p.name, v.name),
@@ -616,12 +306,12 @@ impl<'t> Exporter<'t> {
                 }
                 out.peerings.push(
                     remote,
-                    FlowMap(PeeringOut {
+                    Peering {
                         allow_virtual_network_access: p.allow_virtual_network_access,
                         allow_forwarded_traffic: p.allow_forwarded_traffic,
                         allow_gateway_transit: p.allow_gateway_transit,
                         use_remote_gateways: p.use_remote_gateways,
-                    }),
+                    },
                 );
             }
             lab.vnets.push(name, out);
@@ -631,30 +321,26 @@ impl<'t> Exporter<'t> {
                 .push(self.route_table_names[i].clone(), self.route_table(rt));
         }
         for (i, nsg) in t.nsgs.iter().enumerate() {
-            let rules = nsg.rules.iter().map(|r| FlowMap(self.rule(r))).collect();
-            lab.nsgs.push(self.nsg_names[i].clone(), NsgOut { rules });
+            let rules = nsg.rules.iter().map(|r| self.rule(r).into()).collect();
+            lab.nsgs.push(self.nsg_names[i].clone(), Nsg { rules });
         }
         for (i, p) in t.public_ips.iter().enumerate() {
             lab.public_ips.push(
                 self.pip_names[i].clone(),
-                FlowMap(PublicIpOut {
-                    address: p.address.to_string(),
+                PublicIp {
+                    address: Some(p.address.to_string().into()),
                     sku: p.sku,
-                }),
+                },
             );
         }
         for (i, n) in t.nat_gateways.iter().enumerate() {
-            let public_ips = n
-                .public_ips
-                .iter()
-                .map(|p| self.pip_names[p.index()].clone())
-                .collect();
-            lab.nat_gateways.push(
-                self.nat_names[i].clone(),
-                FlowMap(NatGatewayOut {
-                    public_ips: FlowSeq(public_ips),
-                }),
+            let public_ips = at_all(
+                n.public_ips
+                    .iter()
+                    .map(|p| self.pip_names[p.index()].clone()),
             );
+            lab.nat_gateways
+                .push(self.nat_names[i].clone(), NatGateway { public_ips });
         }
         for lb in &t.load_balancers {
             lab.load_balancers
@@ -665,89 +351,94 @@ impl<'t> Exporter<'t> {
         lab
     }
 
-    fn load_balancer(&self, lb: &vnetlab_model::LoadBalancer) -> LoadBalancerOut {
+    fn load_balancer(&self, lb: &vnetlab_model::LoadBalancer) -> LoadBalancer {
         let t = self.t;
-        let fe = |i: usize| lb.frontends[i].name.clone();
-        let mut frontends = Map::new();
+        let fe = |i: usize| At::from(lb.frontends[i].name.clone());
+        let mut frontends = Named::default();
         for f in &lb.frontends {
             let (subnet, ip) = match f.private {
                 Some((s, ip)) => (
-                    Some(format!(
-                        "{}/{}",
-                        self.vnet_names[t.subnet(s).vnet.index()],
-                        t.subnet(s).name
-                    )),
-                    Some(ip.to_string()),
+                    Some(
+                        format!(
+                            "{}/{}",
+                            self.vnet_names[t.subnet(s).vnet.index()],
+                            t.subnet(s).name
+                        )
+                        .into(),
+                    ),
+                    Some(ip.to_string().into()),
                 ),
                 None => (None, None),
             };
             frontends.push(
                 f.name.clone(),
-                FlowMap(FrontendOut {
-                    public_ip: f.public_ip.map(|p| self.pip_names[p.index()].clone()),
+                LbFrontend {
+                    public_ip: f
+                        .public_ip
+                        .map(|p| self.pip_names[p.index()].clone().into()),
                     subnet,
                     ip,
-                }),
+                },
             );
         }
-        let mut probes = Map::new();
+        let mut probes = Named::default();
         for p in &lb.probes {
             probes.push(
                 p.name.clone(),
-                FlowMap(ProbeOut {
+                LbProbe {
                     protocol: p.protocol.to_string(),
                     port: p.port,
-                }),
+                },
             );
         }
-        let mut rules = Map::new();
+        let mut rules = Named::default();
         for r in &lb.rules {
             let pool = r
                 .backend_pool
                 .map(|p| lb.backend_pools[p].clone())
                 .unwrap_or_default();
-            let probe = r.probe.map(|p| lb.probes[p].name.clone());
+            let probe = r.probe.map(|p| lb.probes[p].name.clone().into());
             rules.push(
                 r.name.clone(),
-                FlowMap(LbRuleOut {
+                LbRule {
                     frontend: fe(r.frontend),
-                    pool,
+                    pool: pool.into(),
                     protocol: r.protocol.to_string(),
                     frontend_port: r.frontend_port,
                     backend_port: r.backend_port,
                     probe,
                     floating_ip: r.enable_floating_ip,
-                }),
+                },
             );
         }
-        let mut outbound_rules = Map::new();
+        let mut outbound_rules = Named::default();
         for r in &lb.outbound_rules {
             outbound_rules.push(
                 r.name.clone(),
-                FlowMap(OutboundRuleOut {
-                    frontends: FlowSeq(r.frontends.iter().map(|f| fe(*f)).collect()),
-                    pool: lb.backend_pools[r.backend_pool].clone(),
+                LbOutboundRule {
+                    frontends: r.frontends.iter().map(|f| fe(*f)).collect(),
+                    pool: lb.backend_pools[r.backend_pool].clone().into(),
                     protocol: r.protocol.to_string(),
-                }),
+                },
             );
         }
-        let mut inbound_nat_rules = Map::new();
+        let mut inbound_nat_rules = Named::default();
         for r in &lb.inbound_nat_rules {
             inbound_nat_rules.push(
                 r.name.clone(),
-                FlowMap(NatRuleOut {
+                LbNatRule {
                     frontend: fe(r.frontend),
                     protocol: r.protocol.to_string(),
                     frontend_port: r.frontend_port,
                     backend_port: r.backend_port,
                     floating_ip: r.enable_floating_ip,
-                }),
+                },
             );
         }
-        LoadBalancerOut {
+        LoadBalancer {
             sku: lb.sku.to_string(),
             frontends,
-            pools: FlowSeq(lb.backend_pools.clone()),
+            pools: at_all(lb.backend_pools.clone()),
             probes,
             rules,
             outbound_rules,
@@ -755,7 +446,7 @@ impl<'t> Exporter<'t> {
         }
     }
 
-    fn subnet(&mut self, i: usize) -> SubnetFull {
+    fn subnet(&mut self, i: usize) -> Subnet {
         let t = self.t;
         let s = &t.subnets[i];
         if s.private_endpoint_route_policies {
@@ -764,35 +455,37 @@ impl<'t> Exporter<'t> {
                 t[s.vnet].name, s.name
             ));
         }
-        SubnetFull {
-            prefix: s.prefix.to_string(),
+        Subnet {
+            prefix: s.prefix.to_string().into(),
             route_table: s
                 .route_table
-                .map(|r| self.route_table_names[r.index()].clone()),
-            nsg: s.nsg.map(|n| self.nsg_names[n.index()].clone()),
-            nat_gateway: s.nat_gateway.map(|n| self.nat_names[n.index()].clone()),
+                .map(|r| self.route_table_names[r.index()].clone().into()),
+            nsg: s.nsg.map(|n| self.nsg_names[n.index()].clone().into()),
+            nat_gateway: s
+                .nat_gateway
+                .map(|n| self.nat_names[n.index()].clone().into()),
             service_endpoints: s
                 .service_endpoints
                 .iter()
                 .map(|e| {
                     if e.locations.is_empty() {
-                        ServiceEndpointOut::Short(e.service.clone())
+                        ShortOr::Short(e.service.clone())
                     } else {
-                        ServiceEndpointOut::Full(FlowMap(ServiceEndpointFull {
+                        ShortOr::Full(ServiceEndpoint {
                             service: e.service.clone(),
-                            locations: FlowSeq(e.locations.clone()),
-                        }))
+                            locations: e.locations.clone(),
+                        })
                     }
                 })
                 .collect(),
             default_outbound_access: (!s.default_outbound_access).then_some(false),
-            vms: Map::new(),
+            vms: Named::default(),
         }
     }
 
     /// VMs with one NIC go under their subnet (NIC `<vm>-nic`), the others in `vms`
     /// (`<vm>-nic0`, ...).
-    fn machines(&mut self, lab: &mut LabOut, subnets: &mut [SubnetFull]) {
+    fn machines(&mut self, lab: &mut Lab, subnets: &mut [Subnet]) {
         let t = self.t;
         let mut vm_set = NameSet::default();
         for vm in &t.vms {
@@ -807,12 +500,12 @@ impl<'t> Exporter<'t> {
                 ));
                 continue;
             }
-            let single = vm.nics.len() == 1 && t.nic(vm.nics[0]).name != format!("{name}-nic0");
+            let single = vm.nics.len() == 1 && t.nic(vm.nics[0]).name != names::vm_nic(&name, 0);
             let derived = |k: usize| {
                 if single {
-                    format!("{name}-nic")
+                    names::subnet_vm_nic(&name)
                 } else {
-                    format!("{name}-nic{k}")
+                    names::vm_nic(&name, k)
                 }
             };
             for (k, nic) in vm.nics.iter().enumerate() {
@@ -828,14 +521,10 @@ impl<'t> Exporter<'t> {
             if single {
                 let nic = self.nic(vm.nics[0], false);
                 let subnet = t.nic(vm.nics[0]).primary_ip_configuration().subnet;
-                subnets[subnet.index()].vms.push(name, FlowMap(nic));
+                subnets[subnet.index()].vms.push(name, nic.into());
             } else {
-                let nics = vm
-                    .nics
-                    .iter()
-                    .map(|n| FlowMap(self.nic(*n, true)))
-                    .collect();
-                lab.vms.push(name, VmOut { nics });
+                let nics = vm.nics.iter().map(|n| self.nic(*n, true).into()).collect();
+                lab.vms.push(name, Vm { nics });
             }
         }
         // A NIC without a VM is written with a VM of its own, so its routes and rules are kept.
@@ -847,18 +536,18 @@ impl<'t> Exporter<'t> {
                 .unwrap_or(&n.name);
             let name = vm_set.claim(base);
             self.note(format!("network interface '{}' is not attached to a VM; the lab file declares NICs with their VMs, so it is written with a new VM '{name}'", n.name));
-            let derived = format!("{name}-nic");
+            let derived = names::subnet_vm_nic(&name);
             if n.name != derived {
                 self.rename(format!("network interface '{}'", n.name), &derived, "");
             }
             let nic = self.nic(vnetlab_model::NicId(i as u32), false);
             subnets[n.primary_ip_configuration().subnet.index()]
                 .vms
-                .push(name, FlowMap(nic));
+                .push(name, nic.into());
         }
     }
 
-    fn nic(&mut self, id: vnetlab_model::NicId, with_subnet: bool) -> NicOut {
+    fn nic(&mut self, id: vnetlab_model::NicId, with_subnet: bool) -> Nic {
         let t = self.t;
         let n = t.nic(id);
         let cfg = n.primary_ip_configuration();
@@ -872,35 +561,31 @@ impl<'t> Exporter<'t> {
             self.note(format!("network interface '{}': the lab file gives a NIC one IP configuration, so {} is dropped", n.name, others.join(", ")));
         }
         let s = t.subnet(cfg.subnet);
-        NicOut {
-            subnet: with_subnet.then(|| format!("{}/{}", self.vnet_names[s.vnet.index()], s.name)),
-            ip: cfg.private_ip.to_string(),
+        Nic {
+            subnet: with_subnet
+                .then(|| format!("{}/{}", self.vnet_names[s.vnet.index()], s.name).into()),
+            ip: Some(cfg.private_ip.to_string().into()),
             ip_forwarding: n.enable_ip_forwarding,
-            public_ip: cfg.public_ip.map(|p| self.pip_names[p.index()].clone()),
-            nsg: n.nsg.map(|g| self.nsg_names[g.index()].clone()),
-            asgs: FlowSeq(
-                cfg.asgs
-                    .iter()
-                    .map(|a| self.asg_names[a.index()].clone())
-                    .collect(),
-            ),
-            lb_pools: FlowSeq(
+            public_ip: cfg
+                .public_ip
+                .map(|p| PublicIpChoice::Name(self.pip_names[p.index()].clone()).into()),
+            nsg: n.nsg.map(|g| self.nsg_names[g.index()].clone().into()),
+            asgs: at_all(cfg.asgs.iter().map(|a| self.asg_names[a.index()].clone())),
+            lb_pools: at_all(
                 cfg.backend_pools
                     .iter()
-                    .map(|(lb, p)| format!("{}/{}", t[*lb].name, t[*lb].backend_pools[*p]))
-                    .collect(),
+                    .map(|(lb, p)| format!("{}/{}", t[*lb].name, t[*lb].backend_pools[*p])),
             ),
-            lb_nat_rules: FlowSeq(
-                cfg.inbound_nat_rules
-                    .iter()
-                    .map(|(lb, r)| format!("{}/{}", t[*lb].name, t[*lb].inbound_nat_rules[*r].name))
-                    .collect(),
+            lb_nat_rules: at_all(
+                cfg.inbound_nat_rules.iter().map(|(lb, r)| {
+                    format!("{}/{}", t[*lb].name, t[*lb].inbound_nat_rules[*r].name)
+                }),
             ),
         }
     }
 
-    fn gateway(&mut self, gi: usize) -> GatewayOut {
-        let g = &self.t.gateways[gi];
+    fn gateway(&mut self, gi: GatewayId) -> Gateway {
+        let g = &self.t[gi];
         let name = self.gateway_names[&gi].clone();
         let vnet = self.vnet_names[g.vnet.index()].clone();
         if !g.enable_bgp && g.asn != DEFAULT_ASN {
@@ -909,21 +594,19 @@ impl<'t> Exporter<'t> {
                 g.name, g.asn
             ));
         }
-        GatewayOut {
-            name: (name != format!("{vnet}-gw")).then_some(name),
+        Gateway {
+            name: (name != names::gateway(&vnet)).then_some(name),
             kind: g.gateway_type,
             sku: g.sku.to_string(),
             vpn_type: g.vpn_type,
             active_active: g.active_active,
-            bgp: g
-                .enable_bgp
-                .then_some(FlowMap(GatewayBgpOut { asn: g.asn })),
+            bgp: g.enable_bgp.then_some(GatewayBgp { asn: g.asn }),
             default_site: g.default_site.map(|s| self.t[s].name.clone()),
         }
     }
 
-    fn route_table(&mut self, rt: &vnetlab_model::RouteTable) -> RouteTableOut {
-        let mut routes = Map::new();
+    fn route_table(&mut self, rt: &vnetlab_model::RouteTable) -> RouteTable {
+        let mut routes = Named::default();
         for r in &rt.routes {
             let next_hop = match r.next_hop_type {
                 NextHopType::VirtualAppliance => NextHop::VirtualAppliance,
@@ -942,54 +625,50 @@ impl<'t> Exporter<'t> {
             };
             routes.push(
                 r.name.clone(),
-                FlowMap(RouteOut {
-                    prefix,
-                    next_hop,
-                    ip: r.next_hop_ip.map(|ip| ip.to_string()),
-                }),
+                Route {
+                    prefix: prefix.into(),
+                    next_hop: next_hop.into(),
+                    ip: r.next_hop_ip.map(|ip| ip.to_string().into()),
+                },
             );
         }
-        RouteTableOut {
+        RouteTable {
             disable_bgp_route_propagation: rt.disable_bgp_route_propagation,
             routes,
         }
     }
 
-    fn rule(&self, r: &vnetlab_model::SecurityRule) -> RuleOut {
+    fn rule(&self, r: &vnetlab_model::SecurityRule) -> Rule {
         // An omitted address means `*` unless ASGs are given, so the side is written whenever
         // it differs from what omitting it would read as.
-        let addresses = |list: &[AddressPrefix], asgs: bool| -> Option<OneOrManyOut> {
-            match list {
-                [] if asgs => None,
-                [AddressPrefix::Any] if !asgs => None,
-                [one] => Some(OneOrManyOut::One(one.to_string())),
-                many => Some(OneOrManyOut::Many(FlowSeq(
-                    many.iter().map(|p| p.to_string()).collect(),
-                ))),
-            }
+        let addresses = |list: &[AddressPrefix], asgs: bool| -> Option<At<OneOrMany>> {
+            let written = match list {
+                [] if asgs => return None,
+                [AddressPrefix::Any] if !asgs => return None,
+                [one] => OneOrMany::One(one.to_string()),
+                many => OneOrMany::Many(many.iter().map(|p| p.to_string()).collect()),
+            };
+            Some(written.into())
         };
-        let ports = |list: &[PortRange]| -> Option<OneOrManyOut> {
+        let ports = |list: &[PortRange]| -> Option<At<OneOrMany>> {
             let text = |p: &PortRange| match *p {
                 PortRange::ALL => "*".to_string(),
                 PortRange { low, high } if low == high => low.to_string(),
                 PortRange { low, high } => format!("{low}-{high}"),
             };
-            match list {
-                [PortRange::ALL] => None,
-                [one] => Some(OneOrManyOut::One(text(one))),
-                many => Some(OneOrManyOut::Many(FlowSeq(many.iter().map(text).collect()))),
-            }
+            let written = match list {
+                [PortRange::ALL] => return None,
+                [one] => OneOrMany::One(text(one)),
+                many => OneOrMany::Many(many.iter().map(text).collect()),
+            };
+            Some(written.into())
         };
         let asgs = |list: &[vnetlab_model::AsgId]| {
-            FlowSeq(
-                list.iter()
-                    .map(|a| self.asg_names[a.index()].clone())
-                    .collect(),
-            )
+            at_all(list.iter().map(|a| self.asg_names[a.index()].clone()))
         };
-        RuleOut {
+        Rule {
             name: r.name.clone(),
-            priority: r.priority,
+            priority: r.priority.into(),
             direction: r.direction,
             access: r.access,
             protocol: r.protocol,
@@ -1004,15 +683,15 @@ impl<'t> Exporter<'t> {
 
     /// Each site is a local network gateway with its one IPsec connection `<site>-connection`
     /// to the gateway of `connect_to`; BGP on the connection goes with the site's `bgp`.
-    fn sites(&mut self) -> Map<SiteOut> {
+    fn sites(&mut self) -> Named<Site> {
         let t = self.t;
-        let mut sites = Map::new();
+        let mut sites = Named::default();
         let mut set = NameSet::default();
-        let written_gateway: HashSet<usize> = self.vnet_gateway.values().copied().collect();
+        let written_gateway: HashSet<GatewayId> = self.vnet_gateway.values().copied().collect();
         let mut used = vec![false; t.connections.len()];
         for (li, lng) in t.local_gateways.iter().enumerate() {
             let connection = t.connections.iter().enumerate().find(|(ci, c)| {
-                !used[*ci] && written_gateway.contains(&c.gateway.index()) && matches!(c.kind, ConnectionKind::IPsec { local_gateway } if local_gateway.index() == li)
+                !used[*ci] && written_gateway.contains(&c.gateway) && matches!(c.kind, ConnectionKind::IPsec { local_gateway } if local_gateway.index() == li)
             });
             let Some((ci, c)) = connection else {
                 self.note(format!("local network gateway '{}' has no IPsec connection to a written gateway; a site needs `connect_to`, so it is dropped", lng.name));
@@ -1027,19 +706,16 @@ impl<'t> Exporter<'t> {
                     UNIQUE,
                 );
             }
-            if c.name != format!("{name}-connection") {
-                self.rename(
-                    format!("connection '{}'", c.name),
-                    &format!("{name}-connection"),
-                    "",
-                );
+            let derived = names::connection(&name);
+            if c.name != derived {
+                self.rename(format!("connection '{}'", c.name), &derived, "");
             }
             let bgp = match (&lng.bgp, c.enable_bgp) {
-                (Some(peer), true) => Some(FlowMap(SiteBgpOut {
-                    asn: peer.asn,
-                    peer_ip: peer.peering_address.to_string(),
-                    advertises: FlowSeq(lng.bgp_advertised.iter().map(|p| p.to_string()).collect()),
-                })),
+                (Some(peer), true) => Some(SiteBgp {
+                    asn: peer.asn.into(),
+                    peer_ip: peer.peering_address.to_string().into(),
+                    advertises: at_all(lng.bgp_advertised.iter().map(|p| p.to_string())),
+                }),
                 (Some(_), false) => {
                     self.note(format!("local network gateway '{}': its BGP settings are dropped, since its connection '{}' does not run BGP", lng.name, c.name));
                     None
@@ -1059,12 +735,10 @@ impl<'t> Exporter<'t> {
             let vnet = t.gateway(c.gateway).vnet.index();
             sites.push(
                 name,
-                SiteOut {
-                    gateway_ip: lng.gateway_ip.map(|ip| ip.to_string()),
-                    address_space: FlowSeq(
-                        lng.address_prefixes.iter().map(|p| p.to_string()).collect(),
-                    ),
-                    connect_to: self.vnet_names[vnet].clone(),
+                Site {
+                    gateway_ip: lng.gateway_ip.map(|ip| ip.to_string().into()),
+                    address_space: at_all(lng.address_prefixes.iter().map(|p| p.to_string())),
+                    connect_to: self.vnet_names[vnet].clone().into(),
                     bgp,
                 },
             );
@@ -1080,7 +754,7 @@ impl<'t> Exporter<'t> {
             let note = match &c.kind {
                 ConnectionKind::IPsec { local_gateway } => {
                     let lng = &t[*local_gateway].name;
-                    let why = if written_gateway.contains(&c.gateway.index()) { format!("site '{lng}' already has its one connection") } else { format!("gateway '{g}' is not written") };
+                    let why = if written_gateway.contains(&c.gateway) { format!("site '{lng}' already has its one connection") } else { format!("gateway '{g}' is not written") };
                     format!("IPsec connection '{}' (gateway '{g}' to local network gateway '{lng}'): {why}", c.name)
                 }
                 ConnectionKind::Vnet2Vnet { remote_gateway } => {

@@ -1,9 +1,11 @@
 //! The vnetlab YAML lab file: a concise hand-written topology (`schema`), converted into the
 //! REST shape (`convert`) so it goes through the same builder and validator as an export, with
-//! every diagnostic pointing back at the YAML.
+//! every diagnostic pointing back at the YAML. `export` writes a topology back as a lab file
+//! with the same `schema` types and the names the file derives (`names`).
 
 mod convert;
 pub mod export;
+mod names;
 pub mod schema;
 
 use crate::locate::RecordedLocator;

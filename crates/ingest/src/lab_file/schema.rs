@@ -1,11 +1,14 @@
 //! The lab file's types: what a user may write, with Azure's defaults where a key is omitted.
 //! They deserialize strictly (an unknown key is an error) and derive the JSON Schema committed
-//! as schema/lab.schema.json; their doc comments are its descriptions.
+//! as schema/lab.schema.json; their doc comments are its descriptions. `export` writes lab files
+//! with the same types: a key at its default (an empty list, `false`, no value) is left out, and
+//! small settings are written on one line.
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_saphyr::{FlowMap, FlowSeq};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,7 +17,7 @@ pub use vnetlab_model::{Access, Direction, GatewayType, Protocol, PublicIpSku, V
 
 /// An Azure virtual network topology written by hand. Every resource is declared by name;
 /// references between them are names too.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "vnetlab lab file")]
 pub struct Lab {
@@ -22,35 +25,47 @@ pub struct Lab {
     #[serde(default = "default_location")]
     pub location: String,
     /// Virtual networks by name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
     pub vnets: Named<Vnet>,
     /// Virtual machines with one or more network interfaces, by name. A VM with a single NIC
     /// can instead be written under its subnet's `vms`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
     pub vms: Named<Vm>,
     /// Route tables by name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
     pub route_tables: Named<RouteTable>,
     /// Network security groups by name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
     pub nsgs: Named<Nsg>,
     /// Application security group names.
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "flow_seq"
+    )]
     pub asgs: Vec<At<String>>,
     /// Public IP addresses by name. A public IP named elsewhere (a VM's `public_ip`, a NAT
     /// gateway's `public_ips`) but not declared here is created with the defaults.
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Named::is_empty",
+        serialize_with = "flow_entries"
+    )]
     pub public_ips: Named<PublicIp>,
     /// NAT gateways by name.
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Named::is_empty",
+        serialize_with = "flow_entries"
+    )]
     pub nat_gateways: Named<NatGateway>,
     /// Load balancers by name; VMs join their pools and inbound NAT rules with `lb_pools` and
     /// `lb_nat_rules`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
     pub load_balancers: Named<LoadBalancer>,
     /// On-premises sites by name: each becomes a local network gateway and an IPsec connection
     /// named `<site>-connection`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
     pub sites: Named<Site>,
 }
 
@@ -59,50 +74,69 @@ fn default_location() -> String {
 }
 
 /// A virtual network.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Vnet {
     /// The address ranges (CIDR prefixes) of the VNet.
+    #[serde(serialize_with = "flow_seq")]
     pub address_space: At<Vec<At<String>>>,
     /// The VNet's region; default: the file's `location`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// Subnets by name: a prefix alone, or the subnet's settings.
-    #[serde(default)]
-    pub subnets: Named<At<ShortOr<Subnet>>>,
     /// A virtual network gateway in this VNet's GatewaySubnet.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<At<Gateway>>,
+    /// Subnets by name: a prefix alone, or the subnet's settings.
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
+    pub subnets: Named<At<ShortOr<Subnet>>>,
     /// Peerings from this VNet, keyed by the remote VNet's name. Each entry is one side; the
     /// remote VNet declares the other.
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Named::is_empty",
+        serialize_with = "flow_entries"
+    )]
     pub peerings: Named<Peering>,
 }
 
 /// A subnet's settings.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Subnet {
     /// The subnet's address range (CIDR prefix).
     pub prefix: At<String>,
     /// The name of a route table in `route_tables`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub route_table: Option<At<String>>,
     /// The name of a network security group in `nsgs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nsg: Option<At<String>>,
     /// The name of a NAT gateway in `nat_gateways`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nat_gateway: Option<At<String>>,
     /// Service endpoints: a service name (`Microsoft.Storage`), or a service with its regions.
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "flow_full"
+    )]
     pub service_endpoints: Vec<ShortOr<ServiceEndpoint>>,
     /// Whether VMs without a public IP or NAT gateway reach the Internet; false makes a private
     /// subnet. Default true.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_outbound_access: Option<bool>,
     /// VMs with one network interface in this subnet, by name: each creates the VM and its NIC
     /// `<vm>-nic`.
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Named::is_empty",
+        serialize_with = "flow_entries"
+    )]
     pub vms: Named<At<Nic>>,
 }
 
 /// A service endpoint with the regions it covers.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceEndpoint {
     /// The service, such as `Microsoft.Storage`.
@@ -113,35 +147,40 @@ pub struct ServiceEndpoint {
 }
 
 /// A network interface of a VM.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Nic {
     /// The subnet as `<vnet>/<subnet>`: required in the top-level `vms`, not allowed for a VM
     /// written under its subnet.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subnet: Option<At<String>>,
     /// A static private address; default: dynamic, the lowest free address from .4.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<At<String>>,
     /// Whether the NIC forwards traffic not addressed to it (a network virtual appliance).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub ip_forwarding: bool,
     /// `true` creates a Standard public IP (`<vm>-pip` under a subnet, `<vm>-nic<k>-pip` in the
     /// top-level `vms`); a name uses that public IP.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_ip: Option<At<PublicIpChoice>>,
     /// The name of a network security group in `nsgs` for the NIC.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nsg: Option<At<String>>,
     /// Names of application security groups in `asgs`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub asgs: Vec<At<String>>,
     /// Backend pools the NIC joins, as `<load balancer>/<pool>`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lb_pools: Vec<At<String>>,
     /// Inbound NAT rules that forward to the NIC, as `<load balancer>/<rule>`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lb_nat_rules: Vec<At<String>>,
 }
 
 /// `true` for a new public IP, or the name of one.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged, expecting = "true, false, or the name of a public IP")]
 pub enum PublicIpChoice {
     Create(bool),
@@ -149,18 +188,20 @@ pub enum PublicIpChoice {
 }
 
 /// A VM with its network interfaces, `<vm>-nic0`, `<vm>-nic1`, ...; the first is primary.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Vm {
+    #[serde(serialize_with = "flow_items")]
     pub nics: Vec<At<Nic>>,
 }
 
 /// A virtual network gateway, deployed in the VNet's GatewaySubnet with a Standard public IP
 /// `<gateway>-pip` (and `<gateway>-pip2` when active-active).
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Gateway {
     /// Default `<vnet>-gw`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default = "vpn", rename = "type")]
     pub kind: GatewayType,
@@ -168,12 +209,15 @@ pub struct Gateway {
     pub sku: String,
     #[serde(default = "route_based")]
     pub vpn_type: VpnType,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub active_active: bool,
     /// Present: the gateway runs BGP.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "flow_map")]
     pub bgp: Option<GatewayBgp>,
     /// A site that takes all Internet-bound traffic of the VNet and the VNets using this
     /// gateway (`gatewayDefaultSite`, forced tunnelling; docs/semantics/routing.md 5.6).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_site: Option<String>,
 }
 
@@ -189,7 +233,7 @@ fn route_based() -> VpnType {
     VpnType::RouteBased
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayBgp {
     /// The gateway's autonomous system number.
@@ -202,16 +246,20 @@ fn default_asn() -> u32 {
 }
 
 /// One side of a VNet peering, with Azure's defaults.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Peering {
-    #[serde(default = "yes")]
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    #[schemars(extend("default" = true))]
     pub allow_virtual_network_access: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub allow_forwarded_traffic: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub allow_gateway_transit: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub use_remote_gateways: bool,
 }
 
@@ -227,23 +275,68 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+// Written lab files leave out a key at its default. schemars then drops the key's `default`
+// from the JSON Schema, so the booleans put it back with `#[schemars(extend(...))]`.
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Writes a list on one line: `[a, b]`.
+fn flow_seq<T: Serialize, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    FlowSeq(v).serialize(s)
+}
+
+/// Writes a mapping on one line: `{ key: value }`.
+fn flow_map<T: Serialize, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    FlowMap(v).serialize(s)
+}
+
+/// Writes each entry's settings on one line: `name: { key: value }`.
+fn flow_entries<T: Serialize, S: Serializer>(v: &Named<T>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(v.0.iter().map(|(k, v)| (k, FlowMap(v))))
+}
+
+/// Writes each item on one line: `- { key: value }`.
+fn flow_items<T: Serialize, S: Serializer>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(FlowMap))
+}
+
+/// Writes each item in full on one line, a short item as its string.
+fn flow_full<F: Serialize, S: Serializer>(v: &[ShortOr<F>], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|item| match item {
+        ShortOr::Short(short) => ShortOr::Short(short.clone()),
+        ShortOr::Full(full) => ShortOr::Full(FlowMap(full)),
+    }))
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteTable {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub disable_bgp_route_propagation: bool,
     /// Routes by name.
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Named::is_empty",
+        serialize_with = "flow_entries"
+    )]
     pub routes: Named<Route>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
     /// A CIDR prefix or a service tag (`Storage`).
     pub prefix: At<String>,
     pub next_hop: At<NextHop>,
     /// The appliance's address, for `VirtualAppliance` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<At<String>>,
 }
 
@@ -257,15 +350,15 @@ pub enum NextHop {
     None,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Nsg {
-    #[serde(default)]
+    #[serde(default, serialize_with = "flow_items")]
     pub rules: Vec<At<Rule>>,
 }
 
 /// A security rule. Addresses and ports are a string or a list of strings.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     pub name: String,
@@ -276,31 +369,36 @@ pub struct Rule {
     #[serde(default = "any")]
     pub protocol: Protocol,
     /// Prefixes or service tags; default `*` unless `source_asgs` is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<At<OneOrMany>>,
     /// Default `*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_ports: Option<At<OneOrMany>>,
     /// Prefixes or service tags; default `*` unless `destination_asgs` is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<At<OneOrMany>>,
     /// Default `*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination_ports: Option<At<OneOrMany>>,
     /// Names of application security groups in `asgs`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_asgs: Vec<At<String>>,
     /// Names of application security groups in `asgs`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub destination_asgs: Vec<At<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublicIp {
     /// The address; default: allocated from 198.51.100.0/24.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<At<String>>,
     #[serde(default = "standard_ip")]
     pub sku: PublicIpSku,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NatGateway {
     /// Names of public IPs.
@@ -310,24 +408,45 @@ pub struct NatGateway {
 
 /// A load balancer (docs/semantics/dataplane.md 6.1): frontends, backend pools, health probes, rules,
 /// outbound rules and inbound NAT rules, each referring to the others by name.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadBalancer {
     /// Basic or Standard.
     #[serde(default = "standard")]
     pub sku: String,
     /// Frontends by name: a public IP, or a private address in a subnet (internal).
+    #[serde(serialize_with = "flow_entries")]
     pub frontends: Named<LbFrontend>,
     /// Backend pool names.
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "flow_seq"
+    )]
     pub pools: Vec<At<String>>,
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Named::is_empty",
+        serialize_with = "flow_entries"
+    )]
     pub probes: Named<LbProbe>,
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Named::is_empty",
+        serialize_with = "flow_entries"
+    )]
     pub rules: Named<LbRule>,
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Named::is_empty",
+        serialize_with = "flow_entries"
+    )]
     pub outbound_rules: Named<LbOutboundRule>,
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Named::is_empty",
+        serialize_with = "flow_entries"
+    )]
     pub inbound_nat_rules: Named<LbNatRule>,
 }
 
@@ -343,18 +462,21 @@ fn all() -> String {
     "All".into()
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LbFrontend {
     /// The name of a public IP (a public frontend).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_ip: Option<At<String>>,
     /// The subnet of an internal frontend, as `<vnet>/<subnet>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subnet: Option<At<String>>,
     /// An internal frontend's static address; default: dynamic.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<At<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LbProbe {
     /// Tcp, Http or Https.
@@ -363,7 +485,7 @@ pub struct LbProbe {
     pub port: u16,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LbRule {
     pub frontend: At<String>,
@@ -373,12 +495,14 @@ pub struct LbRule {
     pub protocol: String,
     pub frontend_port: u16,
     pub backend_port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<At<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub floating_ip: bool,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LbOutboundRule {
     pub frontends: Vec<At<String>>,
@@ -388,7 +512,7 @@ pub struct LbOutboundRule {
     pub protocol: String,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LbNatRule {
     pub frontend: At<String>,
@@ -397,33 +521,40 @@ pub struct LbNatRule {
     pub protocol: String,
     pub frontend_port: u16,
     pub backend_port: u16,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub floating_ip: bool,
 }
 
 /// An on-premises site reached over an IPsec connection.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
     /// The public address of the site's VPN device.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway_ip: Option<At<String>>,
     /// The site's static prefixes.
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "flow_seq"
+    )]
     pub address_space: Vec<At<String>>,
     /// The VNet whose gateway the connection uses.
     pub connect_to: At<String>,
     /// Present: the connection runs BGP.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "flow_map")]
     pub bgp: Option<SiteBgp>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteBgp {
     pub asn: At<u32>,
     /// The BGP address of the site's device.
     pub peer_ip: At<String>,
     /// Prefixes the site advertises over BGP (vnetlab's offline stand-in for a live session).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub advertises: Vec<At<String>>,
 }
 
@@ -444,6 +575,24 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
             line: pos(s.referenced.line()),
             column: pos(s.referenced.column()),
         })
+    }
+}
+
+/// Written as the value alone.
+impl<T: Serialize> Serialize for At<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
+/// A value made rather than read: its position is unknown.
+impl<T> From<T> for At<T> {
+    fn from(value: T) -> Self {
+        At {
+            value,
+            line: 0,
+            column: 0,
+        }
     }
 }
 
@@ -487,6 +636,15 @@ impl<T> Default for Named<T> {
 }
 
 impl<T> Named<T> {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds an entry after the others.
+    pub fn push(&mut self, name: impl Into<String>, value: T) {
+        self.0.push((At::from(name.into()), value));
+    }
+
     /// The entry of a name, matched case-insensitively as Azure matches names.
     pub fn get(&self, name: &str) -> Option<&T> {
         self.0
@@ -513,6 +671,12 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Named<T> {
             }
         }
         d.deserialize_map(V(PhantomData))
+    }
+}
+
+impl<T: Serialize> Serialize for Named<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 
@@ -594,6 +758,24 @@ impl<'de, F: Deserialize<'de>> Deserialize<'de> for ShortOr<F> {
 impl<'de> Deserialize<'de> for OneOrMany {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(Either::<Self>(PhantomData))
+    }
+}
+
+impl<F: Serialize> Serialize for ShortOr<F> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ShortOr::Short(short) => short.serialize(s),
+            ShortOr::Full(full) => full.serialize(s),
+        }
+    }
+}
+
+impl Serialize for OneOrMany {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            OneOrMany::One(one) => one.serialize(s),
+            OneOrMany::Many(many) => many.serialize(s),
+        }
     }
 }
 
