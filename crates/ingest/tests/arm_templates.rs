@@ -35,27 +35,25 @@ impl Scratch {
     }
 
     fn ok(&self, text: &str, parameters: &[&str]) -> Loaded {
-        self.deploy(text, parameters).unwrap_or_else(|d| {
-            panic!(
-                "{}",
-                d.iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )
-        })
+        self.deploy(text, parameters)
+            .unwrap_or_else(|d| panic!("{}", messages(&d)))
     }
 
     fn err(&self, text: &str, parameters: &[&str]) -> String {
         match self.deploy(text, parameters) {
             Ok(_) => panic!("expected an error"),
-            Err(d) => d
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Err(d) => messages(&d),
         }
     }
+}
+
+/// The diagnostics as vnetlab prints them, one a line.
+fn messages(diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn template(parameters: Value, variables: Value, resources: Value) -> String {
