@@ -49,10 +49,8 @@ pub fn run(inputs: &Inputs) -> Result<(), Failed> {
         .prefix("vnetlab-demo-")
         .tempdir()
         .map_err(|e| {
-            eprintln!(
-                "error: cannot create a directory in {}: {e}",
-                std::env::temp_dir().display()
-            );
+            // tempfile's error names the path it tried.
+            eprintln!("error: cannot create a scratch directory: {e}");
             Failed
         })?;
     let file = dir.path().join("homelab.yaml");
