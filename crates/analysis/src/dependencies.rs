@@ -155,7 +155,7 @@ impl<'t> DependencyIndex<'t> {
             // A VNet (or a peering it holds) stands for every subnet in it.
             let vnet = match hop.resource {
                 ResourceRef::Vnet(v) => Some(v),
-                ResourceRef::Peering(p) => Some(t.peerings[p.index()].vnet),
+                ResourceRef::Peering(p) => Some(t[p].vnet),
                 _ => None,
             };
             match hop.resource {

@@ -43,20 +43,23 @@ const PROBES: [(&str, Ipv4Addr); 4] = [
 ];
 
 pub fn run(inputs: &Inputs) -> Result<(), Failed> {
-    let dir = std::env::temp_dir().join(format!("vnetlab-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| {
-        eprintln!("error: cannot create {}: {e}", dir.display());
+    // The topology is loaded from a file, as the user's would be; the scratch directory is
+    // removed when `dir` drops, however the load ends.
+    let dir = tempfile::Builder::new()
+        .prefix("vnetlab-demo-")
+        .tempdir()
+        .map_err(|e| {
+            // tempfile's error names the path it tried.
+            eprintln!("error: cannot create a scratch directory: {e}");
+            Failed
+        })?;
+    let file = dir.path().join("homelab.yaml");
+    std::fs::write(&file, HOMELAB).map_err(|e| {
+        eprintln!("error: cannot write {}: {e}", file.display());
         Failed
     })?;
-    let file = dir.join("homelab.yaml");
-    let loaded = std::fs::write(&file, HOMELAB)
-        .map_err(|e| {
-            eprintln!("error: cannot write {}: {e}", file.display());
-            Failed
-        })
-        .and_then(|_| inputs.load(&file));
-    let _ = std::fs::remove_dir_all(&dir);
-    let loaded = loaded?;
+    let loaded = inputs.load(&file)?;
+    drop(dir);
     let a = Analysis::new(&loaded.topology, &inputs.tags);
     outln!("vnetlab demo: an Azure learner's home lab (on-premises, S2S VPN, hub, two spokes, an IDS appliance)");
     outln!("Write it out to edit it: vnetlab demo --write homelab.yaml\n");

@@ -14,8 +14,8 @@
 //!
 //! Templates without a NIC (or without a NIC in the subnet whose NSG/route table is under test)
 //! get *probe* resources appended by the test: a NIC (dynamic address) and a VM referencing it,
-//! written as ARM resources (`[resourceId(...)]` expressions), in a copy of the template under
-//! the temp directory. The template's own resources are untouched; the probe only lets vnetlab
+//! written as ARM resources (`[resourceId(...)]` expressions), in a copy of the template in
+//! the test's temporary directory (removed when the test ends). The template's own resources are untouched; the probe only lets vnetlab
 //! be asked about a subnet the template builds. Probe NICs come after the template's resources,
 //! so they take the next free address after the template's own (D14).
 //!
@@ -25,6 +25,7 @@
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use tempfile::TempDir;
 
 const SUB: &str = "11111111-2222-3333-4444-555555555555";
 const RG: &str = "rg-corpus";
@@ -80,10 +81,10 @@ fn parameters_file(folder: &str) -> PathBuf {
         .join("azuredeploy.parameters.json")
 }
 
-fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vnetlab-arm-corpus-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A test's scratch directory for its template copies and parameter files, removed when the
+/// test ends, passed or failed.
+fn scratch_dir() -> TempDir {
+    TempDir::new().expect("scratch dir")
 }
 
 /// `vnetlab CMD FILE --subscription SUB --resource-group RG --location LOC [--parameters P]... EXTRA...`
@@ -498,21 +499,21 @@ fn probe_vnet(name: &str, range: &str, subnet: &str, prefix: &str) -> Value {
 }
 
 /// A copy of the template with `extra` resources appended to `resources`.
-fn with_resources(folder: &str, out_name: &str, extra: Vec<Value>) -> PathBuf {
+fn with_resources(dir: &TempDir, folder: &str, out_name: &str, extra: Vec<Value>) -> PathBuf {
     let text = std::fs::read_to_string(template(folder)).expect("template readable");
     let mut doc: Value = serde_json::from_str(&text).expect("template is JSON");
     doc["resources"]
         .as_array_mut()
         .expect("resources array")
         .extend(extra);
-    let path = scratch_dir().join(format!("{out_name}.json"));
+    let path = dir.path().join(format!("{out_name}.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).expect("write probe copy");
     path
 }
 
 /// A deploymentParameters file (for array values and IDs, which `name=value` cannot carry as
 /// plainly).
-fn write_parameters(out_name: &str, values: Value) -> PathBuf {
+fn write_parameters(dir: &TempDir, out_name: &str, values: Value) -> PathBuf {
     let params: serde_json::Map<String, Value> = values
         .as_object()
         .expect("object")
@@ -524,7 +525,7 @@ fn write_parameters(out_name: &str, values: Value) -> PathBuf {
         "contentVersion": "1.0.0.0",
         "parameters": params
     });
-    let path = scratch_dir().join(format!("{out_name}.parameters.json"));
+    let path = dir.path().join(format!("{out_name}.parameters.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).expect("write parameters");
     path
 }
@@ -564,6 +565,7 @@ fn every_corpus_folder_has_a_test() {
 
 #[test]
 fn vnet_two_subnets() {
+    let dir = scratch_dir();
     let t = template("vnet-two-subnets");
     assert_counts(
         &t,
@@ -572,6 +574,7 @@ fn vnet_two_subnets() {
     );
 
     let p = with_resources(
+        &dir,
         "vnet-two-subnets",
         "vnet-two-subnets-probe",
         probe("probe-nic", "probe-vm", "VNet1", "Subnet2", None),
@@ -611,6 +614,7 @@ fn vnet_two_subnets() {
 
 #[test]
 fn vnet_to_vnet_peering() {
+    let dir = scratch_dir();
     let t = template("vnet-to-vnet-peering");
     assert_counts(
         &t,
@@ -619,6 +623,7 @@ fn vnet_to_vnet_peering() {
     );
 
     let p = with_resources(
+        &dir,
         "vnet-to-vnet-peering",
         "vnet-to-vnet-peering-probe",
         probe("probe-nic", "probe-vm", "vNet1", "subnet1", None),
@@ -654,6 +659,7 @@ fn vnet_to_vnet_peering() {
 
 #[test]
 fn vnet_to_vnet_peering_with_its_parameters_file() {
+    let dir = scratch_dir();
     let params = s(&parameters_file("vnet-to-vnet-peering"));
     let t = template("vnet-to-vnet-peering");
     assert_counts(
@@ -662,6 +668,7 @@ fn vnet_to_vnet_peering_with_its_parameters_file() {
         "2 VNets, 2 subnets, 2 peerings, 0 NICs, 0 VMs, 0 route tables, 0 NSGs, 0 gateways",
     );
     let p = with_resources(
+        &dir,
         "vnet-to-vnet-peering",
         "vnet-to-vnet-peering-file-probe",
         probe("probe-nic", "probe-vm", "vNet1peeringtest", "subnet1", None),
@@ -867,6 +874,7 @@ fn userdefined_routes_appliance_needs_its_required_parameters() {
 
 #[test]
 fn site_to_site_vpn_create() {
+    let dir = scratch_dir();
     let t = template("site-to-site-vpn-create");
     let p = &["sharedKey=Dummy-Shared-Key-1"];
     assert_counts(
@@ -876,6 +884,7 @@ fn site_to_site_vpn_create() {
     );
 
     let probe_file = with_resources(
+        &dir,
         "site-to-site-vpn-create",
         "s2s-probe",
         probe("probe-nic", "probe-vm", "azureVnet", "Subnet1", None),
@@ -976,6 +985,7 @@ fn site_to_site_vpn_create_refuses_a_value_outside_allowed_values() {
 
 #[test]
 fn vnet_to_vnet_bgp() {
+    let dir = scratch_dir();
     let t = template("vnet-to-vnet-bgp");
     let p = &["sharedKey=Dummy-Shared-Key-1"];
     assert_counts(
@@ -985,6 +995,7 @@ fn vnet_to_vnet_bgp() {
     );
 
     let probe_file = with_resources(
+        &dir,
         "vnet-to-vnet-bgp",
         "v2v-probe",
         probe("probe-nic", "probe-vm", "vNet1-westeurope", "subnet1", None),
@@ -1009,6 +1020,7 @@ fn vnet_to_vnet_bgp() {
     );
 
     let probe2 = with_resources(
+        &dir,
         "vnet-to-vnet-bgp",
         "v2v-probe2",
         probe("probe-nic", "probe-vm", "vnet2-westeurope", "subnet1", None),
@@ -1235,6 +1247,7 @@ fn hub_and_spoke_sandbox_refuses_gateway_transit_on_a_basic_gateway() {
 
 #[test]
 fn security_group_create() {
+    let dir = scratch_dir();
     let t = template("security-group-create");
     assert_counts(
         &t,
@@ -1243,6 +1256,7 @@ fn security_group_create() {
     );
 
     let p = with_resources(
+        &dir,
         "security-group-create",
         "sgc-probe",
         probe("probe-nic", "probe-vm", "virtualNetwork1", "subnet", None),
@@ -1316,7 +1330,7 @@ fn security_group_create() {
 // Probes: fe (FESubnet, 10.0.0.4), app (AppSubnet, 10.0.1.4), db (DBSubnet, 10.0.2.4).
 // =============================================================================================
 
-fn nsg_dmz_probes(out: &str) -> PathBuf {
+fn nsg_dmz_probes(dir: &TempDir, out: &str) -> PathBuf {
     let mut extra = probe("fe-nic", "fe-vm", "First_ARM_VNet", "FESubnet", None);
     extra.extend(probe(
         "app-nic",
@@ -1326,11 +1340,12 @@ fn nsg_dmz_probes(out: &str) -> PathBuf {
         None,
     ));
     extra.extend(probe("db-nic", "db-vm", "First_ARM_VNet", "DBSubnet", None));
-    with_resources("nsg-dmz-in-vnet", out, extra)
+    with_resources(dir, "nsg-dmz-in-vnet", out, extra)
 }
 
 #[test]
 fn nsg_dmz_in_vnet() {
+    let dir = scratch_dir();
     let t = template("nsg-dmz-in-vnet");
     assert_counts(
         &t,
@@ -1338,7 +1353,7 @@ fn nsg_dmz_in_vnet() {
         "1 VNets, 3 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 3 NSGs, 0 gateways",
     );
 
-    let p = nsg_dmz_probes("nsg-dmz-probes");
+    let p = nsg_dmz_probes(&dir, "nsg-dmz-probes");
     let no = &[];
     assert_routes(&p, no, "db-nic", bare_defaults("10.0.0.0/16"));
     let fe = effective_nsgs(&p, no, "fe-nic");
@@ -1480,6 +1495,7 @@ fn nsg_dmz_in_vnet() {
 
 #[test]
 fn nsg_dmz_in_vnet_with_its_parameters_file() {
+    let dir = scratch_dir();
     // The file renames the NSGs fensg, appnsg, dbnsg.
     let params = s(&parameters_file("nsg-dmz-in-vnet"));
     let t = template("nsg-dmz-in-vnet");
@@ -1488,7 +1504,7 @@ fn nsg_dmz_in_vnet_with_its_parameters_file() {
         &[&params],
         "1 VNets, 3 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 3 NSGs, 0 gateways",
     );
-    let p = nsg_dmz_probes("nsg-dmz-file-probes");
+    let p = nsg_dmz_probes(&dir, "nsg-dmz-file-probes");
     assert_eq!(
         effective_nsgs(&p, &[&params], "fe-nic")[0]["networkSecurityGroup"]["id"],
         nsg_id("fensg")
@@ -1524,6 +1540,7 @@ const ASG_PARAMS: [&str; 3] = [
 
 #[test]
 fn application_security_group() {
+    let dir = scratch_dir();
     let t = template("application-security-group");
     let p = &ASG_PARAMS;
     assert_counts(
@@ -1571,6 +1588,7 @@ fn application_security_group() {
     );
 
     let probe_file = with_resources(
+        &dir,
         "application-security-group",
         "asg-probe",
         probe("probe-nic", "probe-vm", "vnet", "subnet01", None),
@@ -1835,9 +1853,10 @@ fn two_vms_loadbalancer_natrules_as_copied_is_refused_like_azure() {
 
 #[test]
 fn two_vms_loadbalancer_natrules_with_the_upstream_fix() {
+    let dir = scratch_dir();
     let text = std::fs::read_to_string(template("2-vms-loadbalancer-natrules")).unwrap();
     assert_eq!(text.matches(NATRULES_BROKEN).count(), 1, "the line to fix");
-    let fixed = scratch_dir().join("2-vms-loadbalancer-natrules-fixed.json");
+    let fixed = dir.path().join("2-vms-loadbalancer-natrules-fixed.json");
     std::fs::write(&fixed, text.replace(NATRULES_BROKEN, NATRULES_FIXED)).unwrap();
     let p = &NATRULES_PARAMS;
     assert_counts(
@@ -2360,8 +2379,9 @@ fn vnet_2subnets_service_endpoints_storage_integration() {
 //   the endpoint's /32 is an InterfaceEndpoint route of the VNet (docs/semantics/routing.md 3.2 E5, T38).
 // =============================================================================================
 
-fn private_endpoint_parameters(out: &str, subnet_id: &str) -> PathBuf {
+fn private_endpoint_parameters(dir: &TempDir, out: &str, subnet_id: &str) -> PathBuf {
     write_parameters(
+        dir,
         out,
         json!({
             "privateEndpointName": "pe1",
@@ -2376,8 +2396,10 @@ fn private_endpoint_parameters(out: &str, subnet_id: &str) -> PathBuf {
 
 #[test]
 fn private_endpoint() {
+    let dir = scratch_dir();
     let t = template("private-endpoint");
     let external = private_endpoint_parameters(
+        &dir,
         "pe-external",
         &format!("/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/existing-vnet/subnets/pe"),
     );
@@ -2396,6 +2418,7 @@ fn private_endpoint() {
 
 #[test]
 fn private_endpoint_in_a_vnet_of_the_same_file() {
+    let dir = scratch_dir();
     let mut extra = vec![probe_vnet(
         "pe-vnet",
         "10.20.0.0/16",
@@ -2403,8 +2426,9 @@ fn private_endpoint_in_a_vnet_of_the_same_file() {
         "10.20.0.0/24",
     )];
     extra.extend(probe("probe-nic", "probe-vm", "pe-vnet", "pe-subnet", None));
-    let wrapped = with_resources("private-endpoint", "pe-wrapped", extra);
+    let wrapped = with_resources(&dir, "private-endpoint", "pe-wrapped", extra);
     let params = private_endpoint_parameters(
+        &dir,
         "pe-internal",
         &format!("/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/virtualNetworks/pe-vnet/subnets/pe-subnet"),
     );
@@ -2439,6 +2463,7 @@ fn private_endpoint_in_a_vnet_of_the_same_file() {
 
 #[test]
 fn expressroute_private_peering_vnet() {
+    let dir = scratch_dir();
     let t = template("expressroute-private-peering-vnet");
     assert_counts(
         &t,
@@ -2446,6 +2471,7 @@ fn expressroute_private_peering_vnet() {
         "1 VNets, 2 subnets, 0 peerings, 0 NICs, 0 VMs, 0 route tables, 1 NSGs, 1 gateways",
     );
     let p = with_resources(
+        &dir,
         "expressroute-private-peering-vnet",
         "er-probe",
         probe("probe-nic", "probe-vm", "vnet1", "subnet1", None),
@@ -2585,6 +2611,7 @@ fn route_server_quagga() {
 
 #[test]
 fn azure_bastion_nsg() {
+    let dir = scratch_dir();
     let t = template("azure-bastion-nsg");
     let p = &["bastion-host-name=bastion1"];
     assert_counts(
@@ -2606,7 +2633,7 @@ fn azure_bastion_nsg() {
         "probe",
         Some("bastion1-nsg"),
     ));
-    let f = with_resources("azure-bastion-nsg", "bastion-probe", extra);
+    let f = with_resources(&dir, "azure-bastion-nsg", "bastion-probe", extra);
     let nsgs = effective_nsgs(&f, p, "probe-nic");
     assert_eq!(nsgs.len(), 1);
     assert_eq!(

@@ -5,6 +5,7 @@
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
+use tempfile::TempDir;
 
 fn vnetlab(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vnetlab"))
@@ -37,7 +38,8 @@ fn an_imported_template_keeps_its_routes_and_nsg_answers() {
     let template = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/arm-corpus/userdefined-routes-appliance/azuredeploy.json");
     let template = template.to_str().unwrap();
-    let yaml = std::env::temp_dir().join(format!("vnetlab-import-{}.yaml", std::process::id()));
+    let dir = TempDir::new().unwrap();
+    let yaml = dir.path().join("imported.yaml");
     let mut args = vec!["import", template];
     args.extend(PARAMETERS);
     args.extend(["-o", yaml.to_str().unwrap()]);
@@ -74,7 +76,6 @@ fn an_imported_template_keeps_its_routes_and_nsg_answers() {
         routes.contains("\"nextHopType\": \"VirtualAppliance\"") && routes.contains("10.1.1.4"),
         "{routes}"
     );
-    let _ = std::fs::remove_file(yaml);
 }
 
 #[test]
@@ -87,8 +88,8 @@ fn an_imported_load_balancer_forwards_as_the_original() {
         ("trace-lb-health-probe", "80"),
     ] {
         let original = root.join(case).join("topology.json");
-        let yaml =
-            std::env::temp_dir().join(format!("vnetlab-import-{case}-{}.yaml", std::process::id()));
+        let dir = TempDir::new().unwrap();
+        let yaml = dir.path().join(format!("{case}.yaml"));
         stdout(&vnetlab(&[
             "import",
             original.to_str().unwrap(),
@@ -130,6 +131,5 @@ fn an_imported_load_balancer_forwards_as_the_original() {
             last(&b),
             "{case}: delivered to the same NIC and address"
         );
-        let _ = std::fs::remove_file(yaml);
     }
 }

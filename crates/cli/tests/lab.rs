@@ -9,17 +9,21 @@ mod common;
 use common::{lab_possible, text, vnetlab, Lab};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tempfile::TempDir;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The demo topology (hub with the IDS, spokes, on-premises), written for a test.
-fn demo(tag: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("vnetlab-lab-{tag}-{}.yaml", std::process::id()));
+/// The demo topology (hub with the IDS, spokes, on-premises), written for a test into a
+/// directory that is removed when the returned handle drops (after the test's lab, which is
+/// declared later).
+fn demo() -> (TempDir, PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("demo.yaml");
     let out = vnetlab(&["demo", "--write", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
-    path
+    (dir, path)
 }
 
 fn ok(out: &std::process::Output) -> bool {
@@ -32,7 +36,8 @@ fn a_vm_gets_its_address_by_dhcp_and_every_arp_answer_is_the_fabrics() {
         return;
     }
     let host_resolv = std::fs::read("/etc/resolv.conf").ok();
-    let lab = Lab::up(&demo("l2"), "obsl2");
+    let (_scratch, topology) = demo();
+    let lab = Lab::up(&topology, "obsl2");
     // The Live lab issue's host safety: the DHCP clients never touched the host's resolver.
     assert_eq!(std::fs::read("/etc/resolv.conf").ok(), host_resolv);
     // docs/semantics/dataplane.md 4.3: DHCP hands the NIC's address; the default route is the subnet's .1.
@@ -63,7 +68,8 @@ fn traceroute_shows_the_destination_as_hop_one_and_only_appliances_add_hops() {
     if !lab_possible() {
         return;
     }
-    let lab = Lab::up(&demo("tr"), "obstr");
+    let (_scratch, topology) = demo();
+    let lab = Lab::up(&topology, "obstr");
     let hops = |vm: &str, to: &str| -> Vec<String> {
         let out = text(&lab.exec(
             vm,
@@ -85,7 +91,8 @@ fn tcpdump_in_a_vm_sees_the_peer_vms_mac() {
     if !lab_possible() {
         return;
     }
-    let lab = Lab::up(&demo("mac"), "obsmac");
+    let (_scratch, topology) = demo();
+    let lab = Lab::up(&topology, "obsmac");
     // D2: VM-to-VM frames arrive with the sending NIC's MAC (dc1's NIC is the topology's second).
     let ns = "vl-obsmac-web1";
     let capture = Command::new("ip")
@@ -135,7 +142,8 @@ fn an_address_set_statically_in_the_guest_loses_connectivity() {
     if !lab_possible() {
         return;
     }
-    let lab = Lab::up(&demo("static"), "obsstatic");
+    let (_scratch, topology) = demo();
+    let lab = Lab::up(&topology, "obsstatic");
     assert!(ok(
         &lab.exec("dc1", &["ping", "-c", "1", "-W", "2", "10.1.0.4"])
     ));
@@ -227,10 +235,13 @@ fn capture_writes_a_pcap_that_matches_tcpdump_inside_the_vm() {
     if !lab_possible() {
         return;
     }
-    let lab = Lab::up(&demo("pcap"), "obspcap");
-    let dir = std::env::temp_dir().join(format!("vnetlab-pcap-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (switch_side, guest_side) = (dir.join("switch.pcap"), dir.join("guest.pcap"));
+    let (_scratch, topology) = demo();
+    let lab = Lab::up(&topology, "obspcap");
+    let dir = TempDir::new().unwrap();
+    let (switch_side, guest_side) = (
+        dir.path().join("switch.pcap"),
+        dir.path().join("guest.pcap"),
+    );
     let capture = Command::new(env!("CARGO_BIN_EXE_vnetlab"))
         .args([
             "capture",
@@ -292,7 +303,6 @@ fn capture_writes_a_pcap_that_matches_tcpdump_inside_the_vm() {
         "3 echo requests and 3 replies: {switch_frames:?}"
     );
     assert_eq!(switch_frames, guest_frames);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -300,7 +310,8 @@ fn malformed_frames_are_dropped_and_counted_and_the_switch_goes_on() {
     if !lab_possible() {
         return;
     }
-    let lab = Lab::up(&demo("junk"), "obsjunk");
+    let (_scratch, topology) = demo();
+    let lab = Lab::up(&topology, "obsjunk");
     // Random bytes, truncated IPv4 and a corrupted checksum from a raw socket inside a VM.
     let script = r#"
 import os, random, socket, struct
@@ -345,7 +356,8 @@ fn down_leaves_nothing_behind_even_after_the_switch_is_killed() {
     if !lab_possible() {
         return;
     }
-    let lab = Lab::up(&demo("kill"), "obskill");
+    let (_scratch, topology) = demo();
+    let lab = Lab::up(&topology, "obskill");
     let state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string("/run/vnetlab/obskill/state.json").unwrap())
             .unwrap();
@@ -469,7 +481,8 @@ fn default_outbound_access_shares_one_address_between_vms() {
     if !lab_possible() {
         return;
     }
-    let lab = Lab::up(&demo("doa"), "obsdoa");
+    let (_scratch, topology) = demo();
+    let lab = Lab::up(&topology, "obsdoa");
     // docs/semantics/dataplane.md 5.4 (D15 in the lab): without a public IP or NAT gateway, dc1 leaves by the
     // implicit address 198.51.100.254; web1's traffic goes through the IDS (rt-spoke1), which
     // leaves the same way. Both fetch the page at once: shared SNAT keeps them apart.
@@ -488,12 +501,11 @@ fn up_with_a_pcap_dir_records_every_nic() {
     if !lab_possible() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("vnetlab-pcapdir-{}", std::process::id()));
-    let lab = Lab::up_with(
-        &demo("dir"),
-        "obsdir",
-        &["--pcap-dir", dir.to_str().unwrap()],
-    );
+    // The lab creates the pcap directory itself, inside this test's scratch directory.
+    let captures = TempDir::new().unwrap();
+    let dir = captures.path().join("pcap");
+    let (_scratch, topology) = demo();
+    let lab = Lab::up_with(&topology, "obsdir", &["--pcap-dir", dir.to_str().unwrap()]);
     assert!(ok(
         &lab.exec("dc1", &["ping", "-c", "2", "-W", "2", "10.1.0.4"])
     ));
@@ -524,5 +536,4 @@ fn up_with_a_pcap_dir_records_every_nic() {
     for nic in ["ids-1-nic", "dc1-nic", "app1-nic", "internet"] {
         assert!(dir.join(format!("{nic}.pcap")).exists(), "{nic}");
     }
-    let _ = std::fs::remove_dir_all(dir);
 }

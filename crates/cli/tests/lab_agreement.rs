@@ -24,6 +24,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+use tempfile::TempDir;
 
 /// The first UDP port traceroute probes (and the port its prediction traces).
 const TRACEROUTE_PORT: u16 = 33434;
@@ -67,15 +68,6 @@ impl std::fmt::Display for Tally {
             self.delivered,
             self.checked - self.delivered
         )
-    }
-}
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -401,10 +393,9 @@ fn trace_and_live_traffic_agree_for_every_vm_pair() {
         return;
     }
     let started = Instant::now();
-    let dir =
-        Scratch(std::env::temp_dir().join(format!("vnetlab-agreement-{}", std::process::id())));
-    std::fs::create_dir_all(&dir.0).expect("a temporary directory");
-    let demo = dir.0.join("demo.yaml");
+    // The demo's lab file lives in a directory removed when the test ends, passed or failed.
+    let dir = TempDir::new().expect("a temporary directory");
+    let demo = dir.path().join("demo.yaml");
     let written = vnetlab(&["demo", "--write", demo.to_str().expect("utf-8 path")]);
     assert!(
         written.status.success(),

@@ -5,59 +5,55 @@
 
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use tempfile::TempDir;
 use vnetlab_ingest::{load_path_with, Loaded, Options};
 use vnetlab_model::service_tags::ServiceTags;
 use vnetlab_model::Diagnostic;
 
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "vnetlab-arm-{}-{}",
-        std::process::id(),
-        std::thread::current()
-            .name()
-            .unwrap_or("t")
-            .replace("::", "-")
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+/// A test's scratch directory for its template files, removed when the test ends, passed or
+/// failed.
+struct Scratch(TempDir);
 
-fn write(name: &str, text: &str) -> PathBuf {
-    let path = dir().join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn deploy(text: &str, parameters: &[&str]) -> Result<Loaded, Vec<Diagnostic>> {
-    let path = write("azuredeploy.json", text);
-    let options = Options {
-        parameters: parameters.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    };
-    load_path_with(&path, ServiceTags::bundled(), &options)
-}
-
-fn ok(text: &str, parameters: &[&str]) -> Loaded {
-    deploy(text, parameters).unwrap_or_else(|d| {
-        panic!(
-            "{}",
-            d.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
-}
-
-fn err(text: &str, parameters: &[&str]) -> String {
-    match deploy(text, parameters) {
-        Ok(_) => panic!("expected an error"),
-        Err(d) => d
-            .iter()
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch(TempDir::new().unwrap())
     }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn deploy(&self, text: &str, parameters: &[&str]) -> Result<Loaded, Vec<Diagnostic>> {
+        let path = self.write("azuredeploy.json", text);
+        let options = Options {
+            parameters: parameters.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        load_path_with(&path, ServiceTags::bundled(), &options)
+    }
+
+    fn ok(&self, text: &str, parameters: &[&str]) -> Loaded {
+        self.deploy(text, parameters)
+            .unwrap_or_else(|d| panic!("{}", messages(&d)))
+    }
+
+    fn err(&self, text: &str, parameters: &[&str]) -> String {
+        match self.deploy(text, parameters) {
+            Ok(_) => panic!("expected an error"),
+            Err(d) => messages(&d),
+        }
+    }
+}
+
+/// The diagnostics as vnetlab prints them, one a line.
+fn messages(diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn template(parameters: Value, variables: Value, resources: Value) -> String {
@@ -71,6 +67,7 @@ fn vnet(name: &str, prefix: &str) -> Value {
 
 #[test]
 fn jsonc_comments_and_multi_line_strings_are_read() {
+    let dir = Scratch::new();
     let text = r#"{
   // a comment
   "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
@@ -83,11 +80,12 @@ fn jsonc_comments_and_multi_line_strings_are_read() {
       "properties": { "addressSpace": { "addressPrefixes": [ "10.0.0.0/16" ] } } }
   ]
 }"#;
-    assert_eq!(ok(text, &[]).topology.vnets[0].name, "vnet");
+    assert_eq!(dir.ok(text, &[]).topology.vnets[0].name, "vnet");
 }
 
 #[test]
 fn parameters_come_from_defaults_files_and_pairs_with_their_types() {
+    let dir = Scratch::new();
     let t = template(
         json!({"name": {"type": "string", "defaultValue": "hub"}, "count": {"type": "int", "defaultValue": 1, "minValue": 1, "maxValue": 3},
                "prefix": {"type": "string", "allowedValues": ["10.0.0.0/16", "10.1.0.0/16"]}}),
@@ -96,11 +94,11 @@ fn parameters_come_from_defaults_files_and_pairs_with_their_types() {
                 "copy": {"name": "vnets", "count": "[parameters('count')]", "mode": "serial", "batchSize": 1},
                 "properties": {"addressSpace": {"addressPrefixes": ["[cidrSubnet(parameters('prefix'), 24, copyIndex())]"]}}}]),
     );
-    let file = write(
+    let file = dir.write(
         "azuredeploy.parameters.json",
         r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#", "parameters": {"prefix": {"value": "10.1.0.0/16"}, "count": {"value": 2}}}"#,
     );
-    let l = ok(&t, &[file.to_str().unwrap(), "name=spoke"]);
+    let l = dir.ok(&t, &[file.to_str().unwrap(), "name=spoke"]);
     let names: Vec<(&str, String)> = l
         .topology
         .vnets
@@ -116,31 +114,37 @@ fn parameters_come_from_defaults_files_and_pairs_with_their_types() {
     );
     // A pair is converted to the declared type (int), as az does.
     assert_eq!(
-        ok(&t, &["prefix=10.0.0.0/16", "count=3"])
+        dir.ok(&t, &["prefix=10.0.0.0/16", "count=3"])
             .topology
             .vnets
             .len(),
         3
     );
     // Violations name the parameter.
-    assert!(err(&t, &["prefix=10.0.0.0/16", "count=4"])
+    assert!(dir
+        .err(&t, &["prefix=10.0.0.0/16", "count=4"])
         .contains("parameter 'count': 4 is above its maxValue 3"));
-    assert!(err(&t, &["prefix=192.168.0.0/16"])
+    assert!(dir
+        .err(&t, &["prefix=192.168.0.0/16"])
         .contains("parameter 'prefix': \"192.168.0.0/16\" is not one of its allowedValues"));
-    assert!(err(&t, &[]).contains("parameter 'prefix' has no value and no defaultValue"));
-    assert!(err(&t, &["prefix=10.0.0.0/16", "nope=1"])
+    assert!(dir
+        .err(&t, &[])
+        .contains("parameter 'prefix' has no value and no defaultValue"));
+    assert!(dir
+        .err(&t, &["prefix=10.0.0.0/16", "nope=1"])
         .contains("parameter 'nope' is given but the template does not declare it"));
 }
 
 #[test]
 fn the_deployment_context_is_set_by_the_options() {
+    let dir = Scratch::new();
     let t = template(
         json!({}),
         json!({}),
         json!([{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-09-01", "name": "[concat('v-', resourceGroup().name)]",
         "location": "[resourceGroup().location]", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}}]),
     );
-    let path = write("ctx.json", &t);
+    let path = dir.write("ctx.json", &t);
     let options = Options {
         subscription: Some("11111111-2222-3333-4444-555555555555".into()),
         resource_group: Some("lab".into()),
@@ -158,6 +162,7 @@ fn the_deployment_context_is_set_by_the_options() {
 
 #[test]
 fn variables_with_copy_property_copy_and_conditions() {
+    let dir = Scratch::new();
     let t = template(
         json!({"withSecond": {"type": "bool", "defaultValue": false}}),
         json!({"copy": [{"name": "subnetPrefixes", "count": 3, "input": "[concat('10.0.', copyIndex('subnetPrefixes'), '.0/24')]"}], "base": "hub"}),
@@ -171,7 +176,7 @@ fn variables_with_copy_property_copy_and_conditions() {
              "properties": {"addressSpace": {"addressPrefixes": ["10.8.0.0/16"]}}}
         ]),
     );
-    let l = ok(&t, &[]);
+    let l = dir.ok(&t, &[]);
     let subnets: Vec<String> = l
         .topology
         .subnets
@@ -187,11 +192,12 @@ fn variables_with_copy_property_copy_and_conditions() {
         1,
         "the condition is false and the loop counts 0"
     );
-    assert_eq!(ok(&t, &["withSecond=true"]).topology.vnets.len(), 2);
+    assert_eq!(dir.ok(&t, &["withSecond=true"]).topology.vnets.len(), 2);
 }
 
 #[test]
 fn nested_deployments_in_outer_and_inner_scope_and_linked_by_relative_path() {
+    let dir = Scratch::new();
     let nested = |scope: &str, name: &str| {
         json!({"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": format!("nested-{scope}"),
         "properties": {"mode": "Incremental", "expressionEvaluationOptions": {"scope": scope},
@@ -200,7 +206,7 @@ fn nested_deployments_in_outer_and_inner_scope_and_linked_by_relative_path() {
                 "parameters": if scope == "inner" { json!({"vnetName": {"type": "string"}}) } else { json!({}) },
                 "resources": [vnet(name, if scope == "inner" { "10.2.0.0/16" } else { "10.1.0.0/16" })]}}})
     };
-    write(
+    dir.write(
         "linked.json",
         &template(
             json!({"vnetName": {"type": "string"}}),
@@ -219,7 +225,8 @@ fn nested_deployments_in_outer_and_inner_scope_and_linked_by_relative_path() {
             linked
         ]),
     );
-    let names: Vec<String> = ok(&t, &[])
+    let names: Vec<String> = dir
+        .ok(&t, &[])
         .topology
         .vnets
         .iter()
@@ -237,12 +244,13 @@ fn nested_deployments_in_outer_and_inner_scope_and_linked_by_relative_path() {
 
 #[test]
 fn bicep_language_version_2_resources_by_symbolic_name_and_existing() {
+    let dir = Scratch::new();
     let t = serde_json::to_string(&json!({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "languageVersion": "2.0", "contentVersion": "1.0.0.0",
         "resources": {
             "old": {"existing": true, "type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-09-01", "name": "elsewhere"},
             "hub": vnet("hub", "10.0.0.0/16"),
             "app": {"type": "Microsoft.Network/virtualNetworks/subnets", "apiVersion": "2023-09-01", "name": "hub/app", "dependsOn": ["hub"], "properties": {"addressPrefix": "10.0.1.0/24"}}}})).unwrap();
-    let l = ok(&t, &[]);
+    let l = dir.ok(&t, &[]);
     assert_eq!(
         l.topology
             .vnets
@@ -259,6 +267,7 @@ fn bicep_language_version_2_resources_by_symbolic_name_and_existing() {
 
 #[test]
 fn exported_templates_declare_subnets_twice_and_they_are_merged() {
+    let dir = Scratch::new();
     // `az group export`: the subnet inline in the VNet and again as a child resource.
     let mut v = vnet("hub", "10.0.0.0/16");
     v["properties"]["subnets"] =
@@ -272,7 +281,7 @@ fn exported_templates_declare_subnets_twice_and_they_are_merged() {
         {"type": "Microsoft.Network/virtualNetworks/subnets", "apiVersion": "2023-09-01", "name": "hub/app",
          "properties": {"addressPrefix": "10.0.1.0/24", "routeTable": {"id": "[resourceId('Microsoft.Network/routeTables', 'rt')]"}}}]),
     );
-    let l = ok(&t, &[]);
+    let l = dir.ok(&t, &[]);
     assert_eq!(l.topology.subnets.len(), 1);
     assert!(
         l.topology.subnets[0].route_table.is_some(),
@@ -282,6 +291,7 @@ fn exported_templates_declare_subnets_twice_and_they_are_merged() {
 
 #[test]
 fn errors_name_the_json_path_line_column_and_function() {
+    let dir = Scratch::new();
     let mut v = vnet("hub", "10.0.0.0/16");
     v["properties"]["subnets"] = json!([{"name": "app", "properties": {"addressPrefix": "[cidrSubnet('10.0.0.0/16', 8, 0)]"}}]);
     let t = template(
@@ -289,7 +299,7 @@ fn errors_name_the_json_path_line_column_and_function() {
         json!({}),
         json!([vnet("other", "10.9.0.0/16"), v]),
     );
-    let e = err(&t, &[]);
+    let e = dir.err(&t, &[]);
     assert!(
         e.contains("resources[1].properties.subnets[0].properties.addressPrefix"),
         "{e}"
@@ -302,11 +312,14 @@ fn errors_name_the_json_path_line_column_and_function() {
         json!({}),
         json!([vnet("[utcNow()]", "10.0.0.0/16")]),
     );
-    assert!(err(&unsupported, &[]).contains("unsupported function 'utcNow'"));
+    assert!(dir
+        .err(&unsupported, &[])
+        .contains("unsupported function 'utcNow'"));
 }
 
 #[test]
 fn a_resource_referring_to_an_existing_resource_outside_the_template_is_left_out() {
+    let dir = Scratch::new();
     let nic = json!({"type": "Microsoft.Network/networkInterfaces", "apiVersion": "2023-09-01", "name": "nic1", "location": "eastus",
         "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": "[parameters('subnetId')]"}}}]}});
     let t = template(
@@ -314,7 +327,7 @@ fn a_resource_referring_to_an_existing_resource_outside_the_template_is_left_out
         json!({}),
         json!([vnet("hub", "10.0.0.0/16"), nic]),
     );
-    let l = ok(&t, &["subnetId=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/existing/subnets/app"]);
+    let l = dir.ok(&t, &["subnetId=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/existing/subnets/app"]);
     assert_eq!((l.topology.vnets.len(), l.topology.nics.len()), (1, 0));
     assert!(
         l.warnings

@@ -582,9 +582,7 @@ fn what_the_lab_file_cannot_express_is_listed_and_the_rest_is_kept() {
         reloaded
             .subnets
             .iter()
-            .find(|s| s
-                .nsg
-                .is_some_and(|n| reloaded.nsgs[n.index()].name == "dup-2"))
+            .find(|s| s.nsg.is_some_and(|n| reloaded[n].name == "dup-2"))
             .map(|s| s.name.as_str()),
         Some("s1")
     );

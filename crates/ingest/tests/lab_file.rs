@@ -120,7 +120,7 @@ fn a_hub_and_spoke_lab_loads() {
         ("hub-gw", true, 65515, "VpnGw1")
     );
     assert_eq!(gw.instance_ips, vec![Ipv4Addr::new(10, 0, 255, 4)]);
-    assert_eq!(t.public_ips[gw.public_ips[0].index()].name, "hub-gw-pip");
+    assert_eq!(t[gw.public_ips[0]].name, "hub-gw-pip");
 
     let site = &t.local_gateways[0];
     assert_eq!(site.gateway_ip, Some(Ipv4Addr::new(198, 51, 100, 10)));
@@ -233,19 +233,11 @@ nat_gateways:
     let nic_of = |vm: &str| t.nic(t.vm(t.find_vm(vm).unwrap()).nics[0]);
     let ids1 = nic_of("ids-1").primary_ip_configuration();
     assert_eq!(
-        (
-            ids1.asgs.len(),
-            t.public_ips[ids1.public_ip.unwrap().index()].name.as_str()
-        ),
+        (ids1.asgs.len(), t[ids1.public_ip.unwrap()].name.as_str()),
         (1, "ids-1-pip")
     );
     assert_eq!(
-        t.public_ips[nic_of("web2")
-            .primary_ip_configuration()
-            .public_ip
-            .unwrap()
-            .index()]
-        .address,
+        t[nic_of("web2").primary_ip_configuration().public_ip.unwrap()].address,
         Ipv4Addr::new(203, 0, 113, 20)
     );
     let fw = t.vm(t.find_vm("fw").unwrap());
@@ -447,9 +439,7 @@ fn a_gateway_default_site_forces_tunnelling_and_must_name_a_site() {
     let l = load(&lab("onprem")).unwrap_or_else(|d| panic!("{d:?}"));
     let t = &l.topology;
     assert_eq!(
-        t.gateways[0]
-            .default_site
-            .map(|s| t.local_gateways[s.index()].name.as_str()),
+        t.gateways[0].default_site.map(|s| t[s].name.as_str()),
         Some("onprem")
     );
     let e = first_error(&lab("nowhere"));

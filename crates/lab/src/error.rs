@@ -7,6 +7,9 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum LabError {
+    /// A lab name that cannot go into device names (see `LabName::parse`).
+    #[error("'{0}' is not a lab name: use 1 to 12 lower-case letters, digits or dashes")]
+    BadName(String),
     /// A file, directory or socket of the lab (`action`: create, write, listen on).
     #[error("cannot {action} {}: {source}", path.display())]
     File {

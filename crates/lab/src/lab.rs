@@ -175,7 +175,7 @@ fn build(t: &Topology, lab: &LabName, file: &str) -> Result<Plan, LabError> {
     state.namespaces.push(internet);
     for c in &t.connections {
         if let vnetlab_model::ConnectionKind::IPsec { local_gateway } = c.kind {
-            let lng = &t.local_gateways[local_gateway.index()];
+            let lng = &t[local_gateway];
             let ns = lab.site_namespace(&lng.name);
             if state.namespaces.contains(&ns) {
                 continue;
@@ -441,7 +441,7 @@ fn serve(
             let name = match p.attachment {
                 Attachment::Nic(n) => t.nic(n).name.clone(),
                 Attachment::Internet => "internet".into(),
-                Attachment::Site(s) => format!("site-{}", t.local_gateways[s.index()].name),
+                Attachment::Site(s) => format!("site-{}", t[s].name),
             };
             recorder
                 .to_file(i, &pcap_dir.join(format!("{name}.pcap")))

@@ -2,6 +2,7 @@
 //! `down`, or a later run after a crash, finds and removes them; and the NICs' MAC addresses,
 //! from Azure's OUI 00:0d:3a (Live lab issue, "The VMs").
 
+use crate::error::LabError;
 use std::path::PathBuf;
 use vnetlab_model::NicId;
 
@@ -13,7 +14,7 @@ pub struct LabName(String);
 
 impl LabName {
     /// A lab name: 1 to 12 lower-case letters, digits or dashes (it goes into device names).
-    pub fn parse(name: &str) -> Result<LabName, String> {
+    pub fn parse(name: &str) -> Result<LabName, LabError> {
         let ok = !name.is_empty()
             && name.len() <= 12
             && name
@@ -22,9 +23,7 @@ impl LabName {
         if ok {
             Ok(LabName(name.to_string()))
         } else {
-            Err(format!(
-                "'{name}' is not a lab name: use 1 to 12 lower-case letters, digits or dashes"
-            ))
+            Err(LabError::BadName(name.to_string()))
         }
     }
 
@@ -108,7 +107,10 @@ mod tests {
         assert_eq!(lab.vm_namespace("vm-web"), "vl-homelab-vm-web");
         assert_eq!(lab.internet_namespace(), "vl-homelab-internet");
         assert!(lab.tap(4095).len() <= 15);
-        assert!(LabName::parse("Bad_Name").is_err());
+        assert_eq!(
+            LabName::parse("Bad_Name").unwrap_err().to_string(),
+            "'Bad_Name' is not a lab name: use 1 to 12 lower-case letters, digits or dashes"
+        );
         assert_eq!(
             LabName::from_file_stem("Home Lab.v2").as_str(),
             "home-lab-v2"

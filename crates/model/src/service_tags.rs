@@ -6,8 +6,14 @@ use ipnet::Ipv4Net;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use thiserror::Error;
 
 const BUNDLED: &str = include_str!("../../../data/ServiceTags_Public_20251109.json");
+
+/// A file that is not in Microsoft's service-tag download format; the JSON error says where.
+#[derive(Debug, Error)]
+#[error("not a service-tag file (line {line}, column {column}): {0}", line = .0.line(), column = .0.column())]
+pub struct ServiceTagsError(serde_json::Error);
 
 #[derive(Debug, Clone)]
 pub struct ServiceTag {
@@ -65,7 +71,7 @@ impl ServiceTags {
     }
 
     /// Parses a service-tag file in Microsoft's download format.
-    pub fn from_json(text: &str) -> Result<ServiceTags, String> {
+    pub fn from_json(text: &str) -> Result<ServiceTags, ServiceTagsError> {
         let parsed = OnceLock::new();
         let _ = parsed.set(Self::parse(text)?);
         Ok(ServiceTags {
@@ -86,14 +92,8 @@ impl ServiceTags {
         self.tags().change_number
     }
 
-    fn parse(text: &str) -> Result<Parsed, String> {
-        let file: File = serde_json::from_str(text).map_err(|e| {
-            format!(
-                "not a service-tag file (line {}, column {}): {e}",
-                e.line(),
-                e.column()
-            )
-        })?;
+    fn parse(text: &str) -> Result<Parsed, ServiceTagsError> {
+        let file: File = serde_json::from_str(text).map_err(ServiceTagsError)?;
         let mut by_name = HashMap::with_capacity(file.values.len());
         for tag in file.values {
             let mut prefixes: Vec<Ipv4Net> = tag
@@ -204,6 +204,16 @@ mod tests {
         assert_eq!(japan.region, "japaneast");
         assert!(tags.regional("Storage", "japaneast").is_some());
         assert!(tags.get("AzureCloud").unwrap().prefixes.len() > 1000);
+    }
+
+    #[test]
+    fn a_file_in_another_format_is_refused_with_its_position() {
+        let e = ServiceTags::from_json("{\"changeNumber\": 1,\n \"values\": 3}").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("not a service-tag file (line 2, column 12): invalid type"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -12,50 +12,50 @@ pub(super) type Builtin = fn(&Args) -> Result<Value, String>;
 
 pub(super) struct Args<'a> {
     values: Vec<Value>,
-    pub ctx: &'a dyn Context,
+    pub(super) ctx: &'a dyn Context,
 }
 
 impl<'a> Args<'a> {
-    pub fn new(values: Vec<Value>, ctx: &'a dyn Context) -> Args<'a> {
+    pub(super) fn new(values: Vec<Value>, ctx: &'a dyn Context) -> Args<'a> {
         Args { values, ctx }
     }
 
-    pub fn all(&self) -> &[Value] {
+    pub(super) fn all(&self) -> &[Value] {
         &self.values
     }
 
     /// Checks that there are `min..=max` arguments (`usize::MAX`: no upper bound).
-    pub fn arity(&self, min: usize, max: usize) -> Result<(), String> {
+    pub(super) fn arity(&self, min: usize, max: usize) -> Result<(), String> {
         arity(self.values.len(), min, max)
     }
 
-    pub fn value(&self, i: usize) -> Result<&Value, String> {
+    pub(super) fn value(&self, i: usize) -> Result<&Value, String> {
         self.values
             .get(i)
             .ok_or_else(|| format!("argument {} is missing", i + 1))
     }
 
-    pub fn string(&self, i: usize) -> Result<&str, String> {
+    pub(super) fn string(&self, i: usize) -> Result<&str, String> {
         let v = self.value(i)?;
         v.as_str().ok_or_else(|| wrong(i, "a string", v))
     }
 
-    pub fn int(&self, i: usize) -> Result<i64, String> {
+    pub(super) fn int(&self, i: usize) -> Result<i64, String> {
         let v = self.value(i)?;
         v.as_i64().ok_or_else(|| wrong(i, "an integer", v))
     }
 
-    pub fn bool(&self, i: usize) -> Result<bool, String> {
+    pub(super) fn bool(&self, i: usize) -> Result<bool, String> {
         let v = self.value(i)?;
         v.as_bool().ok_or_else(|| wrong(i, "a boolean", v))
     }
 
-    pub fn array(&self, i: usize) -> Result<&Vec<Value>, String> {
+    pub(super) fn array(&self, i: usize) -> Result<&Vec<Value>, String> {
         let v = self.value(i)?;
         v.as_array().ok_or_else(|| wrong(i, "an array", v))
     }
 
-    pub fn object(&self, i: usize) -> Result<&Map<String, Value>, String> {
+    pub(super) fn object(&self, i: usize) -> Result<&Map<String, Value>, String> {
         let v = self.value(i)?;
         v.as_object().ok_or_else(|| wrong(i, "an object", v))
     }
