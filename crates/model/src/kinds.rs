@@ -90,7 +90,7 @@ azure_enum!(
 );
 
 azure_enum!(
-    /// `ProbeProtocol`: how a health probe asks a backend (docs/semantics/dataplane.md 6.1, [PROBE]).
+    /// `ProbeProtocol`: how a health probe asks a backend (docs/semantics/dataplane.md 6.1, \[PROBE\]).
     ProbeProtocol {
         Http = "Http",
         Tcp = "Tcp",
